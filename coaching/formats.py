@@ -1,0 +1,532 @@
+"""The export formats: their columns, how each value is read and checked, and how a file is recognised.
+
+A format is recognised by its header, never by the file's name. Header names match case-insensitively
+and ignoring whitespace, underscores and hyphens ("Follow-Up Date" = "follow_up_date" = "FollowUpDate").
+Every value arrives as text; each column type turns the text into a typed SQL expression and says,
+as an SQL condition, when the text is not acceptable and what was expected instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from coaching import review
+
+# Kore writes a missing value as empty, N/A, NA or a quoted dash; negative numbers as '-36'.
+MISSING_MARKERS = ("", "n/a", "na", "'-'", "-", "null", "none")
+
+#: DuckDB macros the formats' SQL relies on; the importer creates them on its connection.
+SQL_MACROS = f"""
+CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
+    CASE WHEN x IS NULL OR lower(trim(x)) IN ({", ".join(repr(m) for m in MISSING_MARKERS)}) THEN NULL
+         ELSE regexp_replace(trim(x), '^''(.*)''$', '\\1') END;
+CREATE OR REPLACE TEMP MACRO kore_list(x) AS
+    list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), v -> trim(v)),
+                v -> v <> '');
+"""
+
+
+def normalise(header: str) -> str:
+    """A header name as formats match it: lower case, without whitespace, underscores or hyphens."""
+    return re.sub(r"[\s_\-\ufeff]+", "", header).lower()
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# ------------------------------------------------------------------------------------------------
+# Column types
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnType:
+    """How one column's text becomes a value. ``c`` below is the cleaned text (NULL when missing)."""
+
+    sql_type: str = "VARCHAR"
+
+    def typed(self, c: str) -> str:
+        return c
+
+    def bad(self, c: str, typed: str) -> str | None:
+        """An SQL condition true when present text is unacceptable; None when any text will do."""
+        return None
+
+    def expected(self) -> str:
+        return "text"
+
+
+@dataclass(frozen=True)
+class Text(ColumnType):
+    pass
+
+
+@dataclass(frozen=True)
+class Number(ColumnType):
+    low: float | None = None
+    high: float | None = None
+    sql_type: str = "DOUBLE"
+
+    def typed(self, c: str) -> str:
+        return f"TRY_CAST({c} AS DOUBLE)"
+
+    def bad(self, c: str, typed: str) -> str:
+        checks = [f"{typed} IS NULL", f"NOT isfinite({typed})"]
+        if self.low is not None:
+            checks.append(f"{typed} < {self.low}")
+        if self.high is not None:
+            checks.append(f"{typed} > {self.high}")
+        return " OR ".join(checks)
+
+    def expected(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"a number from {self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"a number, {self.low:g} or more"
+        return "a number"
+
+
+@dataclass(frozen=True)
+class Integer(ColumnType):
+    low: int = 0
+    high: int = 1_000_000
+    sql_type: str = "INTEGER"
+
+    def typed(self, c: str) -> str:
+        return f"CASE WHEN regexp_full_match({c}, '[+-]?[0-9]{{1,9}}') THEN CAST({c} AS INTEGER) END"
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"{typed} IS NULL OR {typed} < {self.low} OR {typed} > {self.high}"
+
+    def expected(self) -> str:
+        return f"a whole number from {self.low} to {self.high}"
+
+
+@dataclass(frozen=True)
+class Boolean(ColumnType):
+    sql_type: str = "BOOLEAN"
+
+    def typed(self, c: str) -> str:
+        return (
+            f"CASE WHEN lower({c}) IN ('1', 'true', 'yes', 'y') THEN true "
+            f"WHEN lower({c}) IN ('0', 'false', 'no', 'n') THEN false END"
+        )
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"{typed} IS NULL"
+
+    def expected(self) -> str:
+        return "1 or 0 (or true/false, yes/no)"
+
+
+@dataclass(frozen=True)
+class Date(ColumnType):
+    sql_type: str = "DATE"
+
+    def typed(self, c: str) -> str:
+        return (
+            f"CASE WHEN regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+            f"THEN TRY_CAST({c} AS DATE) "
+            f"ELSE TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS DATE) END"
+        )
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"{typed} IS NULL OR NOT regexp_matches({c}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+
+    def expected(self) -> str:
+        return "a date as YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class Timestamp(ColumnType):
+    sql_type: str = "TIMESTAMP"
+
+    def typed(self, c: str) -> str:
+        return f"TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS TIMESTAMP)"
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"{typed} IS NULL OR NOT regexp_matches({c}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+
+    def expected(self) -> str:
+        return "an ISO 8601 date and time, such as 2026-07-27T08:23:44Z (UTC unless an offset is given)"
+
+
+@dataclass(frozen=True)
+class Email(ColumnType):
+    def typed(self, c: str) -> str:
+        return f"lower({c})"
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"NOT regexp_full_match({c}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+
+    def expected(self) -> str:
+        return "an email address"
+
+
+def _canonical_case(value_sql: str, values: Sequence[str], aliases: dict[str, str]) -> str:
+    whens = [f"WHEN {sql_str(v.lower())} THEN {sql_str(v)}" for v in values]
+    whens += [f"WHEN {sql_str(a.lower())} THEN {sql_str(v)}" for a, v in aliases.items()]
+    return f"CASE lower({value_sql}) {' '.join(whens)} END"
+
+
+@dataclass(frozen=True)
+class Choice(ColumnType):
+    """One of a fixed set of values, matched case-insensitively and stored as written here."""
+
+    values: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def typed(self, c: str) -> str:
+        return _canonical_case(c, self.values, dict(self.aliases))
+
+    def bad(self, c: str, typed: str) -> str:
+        return f"{typed} IS NULL"
+
+    def expected(self) -> str:
+        return "one of " + ", ".join(self.values)
+
+
+@dataclass(frozen=True)
+class TextList(ColumnType):
+    """A list written in one field, separated by commas (or semicolons, or bars)."""
+
+    values: tuple[str, ...] = ()  # when set, every item must be one of these
+    sql_type: str = "VARCHAR[]"
+
+    def typed(self, c: str) -> str:
+        if not self.values:
+            return f"kore_list({c})"
+        return f"list_transform(kore_list({c}), v -> {_canonical_case('v', self.values, {})})"
+
+    def bad(self, c: str, typed: str) -> str | None:
+        if not self.values:
+            return None
+        return f"list_contains(list_transform({typed}, v -> v IS NULL), true)"
+
+    def expected(self) -> str:
+        if self.values:
+            return "a list of " + ", ".join(self.values) + ", separated by commas"
+        return "a list separated by commas"
+
+
+# ------------------------------------------------------------------------------------------------
+# Formats
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    header: str  # the name the format documents
+    field: str  # the store column it fills
+    type: ColumnType = field(default_factory=Text)
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> set[str]:
+        return {normalise(self.header), *(normalise(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class Format:
+    kind: str  # the kind of rows, as the summary names it
+    title: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # the natural key: fields unique in the store
+    unique: tuple[tuple[str, ...], ...] = ()  # further unique field sets
+    table: str = ""
+
+    def column(self, field_name: str) -> Column:
+        return next(c for c in self.columns if c.field == field_name)
+
+    def required(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+
+ROLES = ("Agent", "Supervisor", "QA", "Admin")
+PERMISSIONS = ("Agent Dashboard", "Coaching Assignments")
+COACHING_TYPES = ("Individual Agent", "Group Agents")
+ASSIGNMENT_STATUSES = ("Yet to Start", "In Progress", "Completed")
+
+ROSTER = Format(
+    kind="roster",
+    title="Roster",
+    table="people",
+    columns=(
+        Column("Agent Name", "name", required=True, aliases=("Name",)),
+        Column("Email", "email", Email(), required=True),
+        Column("Team", "team"),
+        Column("Team Lead", "team_lead_email", Email()),
+        Column("Role", "role", Choice(values=ROLES), required=True),
+        Column("Permissions", "permissions", TextList(values=PERMISSIONS)),
+    ),
+    key=("name",),
+    unique=(("email",),),
+)
+
+ASSIGNMENTS = Format(
+    kind="assignments",
+    title="Coaching assignments",
+    table="assignments",
+    columns=(
+        Column("Assignment ID", "assignment_id", required=True),
+        Column("Name", "name", required=True),
+        Column("Agent", "agent", required=True),
+        Column("Coaching Type", "coaching_type", Choice(values=COACHING_TYPES), required=True),
+        Column("Group Name", "group_name"),
+        Column("Coaching Areas", "coaching_areas", TextList(), required=True),
+        Column("Assigned Date", "assigned_date", Date(), required=True),
+        Column("Follow-Up Date", "follow_up_date", Date()),
+        Column(
+            "Status",
+            "status",
+            Choice(values=ASSIGNMENT_STATUSES, aliases=(("Start Coaching", "Yet to Start"),)),
+            required=True,
+        ),
+        Column("Assigned By", "assigned_by"),
+        Column("Feedback", "feedback"),
+        Column("Action Plan", "action_plan"),
+    ),
+    key=("assignment_id", "agent"),
+)
+
+COACHING_INTERACTIONS = Format(
+    kind="coaching_interactions",
+    title="Coaching interactions",
+    table="coaching_interactions",
+    columns=(
+        Column("Assignment ID", "assignment_id", required=True),
+        Column("ConversationID", "conversation_id", required=True),
+        Column("Coaching Area", "coaching_area", required=True),
+        Column("Date", "date", Date()),
+    ),
+    key=("assignment_id", "conversation_id"),
+)
+
+BEST_RESPONSES = Format(
+    kind="best_responses",
+    title="Best response examples",
+    table="best_responses",
+    columns=(
+        Column("Assignment ID", "assignment_id", required=True),
+        Column("ConversationID", "conversation_id", required=True),
+        Column("Note", "note", required=True),
+    ),
+    key=("assignment_id", "conversation_id"),
+)
+
+REVIEW_EVENTS = Format(
+    kind="review_events",
+    title="Review events",
+    table="review_events",
+    columns=(
+        Column("ConversationID", "conversation_id", required=True),
+        Column("Metric", "metric"),
+        Column("Round", "round", Integer(low=0, high=99), required=True),
+        Column("Actor", "actor", Choice(values=review.ACTORS), required=True),
+        Column("Action", "action", Choice(values=review.ACTIONS), required=True),
+        Column("Comment", "comment"),
+        Column("Timestamp", "timestamp", Timestamp(), required=True),
+        Column("Audit Score", "audit_score", Number(low=-100, high=100)),
+    ),
+    key=("conversation_id", "metric", "round", "action"),
+)
+
+SCORE = Number(low=-100, high=100)
+
+#: Kore's Interaction Evaluation report: these columns, then four columns per metric.
+EVALUATIONS = Format(
+    kind="evaluations",
+    title="Interaction evaluation report",
+    table="evaluations",
+    columns=(
+        Column("ConversationID", "conversation_id", required=True),
+        Column("Channel", "channel"),
+        Column("Queues", "queues", TextList()),
+        Column("Last Queue", "last_queue"),
+        Column("Language", "language"),
+        Column("Agents", "agents", TextList()),
+        Column("Scored Agent", "scored_agent", required=True),
+        Column("Start Time", "start_time", Timestamp(), required=True),
+        Column("Sentiment Score", "sentiment_score", Number(low=1, high=10)),
+        Column("Topics", "topics"),
+        Column("Escalation", "escalation", Boolean()),
+        Column("Kore Evaluation Score", "kore_score", SCORE, required=False),
+        Column("Is Passed", "is_passed", Boolean()),
+        Column("Is Fatal Interaction", "is_fatal", Boolean()),
+        Column("Audit Score", "audit_score", SCORE),
+        Column("Contact Direction", "contact_direction"),
+        Column("Duration Status", "duration_status"),
+        Column("Evaluation Form", "evaluation_form", required=True),
+        Column("Intent", "intent"),
+        # Not in the CSV report; filled from Kore's Auto QA API pages.
+        Column("Audit Date", "audited_at", Timestamp()),
+        Column("Auditor", "auditor"),
+    ),
+    key=("conversation_id",),
+)
+
+#: The columns whose presence marks an Interaction Evaluation report (Kore Evaluation Score may be
+#: empty on a row, but its column is always there).
+EVALUATION_MARKERS = ("conversationid", "scoredagent", "starttime", "koreevaluationscore")
+
+OUR_FORMATS = (ROSTER, ASSIGNMENTS, COACHING_INTERACTIONS, BEST_RESPONSES, REVIEW_EVENTS)
+ALL_FORMATS = (EVALUATIONS, *OUR_FORMATS)
+BY_KIND = {f.kind: f for f in ALL_FORMATS}
+
+# The four columns Kore writes per evaluation metric.
+FATAL_SUFFIX = " - Is Fatal Metric"
+WEIGHT_SUFFIX = " - Adherence Weight"
+VIOLATION_SUFFIX = " - Violation"
+MANUAL_SUFFIX = " - Manual Evaluation Metric"
+
+METRIC_RESULTS = {
+    "1": "Adhered",
+    "yes": "Adhered",
+    "adhered": "Adhered",
+    "0": "Not Adhered",
+    "no": "Not Adhered",
+    "not adhered": "Not Adhered",
+    "na": "Not Applicable",
+    "n/a": "Not Applicable",
+    "not applicable": "Not Applicable",
+}
+METRIC_NOT_EVALUATED = ("", "-", "'-'")
+METRIC_RESULT_EXPECTED = "1 (adhered), 0 (not adhered), NA (not applicable) or '-' (not evaluated)"
+METRIC_WEIGHT = Number(low=0, high=1000)
+METRIC_FATAL = Boolean()
+
+
+@dataclass(frozen=True)
+class MetricColumns:
+    """Where one evaluation metric's four values sit in an Interaction Evaluation report."""
+
+    position: int
+    metric: str
+    is_manual: bool
+    result: int
+    fatal: int
+    weight: int
+    violation: int
+
+
+@dataclass
+class HeaderMatch:
+    """What a header says: its format, which column fills which field, and what is left over."""
+
+    format: Format
+    fields: dict[str, int]  # field -> column index
+    metrics: list[MetricColumns] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+class HeaderError(ValueError):
+    """A header that fits no format, with the column to blame (or None) and what was expected."""
+
+    def __init__(self, column: str | None, value: str | None, expected: str) -> None:
+        super().__init__(expected)
+        self.column = column
+        self.value = value
+        self.expected = expected
+
+
+def _match_columns(fmt: Format, header: Sequence[str], skip: set[int]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if index in skip:
+            continue
+        key = normalise(name)
+        for column in fmt.columns:
+            if key in column.names() and column.field not in found:
+                found[column.field] = index
+                break
+    return found
+
+
+def _evaluation_metrics(header: Sequence[str]) -> tuple[list[MetricColumns], set[int]]:
+    """Find the metric quadruples: ``<M>`` (or ``<M> - <suffix>``), then its three suffixed columns."""
+    by_name = {name.strip(): i for i, name in enumerate(header)}
+    metrics: list[MetricColumns] = []
+    used: set[int] = set()
+    for index, name in enumerate(header):
+        stripped = name.strip()
+        if not stripped.lower().endswith(FATAL_SUFFIX.lower()):
+            continue
+        metric = stripped[: -len(FATAL_SUFFIX)]
+        weight = by_name.get(metric + WEIGHT_SUFFIX)
+        violation = by_name.get(metric + VIOLATION_SUFFIX)
+        result = by_name.get(metric)
+        is_manual = False
+        if result is None:
+            # The result column may carry a suffix, e.g. " - Manual Evaluation Metric".
+            candidates = [
+                i
+                for i, n in enumerate(header)
+                if n.strip().startswith(metric + " - ")
+                and i not in (index, weight, violation)
+                and not any(n.strip().endswith(s) for s in (FATAL_SUFFIX, WEIGHT_SUFFIX, VIOLATION_SUFFIX))
+            ]
+            if len(candidates) == 1:
+                result = candidates[0]
+                is_manual = header[result].strip().lower().endswith(MANUAL_SUFFIX.lower())
+        if result is None or weight is None or violation is None:
+            missing = [
+                label
+                for label, i in (
+                    (metric, result),
+                    (metric + WEIGHT_SUFFIX, weight),
+                    (metric + VIOLATION_SUFFIX, violation),
+                )
+                if i is None
+            ]
+            raise HeaderError(
+                name,
+                None,
+                f"the four columns of metric {metric!r}; missing: " + ", ".join(missing),
+            )
+        metrics.append(
+            MetricColumns(len(metrics), metric, is_manual, result, index, weight, violation)
+        )
+        used.update((result, index, weight, violation))
+    return metrics, used
+
+
+def recognise(header: Sequence[str]) -> HeaderMatch:
+    """Which format a header belongs to, or a :class:`HeaderError` that says what is missing."""
+    normalised = [normalise(h) for h in header]
+    seen: dict[str, int] = {}
+    for index, key in enumerate(normalised):
+        if key and key in seen:
+            raise HeaderError(header[index], header[index], "each column name once")
+        seen[key] = index
+    present = set(normalised)
+
+    if all(marker in present for marker in EVALUATION_MARKERS):
+        metrics, used = _evaluation_metrics(header)
+        fields = _match_columns(EVALUATIONS, header, used)
+        missing = [c.header for c in EVALUATIONS.required() if c.field not in fields]
+        if missing:
+            raise HeaderError(missing[0], None, "the required column " + repr(missing[0]))
+        ignored = [header[i] for i in range(len(header)) if i not in used and i not in fields.values()]
+        return HeaderMatch(EVALUATIONS, fields, metrics, ignored)
+
+    candidates = []
+    for fmt in OUR_FORMATS:
+        fields = _match_columns(fmt, header, set())
+        missing = [c.header for c in fmt.required() if c.field not in fields]
+        candidates.append((len(missing), -len(fields), fmt, fields, missing))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    best_missing, _, fmt, fields, missing = candidates[0]
+    if best_missing == 0:
+        ties = [c for c in candidates if c[0] == 0 and c[1] == candidates[0][1]]
+        if len(ties) > 1:
+            names = " or ".join(t[2].title for t in ties)
+            raise HeaderError(None, None, f"a header that tells {names} apart")
+        ignored = [h for i, h in enumerate(header) if i not in fields.values()]
+        return HeaderMatch(fmt, fields, [], ignored)
+    if len(fields) >= 2 and best_missing <= 2:
+        raise HeaderError(
+            missing[0],
+            None,
+            f"the required column {missing[0]!r} of the {fmt.title} format",
+        )
+    titles = ", ".join(f.title for f in ALL_FORMATS)
+    raise HeaderError(None, ", ".join(header[:6]), f"the header of a known export ({titles})")

@@ -1,0 +1,54 @@
+"""Settings: where the store lives and the quality rules the contact center configured.
+
+Every setting has a default, an environment variable, and (for the CLI) a flag that wins over both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "coaching.duckdb"
+
+#: Kore's default maximum of dispute rounds; at the limit an evaluation closes.
+DEFAULT_MAX_DISPUTE_ROUNDS = 3
+#: Kore's default pass score of an evaluation form.
+DEFAULT_PASS_SCORE = 40.0
+
+
+class SettingError(ValueError):
+    """A setting has a value that cannot be used; the message says which and why."""
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The store file: ``--db`` if given, else ``COACHING_DB``, else ``data/coaching.duckdb``."""
+    chosen = explicit or os.environ.get("COACHING_DB") or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+def max_dispute_rounds(explicit: int | None = None) -> int:
+    """The maximum of dispute rounds: the flag, else ``COACHING_MAX_DISPUTE_ROUNDS``, else 3."""
+    if explicit is not None:
+        value: object = explicit
+    else:
+        value = os.environ.get("COACHING_MAX_DISPUTE_ROUNDS", DEFAULT_MAX_DISPUTE_ROUNDS)
+    try:
+        rounds = int(str(value))
+    except ValueError:
+        raise SettingError(
+            f"COACHING_MAX_DISPUTE_ROUNDS is {value!r}; expected a whole number from 1 to 10"
+        ) from None
+    if not 1 <= rounds <= 10:
+        raise SettingError(f"the maximum of dispute rounds is {rounds}; expected 1 to 10")
+    return rounds
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """What an import needs to know beyond its files."""
+
+    max_dispute_rounds: int = DEFAULT_MAX_DISPUTE_ROUNDS
+    #: Problems printed in full before the rest are only counted.
+    max_problems: int = 50
