@@ -20,11 +20,11 @@ MISSING_MARKERS = ("", "n/a", "na", "'-'", "-", "null", "none")
 #: DuckDB macros the formats' SQL relies on; the importer creates them on its connection.
 SQL_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
-    CASE WHEN x IS NULL OR lower(trim(x)) IN ({", ".join(repr(m) for m in MISSING_MARKERS)}) THEN NULL
+    CASE WHEN x IS NULL OR lower(trim(x)) IN ({", ".join("'" + m.replace("'", "''") + "'" for m in MISSING_MARKERS)}) THEN NULL
          ELSE regexp_replace(trim(x), '^''(.*)''$', '\\1') END;
 CREATE OR REPLACE TEMP MACRO kore_list(x) AS
-    list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), v -> trim(v)),
-                v -> v <> '');
+    list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), lambda v: trim(v)),
+                lambda v: v <> '');
 """
 
 
@@ -197,12 +197,12 @@ class TextList(ColumnType):
     def typed(self, c: str) -> str:
         if not self.values:
             return f"kore_list({c})"
-        return f"list_transform(kore_list({c}), v -> {_canonical_case('v', self.values, {})})"
+        return f"list_transform(kore_list({c}), lambda v: {_canonical_case('v', self.values, {})})"
 
     def bad(self, c: str, typed: str) -> str | None:
         if not self.values:
             return None
-        return f"list_contains(list_transform({typed}, v -> v IS NULL), true)"
+        return f"list_contains(list_transform({typed}, lambda v: v IS NULL), true)"
 
     def expected(self) -> str:
         if self.values:

@@ -1,0 +1,777 @@
+"""Importing exports into the store: all files of a run land together, or nothing does.
+
+The run reads every file into the next generation of the store (:func:`coaching.store.next_generation`),
+checks every value in SQL, checks references and keys across the run and the store, upserts by natural
+key, replays the review log through the state machine, and only then swaps the new generation in.
+Any problem anywhere throws the new generation away and raises :class:`ImportFailed`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from coaching import formats, review, store
+from coaching.formats import Format
+from coaching.problems import ImportFailed, Problem
+from coaching.settings import ImportSettings
+from coaching.sources import Source, SourceError, expand, open_source
+
+#: Progress callback: what is happening, and the share of the whole import done (0 to 1).
+ProgressCallback = Callable[[str, float], None]
+
+#: Memory the import's DuckDB may use before spilling to disk; keeps the process small.
+IMPORT_MEMORY_LIMIT = "1200MB"
+
+
+@dataclass
+class KindSummary:
+    """Rows of one kind in a run: how many, and how many were new, changed or already there."""
+
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportSummary:
+    files: list[str]
+    kinds: dict[str, KindSummary]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "files": self.files,
+                "kinds": {k: asdict(v) for k, v in self.kinds.items()},
+                "warnings": self.warnings,
+                "seconds": round(self.seconds, 3),
+            }
+        )
+
+
+class _Progress:
+    """Turns steps and DuckDB's own query progress into one share-of-the-whole figure."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.done = 0.0
+
+    def report(self, label: str, share: float = 0.0) -> None:
+        self.done = min(1.0, self.done + share)
+        if self.callback is not None:
+            self.callback(label, self.done)
+
+    def run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        label: str,
+        share: float,
+    ) -> duckdb.DuckDBPyConnection:
+        if self.callback is None or share < 0.02:
+            result = con.execute(sql, params) if params else con.execute(sql)
+            self.report(label, share)
+            return result
+        finished = threading.Event()
+        base = self.done
+
+        def poll() -> None:
+            while not finished.wait(0.2):
+                try:
+                    percent = con.query_progress()
+                except duckdb.Error:
+                    return
+                if percent and percent > 0 and self.callback is not None:
+                    self.callback(label, base + share * min(percent, 100.0) / 100.0)
+
+        watcher = threading.Thread(target=poll, daemon=True)
+        watcher.start()
+        try:
+            result = con.execute(sql, params) if params else con.execute(sql)
+        finally:
+            finished.set()
+            watcher.join()
+        self.report(label, share)
+        return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading and checking each file
+# ------------------------------------------------------------------------------------------------
+def _struct(index: int, raw: str, expected: str) -> str:
+    return f"{{'c': {index}, 'v': {raw}, 'e': {formats.sql_str(expected)}}}"
+
+
+def _metric_result_sql(raw: str) -> tuple[str, str]:
+    lowered = f"lower(trim(regexp_replace({raw}, '^''(.*)''$', '\\1')))"
+    whens = " ".join(
+        f"WHEN {formats.sql_str(k)} THEN {formats.sql_str(v)}" for k, v in formats.METRIC_RESULTS.items()
+    )
+    typed = f"CASE {lowered} {whens} END"
+    known = ", ".join(formats.sql_str(k) for k in (*formats.METRIC_RESULTS, "", "-"))
+    bad = f"{raw} IS NOT NULL AND trim({raw}) <> '''-''' AND {lowered} NOT IN ({known})"
+    return typed, bad
+
+
+def _stage_sql(source: Source, table: str) -> str:
+    """One pass over a file: typed values, plus a list of problems on the rows that have any."""
+    fmt = source.format
+    fields = source.match.fields
+    inner: list[str] = []
+    typed: list[str] = []
+    conditions: list[tuple[str, str]] = []  # (condition, problem struct)
+    for column in fmt.columns:
+        index = fields.get(column.field)
+        if index is None:
+            typed.append(f"CAST(NULL AS {column.type.sql_type}) AS {column.field}")
+            continue
+        raw, clean = f"r{index}", f"k{index}"
+        inner += [f"c{index} AS {raw}", f"kore_clean(c{index}) AS {clean}"]
+        typed_sql = column.type.typed(clean)
+        typed.append(f"{typed_sql} AS {column.field}")
+        if column.required:
+            conditions.append((f"{clean} IS NULL", _struct(index, raw, "a value (the column is required)")))
+        bad = column.type.bad(clean, typed_sql)
+        if bad is not None:
+            conditions.append(
+                (f"{clean} IS NOT NULL AND ({bad})", _struct(index, raw, column.type.expected()))
+            )
+    for metric in source.match.metrics:
+        p = metric.position
+        raws = {part: f"r{i}" for part, i in (
+            ("result", metric.result), ("fatal", metric.fatal),
+            ("weight", metric.weight), ("violation", metric.violation),
+        )}
+        for part, i in (("result", metric.result), ("fatal", metric.fatal),
+                        ("weight", metric.weight), ("violation", metric.violation)):
+            inner.append(f"c{i} AS {raws[part]}")
+            if part != "result":
+                inner.append(f"kore_clean(c{i}) AS k{i}")
+        result_sql, result_bad = _metric_result_sql(raws["result"])
+        typed += [
+            f"{result_sql} AS m{p}_result",
+            f"{formats.METRIC_FATAL.typed(f'k{metric.fatal}')} AS m{p}_fatal",
+            f"{formats.METRIC_WEIGHT.typed(f'k{metric.weight}')} AS m{p}_weight",
+            f"{formats.METRIC_WEIGHT.typed(f'k{metric.violation}')} AS m{p}_violation",
+            # A metric that is not on this row's form has all four values missing.
+            f"(kore_clean({raws['result']}) IS NOT NULL OR k{metric.fatal} IS NOT NULL "
+            f"OR k{metric.weight} IS NOT NULL OR k{metric.violation} IS NOT NULL) AS m{p}_present",
+        ]
+        conditions.append((result_bad, _struct(metric.result, raws["result"], formats.METRIC_RESULT_EXPECTED)))
+        for part, i, kind in (
+            ("fatal", metric.fatal, formats.METRIC_FATAL),
+            ("weight", metric.weight, formats.METRIC_WEIGHT),
+            ("violation", metric.violation, formats.METRIC_WEIGHT),
+        ):
+            bad = kind.bad(f"k{i}", kind.typed(f"k{i}"))
+            conditions.append((f"k{i} IS NOT NULL AND ({bad})", _struct(i, raws[part], kind.expected())))
+    if conditions:
+        any_bad = " OR ".join(f"coalesce({c}, false)" for c, _ in conditions)
+        items = ", ".join(f"CASE WHEN coalesce({c}, false) THEN {s} END" for c, s in conditions)
+        problems = f"CASE WHEN {any_bad} THEN list_filter([{items}], lambda x: x IS NOT NULL) END AS problems"
+    else:
+        problems = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[]) AS problems"
+    inner_sql = ", ".join(dict.fromkeys(inner)) or "1 AS unused"
+    return (
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(typed)}, {problems} "
+        f"FROM (SELECT {inner_sql} FROM {source.relation})"
+    )
+
+
+@dataclass
+class _Run:
+    """Everything one import run knows while it works."""
+
+    con: duckdb.DuckDBPyConnection
+    settings: ImportSettings
+    sources: list[Source] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    total_problems: int = 0
+    # (source index, ordinal, field, value, expected) found by checks across rows and files
+    pending: list[tuple[int, int, str | None, Any, str]] = field(default_factory=list)
+    pending_total: int = 0
+    broken: set[int] = field(default_factory=set)  # sources the reader could not read at all
+
+    def add(self, problem: Problem) -> None:
+        self.total_problems += 1
+        if len(self.problems) < self.settings.max_problems:
+            self.problems.append(problem)
+
+    def add_row_problem(self, src: int, ordinal: int, column: str | None, value: Any, expected: str) -> None:
+        self.pending_total += 1
+        if len(self.pending) < self.settings.max_problems:
+            self.pending.append((src, ordinal, column, value, expected))
+
+    def by_kind(self, kind: str) -> list[Source]:
+        return [s for s in self.sources if s.format.kind == kind]
+
+    def resolve_pending(self) -> None:
+        """Turn row ordinals into line numbers, reading each file once, and add the problems."""
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for src, ordinal, *_ in self.pending:
+            wanted[src].add(ordinal)
+        lines = {src: self.sources[src].lines(sorted(ordinals)) for src, ordinals in wanted.items()}
+        for src, ordinal, column, value, expected in sorted(
+            self.pending, key=lambda p: (p[0], p[1])
+        ):
+            source = self.sources[src]
+            self.add(
+                Problem(
+                    source.name,
+                    lines[src].get(ordinal),
+                    column,
+                    None if value is None else str(value),
+                    expected,
+                    source.line_unit,
+                )
+            )
+        self.total_problems += self.pending_total - len(self.pending)
+        self.pending, self.pending_total = [], 0
+
+    def fail_if_problems(self) -> None:
+        self.resolve_pending()
+        if self.total_problems:
+            raise ImportFailed(self.problems, self.total_problems)
+
+
+def _stage_source(run: _Run, source: Source, progress: _Progress, share: float) -> None:
+    table = f"stage_{source.index}"
+    try:
+        progress.run(run.con, _stage_sql(source, table), label=f"Reading {source.path.name}", share=share)
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()
+        line = None
+        for text in message:
+            if "Line:" in text:
+                digits = "".join(ch for ch in text.split("Line:")[1] if ch.isdigit())
+                line = int(digits) if digits else None
+                break
+        detail = message[1].strip() if len(message) > 1 else (message[0] if message else "")
+        run.add(Problem(source.name, line, None, None, f"a well-formed file ({detail})"))
+        run.broken.add(source.index)
+        return
+    source.collect_rejects(run.con)
+    for problem in source.problems:
+        run.add(problem)
+    count = run.con.execute(
+        f"SELECT coalesce(sum(len(problems)), 0) FROM {table} WHERE problems IS NOT NULL"  # noqa: S608
+    ).fetchone()[0]
+    if count:
+        rows = run.con.execute(
+            f"SELECT rowid, unnest(problems) FROM {table} WHERE problems IS NOT NULL "  # noqa: S608
+            f"ORDER BY rowid LIMIT {run.settings.max_problems}"
+        ).fetchall()
+        for ordinal, item in rows:
+            run.add_row_problem(source.index, ordinal, source.label(item["c"]), item["v"], item["e"])
+        run.pending_total += count - len(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# Checks across rows, files and the store
+# ------------------------------------------------------------------------------------------------
+def _stage_views(run: _Run) -> None:
+    """``all_<kind>``: every staged row of a kind; ``stage_<kind>``: the rows without problems."""
+    for fmt in formats.ALL_FORMATS:
+        fields = ", ".join(c.field for c in fmt.columns)
+        parts = [
+            f"SELECT {s.index} AS src, rowid AS ordinal, {fields}, problems IS NULL AS ok "
+            f"FROM stage_{s.index}"
+            for s in run.by_kind(fmt.kind)
+            if s.index not in run.broken
+        ]
+        if not parts:
+            casts = ", ".join(f"CAST(NULL AS {c.type.sql_type}) AS {c.field}" for c in fmt.columns)
+            parts = [f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, true AS ok WHERE false"]
+        run.con.execute(f"CREATE OR REPLACE TEMP VIEW all_{fmt.kind} AS {' UNION ALL '.join(parts)}")
+        run.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW stage_{fmt.kind} AS SELECT * FROM all_{fmt.kind} WHERE ok"
+        )
+
+
+def _label(run: _Run, src: int, field_name: str) -> str:
+    source = run.sources[src]
+    index = source.match.fields.get(field_name)
+    return source.label(index) if index is not None else source.format.column(field_name).header
+
+
+def _where(run: _Run, src: int, ordinal: int) -> str:
+    source = run.sources[src]
+    line = source.lines([ordinal]).get(ordinal)
+    return f"{source.line_unit} {line} of {source.name}" if line else source.name
+
+
+def _check(run: _Run, sql: str, field_name: str, expected: Callable[[tuple[Any, ...]], str]) -> None:
+    """Run a check query returning (src, ordinal, value, ...) rows and record each as a problem."""
+    count = run.con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]  # noqa: S608
+    if not count:
+        return
+    rows = run.con.execute(f"{sql} ORDER BY 1, 2 LIMIT {run.settings.max_problems}").fetchall()
+    for row in rows:
+        src, ordinal, value = row[0], row[1], row[2]
+        run.add_row_problem(src, ordinal, _label(run, src, field_name), value, expected(row))
+    run.pending_total += count - len(rows)
+
+
+def _key_sql(fmt: Format, alias: str) -> str:
+    return ", ".join(f"{alias}.{k}" for k in fmt.key)
+
+
+def _check_keys(run: _Run) -> None:
+    for fmt in formats.ALL_FORMATS:
+        for key in (fmt.key, *fmt.unique):
+            columns = ", ".join(key)
+            sql = (
+                f"SELECT src, ordinal, {key[-1]}, first_src, first_ordinal FROM ("
+                f"SELECT src, ordinal, {columns}, "
+                f"first_value(src) OVER w AS first_src, first_value(ordinal) OVER w AS first_ordinal, "
+                f"row_number() OVER w AS nth FROM stage_{fmt.kind} "
+                f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key if k != 'metric')} "
+                f"WINDOW w AS (PARTITION BY {columns} ORDER BY src, ordinal)) WHERE nth > 1"
+            )
+            names = " and ".join(_label_any(fmt, k) for k in key)
+            _check(
+                run,
+                sql,
+                key[-1],
+                lambda row, names=names: f"{names} not already on {_where(run, row[3], row[4])}",
+            )
+
+
+def _label_any(fmt: Format, field_name: str) -> str:
+    return fmt.column(field_name).header
+
+
+def _check_references(run: _Run) -> None:
+    known_people = (
+        "SELECT name FROM people UNION SELECT name FROM all_roster "
+        "UNION SELECT scored_agent FROM all_evaluations"
+    )
+    known_emails = "SELECT email FROM people WHERE email IS NOT NULL UNION SELECT email FROM all_roster"
+    known_assignments = "SELECT assignment_id FROM assignments UNION SELECT assignment_id FROM all_assignments"
+    known_conversations = (
+        "SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations"
+    )
+
+    # Roster: a lead is someone on the roster; an email belongs to one person.
+    _check(
+        run,
+        f"SELECT src, ordinal, team_lead_email FROM stage_roster "
+        f"WHERE team_lead_email IS NOT NULL AND team_lead_email NOT IN ({known_emails})",
+        "team_lead_email",
+        lambda row: "the email of someone on the roster (the team's lead)",
+    )
+    _check(
+        run,
+        "SELECT s.src, s.ordinal, s.email, p.name FROM stage_roster s JOIN people p "
+        "ON p.email = s.email AND p.name <> s.name "
+        "WHERE p.name NOT IN (SELECT name FROM all_roster)",
+        "email",
+        lambda row: f"an email no one else has ({row[3]} has it in the store)",
+    )
+
+    # Assignments: a known agent; one agent per individual assignment; consistent groups; dates.
+    _check(
+        run,
+        f"SELECT src, ordinal, agent FROM stage_assignments WHERE agent NOT IN ({known_people})",
+        "agent",
+        lambda row: "an agent on the roster or in the evaluations",
+    )
+    _check(
+        run,
+        "SELECT src, ordinal, follow_up_date FROM stage_assignments "
+        "WHERE follow_up_date < assigned_date",
+        "follow_up_date",
+        lambda row: "a date on or after the Assigned Date",
+    )
+    _check(
+        run,
+        "SELECT src, ordinal, group_name FROM stage_assignments "
+        "WHERE coaching_type = 'Group Agents' AND group_name IS NULL",
+        "group_name",
+        lambda row: "the group's name for a Group Agents assignment",
+    )
+    _check(
+        run,
+        "SELECT src, ordinal, coaching_areas FROM stage_assignments WHERE len(coaching_areas) = 0",
+        "coaching_areas",
+        lambda row: "at least one coaching area",
+    )
+    every_assignment = (
+        "SELECT assignment_id, agent, name, coaching_type, NULL AS src, NULL AS ordinal FROM assignments "
+        "WHERE (assignment_id, agent) NOT IN (SELECT (assignment_id, agent) FROM stage_assignments) "
+        "UNION ALL SELECT assignment_id, agent, name, coaching_type, src, ordinal FROM stage_assignments"
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, coaching_type, others FROM (SELECT src, ordinal, coaching_type, "
+        f"count(*) OVER (PARTITION BY assignment_id) AS members, "
+        f"string_agg(agent, ', ') OVER (PARTITION BY assignment_id) AS others "
+        f"FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type = 'Individual Agent' "
+        f"AND members > 1",
+        "coaching_type",
+        lambda row: f"Group Agents: this Assignment ID is given to several agents ({row[3]})",
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, name, first_name FROM (SELECT src, ordinal, name, "
+        f"first_value(name) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
+        f"AS first_name, first_value(coaching_type) OVER (PARTITION BY assignment_id "
+        f"ORDER BY src NULLS FIRST, ordinal) AS first_type, coaching_type "
+        f"FROM ({every_assignment})) WHERE src IS NOT NULL AND (name <> first_name)",
+        "name",
+        lambda row: f"the same Name on every row of the assignment ({row[3]!r})",
+    )
+
+    # Coaching interactions and best responses point at known assignments and conversations.
+    for kind in ("coaching_interactions", "best_responses"):
+        _check(
+            run,
+            f"SELECT src, ordinal, assignment_id FROM stage_{kind} "
+            f"WHERE assignment_id NOT IN ({known_assignments})",
+            "assignment_id",
+            lambda row: "the Assignment ID of a coaching assignment in this import or the store",
+        )
+        _check(
+            run,
+            f"SELECT src, ordinal, conversation_id FROM stage_{kind} "
+            f"WHERE conversation_id NOT IN ({known_conversations})",
+            "conversation_id",
+            lambda row: "the ConversationID of an evaluated interaction in this import or the store",
+        )
+    every_area = (
+        "SELECT assignment_id, unnest(coaching_areas) AS area FROM assignments "
+        "WHERE assignment_id NOT IN (SELECT assignment_id FROM all_assignments) "
+        "UNION SELECT assignment_id, unnest(coaching_areas) FROM all_assignments"
+    )
+    _check(
+        run,
+        f"SELECT s.src, s.ordinal, s.coaching_area, (SELECT string_agg(DISTINCT a.area, ', ' ORDER BY a.area) "
+        f"FROM ({every_area}) a WHERE a.assignment_id = s.assignment_id) AS areas "
+        f"FROM stage_coaching_interactions s "
+        f"WHERE s.assignment_id IN ({known_assignments}) AND lower(s.coaching_area) NOT IN "
+        f"(SELECT lower(a.area) FROM ({every_area}) a WHERE a.assignment_id = s.assignment_id)",
+        "coaching_area",
+        lambda row: f"one of the assignment's coaching areas ({row[3]})",
+    )
+
+    # Review events point at a known evaluation and one of its metrics.
+    _check(
+        run,
+        f"SELECT src, ordinal, conversation_id FROM stage_review_events "
+        f"WHERE conversation_id NOT IN ({known_conversations})",
+        "conversation_id",
+        lambda row: "the ConversationID of an evaluated interaction in this import or the store",
+    )
+    _check(
+        run,
+        "SELECT s.src, s.ordinal, s.metric FROM stage_review_events s "
+        "WHERE s.metric IS NOT NULL AND s.conversation_id IN "
+        "(SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations) "
+        "AND s.metric NOT IN (SELECT metric FROM run_metrics m WHERE m.conversation_id = s.conversation_id)",
+        "metric",
+        lambda row: "the name of one of this evaluation's metrics",
+    )
+
+
+def _run_metrics_view(run: _Run) -> None:
+    """The metric names each evaluation will have after the run (the run's replace the store's)."""
+    parts = [
+        "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
+        "(SELECT conversation_id FROM all_evaluations)"
+    ]
+    for source in run.by_kind("evaluations"):
+        if source.index in run.broken:
+            continue
+        for metric in source.match.metrics:
+            parts.append(
+                f"SELECT conversation_id, {formats.sql_str(metric.metric)} FROM stage_{source.index} "
+                f"WHERE m{metric.position}_present"
+            )
+    run.con.execute(f"CREATE OR REPLACE TEMP VIEW run_metrics AS {' UNION ALL '.join(parts)}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing
+# ------------------------------------------------------------------------------------------------
+def _upsert(
+    run: _Run,
+    fmt: Format,
+    progress: _Progress,
+    share: float,
+    extra: tuple[str, str] | None = None,
+) -> KindSummary:
+    """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
+
+    ``extra`` is one more store column and the SQL that fills it (not part of the comparison).
+    """
+    table = fmt.table
+    fields = [c.field for c in fmt.columns]
+    join = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
+    compare = f"({', '.join('s.' + f for f in fields)}) IS DISTINCT FROM ({', '.join('t.' + f for f in fields)})"
+    first_key = fmt.key[0]
+    rows, new, updated = run.con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE t.{first_key} IS NULL), "  # noqa: S608
+        f"count(*) FILTER (WHERE t.{first_key} IS NOT NULL AND {compare}) "
+        f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
+    ).fetchone()
+    if rows:
+        key_match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
+        run.con.execute(f"DELETE FROM {table} USING stage_{fmt.kind} s WHERE {key_match}")
+        columns = ", ".join(fields) + (f", {extra[0]}" if extra else "")
+        selects = ", ".join(fields) + (f", {extra[1]}" if extra else "")
+        progress.run(
+            run.con,
+            f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} ORDER BY src, ordinal",
+            label=f"Writing {fmt.title.lower()}",
+            share=share,
+        )
+    else:
+        progress.report(f"Writing {fmt.title.lower()}", share)
+    return KindSummary(rows=rows, new=new, updated=updated, unchanged=rows - new - updated)
+
+
+def _write_roster(run: _Run, progress: _Progress) -> KindSummary:
+    summary = _upsert(run, formats.ROSTER, progress, 0.01, extra=("on_roster", "true"))
+    # A roster without a Permissions column grants none.
+    run.con.execute("UPDATE people SET permissions = [] WHERE permissions IS NULL")
+    return summary
+
+
+def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSummary:
+    fmt = formats.EVALUATIONS
+    source_names = {
+        s.index: ("Auto QA API" if s.header and s.header[0] == "conversationId" else "Interaction Evaluation report")
+        for s in run.by_kind("evaluations")
+    }
+    cases = " ".join(f"WHEN {i} THEN {formats.sql_str(n)}" for i, n in source_names.items())
+    source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
+    run.con.execute(
+        "DELETE FROM evaluation_metrics USING stage_evaluations s "
+        "WHERE evaluation_metrics.conversation_id = s.conversation_id"
+    )
+    summary = _upsert(run, fmt, progress, share * 0.4, extra=("source", source_sql))
+    for source in run.by_kind("evaluations"):
+        if source.index in run.broken or not source.match.metrics:
+            continue
+        parts = [
+            f"SELECT conversation_id, {formats.sql_str(m.metric)}, {m.position}, m{m.position}_result, "
+            f"m{m.position}_fatal, m{m.position}_weight, m{m.position}_violation, {str(m.is_manual).lower()} "
+            f"FROM stage_{source.index} WHERE problems IS NULL AND m{m.position}_present"
+            for m in source.match.metrics
+        ]
+        progress.run(
+            run.con,
+            "INSERT INTO evaluation_metrics (conversation_id, metric, position, result, is_fatal_metric, "
+            f"adherence_weight, violation_weight, is_manual) {' UNION ALL '.join(parts)}",
+            label=f"Writing metrics of {source.path.name}",
+            share=share * 0.6 / max(1, len(run.by_kind("evaluations"))),
+        )
+    return summary
+
+
+def _add_unrostered_agents(run: _Run) -> list[str]:
+    """Evaluated agents missing from the roster join it by name, unable to sign in."""
+    names = [
+        r[0]
+        for r in run.con.execute(
+            "SELECT DISTINCT scored_agent FROM stage_evaluations "
+            "WHERE scored_agent NOT IN (SELECT name FROM people) ORDER BY 1"
+        ).fetchall()
+    ]
+    if names:
+        run.con.executemany(
+            "INSERT INTO people VALUES (?, NULL, NULL, NULL, 'Agent', [], false)", [[n] for n in names]
+        )
+    return names
+
+
+def _replay_reviews(run: _Run, everything: bool, progress: _Progress) -> None:
+    """Run the review log of every affected evaluation through the state machine; store the result."""
+    con = run.con
+    if everything:
+        affected = "SELECT DISTINCT conversation_id FROM review_events"
+    else:
+        affected = (
+            "SELECT conversation_id FROM stage_review_events UNION "
+            "SELECT conversation_id FROM stage_evaluations WHERE conversation_id IN "
+            "(SELECT conversation_id FROM review_events)"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE affected AS {affected}")
+    rows = con.execute(
+        "SELECT e.conversation_id, e.metric, e.round, e.actor, e.action, e.comment, e.timestamp, "
+        "e.audit_score, v.audit_score, s.src, s.ordinal FROM review_events e "
+        "JOIN affected USING (conversation_id) "
+        "LEFT JOIN evaluations v USING (conversation_id) "
+        "LEFT JOIN stage_review_events s ON s.conversation_id = e.conversation_id "
+        "AND s.metric IS NOT DISTINCT FROM e.metric AND s.round = e.round AND s.action = e.action "
+        "ORDER BY e.conversation_id"
+    ).fetchall()
+    logs: dict[str, list[review.ReviewEvent]] = defaultdict(list)
+    initial: dict[str, float | None] = {}
+    for cid, metric, rnd, actor, action, comment, ts, score, exported, src, ordinal in rows:
+        logs[cid].append(
+            review.ReviewEvent(cid, metric, rnd, actor, action, comment, ts, score, (src, ordinal))
+        )
+        initial[cid] = exported
+    states: list[tuple[str, review.ReviewState]] = []
+    for cid, events in logs.items():
+        state, rejection = review.derive_review(events, run.settings.max_dispute_rounds, initial[cid])
+        if rejection is not None:
+            src, ordinal = rejection.event.source
+            value = rejection.value
+            if isinstance(value, datetime):
+                value = value.isoformat(sep=" ")
+            if src is None:
+                run.add(
+                    Problem(
+                        "the store",
+                        None,
+                        rejection.column,
+                        None if value is None else str(value),
+                        f"{rejection.expected} — an event of {cid} already in the store conflicts "
+                        "with this import's events for it",
+                    )
+                )
+            else:
+                column = _label(run, src, _REVIEW_FIELDS.get(rejection.column, "action"))
+                run.add_row_problem(src, ordinal, column, value, rejection.expected)
+        elif state is not None:
+            states.append((cid, state))
+    progress.report("Replaying review events", 0.03)
+    run.fail_if_problems()
+    con.execute("DELETE FROM evaluation_reviews WHERE conversation_id IN (SELECT conversation_id FROM affected)")
+    if states:
+        table = pa.table(
+            {
+                "conversation_id": [c for c, _ in states],
+                "review_status": [s.review_status for _, s in states],
+                "dispute_rounds": pa.array([s.dispute_rounds for _, s in states], pa.int32()),
+                "disputed_metrics": pa.array([s.disputed_metrics for _, s in states], pa.list_(pa.string())),
+                "awaiting_response": pa.array([s.awaiting_response for _, s in states], pa.list_(pa.string())),
+                "audit_score_history": pa.array(
+                    [s.audit_score_history for _, s in states], pa.list_(pa.float64())
+                ),
+                "final_audit_score": pa.array([s.final_audit_score for _, s in states], pa.float64()),
+                "audited_at": pa.array([s.audited_at for _, s in states], pa.timestamp("us")),
+                "status_since": pa.array([s.status_since for _, s in states], pa.timestamp("us")),
+                "completed_at": pa.array([s.completed_at for _, s in states], pa.timestamp("us")),
+            }
+        )
+        con.register("derived_reviews", table)
+        con.execute("INSERT INTO evaluation_reviews SELECT * FROM derived_reviews")
+        con.unregister("derived_reviews")
+
+
+_REVIEW_FIELDS = {
+    "Action": "action",
+    "Round": "round",
+    "Metric": "metric",
+    "Actor": "actor",
+    "Comment": "comment",
+    "Timestamp": "timestamp",
+    "Audit Score": "audit_score",
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------
+def import_files(
+    db: Path,
+    paths: Sequence[str | Path],
+    settings: ImportSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import every export in ``paths`` (files or folders) into the store at ``db``, all or nothing.
+
+    Raises :class:`ImportFailed` with every problem (up to ``settings.max_problems``, then a count)
+    when any file, row or reference is bad; the store is then exactly as it was.
+    """
+    settings = settings or ImportSettings()
+    started = time.perf_counter()
+    files, missing = expand(paths)
+    if missing or not files:
+        problems = missing or [
+            Problem(", ".join(str(p) for p in paths) or "(nothing)", None, None, None,
+                    "at least one export file (.csv, .json, .ndjson, .parquet)")
+        ]
+        raise ImportFailed(problems, len(problems))
+    meter = _Progress(progress)
+    meter.report("Preparing", 0.0)
+    with store.next_generation(Path(db)) as con:
+        con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+        con.execute(formats.SQL_MACROS)
+        run = _Run(con, settings)
+        warnings: list[str] = []
+        sizes = []
+        for path in files:
+            try:
+                source = open_source(con, path, len(run.sources))
+            except SourceError as error:
+                run.add(error.problem)
+                continue
+            run.sources.append(source)
+            sizes.append(max(1, path.stat().st_size))
+            if source.match.ignored:
+                shown = ", ".join(repr(c) for c in source.match.ignored[:5])
+                more = len(source.match.ignored) - 5
+                warnings.append(
+                    f"{source.name}: ignored {len(source.match.ignored)} column(s) that the "
+                    f"{source.format.title} format does not use: {shown}"
+                    + (f" and {more} more" if more > 0 else "")
+                )
+        total_size = sum(sizes) or 1
+        for source, size in zip(run.sources, sizes, strict=True):
+            _stage_source(run, source, meter, 0.6 * size / total_size)
+        meter.report("Checking keys and references", 0.0)
+        _stage_views(run)
+        _run_metrics_view(run)
+        _check_keys(run)
+        _check_references(run)
+        run.fail_if_problems()
+
+        kinds: dict[str, KindSummary] = {}
+        kinds["roster"] = _write_roster(run, meter)
+        kinds["evaluations"] = _write_evaluations(run, meter, 0.25)
+        unrostered = _add_unrostered_agents(run)
+        if unrostered:
+            shown = ", ".join(unrostered[:10]) + (f" and {len(unrostered) - 10} more" if len(unrostered) > 10 else "")
+            warnings.append(
+                f"{len(unrostered)} evaluated agent(s) are not on the roster and were added by name; "
+                f"they cannot sign in until the roster names them: {shown}"
+            )
+        for fmt in (formats.ASSIGNMENTS, formats.COACHING_INTERACTIONS, formats.BEST_RESPONSES,
+                    formats.REVIEW_EVENTS):
+            kinds[fmt.kind] = _upsert(run, fmt, meter, 0.02)
+        previous_rounds = store.meta(con, "max_dispute_rounds")
+        recompute_all = previous_rounds != str(settings.max_dispute_rounds)
+        _replay_reviews(run, recompute_all, meter)
+        store.set_meta(con, "max_dispute_rounds", str(settings.max_dispute_rounds))
+
+        kinds = {k: v for k, v in kinds.items() if v.rows or k in {s.format.kind for s in run.sources}}
+        summary = ImportSummary([str(f) for f in files], kinds, warnings)
+        summary.seconds = time.perf_counter() - started
+        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+        con.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?)",
+            [import_id, datetime.now(UTC).replace(tzinfo=None), summary.files, summary.as_json()],
+        )
+        meter.report("Saving", 0.0)
+    meter.report("Done", 1.0)
+    summary.seconds = time.perf_counter() - started
+    return summary

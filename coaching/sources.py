@@ -1,0 +1,452 @@
+"""Reading export files: CSV, JSON, NDJSON, Parquet and Kore's Auto QA API pages.
+
+A :class:`Source` is one file, recognised by its header, exposed to DuckDB as a relation of text
+columns ``c0 … cN`` in the file's order, with a way back from a row's ordinal to its line number.
+Nothing here checks values; :mod:`coaching.importer` does that in SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from coaching import formats
+from coaching.formats import HeaderError, HeaderMatch, MetricColumns
+from coaching.problems import Problem
+
+DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
+
+
+class SourceError(Exception):
+    """A file that cannot be read as any export; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass
+class Source:
+    """One export file, ready to be read in SQL."""
+
+    index: int
+    path: Path
+    name: str  # how the file is named in messages
+    header: list[str]  # the column names as the file writes them
+    match: HeaderMatch
+    relation: str  # an SQL relation with text columns c0 … cN
+    line_unit: str = "line"
+    problems: list[Problem] = field(default_factory=list)  # rows the reader itself rejected
+    _lines: Callable[[Sequence[int]], dict[int, int]] | None = None
+    _rejects: str | None = None
+
+    @property
+    def format(self) -> formats.Format:
+        return self.match.format
+
+    def label(self, column_index: int) -> str:
+        return self.header[column_index]
+
+    def lines(self, ordinals: Sequence[int]) -> dict[int, int]:
+        """The line (or row) number of each ordinal (0-based row number among the rows read)."""
+        if self._lines is None:
+            return {o: o + 1 for o in ordinals}
+        return self._lines(ordinals)
+
+    def collect_rejects(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Rows the CSV reader could not split into the header's columns become problems."""
+        if self._rejects is None:
+            return
+        rows = con.execute(
+            f"SELECT line, column_idx, column_name, error_type, csv_line, error_message "  # noqa: S608
+            f"FROM {self._rejects} ORDER BY line"
+        ).fetchall()
+        for line, column_idx, column_name, error_type, csv_line, message in rows:
+            column = None
+            if column_name and column_name.startswith("c") and column_name[1:].isdigit():
+                index = int(column_name[1:])
+                column = self.header[index] if index < len(self.header) else None
+            self.problems.append(
+                Problem(
+                    self.name,
+                    int(line) if line is not None else None,
+                    column,
+                    (csv_line or "").strip("\r\n") or None,
+                    _reject_expectation(error_type, message, len(self.header)),
+                )
+            )
+        con.execute(f"DROP TABLE IF EXISTS {self._rejects}")
+        self._rejects = None
+
+
+def _reject_expectation(error_type: str | None, message: str | None, width: int) -> str:
+    kind = (error_type or "").upper()
+    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        found = re.search(r"Found:\s*(\d+)", message or "")
+        got = f", found {found.group(1)}" if found else ""
+        return f"{width} comma-separated values, as many as the header has{got}"
+    if kind == "INVALID UNICODE":
+        return "UTF-8 text"
+    if kind == "UNQUOTED VALUE":
+        return 'a value in double quotes, with inner quotes doubled ("")'
+    return (message or kind or "a well-formed CSV row").splitlines()[0]
+
+
+def expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named, and the data files inside folders named (recursively, in name order)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in DATA_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), None, None, None, "a file or folder that exists"))
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for f in files:
+        resolved = f.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(f)
+    return unique, problems
+
+
+def open_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
+    """Recognise one file and expose it to ``con``; raises :class:`SourceError` when it cannot."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError as error:
+        raise SourceError(Problem(name, None, None, None, f"a readable file ({error.strerror})")) from None
+    if head.startswith(b"PAR1"):
+        return _parquet_source(con, path, index)
+    text_head = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text_head.startswith(("[", "{")):
+        return _json_source(con, path, index)
+    return _csv_source(con, path, index)
+
+
+def _header_problem(name: str, error: HeaderError, line: int | None = 1) -> SourceError:
+    return SourceError(Problem(name, line, error.column, error.value, error.expected))
+
+
+# ------------------------------------------------------------------------------------------------
+# CSV
+# ------------------------------------------------------------------------------------------------
+def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
+    name = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError:
+        raise SourceError(Problem(name, 1, None, None, "UTF-8 text")) from None
+    except csv.Error as error:
+        raise SourceError(Problem(name, 1, None, None, f"a CSV header row ({error})")) from None
+    if not header or not any(h.strip() for h in header):
+        raise SourceError(Problem(name, 1, None, None, "a header row naming the columns"))
+    try:
+        match = formats.recognise(header)
+    except HeaderError as error:
+        raise _header_problem(name, error) from None
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    rejects = f"csv_rejects_{index}"
+    relation = (
+        f"read_csv({formats.sql_str(str(path))}, header = true, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
+        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = 'csv_scans_{index}', "
+        f"max_line_size = 10000000)"
+    )
+    source = Source(index, path, name, list(header), match, relation, _rejects=rejects)
+    source._lines = lambda ordinals: _csv_lines(path, ordinals, source.problems)
+    return source
+
+
+def _csv_lines(path: Path, ordinals: Sequence[int], rejected: Sequence[Problem]) -> dict[int, int]:
+    """Map row ordinals to the line each row starts on, skipping rows the reader rejected.
+
+    Only run when there is something to report, so it may read the file in Python.
+    """
+    wanted = set(ordinals)
+    if not wanted:
+        return {}
+    skip = {p.line for p in rejected if p.line is not None}
+    last = max(wanted)
+    found: dict[int, int] = {}
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        start = reader.line_num + 1
+        ordinal = 0
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            if not record or line in skip:
+                continue
+            if ordinal in wanted:
+                found[ordinal] = line
+            if ordinal >= last:
+                break
+            ordinal += 1
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# JSON, NDJSON and Kore's Auto QA API pages
+# ------------------------------------------------------------------------------------------------
+def _json_records(name: str, text: str) -> tuple[list[Any], list[int], str]:
+    """The records of a JSON array, an NDJSON file or an API page, with the line each starts on."""
+    stripped = text.lstrip()
+    decoder = json.JSONDecoder()
+    if stripped.startswith("["):
+        return _json_array(name, text, decoder) + ("line",)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        if not error.msg.startswith("Extra data"):
+            raise SourceError(Problem(name, error.lineno, None, None, f"valid JSON ({error.msg})")) from None
+        return _ndjson(name, text) + ("line",)
+    if isinstance(document, dict):
+        lists = [v for v in document.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(lists) == 1:
+            # A saved API page: {"data": [...], "totalResults": …, "hasMore": …}. Count records.
+            return lists[0], list(range(1, len(lists[0]) + 1)), "record"
+        return [document], [1], "line"
+    raise SourceError(Problem(name, 1, None, None, "a JSON array of objects, NDJSON, or an API page"))
+
+
+def _json_array(name: str, text: str, decoder: json.JSONDecoder) -> tuple[list[Any], list[int]]:
+    records: list[Any] = []
+    lines: list[int] = []
+    position = text.index("[") + 1
+    line = 1 + text.count("\n", 0, position)
+    length = len(text)
+
+    def skip(pos: int, line_no: int) -> tuple[int, int]:
+        while pos < length and text[pos] in " \t\r\n":
+            if text[pos] == "\n":
+                line_no += 1
+            pos += 1
+        return pos, line_no
+
+    position, line = skip(position, line)
+    if position < length and text[position] == "]":
+        return records, lines
+    while True:
+        try:
+            record, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise SourceError(Problem(name, error.lineno, None, None, f"valid JSON ({error.msg})")) from None
+        records.append(record)
+        lines.append(line)
+        line += text.count("\n", position, end)
+        position, line = skip(end, line)
+        if position < length and text[position] == ",":
+            position, line = skip(position + 1, line)
+            continue
+        if position < length and text[position] == "]":
+            return records, lines
+        raise SourceError(Problem(name, line, None, None, "',' or ']' between the array's records"))
+
+
+def _ndjson(name: str, text: str) -> tuple[list[Any], list[int]]:
+    records: list[Any] = []
+    lines: list[int] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            records.append(json.loads(raw))
+        except json.JSONDecodeError as error:
+            raise SourceError(
+                Problem(name, number, None, raw[:80], f"one JSON object per line ({error.msg})")
+            ) from None
+        lines.append(number)
+    return records, lines
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(t for t in (_as_text(v) for v in value) if t is not None)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _is_api_record(record: Any) -> bool:
+    return isinstance(record, dict) and "conversationId" in record and (
+        "koreEvaluationScore" in record or "metrics" in record
+    )
+
+
+def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(Problem(name, None, None, None, "UTF-8 text")) from None
+    records, lines, unit = _json_records(name, text)
+    for record, line in zip(records, lines, strict=True):
+        if not isinstance(record, dict):
+            raise SourceError(Problem(name, line, None, _as_text(record), "a JSON object per record"))
+    if records and all(_is_api_record(r) for r in records):
+        header, rows, match = _flatten_api(name, records, lines, unit)
+    else:
+        header = []
+        for record in records:
+            for key in record:
+                if key not in header:
+                    header.append(key)
+        if not header:
+            raise SourceError(Problem(name, None, None, None, "records with the columns of a known export"))
+        try:
+            match = formats.recognise(header)
+        except HeaderError as error:
+            raise _header_problem(name, error, None) from None
+        rows = [[_as_text(r.get(k)) for k in header] for r in records]
+    table = pa.table(
+        {f"c{i}": pa.array([row[i] for row in rows], type=pa.string()) for i in range(len(header))}
+    )
+    view = f"json_source_{index}"
+    con.register(view, table)
+    source = Source(index, path, name, header, match, view, line_unit=unit)
+    source._lines = lambda ordinals: {o: lines[o] for o in ordinals if o < len(lines)}
+    return source
+
+
+#: Kore Auto QA API fields and the report columns they fill.
+_API_FIELDS = (
+    ("conversationId", "ConversationID"),
+    ("channel", "Channel"),
+    ("queues", "Queues"),
+    ("lastQueue", "Last Queue"),
+    ("language", "Language"),
+    ("agents", "Agents"),
+    ("scoredAgent", "Scored Agent"),
+    ("startTime", "Start Time"),
+    ("sentimentScore", "Sentiment Score"),
+    ("topics", "Topics"),
+    ("intent", "Intent"),
+    ("koreEvaluationScore", "Kore Evaluation Score"),
+    ("evaluation_status", "Is Passed"),
+    ("fatalErrorCount", "Is Fatal Interaction"),
+    ("AuditScore", "Audit Score"),
+    ("audit_date", "Audit Date"),
+    ("auditor", "Auditor"),
+    ("contactDirection", "Contact Direction"),
+    ("duration_status", "Duration Status"),
+    ("evaluationForm", "Evaluation Form"),
+)
+_API_METRIC_PARTS = ("qualification", "isFatalError", "metricWeight", "metricNegativeWeight")
+
+
+def _api_value(record: dict[str, Any], key: str) -> Any:
+    value = record.get(key)
+    if key == "queues" and isinstance(value, list):
+        return [q.get("queueName") if isinstance(q, dict) else q for q in value]
+    if key == "lastQueue" and value is None:
+        queues = _api_value(record, "queues")
+        return queues[-1] if isinstance(queues, list) and queues else None
+    if key == "agents" and isinstance(value, list):
+        return [a.get("agentName") if isinstance(a, dict) else a for a in value]
+    if key == "scoredAgent" and value is None:
+        agents = _api_value(record, "agents")
+        return agents[0] if isinstance(agents, list) and agents else None
+    if key == "startTime" and value is None:
+        return record.get("evaluatedAt")
+    if key == "evaluation_status" and isinstance(value, str):
+        return {"pass": "1", "fail": "0", "not_evaluated": None}.get(value.lower(), value)
+    if key == "fatalErrorCount" and isinstance(value, int | float) and not isinstance(value, bool):
+        return "1" if value > 0 else "0"
+    if key == "evaluationForm" and value is None:
+        return record.get("formName")
+    return value
+
+
+def _flatten_api(
+    name: str, records: list[dict[str, Any]], lines: list[int], unit: str
+) -> tuple[list[str], list[list[str | None]], HeaderMatch]:
+    """Kore API evaluations as rows of the Interaction Evaluation report, metrics side by side."""
+    header = [key for key, _ in _API_FIELDS]
+    by_header = {formats.normalise(c.header): c.field for c in formats.EVALUATIONS.columns}
+    fields = {by_header[formats.normalise(report)]: i for i, (_, report) in enumerate(_API_FIELDS)}
+    metric_names: list[str] = []
+    for record, line in zip(records, lines, strict=True):
+        metrics = record.get("metrics") or []
+        if not isinstance(metrics, list):
+            raise SourceError(Problem(name, line, "metrics", _as_text(metrics), "a list of metrics"))
+        for metric in metrics:
+            metric_name = metric.get("metricName") if isinstance(metric, dict) else None
+            if not metric_name:
+                raise SourceError(
+                    Problem(name, line, "metrics", _as_text(metric), "metrics with a metricName", unit)
+                )
+            if metric_name not in metric_names:
+                metric_names.append(metric_name)
+    metric_columns: list[MetricColumns] = []
+    for position, metric_name in enumerate(metric_names):
+        first = len(header)
+        header += [f"metrics[{metric_name}].{part}" for part in _API_METRIC_PARTS]
+        metric_columns.append(
+            MetricColumns(position, metric_name, False, first, first + 1, first + 2, first + 3)
+        )
+    rows: list[list[str | None]] = []
+    for record in records:
+        row = [_as_text(_api_value(record, key)) for key, _ in _API_FIELDS]
+        by_name = {m.get("metricName"): m for m in record.get("metrics") or []}
+        for metric_name in metric_names:
+            metric = by_name.get(metric_name, {})
+            row += [_as_text(metric.get(part)) for part in _API_METRIC_PARTS]
+        rows.append(row)
+    return header, rows, HeaderMatch(formats.EVALUATIONS, fields, metric_columns, [])
+
+
+# ------------------------------------------------------------------------------------------------
+# Parquet
+# ------------------------------------------------------------------------------------------------
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
+    name = str(path)
+    literal = formats.sql_str(str(path))
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+    except duckdb.Error as error:
+        raise SourceError(Problem(name, None, None, None, f"a Parquet file ({_first_line(error)})")) from None
+    header = [row[0] for row in described]
+    try:
+        match = formats.recognise(header)
+    except HeaderError as error:
+        raise _header_problem(name, error, None) from None
+    selects = []
+    for i, (column, column_type, *_rest) in enumerate(described):
+        quoted = '"' + column.replace('"', '""') + '"'
+        if str(column_type).endswith("[]"):
+            selects.append(f"array_to_string({quoted}, ', ') AS c{i}")
+        else:
+            selects.append(f"CAST({quoted} AS VARCHAR) AS c{i}")
+    relation = f"(SELECT {', '.join(selects)} FROM read_parquet({literal}))"
+    return Source(index, path, name, header, match, relation, line_unit="row")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
