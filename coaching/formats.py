@@ -195,9 +195,10 @@ class TextList(ColumnType):
     sql_type: str = "VARCHAR[]"
 
     def typed(self, c: str) -> str:
+        items = f"coalesce(kore_list({c}), [])"
         if not self.values:
-            return f"kore_list({c})"
-        return f"list_transform(kore_list({c}), lambda v: {_canonical_case('v', self.values, {})})"
+            return items
+        return f"list_transform({items}, lambda v: {_canonical_case('v', self.values, {})})"
 
     def bad(self, c: str, typed: str) -> str | None:
         if not self.values:
