@@ -1,0 +1,209 @@
+"""The ``coaching`` command: import exports, generate demo data, and look at the store.
+
+Every command takes ``--db FILE`` (else ``COACHING_DB``, else ``data/coaching.duckdb``). Problems are
+printed for people, never as a traceback (set ``COACHING_DEBUG=1`` to see one); the exit status is
+0 on success, 1 when the input or the store is at fault, 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from contextlib import nullcontext
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coaching import demo, settings, store
+from coaching.importer import ImportSummary, import_files
+from coaching.problems import ImportFailed
+from coaching.settings import ImportSettings, SettingError
+from coaching.store import StoreError
+
+DEFAULT_DEMO_OUT = settings.PROJECT_ROOT / "data" / "demo"
+
+KIND_TITLES = {
+    "roster": "Roster",
+    "evaluations": "Evaluations",
+    "assignments": "Coaching assignments",
+    "coaching_interactions": "Coaching interactions",
+    "best_responses": "Best response examples",
+    "review_events": "Review events",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coaching", description="Coaching and quality dashboard: the store and its imports."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="FILE", help="the store (default: $COACHING_DB or data/coaching.duckdb)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    imp = commands.add_parser(
+        "import", parents=[common], help="import export files and folders, all or nothing",
+        description="Import Kore.ai evaluation reports and coaching exports. Nothing is written "
+        "unless every file and row is valid.",
+    )
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="export files, or folders of them")
+    imp.add_argument("--max-dispute-rounds", type=int, metavar="N",
+                     help="the maximum of dispute rounds (default: $COACHING_MAX_DISPUTE_ROUNDS or 3)")
+    imp.add_argument("--max-problems", type=int, default=50, metavar="N",
+                     help="problems to print in full before counting the rest (default: 50)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    dem = commands.add_parser(
+        "demo", parents=[common], help="generate realistic demo exports and import them",
+    )
+    dem.add_argument("--out", metavar="DIR", help=f"where to write the exports (default: {DEFAULT_DEMO_OUT})")
+    dem.add_argument("--agents", type=int, default=demo.DemoSpec.agents, metavar="N")
+    dem.add_argument("--days", type=int, default=demo.DemoSpec.days, metavar="D")
+    dem.add_argument("--seed", type=int, default=demo.DemoSpec.seed, metavar="S")
+    dem.add_argument("--end", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="the last day of the data (default: today)")
+    dem.add_argument("--if-empty", action="store_true", help="do nothing when the store has evaluations")
+    dem.add_argument("--no-import", action="store_true", help="only write the exports")
+    dem.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    commands.add_parser("status", parents=[common], help="what the store holds")
+    return parser
+
+
+def _progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _run_import(db: Path, paths: Sequence[str | Path], options: ImportSettings, quiet: bool,
+                out: Console, err: Console) -> ImportSummary:
+    if quiet or not err.is_terminal:
+        return import_files(db, paths, options)
+    with _progress_bar(err) as bar:
+        task = bar.add_task("Importing", total=1.0)
+
+        def report(label: str, done: float) -> None:
+            bar.update(task, description=label, completed=done)
+
+        return import_files(db, paths, options, progress=report)
+
+
+def _print_summary(summary: ImportSummary, db: Path, out: Console) -> None:
+    table = Table(title=f"Imported {len(summary.files)} file(s) into {db} in {summary.seconds:.1f} s")
+    for column in ("Kind", "Rows", "New", "Updated", "Unchanged"):
+        table.add_column(column, justify="left" if column == "Kind" else "right")
+    for kind, counts in summary.kinds.items():
+        table.add_row(KIND_TITLES.get(kind, kind), f"{counts.rows:,}", f"{counts.new:,}",
+                      f"{counts.updated:,}", f"{counts.unchanged:,}")
+    out.print(table)
+    for warning in summary.warnings:
+        out.print(f"[yellow]Warning:[/yellow] {warning}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _print_failure(failure: ImportFailed, err: Console) -> None:
+    err.print(f"[bold red]Nothing was imported:[/bold red] {failure.total} problem(s) found.", highlight=False, soft_wrap=True)
+    for problem in failure.problems:
+        err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+    rest = failure.total - len(failure.problems)
+    if rest > 0:
+        err.print(f"  … and {rest} more problem(s).", markup=False, highlight=False, soft_wrap=True)
+
+
+def _status(db: Path, out: Console) -> int:
+    reader = store.open_store(db)
+    with reader.snapshot() as con:
+        counts = store.table_counts(con)
+        last = con.execute("SELECT imported_at, files FROM imports ORDER BY import_id DESC LIMIT 1").fetchone()
+    table = Table(title=f"Store {db}")
+    table.add_column("Table")
+    table.add_column("Rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+    if last:
+        out.print(f"Last import: {last[0]:%Y-%m-%d %H:%M} UTC, {len(last[1])} file(s)")
+    return 0
+
+
+def _store_has_evaluations(db: Path) -> bool:
+    if not db.exists():
+        return False
+    reader = store.open_store(db)
+    with reader.snapshot() as con:
+        return bool(con.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        db = settings.db_path(args.db)
+        if args.command == "import":
+            options = ImportSettings(
+                max_dispute_rounds=settings.max_dispute_rounds(args.max_dispute_rounds),
+                max_problems=max(1, args.max_problems),
+            )
+            summary = _run_import(db, args.paths, options, args.quiet, out, err)
+            _print_summary(summary, db, out)
+            return 0
+        if args.command == "demo":
+            if args.if_empty and _store_has_evaluations(db):
+                out.print(f"The store {db} already has evaluations; no demo data loaded.")
+                return 0
+            folder = Path(args.out) if args.out else DEFAULT_DEMO_OUT
+            spec = demo.DemoSpec(agents=args.agents, days=args.days, seed=args.seed, end=args.end)
+            with err.status("Generating demo exports…") if err.is_terminal and not args.quiet else nullcontext():
+                files = demo.generate(spec, folder)
+            out.print(
+                f"Wrote demo exports to {files.folder}: {files.agents:,} agents, "
+                f"{files.interactions:,} interactions, {files.assignments:,} coaching assignments, "
+                f"{files.review_events:,} review events."
+            )
+            if args.no_import:
+                return 0
+            options = ImportSettings(max_dispute_rounds=settings.max_dispute_rounds())
+            summary = _run_import(db, [folder], options, args.quiet, out, err)
+            _print_summary(summary, db, out)
+            return 0
+        return _status(db, out)
+    except ImportFailed as failure:
+        _print_failure(failure, err)
+        return 1
+    except (StoreError, SettingError) as error:
+        err.print(f"[bold red]Error:[/bold red] {error}", highlight=False, soft_wrap=True)
+        return 1
+    except duckdb.Error as error:
+        err.print(f"[bold red]Store error:[/bold red] {str(error).splitlines()[0]}", highlight=False, soft_wrap=True)
+        return 1
+    except OSError as error:
+        err.print(f"[bold red]Error:[/bold red] {error.strerror or error}: {error.filename or ''}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("Interrupted; the store is unchanged.")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("COACHING_DEBUG"):
+            traceback.print_exc()
+        err.print(
+            f"[bold red]Internal error:[/bold red] {type(error).__name__}: {error}. The store is unchanged. "
+            "Set COACHING_DEBUG=1 to see the details.",
+            highlight=False,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
