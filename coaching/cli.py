@@ -109,16 +109,16 @@ def _print_summary(summary: ImportSummary, db: Path, out: Console) -> None:
                       f"{counts.updated:,}", f"{counts.unchanged:,}")
     out.print(table)
     for warning in summary.warnings:
-        out.print(f"[yellow]Warning:[/yellow] {warning}", markup=True, highlight=False, soft_wrap=True)
+        out.print(f"[yellow]Warning:[/yellow] {warning}", markup=True, highlight=False)
 
 
 def _print_failure(failure: ImportFailed, err: Console) -> None:
-    err.print(f"[bold red]Nothing was imported:[/bold red] {failure.total} problem(s) found.", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]Nothing was imported:[/bold red] {failure.total} problem(s) found.", highlight=False)
     for problem in failure.problems:
-        err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"  {problem}", markup=False, highlight=False)
     rest = failure.total - len(failure.problems)
     if rest > 0:
-        err.print(f"  … and {rest} more problem(s).", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"  … and {rest} more problem(s).", markup=False, highlight=False)
 
 
 def _status(db: Path, out: Console) -> int:
@@ -147,8 +147,8 @@ def _store_has_evaluations(db: Path) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console()
-    err = Console(stderr=True)
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         db = settings.db_path(args.db)
         if args.command == "import":
@@ -183,13 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_failure(failure, err)
         return 1
     except (StoreError, SettingError) as error:
-        err.print(f"[bold red]Error:[/bold red] {error}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
         return 1
     except duckdb.Error as error:
-        err.print(f"[bold red]Store error:[/bold red] {str(error).splitlines()[0]}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]Store error:[/bold red] {str(error).splitlines()[0]}", highlight=False)
         return 1
     except OSError as error:
-        err.print(f"[bold red]Error:[/bold red] {error.strerror or error}: {error.filename or ''}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]Error:[/bold red] {error.strerror or error}: {error.filename or ''}", highlight=False)
         return 1
     except KeyboardInterrupt:
         err.print("Interrupted; the store is unchanged.")

@@ -1,0 +1,99 @@
+"""The `coaching` command as people use it: exit codes, summaries and problems, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from coaching import cli, store
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "data" / "templates"
+
+
+def coaching(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coaching.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def test_import_prints_a_summary_per_kind(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    result = coaching("import", "--db", str(db), str(TEMPLATES))
+    assert result.returncode == 0, result.stderr
+    for title in ("Roster", "Evaluations", "Coaching assignments", "Review events"):
+        assert title in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_input_exits_non_zero_with_file_line_column_value_and_expectation(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    bad = tmp_path / "roster.csv"
+    bad.write_text("Agent Name,Email,Role\nAda,ada@example.com,Agent\nBo,bo@example.com,Boss\n")
+    result = coaching("import", "--db", str(db), str(bad))
+    assert result.returncode == 1
+    assert f"{bad}, line 3, column 'Role': 'Boss': expected one of Agent, Supervisor, QA, Admin" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db.exists()
+
+
+def test_problems_beyond_the_limit_are_counted(tmp_path: Path) -> None:
+    bad = tmp_path / "roster.csv"
+    bad.write_text("Agent Name,Email,Role\n" + "".join(f"A{i},a{i}@example.com,Boss\n" for i in range(30)))
+    result = coaching("import", "--db", str(tmp_path / "s.duckdb"), "--max-problems", "5", str(bad))
+    assert result.returncode == 1
+    assert "30 problem(s)" in result.stderr
+    assert "and 25 more problem(s)" in result.stderr
+
+
+def test_the_store_comes_from_the_environment_when_no_flag_is_given(tmp_path: Path) -> None:
+    db = tmp_path / "from-env.duckdb"
+    env = {"COACHING_DB": str(db), "PATH": "/usr/bin:/bin"}
+    result = coaching("import", str(TEMPLATES / "roster.csv"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert db.exists()
+
+
+def test_a_wrong_setting_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    env = {"COACHING_DB": str(tmp_path / "s.duckdb"), "COACHING_MAX_DISPUTE_ROUNDS": "many", "PATH": "/usr/bin"}
+    result = coaching("import", str(TEMPLATES), env=env)
+    assert result.returncode == 1
+    assert "COACHING_MAX_DISPUTE_ROUNDS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_of_a_missing_store_explains_how_to_load_one(tmp_path: Path, capsys) -> None:
+    code = cli.main(["status", "--db", str(tmp_path / "none.duckdb")])
+    assert code == 1
+    assert "coaching demo" in capsys.readouterr().err
+
+
+def test_demo_writes_exports_imports_them_and_skips_a_loaded_store(tmp_path: Path, capsys) -> None:
+    db, out = tmp_path / "demo.duckdb", tmp_path / "exports"
+    args = ["demo", "--db", str(db), "--out", str(out), "--agents", "12", "--days", "30", "--end", "2026-11-01"]
+    assert cli.main([*args, "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assignments.csv",
+        "best-responses.csv",
+        "coaching-interactions.csv",
+        "ie-report.csv",
+        "review-events.csv",
+        "roster.csv",
+    ]
+    store.close_all()
+    con = duckdb.connect(str(db), read_only=True)
+    evaluations = con.execute("SELECT count(*) FROM evaluations").fetchone()[0]
+    con.close()
+    assert evaluations > 0
+    before = db.read_bytes()
+    assert cli.main([*args, "--if-empty", "--quiet"]) == 0
+    assert "already has evaluations" in capsys.readouterr().out
+    store.close_all()
+    assert db.read_bytes() == before
