@@ -88,8 +88,9 @@ class ReviewEvent:
     audit_score: float | None = None
     source: Any = None
 
-    def order(self) -> tuple[int, datetime, int]:
-        return (self.round, self.timestamp, _PHASE.get(self.action, 9))
+    def order(self) -> tuple[int, datetime, int, str, str]:
+        # Metric and action last, so that ties come out the same whatever order the rows arrive in.
+        return (self.round, self.timestamp, _PHASE.get(self.action, 9), self.metric or "", self.action)
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,11 @@ class _Machine:
     def _end(self, ev: ReviewEvent) -> Rejection | None:
         target = RESOLVED if ev.action == RESOLVE else CLOSED
         if self.status in (RESOLVED, CLOSED):
-            if self.status == target and not self.confirmed_end and ev.round >= self.open_round:
+            if (
+                self.status == target
+                and not self.confirmed_end
+                and self.open_round <= ev.round <= self.max_rounds
+            ):
                 self.confirmed_end = True  # confirms an end that already happened
                 return None
             return self._past_limit(ev) or self._reject(
