@@ -508,6 +508,15 @@ def recognise(header: Sequence[str]) -> HeaderMatch:
             raise HeaderError(missing[0], None, "the required column " + repr(missing[0]))
         ignored = [header[i] for i in range(len(header)) if i not in used and i not in fields.values()]
         return HeaderMatch(EVALUATIONS, fields, metrics, ignored)
+    # A report that lacks a marker column is still a report when it has metric columns or the rest.
+    has_metric = any(h.strip().lower().endswith(FATAL_SUFFIX.lower()) for h in header)
+    if "conversationid" in present and (has_metric or sum(m in present for m in EVALUATION_MARKERS) >= 3):
+        lacking = next(
+            c.header
+            for c in EVALUATIONS.columns
+            if normalise(c.header) in EVALUATION_MARKERS and normalise(c.header) not in present
+        )
+        raise HeaderError(lacking, None, f"the required column {lacking!r} of the {EVALUATIONS.title} format")
 
     candidates = []
     for fmt in OUR_FORMATS:
@@ -524,10 +533,12 @@ def recognise(header: Sequence[str]) -> HeaderMatch:
         ignored = [h for i, h in enumerate(header) if i not in fields.values()]
         return HeaderMatch(fmt, fields, [], ignored)
     if len(fields) >= 2 and best_missing <= 2:
+        # Formats that fit the header equally well are all named: the header cannot tell them apart.
+        near = [c for c in candidates if c[:2] == candidates[0][:2]]
         raise HeaderError(
             missing[0],
             None,
-            f"the required column {missing[0]!r} of the {fmt.title} format",
+            "the required column " + ", or ".join(f"{c[4][0]!r} of the {c[2].title} format" for c in near),
         )
     titles = ", ".join(f.title for f in ALL_FORMATS)
     raise HeaderError(None, ", ".join(header[:6]), f"the header of a known export ({titles})")

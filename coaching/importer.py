@@ -514,15 +514,19 @@ def _upsert(
     progress: _Progress,
     share: float,
     extra: tuple[str, str] | None = None,
+    changed: str | None = None,
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
-    ``extra`` is one more store column and the SQL that fills it (not part of the comparison).
+    ``extra`` is one more store column and the SQL that fills it (not part of the comparison);
+    ``changed`` an SQL condition on ``s`` marking rows updated even when their columns are equal.
     """
     table = fmt.table
     fields = [c.field for c in fmt.columns]
     join = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
     compare = f"({', '.join('s.' + f for f in fields)}) IS DISTINCT FROM ({', '.join('t.' + f for f in fields)})"
+    if changed:
+        compare = f"({compare} OR {changed})"
     first_key = fmt.key[0]
     rows, new, updated = run.con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE t.{first_key} IS NULL), "  # noqa: S608
@@ -560,27 +564,55 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
     }
     cases = " ".join(f"WHEN {i} THEN {formats.sql_str(n)}" for i, n in source_names.items())
     source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
+    metric_columns = (
+        "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, "
+        "violation_weight, is_manual"
+    )
+    parts = [
+        f"SELECT conversation_id, {formats.sql_str(m.metric)}, {m.position}, m{m.position}_result, "
+        f"m{m.position}_fatal, m{m.position}_weight, m{m.position}_violation, {str(m.is_manual).lower()} "
+        f"FROM stage_{source.index} WHERE problems IS NULL AND m{m.position}_present"
+        for source in run.by_kind("evaluations")
+        if source.index not in run.broken
+        for m in source.match.metrics
+    ]
+    run.con.execute(
+        "CREATE OR REPLACE TEMP TABLE run_metric_rows AS SELECT * FROM evaluation_metrics WHERE false"
+    )
+    if parts:
+        progress.run(
+            run.con,
+            f"INSERT INTO run_metric_rows ({metric_columns}) {' UNION ALL '.join(parts)}",
+            label="Reading metrics",
+            share=share * 0.3,
+        )
+    # An evaluation whose metrics changed is updated even when its own columns did not.
+    run.con.execute(
+        "CREATE OR REPLACE TEMP TABLE metrics_changed AS SELECT DISTINCT conversation_id FROM ("
+        f"(SELECT {metric_columns} FROM evaluation_metrics WHERE conversation_id IN "
+        "(SELECT conversation_id FROM stage_evaluations) "
+        f"EXCEPT ALL SELECT {metric_columns} FROM run_metric_rows) "
+        f"UNION ALL (SELECT {metric_columns} FROM run_metric_rows "
+        f"EXCEPT ALL SELECT {metric_columns} FROM evaluation_metrics))"
+    )
     run.con.execute(
         "DELETE FROM evaluation_metrics USING stage_evaluations s "
         "WHERE evaluation_metrics.conversation_id = s.conversation_id"
     )
-    summary = _upsert(run, fmt, progress, share * 0.4, extra=("source", source_sql))
-    for source in run.by_kind("evaluations"):
-        if source.index in run.broken or not source.match.metrics:
-            continue
-        parts = [
-            f"SELECT conversation_id, {formats.sql_str(m.metric)}, {m.position}, m{m.position}_result, "
-            f"m{m.position}_fatal, m{m.position}_weight, m{m.position}_violation, {str(m.is_manual).lower()} "
-            f"FROM stage_{source.index} WHERE problems IS NULL AND m{m.position}_present"
-            for m in source.match.metrics
-        ]
-        progress.run(
-            run.con,
-            "INSERT INTO evaluation_metrics (conversation_id, metric, position, result, is_fatal_metric, "
-            f"adherence_weight, violation_weight, is_manual) {' UNION ALL '.join(parts)}",
-            label=f"Writing metrics of {source.path.name}",
-            share=share * 0.6 / max(1, len(run.by_kind("evaluations"))),
-        )
+    summary = _upsert(
+        run,
+        fmt,
+        progress,
+        share * 0.4,
+        extra=("source", source_sql),
+        changed="s.conversation_id IN (SELECT conversation_id FROM metrics_changed)",
+    )
+    progress.run(
+        run.con,
+        f"INSERT INTO evaluation_metrics ({metric_columns}) SELECT {metric_columns} FROM run_metric_rows",
+        label="Writing metrics",
+        share=share * 0.3,
+    )
     return summary
 
 

@@ -65,11 +65,17 @@ class Source:
         """Rows the CSV reader could not split into the header's columns become problems."""
         if self._rejects is None:
             return
+        # One problem per rejected row (the reader reports a row missing several values once per
+        # missing column). Its ``line`` counts records, not lines, so a quoted line break earlier in
+        # the file would shift it: count the line breaks before the row's first byte instead.
         rows = con.execute(
-            f"SELECT line, column_idx, column_name, error_type, csv_line, error_message "  # noqa: S608
-            f"FROM {self._rejects} ORDER BY line"
+            f"SELECT line_byte_position, column_name, error_type, csv_line, error_message "  # noqa: S608
+            f"FROM {self._rejects} "
+            f"QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx NULLS LAST) = 1 ORDER BY line"
         ).fetchall()
-        for line, column_idx, column_name, error_type, csv_line, message in rows:
+        lines = _lines_at(self.path, [r[0] for r in rows if r[0] is not None])
+        for byte_position, column_name, error_type, csv_line, message in rows:
+            line = lines.get(byte_position)
             column = None
             if column_name and column_name.startswith("c") and column_name[1:].isdigit():
                 index = int(column_name[1:])
@@ -77,7 +83,7 @@ class Source:
             self.problems.append(
                 Problem(
                     self.name,
-                    int(line) if line is not None else None,
+                    line,
                     column,
                     (csv_line or "").strip("\r\n") or None,
                     _reject_expectation(error_type, message, len(self.header)),
@@ -85,6 +91,22 @@ class Source:
             )
         con.execute(f"DROP TABLE IF EXISTS {self._rejects}")
         self._rejects = None
+
+
+def _lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
+    """The line each byte position is on, reading the file once in chunks."""
+    found: dict[int, int] = {}
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        for position in sorted(set(positions)):
+            while offset < position:
+                chunk = handle.read(min(1 << 20, position - offset))
+                if not chunk:
+                    break
+                line += chunk.count(b"\n")
+                offset += len(chunk)
+            found[position] = line
+    return found
 
 
 def _reject_expectation(error_type: str | None, message: str | None, width: int) -> str:
@@ -391,6 +413,9 @@ def _flatten_api(
     header = [key for key, _ in _API_FIELDS]
     by_header = {formats.normalise(c.header): c.field for c in formats.EVALUATIONS.columns}
     fields = {by_header[formats.normalise(report)]: i for i, (_, report) in enumerate(_API_FIELDS)}
+    if not any("evaluationForm" in r or "formName" in r for r in records):
+        # The API's pages do not name the evaluation form: leave it unknown rather than missing.
+        del fields["evaluation_form"]
     metric_names: list[str] = []
     for record, line in zip(records, lines, strict=True):
         metrics = record.get("metrics") or []

@@ -1,0 +1,44 @@
+"""Shared test fixtures: where the example exports are, and a way to write test files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "data" / "templates"
+#: Kore.ai's published sample exports (read only: tests write modified copies into tmp_path).
+KORE_FIXTURES = Path(os.environ.get("KORE_FIXTURES", ROOT.parent / "shared" / "fixtures" / "kore"))
+
+#: write(name, content) -> path: a file in the test's tmp_path, text written as UTF-8 exactly as
+#: given (no newline translation), bytes as they are.
+WriteFile = Callable[[str, "str | bytes"], Path]
+
+
+@pytest.fixture(scope="session")
+def templates() -> Path:
+    """The folder of template exports: one small valid example per format."""
+    return TEMPLATES
+
+
+@pytest.fixture(scope="session")
+def kore_report() -> Path:
+    """Kore.ai's sample Interaction Evaluation report."""
+    path = KORE_FIXTURES / "ie-report.csv"
+    if not path.is_file():
+        pytest.skip(f"the Kore sample export is not at {path} (set KORE_FIXTURES)")
+    return path
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> WriteFile:
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return path
+
+    return _write
