@@ -16,12 +16,18 @@ from coaching import review
 
 # Kore writes a missing value as empty, N/A, NA or a quoted dash; negative numbers as '-36'.
 MISSING_MARKERS = ("", "n/a", "na", "'-'", "-", "null", "none")
+_MARKERS_SQL = ", ".join("'" + m.replace("'", "''") + "'" for m in MISSING_MARKERS)
 
 #: DuckDB macros the formats' SQL relies on; the importer creates them on its connection.
+#: ``kore_clean`` is the full rule (trim, missing markers, Kore's single quotes); ``kore_text`` skips it
+#: for the usual long, plain value, because it runs on millions of cells.
 SQL_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
-    CASE WHEN x IS NULL OR lower(trim(x)) IN ({", ".join("'" + m.replace("'", "''") + "'" for m in MISSING_MARKERS)}) THEN NULL
+    CASE WHEN x IS NULL OR lower(trim(x)) IN ({_MARKERS_SQL}) THEN NULL
          ELSE regexp_replace(trim(x), '^''(.*)''$', '\\1') END;
+CREATE OR REPLACE TEMP MACRO kore_text(x) AS
+    CASE WHEN length(x) > 4 AND NOT (starts_with(x, ' ') OR ends_with(x, ' ') OR starts_with(x, ''''))
+         THEN x ELSE kore_clean(x) END;
 CREATE OR REPLACE TEMP MACRO kore_list(x) AS
     list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), lambda v: trim(v)),
                 lambda v: v <> '');
@@ -37,20 +43,30 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def is_missing(raw: str) -> str:
+    """SQL: the raw text stands for a missing value."""
+    return f"({raw} IS NULL OR kore_clean({raw}) IS NULL)"
+
+
 # ------------------------------------------------------------------------------------------------
 # Column types
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ColumnType:
-    """How one column's text becomes a value. ``c`` below is the cleaned text (NULL when missing)."""
+    """How one column's raw text becomes a value.
+
+    ``typed(raw)`` is SQL giving the value, or NULL when the text is missing *or* unreadable (the
+    importer tells the two apart with :func:`is_missing`); ``unacceptable(value)`` is SQL true when a
+    value that was read is still not allowed (out of range), or None when any value will do.
+    Plain values take a fast path: these expressions run on millions of cells.
+    """
 
     sql_type: str = "VARCHAR"
 
-    def typed(self, c: str) -> str:
-        return c
+    def typed(self, raw: str) -> str:
+        return f"kore_text({raw})"
 
-    def bad(self, c: str, typed: str) -> str | None:
-        """An SQL condition true when present text is unacceptable; None when any text will do."""
+    def unacceptable(self, value: str) -> str | None:
         return None
 
     def expected(self) -> str:
@@ -68,15 +84,16 @@ class Number(ColumnType):
     high: float | None = None
     sql_type: str = "DOUBLE"
 
-    def typed(self, c: str) -> str:
-        return f"TRY_CAST({c} AS DOUBLE)"
+    def typed(self, raw: str) -> str:
+        # Plain numbers cast directly; quoted ones ('-36') and markers take the slow path.
+        return f"coalesce(TRY_CAST({raw} AS DOUBLE), TRY_CAST(kore_clean({raw}) AS DOUBLE))"
 
-    def bad(self, c: str, typed: str) -> str:
-        checks = [f"{typed} IS NULL", f"NOT isfinite({typed})"]
+    def unacceptable(self, value: str) -> str:
+        checks = [f"NOT isfinite({value})"]
         if self.low is not None:
-            checks.append(f"{typed} < {self.low}")
+            checks.append(f"{value} < {self.low}")
         if self.high is not None:
-            checks.append(f"{typed} > {self.high}")
+            checks.append(f"{value} > {self.high}")
         return " OR ".join(checks)
 
     def expected(self) -> str:
@@ -93,28 +110,34 @@ class Integer(ColumnType):
     high: int = 1_000_000
     sql_type: str = "INTEGER"
 
-    def typed(self, c: str) -> str:
-        return f"CASE WHEN regexp_full_match({c}, '[+-]?[0-9]{{1,9}}') THEN CAST({c} AS INTEGER) END"
+    def typed(self, raw: str) -> str:
+        return (
+            f"CASE WHEN regexp_full_match(kore_clean({raw}), '[+-]?[0-9]{{1,9}}') "
+            f"THEN CAST(kore_clean({raw}) AS INTEGER) END"
+        )
 
-    def bad(self, c: str, typed: str) -> str:
-        return f"{typed} IS NULL OR {typed} < {self.low} OR {typed} > {self.high}"
+    def unacceptable(self, value: str) -> str:
+        return f"{value} < {self.low} OR {value} > {self.high}"
 
     def expected(self) -> str:
         return f"a whole number from {self.low} to {self.high}"
+
+
+_TRUE = ("1", "true", "yes", "y")
+_FALSE = ("0", "false", "no", "n")
 
 
 @dataclass(frozen=True)
 class Boolean(ColumnType):
     sql_type: str = "BOOLEAN"
 
-    def typed(self, c: str) -> str:
+    def typed(self, raw: str) -> str:
+        slow = f"lower(kore_clean({raw}))"
         return (
-            f"CASE WHEN lower({c}) IN ('1', 'true', 'yes', 'y') THEN true "
-            f"WHEN lower({c}) IN ('0', 'false', 'no', 'n') THEN false END"
+            f"CASE {raw} WHEN '0' THEN false WHEN '1' THEN true ELSE "
+            f"CASE WHEN {slow} IN ({', '.join(map(sql_str, _TRUE))}) THEN true "
+            f"WHEN {slow} IN ({', '.join(map(sql_str, _FALSE))}) THEN false END END"
         )
-
-    def bad(self, c: str, typed: str) -> str:
-        return f"{typed} IS NULL"
 
     def expected(self) -> str:
         return "1 or 0 (or true/false, yes/no)"
@@ -124,15 +147,14 @@ class Boolean(ColumnType):
 class Date(ColumnType):
     sql_type: str = "DATE"
 
-    def typed(self, c: str) -> str:
+    def typed(self, raw: str) -> str:
         return (
-            f"CASE WHEN regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-            f"THEN TRY_CAST({c} AS DATE) "
-            f"ELSE TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS DATE) END"
+            f"coalesce(TRY_CAST({raw} AS DATE), TRY_CAST(kore_clean({raw}) AS DATE), "
+            f"TRY_CAST(TRY_CAST(kore_clean({raw}) AS TIMESTAMPTZ) AS DATE))"
         )
 
-    def bad(self, c: str, typed: str) -> str:
-        return f"{typed} IS NULL OR NOT regexp_matches({c}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+    def unacceptable(self, value: str) -> str:
+        return f"NOT isfinite({value})"
 
     def expected(self) -> str:
         return "a date as YYYY-MM-DD"
@@ -142,11 +164,14 @@ class Date(ColumnType):
 class Timestamp(ColumnType):
     sql_type: str = "TIMESTAMP"
 
-    def typed(self, c: str) -> str:
-        return f"TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    def typed(self, raw: str) -> str:
+        return (
+            f"coalesce(TRY_CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP), "
+            f"TRY_CAST(TRY_CAST(kore_clean({raw}) AS TIMESTAMPTZ) AS TIMESTAMP))"
+        )
 
-    def bad(self, c: str, typed: str) -> str:
-        return f"{typed} IS NULL OR NOT regexp_matches({c}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+    def unacceptable(self, value: str) -> str:
+        return f"NOT isfinite({value})"
 
     def expected(self) -> str:
         return "an ISO 8601 date and time, such as 2026-07-27T08:23:44Z (UTC unless an offset is given)"
@@ -154,11 +179,9 @@ class Timestamp(ColumnType):
 
 @dataclass(frozen=True)
 class Email(ColumnType):
-    def typed(self, c: str) -> str:
-        return f"lower({c})"
-
-    def bad(self, c: str, typed: str) -> str:
-        return f"NOT regexp_full_match({c}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+    def typed(self, raw: str) -> str:
+        clean = f"kore_text({raw})"
+        return f"CASE WHEN regexp_full_match({clean}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN lower({clean}) END"
 
     def expected(self) -> str:
         return "an email address"
@@ -177,11 +200,8 @@ class Choice(ColumnType):
     values: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
 
-    def typed(self, c: str) -> str:
-        return _canonical_case(c, self.values, dict(self.aliases))
-
-    def bad(self, c: str, typed: str) -> str:
-        return f"{typed} IS NULL"
+    def typed(self, raw: str) -> str:
+        return _canonical_case(f"kore_text({raw})", self.values, dict(self.aliases))
 
     def expected(self) -> str:
         return "one of " + ", ".join(self.values)
@@ -189,21 +209,24 @@ class Choice(ColumnType):
 
 @dataclass(frozen=True)
 class TextList(ColumnType):
-    """A list written in one field, separated by commas (or semicolons, or bars)."""
+    """A list written in one field, separated by commas (or semicolons, or bars).
+
+    A missing list reads as NULL like any missing value; the importer stores it as an empty list.
+    """
 
     values: tuple[str, ...] = ()  # when set, every item must be one of these
     sql_type: str = "VARCHAR[]"
 
-    def typed(self, c: str) -> str:
-        items = f"coalesce(kore_list({c}), [])"
-        if not self.values:
-            return items
-        return f"list_transform({items}, lambda v: {_canonical_case('v', self.values, {})})"
+    def typed(self, raw: str) -> str:
+        items = f"kore_list({raw})"
+        if self.values:
+            items = f"list_transform({items}, lambda v: {_canonical_case('v', self.values, {})})"
+        return f"CASE WHEN len(kore_list({raw})) > 0 THEN {items} END"
 
-    def bad(self, c: str, typed: str) -> str | None:
+    def unacceptable(self, value: str) -> str | None:
         if not self.values:
             return None
-        return f"list_contains(list_transform({typed}, lambda v: v IS NULL), true)"
+        return f"list_contains(list_transform({value}, lambda v: v IS NULL), true)"
 
     def expected(self) -> str:
         if self.values:

@@ -117,79 +117,94 @@ def _struct(index: int, raw: str, expected: str) -> str:
     return f"{{'c': {index}, 'v': {raw}, 'e': {formats.sql_str(expected)}}}"
 
 
+REQUIRED = "a value (the column is required)"
+
+
+def _problem_sql(index: int, column_type: formats.ColumnType, value: str, required: bool) -> str:
+    """SQL giving this cell's problem (a struct) or NULL; ``value`` is the typed value's column."""
+    raw = f"r{index}"
+    bad = _struct(index, raw, column_type.expected())
+    when_missing = _struct(index, raw, REQUIRED) if required else "NULL"
+    unacceptable = column_type.unacceptable(value)
+    when_read = f"CASE WHEN {unacceptable} THEN {bad} END" if unacceptable else "NULL"
+    return (
+        f"CASE WHEN {value} IS NOT NULL THEN {when_read} "
+        f"WHEN {formats.is_missing(raw)} THEN {when_missing} ELSE {bad} END"
+    )
+
+
 def _metric_result_sql(raw: str) -> tuple[str, str]:
-    lowered = f"lower(trim(regexp_replace({raw}, '^''(.*)''$', '\\1')))"
+    """The metric result and its problem check, with Kore's own spellings first (the fast path)."""
+    slow_key = f"lower(kore_clean({raw}))"
     whens = " ".join(
         f"WHEN {formats.sql_str(k)} THEN {formats.sql_str(v)}" for k, v in formats.METRIC_RESULTS.items()
     )
-    typed = f"CASE {lowered} {whens} END"
-    known = ", ".join(formats.sql_str(k) for k in (*formats.METRIC_RESULTS, "", "-"))
-    bad = f"{raw} IS NOT NULL AND trim({raw}) <> '''-''' AND {lowered} NOT IN ({known})"
+    typed = (
+        f"CASE {raw} WHEN '1' THEN 'Adhered' WHEN '0' THEN 'Not Adhered' WHEN 'NA' THEN 'Not Applicable' "
+        f"WHEN '''-''' THEN NULL ELSE CASE {slow_key} {whens} END END"
+    )
+    known = ", ".join(formats.sql_str(k) for k in formats.METRIC_RESULTS)
+    bad = (
+        f"CASE WHEN {raw} IS NULL OR {raw} IN ('1', '0', 'NA', '''-''') THEN false "
+        f"ELSE {slow_key} IS NOT NULL AND {slow_key} NOT IN ({known}) END"
+    )
     return typed, bad
 
 
 def _stage_sql(source: Source, table: str) -> str:
-    """One pass over a file: typed values, plus a list of problems on the rows that have any."""
+    """One pass over a file: typed values, plus a list of problems on the rows that have any.
+
+    Three layers: raw text and typed values; one problem (or NULL) per checked cell; the problems
+    gathered into a list only on rows that have one.
+    """
     fmt = source.format
     fields = source.match.fields
-    inner: list[str] = []
-    typed: list[str] = []
-    conditions: list[tuple[str, str]] = []  # (condition, problem struct)
+    values: list[str] = []  # layer 1: raw text and typed values
+    outputs: list[str] = []  # layer 2: the stage's columns
+    problems: list[str] = []  # layer 2: problem per cell
     for column in fmt.columns:
         index = fields.get(column.field)
         if index is None:
-            typed.append(f"CAST(NULL AS {column.type.sql_type}) AS {column.field}")
+            outputs.append(f"CAST(NULL AS {column.type.sql_type}) AS {column.field}")
             continue
-        raw, clean = f"r{index}", f"k{index}"
-        inner += [f"c{index} AS {raw}", f"kore_clean(c{index}) AS {clean}"]
-        typed_sql = column.type.typed(clean)
-        typed.append(f"{typed_sql} AS {column.field}")
-        if column.required:
-            conditions.append((f"{clean} IS NULL", _struct(index, raw, "a value (the column is required)")))
-        bad = column.type.bad(clean, typed_sql)
-        if bad is not None:
-            conditions.append(
-                (f"{clean} IS NOT NULL AND ({bad})", _struct(index, raw, column.type.expected()))
-            )
+        value = f"v_{column.field}"
+        values += [f"c{index} AS r{index}", f"{column.type.typed(f'c{index}')} AS {value}"]
+        stored = f"coalesce({value}, [])" if isinstance(column.type, formats.TextList) else value
+        outputs.append(f"{stored} AS {column.field}")
+        problems.append(_problem_sql(index, column.type, value, column.required))
     for metric in source.match.metrics:
         p = metric.position
-        raws = {part: f"r{i}" for part, i in (
-            ("result", metric.result), ("fatal", metric.fatal),
-            ("weight", metric.weight), ("violation", metric.violation),
-        )}
-        for part, i in (("result", metric.result), ("fatal", metric.fatal),
-                        ("weight", metric.weight), ("violation", metric.violation)):
-            inner.append(f"c{i} AS {raws[part]}")
-            if part != "result":
-                inner.append(f"kore_clean(c{i}) AS k{i}")
-        result_sql, result_bad = _metric_result_sql(raws["result"])
-        typed += [
-            f"{result_sql} AS m{p}_result",
-            f"{formats.METRIC_FATAL.typed(f'k{metric.fatal}')} AS m{p}_fatal",
-            f"{formats.METRIC_WEIGHT.typed(f'k{metric.weight}')} AS m{p}_weight",
-            f"{formats.METRIC_WEIGHT.typed(f'k{metric.violation}')} AS m{p}_violation",
-            # A metric that is not on this row's form has all four values missing.
-            f"(kore_clean({raws['result']}) IS NOT NULL OR k{metric.fatal} IS NOT NULL "
-            f"OR k{metric.weight} IS NOT NULL OR k{metric.violation} IS NOT NULL) AS m{p}_present",
-        ]
-        conditions.append((result_bad, _struct(metric.result, raws["result"], formats.METRIC_RESULT_EXPECTED)))
-        for part, i, kind in (
-            ("fatal", metric.fatal, formats.METRIC_FATAL),
-            ("weight", metric.weight, formats.METRIC_WEIGHT),
-            ("violation", metric.violation, formats.METRIC_WEIGHT),
-        ):
-            bad = kind.bad(f"k{i}", kind.typed(f"k{i}"))
-            conditions.append((f"k{i} IS NOT NULL AND ({bad})", _struct(i, raws[part], kind.expected())))
-    if conditions:
-        any_bad = " OR ".join(f"coalesce({c}, false)" for c, _ in conditions)
-        items = ", ".join(f"CASE WHEN coalesce({c}, false) THEN {s} END" for c, s in conditions)
-        problems = f"CASE WHEN {any_bad} THEN list_filter([{items}], lambda x: x IS NOT NULL) END AS problems"
+        result_raw = f"r{metric.result}"
+        result_sql, result_bad = _metric_result_sql(f"c{metric.result}")
+        values += [f"c{metric.result} AS {result_raw}", f"{result_sql} AS v_m{p}_result",
+                   f"{result_bad} AS bad_m{p}_result"]
+        parts = (("fatal", metric.fatal, formats.METRIC_FATAL), ("weight", metric.weight, formats.METRIC_WEIGHT),
+                 ("violation", metric.violation, formats.METRIC_WEIGHT))
+        for part, index, kind in parts:
+            values += [f"c{index} AS r{index}", f"{kind.typed(f'c{index}')} AS v_m{p}_{part}"]
+            problems.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
+        problems.append(
+            f"CASE WHEN bad_m{p}_result THEN "
+            f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END"
+        )
+        outputs += [f"v_m{p}_{part} AS m{p}_{part}" for part in ("result", "fatal", "weight", "violation")]
+        # A metric that is not on this row's form has all four values empty.
+        outputs.append(
+            f"(nullif({result_raw}, '') IS NOT NULL OR v_m{p}_fatal IS NOT NULL OR v_m{p}_weight IS NOT NULL "
+            f"OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
+        )
+    named = [f"{sql} AS p{i}" for i, sql in enumerate(problems)]
+    if problems:
+        any_problem = " OR ".join(f"p{i} IS NOT NULL" for i in range(len(problems)))
+        listed = ", ".join(f"p{i}" for i in range(len(problems)))
+        gathered = f"CASE WHEN {any_problem} THEN list_filter([{listed}], lambda x: x IS NOT NULL) END"
     else:
-        problems = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[]) AS problems"
-    inner_sql = ", ".join(dict.fromkeys(inner)) or "1 AS unused"
+        gathered = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[])"
+    output_names = [o.rsplit(" AS ", 1)[1] for o in outputs]
     return (
-        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(typed)}, {problems} "
-        f"FROM (SELECT {inner_sql} FROM {source.relation})"
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(output_names)}, {gathered} AS problems "
+        f"FROM (SELECT {', '.join(outputs + named)} "
+        f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
     )
 
 
@@ -405,12 +420,6 @@ def _check_references(run: _Run) -> None:
         "group_name",
         lambda row: "the group's name for a Group Agents assignment",
     )
-    _check(
-        run,
-        "SELECT src, ordinal, coaching_areas FROM stage_assignments WHERE len(coaching_areas) = 0",
-        "coaching_areas",
-        lambda row: "at least one coaching area",
-    )
     every_assignment = (
         "SELECT assignment_id, agent, name, coaching_type, NULL AS src, NULL AS ordinal FROM assignments "
         "WHERE (assignment_id, agent) NOT IN (SELECT (assignment_id, agent) FROM stage_assignments) "
@@ -569,36 +578,35 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         "violation_weight, is_manual"
     )
     parts = [
-        f"SELECT conversation_id, {formats.sql_str(m.metric)}, {m.position}, m{m.position}_result, "
-        f"m{m.position}_fatal, m{m.position}_weight, m{m.position}_violation, {str(m.is_manual).lower()} "
+        f"SELECT conversation_id, {formats.sql_str(m.metric)} AS metric, {m.position} AS position, "
+        f"m{m.position}_result AS result, m{m.position}_fatal AS is_fatal_metric, "
+        f"m{m.position}_weight AS adherence_weight, m{m.position}_violation AS violation_weight, "
+        f"{str(m.is_manual).lower()} AS is_manual "
         f"FROM stage_{source.index} WHERE problems IS NULL AND m{m.position}_present"
         for source in run.by_kind("evaluations")
         if source.index not in run.broken
         for m in source.match.metrics
     ]
+    run_metrics = " UNION ALL ".join(parts) or f"SELECT {metric_columns} FROM evaluation_metrics WHERE false"
+    # An evaluation whose metrics changed is updated even when its own columns did not. Only
+    # evaluations already in the store can have changed, so a first import skips the comparison.
     run.con.execute(
-        "CREATE OR REPLACE TEMP TABLE run_metric_rows AS SELECT * FROM evaluation_metrics WHERE false"
+        "CREATE OR REPLACE TEMP TABLE reimported AS SELECT conversation_id FROM stage_evaluations "
+        "SEMI JOIN evaluations USING (conversation_id)"
     )
-    if parts:
-        progress.run(
-            run.con,
-            f"INSERT INTO run_metric_rows ({metric_columns}) {' UNION ALL '.join(parts)}",
-            label="Reading metrics",
-            share=share * 0.3,
+    run.con.execute("CREATE OR REPLACE TEMP TABLE metrics_changed (conversation_id VARCHAR)")
+    if run.con.execute("SELECT count(*) FROM reimported").fetchone()[0]:
+        run.con.execute(
+            f"INSERT INTO metrics_changed SELECT DISTINCT conversation_id FROM ("
+            f"(SELECT {metric_columns} FROM evaluation_metrics SEMI JOIN reimported USING (conversation_id) "
+            f"EXCEPT ALL SELECT {metric_columns} FROM ({run_metrics}) SEMI JOIN reimported USING (conversation_id)) "
+            f"UNION ALL (SELECT {metric_columns} FROM ({run_metrics}) SEMI JOIN reimported USING (conversation_id) "
+            f"EXCEPT ALL SELECT {metric_columns} FROM evaluation_metrics SEMI JOIN reimported USING (conversation_id)))"
         )
-    # An evaluation whose metrics changed is updated even when its own columns did not.
-    run.con.execute(
-        "CREATE OR REPLACE TEMP TABLE metrics_changed AS SELECT DISTINCT conversation_id FROM ("
-        f"(SELECT {metric_columns} FROM evaluation_metrics WHERE conversation_id IN "
-        "(SELECT conversation_id FROM stage_evaluations) "
-        f"EXCEPT ALL SELECT {metric_columns} FROM run_metric_rows) "
-        f"UNION ALL (SELECT {metric_columns} FROM run_metric_rows "
-        f"EXCEPT ALL SELECT {metric_columns} FROM evaluation_metrics))"
-    )
-    run.con.execute(
-        "DELETE FROM evaluation_metrics USING stage_evaluations s "
-        "WHERE evaluation_metrics.conversation_id = s.conversation_id"
-    )
+        run.con.execute(
+            "DELETE FROM evaluation_metrics USING reimported r "
+            "WHERE evaluation_metrics.conversation_id = r.conversation_id"
+        )
     summary = _upsert(
         run,
         fmt,
@@ -609,9 +617,9 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
     )
     progress.run(
         run.con,
-        f"INSERT INTO evaluation_metrics ({metric_columns}) SELECT {metric_columns} FROM run_metric_rows",
+        f"INSERT INTO evaluation_metrics ({metric_columns}) {run_metrics}",
         label="Writing metrics",
-        share=share * 0.3,
+        share=share * 0.6,
     )
     return summary
 
@@ -747,6 +755,8 @@ def import_files(
     meter.report("Preparing", 0.0)
     with store.next_generation(Path(db)) as con:
         con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+        # DuckDB reports a running query's progress only with its progress bar on (not printed).
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         con.execute(formats.SQL_MACROS)
         run = _Run(con, settings)
         warnings: list[str] = []
