@@ -745,7 +745,7 @@ def import_files(
     settings = settings or ImportSettings()
     started = time.perf_counter()
     files, missing = expand(paths)
-    if missing or not files:
+    if not files:
         problems = missing or [
             Problem(", ".join(str(p) for p in paths) or "(nothing)", None, None, None,
                     "at least one export file (.csv, .json, .ndjson, .parquet)")
@@ -759,6 +759,8 @@ def import_files(
         con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         con.execute(formats.SQL_MACROS)
         run = _Run(con, settings)
+        for problem in missing:  # reported with the files' own problems, so one run shows them all
+            run.add(problem)
         warnings: list[str] = []
         sizes = []
         for path in files:

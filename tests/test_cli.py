@@ -97,3 +97,13 @@ def test_demo_writes_exports_imports_them_and_skips_a_loaded_store(tmp_path: Pat
     assert "already has evaluations" in capsys.readouterr().out
     store.close_all()
     assert db.read_bytes() == before
+
+
+def test_a_missing_path_is_reported_together_with_the_other_files_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "roster.csv"
+    bad.write_text("Agent Name,Email,Role\nBo,bo@example.com,Boss\n")
+    result = coaching("import", "--db", str(tmp_path / "s.duckdb"), str(bad), str(tmp_path / "absent"))
+    assert result.returncode == 1
+    assert "2 problem(s)" in result.stderr
+    assert "absent: expected a file or folder that exists" in result.stderr
+    assert "'Boss'" in result.stderr
