@@ -486,12 +486,19 @@ def _check_references(run: _Run) -> None:
         "conversation_id",
         lambda row: "the ConversationID of an evaluated interaction in this import or the store",
     )
+    # The metrics the events name, looked up in the (large) metric rows by a semi join that hashes
+    # only the events' side.
+    run.con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_metrics_found AS SELECT DISTINCT conversation_id, metric "
+        "FROM run_metrics SEMI JOIN (SELECT DISTINCT conversation_id, metric FROM stage_review_events "
+        "WHERE metric IS NOT NULL) USING (conversation_id, metric)"
+    )
     _check(
         run,
         "SELECT s.src, s.ordinal, s.metric FROM stage_review_events s "
+        "ANTI JOIN event_metrics_found f USING (conversation_id, metric) "
         "WHERE s.metric IS NOT NULL AND s.conversation_id IN "
-        "(SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations) "
-        "AND s.metric NOT IN (SELECT metric FROM run_metrics m WHERE m.conversation_id = s.conversation_id)",
+        "(SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations)",
         "metric",
         lambda row: "the name of one of this evaluation's metrics",
     )
