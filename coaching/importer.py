@@ -221,6 +221,7 @@ class _Run:
     pending: list[tuple[int, int, str | None, Any, str]] = field(default_factory=list)
     pending_total: int = 0
     broken: set[int] = field(default_factory=set)  # sources the reader could not read at all
+    unreadable: bool = False  # some file could not be read: its rows are unknown
 
     def add(self, problem: Problem) -> None:
         self.total_problems += 1
@@ -303,15 +304,22 @@ def _stage_views(run: _Run) -> None:
     """``all_<kind>``: every staged row of a kind; ``stage_<kind>``: the rows without problems."""
     for fmt in formats.ALL_FORMATS:
         fields = ", ".join(c.field for c in fmt.columns)
-        parts = [
-            f"SELECT {s.index} AS src, rowid AS ordinal, {fields}, problems IS NULL AS ok "
-            f"FROM stage_{s.index}"
-            for s in run.by_kind(fmt.kind)
-            if s.index not in run.broken
-        ]
+        parts = []
+        for source in run.by_kind(fmt.kind):
+            if source.index in run.broken:
+                continue
+            # has_<field>: the file has the column, so its value (even empty) replaces the stored one.
+            present = ", ".join(
+                f"{str(c.field in source.match.fields).lower()} AS has_{c.field}" for c in fmt.columns
+            )
+            parts.append(
+                f"SELECT {source.index} AS src, rowid AS ordinal, {fields}, {present}, "
+                f"problems IS NULL AS ok FROM stage_{source.index}"
+            )
         if not parts:
             casts = ", ".join(f"CAST(NULL AS {c.type.sql_type}) AS {c.field}" for c in fmt.columns)
-            parts = [f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, true AS ok WHERE false"]
+            present = ", ".join(f"true AS has_{c.field}" for c in fmt.columns)
+            parts = [f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, {present}, true AS ok WHERE false"]
         run.con.execute(f"CREATE OR REPLACE TEMP VIEW all_{fmt.kind} AS {' UNION ALL '.join(parts)}")
         run.con.execute(
             f"CREATE OR REPLACE TEMP VIEW stage_{fmt.kind} AS SELECT * FROM all_{fmt.kind} WHERE ok"
@@ -372,14 +380,23 @@ def _label_any(fmt: Format, field_name: str) -> str:
 
 
 def _check_references(run: _Run) -> None:
+    # Known values come from the store and from every staged row, bad ones included (so a bad row
+    # does not make the rows that point at it look wrong), never NULL (NOT IN would match nothing).
     known_people = (
-        "SELECT name FROM people UNION SELECT name FROM all_roster "
-        "UNION SELECT scored_agent FROM all_evaluations"
+        "SELECT name FROM people UNION SELECT name FROM all_roster WHERE name IS NOT NULL "
+        "UNION SELECT scored_agent FROM all_evaluations WHERE scored_agent IS NOT NULL"
     )
-    known_emails = "SELECT email FROM people WHERE email IS NOT NULL UNION SELECT email FROM all_roster"
-    known_assignments = "SELECT assignment_id FROM assignments UNION SELECT assignment_id FROM all_assignments"
+    known_emails = (
+        "SELECT email FROM people WHERE email IS NOT NULL "
+        "UNION SELECT email FROM all_roster WHERE email IS NOT NULL"
+    )
+    known_assignments = (
+        "SELECT assignment_id FROM assignments "
+        "UNION SELECT assignment_id FROM all_assignments WHERE assignment_id IS NOT NULL"
+    )
     known_conversations = (
-        "SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations"
+        "SELECT conversation_id FROM evaluations "
+        "UNION SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL"
     )
 
     # Roster: a lead is someone on the roster; an email belongs to one person.
@@ -394,7 +411,7 @@ def _check_references(run: _Run) -> None:
         run,
         "SELECT s.src, s.ordinal, s.email, p.name FROM stage_roster s JOIN people p "
         "ON p.email = s.email AND p.name <> s.name "
-        "WHERE p.name NOT IN (SELECT name FROM all_roster)",
+        "WHERE p.name NOT IN (SELECT name FROM all_roster WHERE name IS NOT NULL)",
         "email",
         lambda row: f"an email no one else has ({row[3]} has it in the store)",
     )
@@ -439,11 +456,17 @@ def _check_references(run: _Run) -> None:
         run,
         f"SELECT src, ordinal, name, first_name FROM (SELECT src, ordinal, name, "
         f"first_value(name) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
-        f"AS first_name, first_value(coaching_type) OVER (PARTITION BY assignment_id "
-        f"ORDER BY src NULLS FIRST, ordinal) AS first_type, coaching_type "
-        f"FROM ({every_assignment})) WHERE src IS NOT NULL AND (name <> first_name)",
+        f"AS first_name FROM ({every_assignment})) WHERE src IS NOT NULL AND name <> first_name",
         "name",
         lambda row: f"the same Name on every row of the assignment ({row[3]!r})",
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, coaching_type, first_type FROM (SELECT src, ordinal, coaching_type, "
+        f"first_value(coaching_type) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
+        f"AS first_type FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type <> first_type",
+        "coaching_type",
+        lambda row: f"the same Coaching Type on every row of the assignment ({row[3]!r})",
     )
 
     # Coaching interactions and best responses point at known assignments and conversations.
@@ -464,7 +487,7 @@ def _check_references(run: _Run) -> None:
         )
     every_area = (
         "SELECT assignment_id, unnest(coaching_areas) AS area FROM assignments "
-        "WHERE assignment_id NOT IN (SELECT assignment_id FROM all_assignments) "
+        "WHERE assignment_id NOT IN (SELECT assignment_id FROM all_assignments WHERE assignment_id IS NOT NULL) "
         "UNION SELECT assignment_id, unnest(coaching_areas) FROM all_assignments"
     )
     _check(
@@ -498,7 +521,7 @@ def _check_references(run: _Run) -> None:
         "SELECT s.src, s.ordinal, s.metric FROM stage_review_events s "
         "ANTI JOIN event_metrics_found f USING (conversation_id, metric) "
         "WHERE s.metric IS NOT NULL AND s.conversation_id IN "
-        "(SELECT conversation_id FROM evaluations UNION SELECT conversation_id FROM all_evaluations)",
+        f"({known_conversations})",
         "metric",
         lambda row: "the name of one of this evaluation's metrics",
     )
@@ -508,7 +531,7 @@ def _run_metrics_view(run: _Run) -> None:
     """The metric names each evaluation will have after the run (the run's replace the store's)."""
     parts = [
         "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
-        "(SELECT conversation_id FROM all_evaluations)"
+        "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL)"
     ]
     for source in run.by_kind("evaluations"):
         if source.index in run.broken:
@@ -534,42 +557,77 @@ def _upsert(
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
+    A column the file does not have keeps the stored value of a row it updates (a roster without
+    Team does not clear everyone's team); a new row gets nothing there (an empty list for lists).
     ``extra`` is one more store column and the SQL that fills it (not part of the comparison);
-    ``changed`` an SQL condition on ``s`` marking rows updated even when their columns are equal.
+    ``changed`` an SQL condition on ``m`` (the merged row) marking it updated even when its columns
+    are equal.
     """
     table = fmt.table
     fields = [c.field for c in fmt.columns]
     join = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
-    compare = f"({', '.join('s.' + f for f in fields)}) IS DISTINCT FROM ({', '.join('t.' + f for f in fields)})"
-    if changed:
-        compare = f"({compare} OR {changed})"
     first_key = fmt.key[0]
-    rows, new, updated = run.con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE t.{first_key} IS NULL), "  # noqa: S608
-        f"count(*) FILTER (WHERE t.{first_key} IS NOT NULL AND {compare}) "
-        f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
-    ).fetchone()
-    if rows:
-        key_match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
-        run.con.execute(f"DELETE FROM {table} USING stage_{fmt.kind} s WHERE {key_match}")
-        columns = ", ".join(fields) + (f", {extra[0]}" if extra else "")
-        selects = ", ".join(fields) + (f", {extra[1]}" if extra else "")
+
+    def fresh(column: formats.Column) -> str:
+        if isinstance(column.type, formats.TextList):
+            return f"CASE WHEN s.has_{column.field} THEN s.{column.field} ELSE CAST([] AS VARCHAR[]) END"
+        return f"s.{column.field}"
+
+    overlap = run.con.execute(
+        f"SELECT count(*) FROM stage_{fmt.kind} s JOIN {table} t ON {join}"  # noqa: S608
+    ).fetchone()[0]
+    rows = run.con.execute(f"SELECT count(*) FROM stage_{fmt.kind}").fetchone()[0]  # noqa: S608
+    columns = ", ".join(fields) + (f", {extra[0]}" if extra else "")
+    label = f"Writing {fmt.title.lower()}"
+    if not rows:
+        progress.report(label, share)
+        return KindSummary()
+    if not overlap:
+        # Nothing to merge with: insert straight from the stage.
+        selects = ", ".join(f"{fresh(c)} AS {c.field}" for c in fmt.columns)
+        selects += f", {extra[1]}" if extra else ""
         progress.run(
             run.con,
-            f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} ORDER BY src, ordinal",
-            label=f"Writing {fmt.title.lower()}",
+            f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} s ORDER BY src, ordinal",
+            label=label,
             share=share,
         )
-    else:
-        progress.report(f"Writing {fmt.title.lower()}", share)
+        return KindSummary(rows=rows, new=rows)
+    merged = ", ".join(
+        f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field} THEN s.{c.field} "
+        f"ELSE t.{c.field} END AS {c.field}"
+        for c in fmt.columns
+    )
+    differs = (
+        f"({', '.join(f'm.{f}' for f in fields)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in fields)})"
+    )
+    run.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}"
+        + (f", {extra[1]} AS {extra[0]}" if extra else "")
+        + f", t.{first_key} IS NULL AS is_new "
+        f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
+    )
+    # Compare what will be stored with what is stored.
+    new, updated = run.con.execute(
+        f"SELECT count(*) FILTER (WHERE m.is_new), count(*) FILTER (WHERE NOT m.is_new AND ("
+        + differs
+        + (f" OR {changed}" if changed else "")
+        + f")) FROM merged m LEFT JOIN {table} t ON "
+        + " AND ".join(f"t.{k} IS NOT DISTINCT FROM m.{k}" for k in fmt.key)
+    ).fetchone()
+    key_match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
+    run.con.execute(f"DELETE FROM {table} USING stage_{fmt.kind} s WHERE {key_match}")
+    progress.run(
+        run.con,
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM merged ORDER BY src, ordinal",
+        label=label,
+        share=share,
+    )
     return KindSummary(rows=rows, new=new, updated=updated, unchanged=rows - new - updated)
 
 
 def _write_roster(run: _Run, progress: _Progress) -> KindSummary:
-    summary = _upsert(run, formats.ROSTER, progress, 0.01, extra=("on_roster", "true"))
-    # A roster without a Permissions column grants none.
-    run.con.execute("UPDATE people SET permissions = [] WHERE permissions IS NULL")
-    return summary
+    return _upsert(run, formats.ROSTER, progress, 0.01, extra=("on_roster", "true"))
 
 
 def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSummary:
@@ -620,7 +678,7 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         progress,
         share * 0.4,
         extra=("source", source_sql),
-        changed="s.conversation_id IN (SELECT conversation_id FROM metrics_changed)",
+        changed="m.conversation_id IN (SELECT conversation_id FROM metrics_changed)",
     )
     progress.run(
         run.con,
@@ -775,6 +833,7 @@ def import_files(
                 source = open_source(con, path, len(run.sources))
             except SourceError as error:
                 run.add(error.problem)
+                run.unreadable = True
                 continue
             run.sources.append(source)
             sizes.append(max(1, path.stat().st_size))
@@ -793,7 +852,9 @@ def import_files(
         _stage_views(run)
         _run_metrics_view(run)
         _check_keys(run)
-        _check_references(run)
+        if not (run.unreadable or run.broken):
+            # A file that could not be read would make every reference to its rows look wrong.
+            _check_references(run)
         run.fail_if_problems()
 
         kinds: dict[str, KindSummary] = {}
