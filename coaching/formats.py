@@ -22,12 +22,12 @@ _MARKERS_SQL = ", ".join("'" + m.replace("'", "''") + "'" for m in MISSING_MARKE
 #: ``kore_clean`` is the full rule (trim, missing markers, Kore's single quotes); ``kore_text`` skips it
 #: for the usual long, plain value, because it runs on millions of cells.
 SQL_MACROS = f"""
+CREATE OR REPLACE TEMP MACRO kore_trim(x) AS trim(x, ' ' || chr(9) || chr(10) || chr(13) || chr(160));
 CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
-    CASE WHEN x IS NULL OR lower(trim(x)) IN ({_MARKERS_SQL}) THEN NULL
-         ELSE regexp_replace(trim(x), '^''(.*)''$', '\\1') END;
+    CASE WHEN x IS NULL OR lower(kore_trim(x)) IN ({_MARKERS_SQL}) THEN NULL
+         ELSE regexp_replace(kore_trim(x), '^''(.*)''$', '\\1') END;
 CREATE OR REPLACE TEMP MACRO kore_text(x) AS
-    CASE WHEN length(x) > 4 AND NOT (starts_with(x, ' ') OR ends_with(x, ' ') OR starts_with(x, ''''))
-         THEN x ELSE kore_clean(x) END;
+    CASE WHEN length(x) > 4 AND kore_trim(x) = x AND NOT starts_with(x, '''') THEN x ELSE kore_clean(x) END;
 CREATE OR REPLACE TEMP MACRO kore_list(x) AS
     list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), lambda v: trim(v)),
                 lambda v: v <> '');
@@ -111,10 +111,9 @@ class Integer(ColumnType):
     sql_type: str = "INTEGER"
 
     def typed(self, raw: str) -> str:
-        return (
-            f"CASE WHEN regexp_full_match(kore_clean({raw}), '[+-]?[0-9]{{1,9}}') "
-            f"THEN CAST(kore_clean({raw}) AS INTEGER) END"
-        )
+        number = f"TRY_CAST(kore_clean({raw}) AS DOUBLE)"
+        # 2 and 2.0 are the same whole number (pandas writes the latter); 2.5 is not one.
+        return f"CASE WHEN {number} = floor({number}) AND abs({number}) < 1e9 THEN CAST({number} AS INTEGER) END"
 
     def unacceptable(self, value: str) -> str:
         return f"{value} < {self.low} OR {value} > {self.high}"
@@ -122,6 +121,9 @@ class Integer(ColumnType):
     def expected(self) -> str:
         return f"a whole number from {self.low} to {self.high}"
 
+
+#: Dates outside these years are typos, not history (and beyond what every reader handles).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 _TRUE = ("1", "true", "yes", "y")
 _FALSE = ("0", "false", "no", "n")
@@ -154,10 +156,10 @@ class Date(ColumnType):
         )
 
     def unacceptable(self, value: str) -> str:
-        return f"NOT isfinite({value})"
+        return f"NOT isfinite({value}) OR year({value}) NOT BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR}"
 
     def expected(self) -> str:
-        return "a date as YYYY-MM-DD"
+        return f"a date as YYYY-MM-DD, from {EARLIEST_YEAR} to {LATEST_YEAR}"
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,13 @@ class Timestamp(ColumnType):
         )
 
     def unacceptable(self, value: str) -> str:
-        return f"NOT isfinite({value})"
+        return f"NOT isfinite({value}) OR year({value}) NOT BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR}"
 
     def expected(self) -> str:
-        return "an ISO 8601 date and time, such as 2026-07-27T08:23:44Z (UTC unless an offset is given)"
+        return (
+            "an ISO 8601 date and time, such as 2026-07-27T08:23:44Z (UTC unless an offset is given), "
+            f"from {EARLIEST_YEAR} to {LATEST_YEAR}"
+        )
 
 
 @dataclass(frozen=True)
@@ -488,6 +493,9 @@ def _evaluation_metrics(header: Sequence[str]) -> tuple[list[MetricColumns], set
                 and i not in (index, weight, violation)
                 and not any(n.strip().endswith(s) for s in (FATAL_SUFFIX, WEIGHT_SUFFIX, VIOLATION_SUFFIX))
             ]
+            manual = [i for i in candidates if header[i].strip().lower().endswith(MANUAL_SUFFIX.lower())]
+            if len(manual) == 1:
+                candidates = manual  # "Empathy - Manual Evaluation Metric" beside "Empathy - Tone"
             if len(candidates) == 1:
                 result = candidates[0]
                 is_manual = header[result].strip().lower().endswith(MANUAL_SUFFIX.lower())

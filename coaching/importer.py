@@ -134,19 +134,23 @@ def _problem_sql(index: int, column_type: formats.ColumnType, value: str, requir
 
 
 def _metric_result_sql(raw: str) -> tuple[str, str]:
-    """The metric result and its problem check, with Kore's own spellings first (the fast path)."""
-    slow_key = f"lower(kore_clean({raw}))"
+    """The metric result and its problem check, with Kore's own spellings first (the fast path).
+
+    Unlike other columns, NA here is a value (not applicable), not a missing one: only empty and
+    a dash ('-') mean "not evaluated".
+    """
+    key = f"lower(trim(kore_trim({raw}), ''''))"
     whens = " ".join(
         f"WHEN {formats.sql_str(k)} THEN {formats.sql_str(v)}" for k, v in formats.METRIC_RESULTS.items()
     )
     typed = (
         f"CASE {raw} WHEN '1' THEN 'Adhered' WHEN '0' THEN 'Not Adhered' WHEN 'NA' THEN 'Not Applicable' "
-        f"WHEN '''-''' THEN NULL ELSE CASE {slow_key} {whens} END END"
+        f"WHEN '''-''' THEN NULL ELSE CASE {key} {whens} END END"
     )
-    known = ", ".join(formats.sql_str(k) for k in formats.METRIC_RESULTS)
+    known = ", ".join(formats.sql_str(k) for k in (*formats.METRIC_RESULTS, "", "-"))
     bad = (
         f"CASE WHEN {raw} IS NULL OR {raw} IN ('1', '0', 'NA', '''-''') THEN false "
-        f"ELSE {slow_key} IS NOT NULL AND {slow_key} NOT IN ({known}) END"
+        f"ELSE {key} NOT IN ({known}) END"
     )
     return typed, bad
 
