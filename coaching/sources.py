@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,9 @@ from coaching.formats import HeaderError, HeaderMatch, MetricColumns
 from coaching.problems import Problem
 
 DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
+#: The longest CSV line read (DuckDB's max_line_size); Python's csv module must accept fields as long.
+MAX_LINE_BYTES = 10_000_000
+csv.field_size_limit(MAX_LINE_BYTES)
 
 
 class SourceError(Exception):
@@ -115,7 +120,7 @@ def _reject_expectation(error_type: str | None, message: str | None, width: int)
         found = re.search(r"Found:\s*(\d+)", message or "")
         got = f", found {found.group(1)}" if found else ""
         return f"{width} comma-separated values, as many as the header has{got}"
-    if kind == "INVALID UNICODE":
+    if kind in ("INVALID UNICODE", "INVALID ENCODING"):
         return "UTF-8 text"
     if kind == "UNQUOTED VALUE":
         return 'a value in double quotes, with inner quotes doubled ("")'
@@ -151,6 +156,21 @@ def expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
     return unique, problems
 
 
+_links: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _literal_path(path: Path) -> Path:
+    """A path DuckDB reads as this one file: it takes ``*``, ``?`` and ``[`` as patterns."""
+    global _links
+    if not any(ch in str(path) for ch in "*?[]{}"):
+        return path
+    if _links is None:
+        _links = tempfile.TemporaryDirectory(prefix="coaching-import-")
+    link = Path(_links.name) / f"{len(os.listdir(_links.name))}{path.suffix}"
+    link.symlink_to(path.resolve())
+    return link
+
+
 def open_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
     """Recognise one file and expose it to ``con``; raises :class:`SourceError` when it cannot."""
     name = str(path)
@@ -177,12 +197,13 @@ def _header_problem(name: str, error: HeaderError, line: int | None = 1) -> Sour
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
     name = str(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        # Bad bytes after the header are the CSV reader's to report, with their lines.
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
             header = next(csv.reader(handle), None)
-    except UnicodeDecodeError:
-        raise SourceError(Problem(name, 1, None, None, "UTF-8 text")) from None
     except csv.Error as error:
         raise SourceError(Problem(name, 1, None, None, f"a CSV header row ({error})")) from None
+    if header and any("\ufffd" in h for h in header):
+        raise SourceError(Problem(name, 1, None, None, "UTF-8 text in the header row"))
     if not header or not any(h.strip() for h in header):
         raise SourceError(Problem(name, 1, None, None, "a header row naming the columns"))
     try:
@@ -192,10 +213,10 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sourc
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     rejects = f"csv_rejects_{index}"
     relation = (
-        f"read_csv({formats.sql_str(str(path))}, header = true, auto_detect = false, "
+        f"read_csv({formats.sql_str(str(_literal_path(path)))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
         f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = 'csv_scans_{index}', "
-        f"max_line_size = 10000000)"
+        f"max_line_size = {MAX_LINE_BYTES})"
     )
     source = Source(index, path, name, list(header), match, relation, _rejects=rejects)
     source._lines = lambda ordinals: _csv_lines(path, ordinals, source.problems)
@@ -250,8 +271,13 @@ def _json_records(name: str, text: str) -> tuple[list[Any], list[int], str]:
         if len(lists) == 1:
             # A saved API page: {"data": [...], "totalResults": …, "hasMore": …}. Count records.
             return lists[0], list(range(1, len(lists[0]) + 1)), "record"
+        if _API_PAGING & document.keys() and any(v == [] for v in document.values()):
+            return [], [], "record"  # an API page with no evaluations on it
         return [document], [1], "line"
     raise SourceError(Problem(name, 1, None, None, "a JSON array of objects, NDJSON, or an API page"))
+
+
+_API_PAGING = {"totalResults", "totalPages", "hasMore"}
 
 
 def _json_array(name: str, text: str, decoder: json.JSONDecoder) -> tuple[list[Any], list[int]]:
@@ -284,6 +310,9 @@ def _json_array(name: str, text: str, decoder: json.JSONDecoder) -> tuple[list[A
             position, line = skip(position + 1, line)
             continue
         if position < length and text[position] == "]":
+            rest, rest_line = skip(position + 1, line)
+            if rest < length:
+                raise SourceError(Problem(name, rest_line, None, text[rest : rest + 40], "nothing after the array"))
             return records, lines
         raise SourceError(Problem(name, line, None, None, "',' or ']' between the array's records"))
 
@@ -328,11 +357,14 @@ def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sour
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SourceError(Problem(name, None, None, None, "UTF-8 text")) from None
-    records, lines, unit = _json_records(name, text)
+    try:
+        records, lines, unit = _json_records(name, text)
+    except RecursionError:
+        raise SourceError(Problem(name, None, None, None, "JSON nested less deeply")) from None
     for record, line in zip(records, lines, strict=True):
         if not isinstance(record, dict):
             raise SourceError(Problem(name, line, None, _as_text(record), "a JSON object per record"))
-    if records and all(_is_api_record(r) for r in records):
+    if (records and all(_is_api_record(r) for r in records)) or (unit == "record" and not records):
         header, rows, match = _flatten_api(name, records, lines, unit)
     else:
         header = []
@@ -420,12 +452,12 @@ def _flatten_api(
     for record, line in zip(records, lines, strict=True):
         metrics = record.get("metrics") or []
         if not isinstance(metrics, list):
-            raise SourceError(Problem(name, line, "metrics", _as_text(metrics), "a list of metrics"))
+            raise SourceError(Problem(name, line, "metrics", _as_text(metrics), "a list of metrics", unit))
         for metric in metrics:
             metric_name = metric.get("metricName") if isinstance(metric, dict) else None
-            if not metric_name:
+            if not isinstance(metric_name, str) or not metric_name.strip():
                 raise SourceError(
-                    Problem(name, line, "metrics", _as_text(metric), "metrics with a metricName", unit)
+                    Problem(name, line, "metrics", _as_text(metric), "metrics with a metricName (text)", unit)
                 )
             if metric_name not in metric_names:
                 metric_names.append(metric_name)
@@ -452,7 +484,7 @@ def _flatten_api(
 # ------------------------------------------------------------------------------------------------
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
     name = str(path)
-    literal = formats.sql_str(str(path))
+    literal = formats.sql_str(str(_literal_path(path)))
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
     except duckdb.Error as error:
