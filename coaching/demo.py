@@ -178,6 +178,11 @@ class DemoFiles:
     review_events: int
 
 
+def _target(folder: Path, name: str) -> str:
+    """A file in ``folder`` as an SQL string literal."""
+    return "'" + str(folder / name).replace("'", "''") + "'"
+
+
 def _names(count: int) -> list[str]:
     names = []
     for i in range(count):
@@ -234,7 +239,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     permissions[1] = "Agent Dashboard"  # the agent without coaching access
     roster = roster.set_column(5, "Permissions", pa.array(permissions, pa.string()))
     con.register("roster", roster)
-    con.execute(f"COPY roster TO '{out / 'roster.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY roster TO {_target(out, 'roster.csv')} (HEADER, DELIMITER ',')")
 
     # -- interactions ---------------------------------------------------------------------------
     n = int(n_agents * spec.days * spec.per_agent_day)
@@ -287,7 +292,9 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     auditor = rng.integers(0, len(auditor_bias), n)
     audit = np.clip(np.round(kore + auditor_bias[auditor] + rng.normal(0, 13, n)), -100, 100)
     audit[fatal & audited] = np.clip(np.round(rng.normal(10, 20, int((fatal & audited).sum()))), -100, 100)
-    second_agent = np.where(rng.random(n) < 0.1, rng.integers(0, n_agents, n), -1)
+    # A tenth of interactions were transferred: a second, different agent is on them too.
+    other = (agent + rng.integers(1, max(2, n_agents), n)) % n_agents
+    second_agent = np.where(rng.random(n) < 0.1, other, -1)
     start_ts = np.datetime64(start) + day.astype("timedelta64[D]") + seconds.astype("timedelta64[s]")
     start_ts = start_ts + rng.integers(0, 1000, n).astype("timedelta64[ms]")
     conversation = np.char.add("c-", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
@@ -358,7 +365,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
                 CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END AS "Contact Direction",
                 CASE WHEN below THEN 'Below Threshold' ELSE 'Evaluated' END AS "Duration Status",
                 form AS "Evaluation Form", intent AS "Intent", {", ".join(metric_selects)}
-            FROM interactions) TO '{out / 'ie-report.csv'}' (HEADER, DELIMITER ',', QUOTE '"')"""
+            FROM interactions) TO {_target(out, 'ie-report.csv')} (HEADER, DELIMITER ',', QUOTE '"')"""
     )
 
     # -- coaching assignments -------------------------------------------------------------------
@@ -427,7 +434,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
         }
     )
     con.register("assignment_rows", assignment_rows)
-    con.execute(f"COPY assignment_rows TO '{out / 'assignments.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY assignment_rows TO {_target(out, 'assignments.csv')} (HEADER, DELIMITER ',')")
 
     # Interactions marked for coaching: 1 to 3 of the agent's own from the 30 days before.
     day_key = agent.astype(np.int64) * 100_000 + day
@@ -450,7 +457,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     con.register("marked", marked)
     con.execute(
         f"COPY (SELECT DISTINCT ON (\"Assignment ID\", \"ConversationID\") * FROM marked "
-        f"ORDER BY \"Assignment ID\", \"ConversationID\") TO '{out / 'coaching-interactions.csv'}' "
+        f"ORDER BY \"Assignment ID\", \"ConversationID\") TO {_target(out, 'coaching-interactions.csv')} "
         f"(HEADER, DELIMITER ',')"
     )
 
@@ -475,7 +482,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
                 br_conv.append(conversation[p])
                 br_note.append(notes[int(p) % len(notes)])
     con.register("best", pa.table({"Assignment ID": br_assign, "ConversationID": br_conv, "Note": br_note}))
-    con.execute(f"COPY best TO '{out / 'best-responses.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY best TO {_target(out, 'best-responses.csv')} (HEADER, DELIMITER ',')")
 
     # -- review events --------------------------------------------------------------------------
     audited_idx = np.flatnonzero(audited)
@@ -555,7 +562,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
                 CASE WHEN score IS NULL OR isnan(score) THEN NULL ELSE CAST(score AS INTEGER) END
                     AS "Audit Score"
             FROM events ORDER BY "ConversationID", "Round", ts)
-            TO '{out / 'review-events.csv'}' (HEADER, DELIMITER ',')"""
+            TO {_target(out, 'review-events.csv')} (HEADER, DELIMITER ',')"""
     )
     con.close()
     return DemoFiles(out, n, n_agents, n_ind + n_groups, n_events)

@@ -226,6 +226,22 @@ class _Run:
     pending_total: int = 0
     broken: set[int] = field(default_factory=set)  # sources the reader could not read at all
     unreadable: bool = False  # some file could not be read: its rows are unknown
+    _lines: dict[tuple[int, int], int | None] = field(default_factory=dict)
+
+    def cache_lines(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Look up the lines of many rows at once: at most one pass over each file."""
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for src, ordinal in pairs:
+            if (src, ordinal) not in self._lines:
+                wanted[src].add(ordinal)
+        for src, ordinals in wanted.items():
+            found = self.sources[src].lines(sorted(ordinals))
+            for ordinal in ordinals:
+                self._lines[(src, ordinal)] = found.get(ordinal)
+
+    def line_of(self, src: int, ordinal: int) -> int | None:
+        self.cache_lines([(src, ordinal)])
+        return self._lines[(src, ordinal)]
 
     def add(self, problem: Problem) -> None:
         self.total_problems += 1
@@ -242,10 +258,7 @@ class _Run:
 
     def resolve_pending(self) -> None:
         """Turn row ordinals into line numbers, reading each file once, and add the problems."""
-        wanted: dict[int, set[int]] = defaultdict(set)
-        for src, ordinal, *_ in self.pending:
-            wanted[src].add(ordinal)
-        lines = {src: self.sources[src].lines(sorted(ordinals)) for src, ordinals in wanted.items()}
+        self.cache_lines([(src, ordinal) for src, ordinal, *_ in self.pending])
         for src, ordinal, column, value, expected in sorted(
             self.pending, key=lambda p: (p[0], p[1])
         ):
@@ -253,7 +266,7 @@ class _Run:
             self.add(
                 Problem(
                     source.name,
-                    lines[src].get(ordinal),
+                    self.line_of(src, ordinal),
                     column,
                     None if value is None else str(value),
                     expected,
@@ -338,16 +351,28 @@ def _label(run: _Run, src: int, field_name: str) -> str:
 
 def _where(run: _Run, src: int, ordinal: int) -> str:
     source = run.sources[src]
-    line = source.lines([ordinal]).get(ordinal)
+    line = run.line_of(src, ordinal)
     return f"{source.line_unit} {line} of {source.name}" if line else source.name
 
 
-def _check(run: _Run, sql: str, field_name: str, expected: Callable[[tuple[Any, ...]], str]) -> None:
-    """Run a check query returning (src, ordinal, value, ...) rows and record each as a problem."""
+def _check(
+    run: _Run,
+    sql: str,
+    field_name: str,
+    expected: Callable[[tuple[Any, ...]], str],
+    other_rows: Callable[[tuple[Any, ...]], tuple[int, int]] | None = None,
+) -> None:
+    """Run a check query returning (src, ordinal, value, ...) rows and record each as a problem.
+
+    ``other_rows`` names another row a problem's message points at, so its line is looked up
+    together with the others.
+    """
     count = run.con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]  # noqa: S608
     if not count:
         return
     rows = run.con.execute(f"{sql} ORDER BY 1, 2 LIMIT {run.settings.max_problems}").fetchall()
+    if other_rows is not None:
+        run.cache_lines([other_rows(row) for row in rows])
     for row in rows:
         src, ordinal, value = row[0], row[1], row[2]
         run.add_row_problem(src, ordinal, _label(run, src, field_name), value, expected(row))
@@ -376,6 +401,7 @@ def _check_keys(run: _Run) -> None:
                 sql,
                 key[-1],
                 lambda row, names=names: f"{names} not already on {_where(run, row[3], row[4])}",
+                other_rows=lambda row: (row[3], row[4]),
             )
 
 
@@ -709,7 +735,7 @@ def _add_unrostered_agents(run: _Run) -> list[str]:
     return names
 
 
-def _replay_reviews(run: _Run, everything: bool, progress: _Progress) -> None:
+def _replay_reviews(run: _Run, everything: bool, progress: _Progress, previous_rounds: str | None) -> None:
     """Run the review log of every affected evaluation through the state machine; store the result."""
     con = run.con
     if everything:
@@ -746,14 +772,20 @@ def _replay_reviews(run: _Run, everything: bool, progress: _Progress) -> None:
             if isinstance(value, datetime):
                 value = value.isoformat(sep=" ")
             if src is None:
+                if everything and previous_rounds is not None:
+                    cause = (
+                        f"the maximum of dispute rounds is now {run.settings.max_dispute_rounds} "
+                        f"(it was {previous_rounds}), and this event of {cid} in the store does not fit it"
+                    )
+                else:
+                    cause = f"an event of {cid} already in the store conflicts with this import's events for it"
                 run.add(
                     Problem(
                         "the store",
                         None,
                         rejection.column,
                         None if value is None else str(value),
-                        f"{rejection.expected} — an event of {cid} already in the store conflicts "
-                        "with this import's events for it",
+                        f"{rejection.expected}: {cause}",
                     )
                 )
             else:
@@ -876,7 +908,7 @@ def import_files(
             kinds[fmt.kind] = _upsert(run, fmt, meter, 0.02)
         previous_rounds = store.meta(con, "max_dispute_rounds")
         recompute_all = previous_rounds != str(settings.max_dispute_rounds)
-        _replay_reviews(run, recompute_all, meter)
+        _replay_reviews(run, recompute_all, meter, previous_rounds)
         store.set_meta(con, "max_dispute_rounds", str(settings.max_dispute_rounds))
 
         kinds = {k: v for k, v in kinds.items() if v.rows or k in {s.format.kind for s in run.sources}}

@@ -228,8 +228,10 @@ def next_generation(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
         con.close()
         _fsync(following)
-        os.replace(following, path)
+        # A stale WAL beside the live file (someone opened it read-write) goes first: a reader that
+        # opens in between sees the old file without it, never the new file with it.
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        os.replace(following, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -250,6 +252,7 @@ class Store:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._generation: tuple[int, int, int] | None = None
         self._active = 0
+        self._local = threading.local()  # the snapshot this thread holds, if any
 
     def _current_generation(self) -> tuple[int, int, int]:
         try:
@@ -262,7 +265,15 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on one generation of the store; run a whole page on it."""
+        """A cursor on one generation of the store; run a whole page on it.
+
+        A snapshot taken inside another on the same thread is the same snapshot (waiting for the
+        outer one to end would never end).
+        """
+        held = getattr(self._local, "cursor", None)
+        if held is not None:
+            yield held
+            return
         with self._cond:
             while True:
                 generation = self._current_generation()
@@ -284,8 +295,10 @@ class Store:
             cursor = con.cursor()
             try:
                 _configure(cursor)
+                self._local.cursor = cursor
                 yield cursor
             finally:
+                self._local.cursor = None
                 cursor.close()
         finally:
             with self._cond:

@@ -132,3 +132,16 @@ def test_an_import_while_another_process_reads_sees_old_or_new_never_half(tmp_pa
     assert process.returncode == 0
     seen = {tuple(s) for s in json.loads(log.read_text())}
     assert seen == {old, new}
+
+
+def test_a_snapshot_inside_a_snapshot_is_the_same_one_even_when_a_new_generation_waits(tmp_path: Path) -> None:
+    db = tmp_path / "live.duckdb"
+    import_files(db, [KORE_SAMPLE])
+    reader = store.open_store(db)
+    with reader.snapshot() as outer:
+        import_files(db, [TEMPLATES])  # a new generation is now waiting
+        with reader.snapshot() as inner:
+            assert inner is outer
+            assert inner.execute("SELECT count(*) FROM evaluations").fetchone()[0] == 3
+    with reader.snapshot() as con:
+        assert con.execute("SELECT count(*) FROM evaluations").fetchone()[0] == 6
