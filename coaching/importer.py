@@ -197,6 +197,18 @@ def _stage_sql(source: Source, table: str) -> str:
             f"(nullif({result_raw}, '') IS NOT NULL OR v_m{p}_fatal IS NOT NULL OR v_m{p}_weight IS NOT NULL "
             f"OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
         )
+    if fmt is formats.EVALUATIONS:
+        # One number that changes when any of the row's metrics does, whatever the file's layout.
+        structs = ", ".join(
+            f"CASE WHEN nullif(r{m.result}, '') IS NOT NULL OR v_m{m.position}_fatal IS NOT NULL "
+            f"OR v_m{m.position}_weight IS NOT NULL OR v_m{m.position}_violation IS NOT NULL THEN "
+            f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
+            f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
+            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
+            for m in source.match.metrics
+        )
+        listed_metrics = f"list_sort(list_filter([{structs}], lambda x: x IS NOT NULL))" if structs else "[]"
+        outputs.append(f"hash({listed_metrics}) AS metrics_digest")
     named = [f"{sql} AS p{i}" for i, sql in enumerate(problems)]
     if problems:
         any_problem = " OR ".join(f"p{i} IS NOT NULL" for i in range(len(problems)))
@@ -317,10 +329,15 @@ def _stage_source(run: _Run, source: Source, progress: _Progress, share: float) 
 # ------------------------------------------------------------------------------------------------
 # Checks across rows, files and the store
 # ------------------------------------------------------------------------------------------------
+#: Staged columns beyond a format's own: (name, SQL type).
+_STAGE_EXTRAS = {"evaluations": (("metrics_digest", "UBIGINT"),)}
+
+
 def _stage_views(run: _Run) -> None:
     """``all_<kind>``: every staged row of a kind; ``stage_<kind>``: the rows without problems."""
     for fmt in formats.ALL_FORMATS:
         fields = ", ".join(c.field for c in fmt.columns)
+        extras = "".join(f", {n}" for n, _ in _STAGE_EXTRAS.get(fmt.kind, ()))
         parts = []
         for source in run.by_kind(fmt.kind):
             if source.index in run.broken:
@@ -330,13 +347,16 @@ def _stage_views(run: _Run) -> None:
                 f"{str(c.field in source.match.fields).lower()} AS has_{c.field}" for c in fmt.columns
             )
             parts.append(
-                f"SELECT {source.index} AS src, rowid AS ordinal, {fields}, {present}, "
+                f"SELECT {source.index} AS src, rowid AS ordinal, {fields}, {present}{extras}, "
                 f"problems IS NULL AS ok FROM stage_{source.index}"
             )
         if not parts:
             casts = ", ".join(f"CAST(NULL AS {c.type.sql_type}) AS {c.field}" for c in fmt.columns)
             present = ", ".join(f"true AS has_{c.field}" for c in fmt.columns)
-            parts = [f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, {present}, true AS ok WHERE false"]
+            empty_extras = "".join(f", CAST(NULL AS {t}) AS {n}" for n, t in _STAGE_EXTRAS.get(fmt.kind, ()))
+            parts = [
+                f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, {present}{empty_extras}, true AS ok WHERE false"
+            ]
         run.con.execute(f"CREATE OR REPLACE TEMP VIEW all_{fmt.kind} AS {' UNION ALL '.join(parts)}")
         run.con.execute(
             f"CREATE OR REPLACE TEMP VIEW stage_{fmt.kind} AS SELECT * FROM all_{fmt.kind} WHERE ok"
@@ -583,18 +603,17 @@ def _upsert(
     progress: _Progress,
     share: float,
     extra: tuple[str, str] | None = None,
-    changed: str | None = None,
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
     A column the file does not have keeps the stored value of a row it updates (a roster without
     Team does not clear everyone's team); a new row gets nothing there (an empty list for lists).
-    ``extra`` is one more store column and the SQL that fills it (not part of the comparison);
-    ``changed`` an SQL condition on ``m`` (the merged row) marking it updated even when its columns
-    are equal.
+    ``extra`` is one more store column and the SQL that fills it (not part of the comparison); the
+    kind's staged extras (the evaluations' metrics digest) are stored and compared like its columns.
     """
     table = fmt.table
-    fields = [c.field for c in fmt.columns]
+    staged_extras = [name for name, _ in _STAGE_EXTRAS.get(fmt.kind, ())]
+    fields = [c.field for c in fmt.columns] + staged_extras
     join = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
     first_key = fmt.key[0]
 
@@ -608,13 +627,14 @@ def _upsert(
     ).fetchone()[0]
     rows = run.con.execute(f"SELECT count(*) FROM stage_{fmt.kind}").fetchone()[0]  # noqa: S608
     columns = ", ".join(fields) + (f", {extra[0]}" if extra else "")
+    extras_sql = "".join(f", s.{name} AS {name}" for name in staged_extras)
     label = f"Writing {fmt.title.lower()}"
     if not rows:
         progress.report(label, share)
         return KindSummary()
     if not overlap:
         # Nothing to merge with: insert straight from the stage.
-        selects = ", ".join(f"{fresh(c)} AS {c.field}" for c in fmt.columns)
+        selects = ", ".join(f"{fresh(c)} AS {c.field}" for c in fmt.columns) + extras_sql
         selects += f", {extra[1]}" if extra else ""
         progress.run(
             run.con,
@@ -632,7 +652,7 @@ def _upsert(
         f"({', '.join(f'm.{f}' for f in fields)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in fields)})"
     )
     run.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}"
+        f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{extras_sql}"
         + (f", {extra[1]} AS {extra[0]}" if extra else "")
         + f", t.{first_key} IS NULL AS is_new "
         f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
@@ -641,7 +661,6 @@ def _upsert(
     new, updated = run.con.execute(
         f"SELECT count(*) FILTER (WHERE m.is_new), count(*) FILTER (WHERE NOT m.is_new AND ("
         + differs
-        + (f" OR {changed}" if changed else "")
         + f")) FROM merged m LEFT JOIN {table} t ON "
         + " AND ".join(f"t.{k} IS NOT DISTINCT FROM m.{k}" for k in fmt.key)
     ).fetchone()
@@ -683,39 +702,31 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         for m in source.match.metrics
     ]
     run_metrics = " UNION ALL ".join(parts) or f"SELECT {metric_columns} FROM evaluation_metrics WHERE false"
-    # An evaluation whose metrics changed is updated even when its own columns did not. Only
-    # evaluations already in the store can have changed, so a first import skips the comparison.
+    # Metric rows are rewritten only for evaluations that are new or whose metrics digest changed.
     run.con.execute(
-        "CREATE OR REPLACE TEMP TABLE reimported AS SELECT conversation_id FROM stage_evaluations "
-        "SEMI JOIN evaluations USING (conversation_id)"
+        "CREATE OR REPLACE TEMP TABLE metrics_to_write AS SELECT s.conversation_id, t.conversation_id IS NULL "
+        "AS is_new FROM stage_evaluations s LEFT JOIN evaluations t USING (conversation_id) "
+        "WHERE t.conversation_id IS NULL OR t.metrics_digest IS DISTINCT FROM s.metrics_digest"
     )
-    run.con.execute("CREATE OR REPLACE TEMP TABLE metrics_changed (conversation_id VARCHAR)")
-    if run.con.execute("SELECT count(*) FROM reimported").fetchone()[0]:
-        run.con.execute(
-            f"INSERT INTO metrics_changed SELECT DISTINCT conversation_id FROM ("
-            f"(SELECT {metric_columns} FROM evaluation_metrics SEMI JOIN reimported USING (conversation_id) "
-            f"EXCEPT ALL SELECT {metric_columns} FROM ({run_metrics}) SEMI JOIN reimported USING (conversation_id)) "
-            f"UNION ALL (SELECT {metric_columns} FROM ({run_metrics}) SEMI JOIN reimported USING (conversation_id) "
-            f"EXCEPT ALL SELECT {metric_columns} FROM evaluation_metrics SEMI JOIN reimported USING (conversation_id)))"
+    rewritten, all_new = run.con.execute(
+        "SELECT count(*), count(*) = (SELECT count(*) FROM stage_evaluations) AND bool_and(is_new) "
+        "FROM metrics_to_write"
+    ).fetchone()
+    run.con.execute(
+        "DELETE FROM evaluation_metrics USING metrics_to_write w "
+        "WHERE evaluation_metrics.conversation_id = w.conversation_id AND NOT w.is_new"
+    )
+    summary = _upsert(run, fmt, progress, share * 0.4, extra=("source", source_sql))
+    if rewritten:
+        wanted = "" if all_new else " SEMI JOIN metrics_to_write USING (conversation_id)"
+        progress.run(
+            run.con,
+            f"INSERT INTO evaluation_metrics ({metric_columns}) SELECT {metric_columns} FROM ({run_metrics}){wanted}",
+            label="Writing metrics",
+            share=share * 0.6,
         )
-        run.con.execute(
-            "DELETE FROM evaluation_metrics USING reimported r "
-            "WHERE evaluation_metrics.conversation_id = r.conversation_id"
-        )
-    summary = _upsert(
-        run,
-        fmt,
-        progress,
-        share * 0.4,
-        extra=("source", source_sql),
-        changed="m.conversation_id IN (SELECT conversation_id FROM metrics_changed)",
-    )
-    progress.run(
-        run.con,
-        f"INSERT INTO evaluation_metrics ({metric_columns}) {run_metrics}",
-        label="Writing metrics",
-        share=share * 0.6,
-    )
+    else:
+        progress.report("Writing metrics", share * 0.6)
     return summary
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The schema, table by table. docs/schema.md describes the same tables for people.
 SCHEMA = """
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     contact_direction VARCHAR,
     duration_status VARCHAR,
     evaluation_form VARCHAR,
-    source VARCHAR NOT NULL
+    source VARCHAR NOT NULL,
+    metrics_digest UBIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS evaluation_metrics (
     conversation_id VARCHAR NOT NULL,
