@@ -1,4 +1,4 @@
-"""The ``coaching`` command: import exports, generate demo data, and look at the store.
+"""The ``coaching`` command: import exports, generate demo data, look at the store, set passwords.
 
 Every command takes ``--db FILE`` (else ``COACHING_DB``, else ``data/coaching.duckdb``). Problems are
 printed for people, never as a traceback (set ``COACHING_DEBUG=1`` to see one); the exit status is
@@ -8,6 +8,7 @@ printed for people, never as a traceback (set ``COACHING_DEBUG=1`` to see one); 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import traceback
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from coaching import demo, settings, store
+from coaching import credentials, demo, settings, store
+from coaching.credentials import CredentialError
 from coaching.importer import ImportSummary, import_files
 from coaching.problems import ImportFailed
 from coaching.settings import ImportSettings, SettingError
@@ -73,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     dem.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("status", parents=[common], help="what the store holds")
+
+    users = commands.add_parser("users", help="the dashboard's own sign-in accounts")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
+    setpw = user_commands.add_parser(
+        "set-password", parents=[common], help="set the password of someone on the roster",
+        description="Set the sign-in password of someone on the roster. The password is asked twice "
+        "when run in a terminal, else read from the first line of standard input; never give it "
+        "on the command line.",
+    )
+    setpw.add_argument("email", metavar="EMAIL", help="the person's email, as on the roster")
     return parser
 
 
@@ -145,6 +158,37 @@ def _store_has_evaluations(db: Path) -> bool:
         return bool(con.execute("SELECT count(*) FROM evaluations").fetchone()[0])
 
 
+def _read_new_password() -> str:
+    """The new password: asked twice at a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        try:
+            first = getpass.getpass("New password: ")
+            again = getpass.getpass("Repeat it: ")
+        except EOFError:
+            raise CredentialError("no password given; nothing was changed") from None
+        if again != first:
+            raise CredentialError("the two passwords differ; nothing was changed")
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise CredentialError("no password on standard input: expected it on the first line")
+    return line.rstrip("\r\n")
+
+
+def _set_password(db: Path, email: str, out: Console) -> int:
+    password = _read_new_password()
+    credentials.set_password(db, email, password)
+    out.print(f"Password set for {email.strip().lower()} (in {credentials.credentials_path(db)}).",
+              markup=False, highlight=False)
+    return 0
+
+
+def _set_demo_passwords(db: Path, out: Console) -> None:
+    for email in demo.DEMO_ACCOUNTS:
+        credentials.set_password(db, email, demo.DEMO_PASSWORD)
+    out.print(f"Set the demo password of {len(demo.DEMO_ACCOUNTS)} demo accounts (see the README).")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console(soft_wrap=True)
@@ -177,10 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = ImportSettings(max_dispute_rounds=settings.max_dispute_rounds())
             summary = _run_import(db, [folder], options, args.quiet, out, err)
             _print_summary(summary, db, out)
+            _set_demo_passwords(db, out)
             return 0
+        if args.command == "users":
+            return _set_password(db, args.email, out)
         return _status(db, out)
     except ImportFailed as failure:
         _print_failure(failure, err)
+        return 1
+    except CredentialError as error:
+        # The message may quote an email as typed: print it as it is, never as markup.
+        err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
         return 1
     except (StoreError, SettingError) as error:
         err.print(f"[bold red]Error:[/bold red] {error}", highlight=False)

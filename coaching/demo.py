@@ -152,6 +152,8 @@ DEMO_ACCOUNTS = {
     "admin@example.com": "Admin",
     "no-coaching@example.com": "Agent",
 }
+#: The password `coaching demo` gives every demo account (the README says so).
+DEMO_PASSWORD = "coaching-demo"
 #: Supervisor-written text with markdown and HTML in it, given to the demo agent: shown as plain text.
 UNSAFE_FEEDBACK = "**Great** recovery <b>today</b> <script>alert('x')</script> [link](javascript:alert(1))"
 
