@@ -42,6 +42,16 @@ KIND_TITLES = {
 }
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coaching", description="Coaching and quality dashboard: the store and its imports."
@@ -66,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="generate realistic demo exports and import them",
     )
     dem.add_argument("--out", metavar="DIR", help=f"where to write the exports (default: {DEFAULT_DEMO_OUT})")
-    dem.add_argument("--agents", type=int, default=demo.DemoSpec.agents, metavar="N")
-    dem.add_argument("--days", type=int, default=demo.DemoSpec.days, metavar="D")
+    dem.add_argument("--agents", type=_positive, default=demo.DemoSpec.agents, metavar="N")
+    dem.add_argument("--days", type=_positive, default=demo.DemoSpec.days, metavar="D")
     dem.add_argument("--seed", type=int, default=demo.DemoSpec.seed, metavar="S")
     dem.add_argument("--end", type=date.fromisoformat, metavar="YYYY-MM-DD",
                      help="the last day of the data (default: today)")

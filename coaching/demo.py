@@ -390,8 +390,10 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
         group_rows_agent.extend(int(a) for a in chosen)
         group_rows_id.extend([g] * size)
     n_groups = len(group_team)
+    # Assignments follow two weeks of interactions to coach on (fewer when the period is shorter).
+    first_assignable = min(14, spec.days - 1)
     assigned_offset = np.concatenate(
-        [rng.integers(14, spec.days, n_ind), rng.integers(14, spec.days, n_groups)]
+        [rng.integers(first_assignable, spec.days, n_ind), rng.integers(first_assignable, spec.days, n_groups)]
     )
     follow_gap = rng.integers(7, 22, n_ind + n_groups)
     area_k = rng.choice(np.arange(1, 8), size=n_ind + n_groups, p=area_count_p)
