@@ -1,27 +1,58 @@
 """The dashboard's entry point: `streamlit run app.py`.
 
-It opens the store, decides which pages exist, and hands over to `st.navigation`.
+It finds out who is signed in, turns them into a viewer (a roster entry), offers the pages their role
+may open through `st.navigation`, and runs the page the URL asks for. Until someone is signed in it
+shows the sign-in form in place of the page, so the URL (page and query) survives the sign-in.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from coaching import settings
-from coaching.store import Store, open_store
+from coaching import access
+from coaching.access import Capability
+from coaching.store import StoreError
+from ui import session
+from ui.text import escape_markdown
 
 st.set_page_config(page_title="Coaching & Quality", page_icon=":material/support_agent:", layout="wide")
 
+PAGES = {
+    "overview": (st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+                 Capability.OVERVIEW),
+    "coaching": (st.Page("pages/coaching.py", title="Coaching Assignments", icon=":material/school:"),
+                 Capability.COACHING),
+    "audit": (st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", visibility="hidden"),
+              Capability.COACHING),
+    "import": (st.Page("pages/import_exports.py", title="Import", icon=":material/upload_file:"),
+               Capability.IMPORT),
+}
 
-@st.cache_resource
-def store_for(path: str) -> Store:
-    """The process-wide reader of the store (it follows new imports by itself)."""
-    return open_store(settings.db_path(path))
+email = session.signed_in_email()
+if not email:
+    # Every page is registered (hidden) so the link that was opened stays the one to land on.
+    st.navigation([page for page, _ in PAGES.values()], position="hidden")
+    session.sign_in_form()
+    st.stop()
 
+store = session.store()
+try:
+    with store.snapshot() as con:
+        viewer = access.identify(con, email)
+except access.AccessDenied as denied:
+    st.error(str(denied))
+    st.button("Sign out", on_click=session.sign_out)
+    st.stop()
+except StoreError as error:
+    st.error(f"The dashboard's data is not loaded: {error}")
+    st.stop()
 
-st.session_state["store"] = store_for(str(settings.db_path()))
-
-navigation = st.navigation(
-    [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)]
-)
+st.session_state["viewer"] = viewer
+allowed = [page for page, needs in PAGES.values() if access.can(viewer, needs)]
+navigation = st.navigation(allowed)
+with st.sidebar:
+    st.markdown(f"**{escape_markdown(viewer.name)}**  \n{escape_markdown(viewer.role)} · {escape_markdown(viewer.email)}")
+    if not access.can(viewer, Capability.COACHING):
+        st.caption(access.missing_permissions(viewer, Capability.COACHING))
+    st.button("Sign out", icon=":material/logout:", on_click=session.sign_out, use_container_width=True)
 navigation.run()

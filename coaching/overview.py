@@ -1,4 +1,4 @@
-"""What the store holds, in the product's words: the figures the start page shows."""
+"""What the viewer's part of the store holds: the figures the start page shows."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from datetime import datetime
 
 import duckdb
 
+from coaching.access import Viewer, agent_filter
+
 
 @dataclass(frozen=True)
 class StoreOverview:
     evaluations: int
     audited: int
     agents: int
-    teams: int
     assignments: int
-    review_events: int
+    pending_reviews: int
     first_interaction: datetime | None
     last_interaction: datetime | None
     last_import_at: datetime | None
@@ -27,16 +28,23 @@ class StoreOverview:
         return self.evaluations == 0 and self.assignments == 0
 
 
-def store_overview(con: duckdb.DuckDBPyConnection) -> StoreOverview:
-    """Counts across the whole store (no rows of any person: safe for any signed-in viewer)."""
-    evaluations, audited, first, last = con.execute(
-        "SELECT count(*), count(audit_score), min(start_time), max(start_time) FROM evaluations"
+def store_overview(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> StoreOverview:
+    """Counts over the viewer's scope only (an agent's are their own)."""
+    on_evaluations, params = agent_filter(viewer, "e.scored_agent")
+    evaluations, audited, agents, first, last = con.execute(
+        "SELECT count(*), count(e.audit_score), count(DISTINCT e.scored_agent), min(e.start_time), "
+        f"max(e.start_time) FROM evaluations e WHERE {on_evaluations}",
+        params,
     ).fetchone()
-    agents, teams = con.execute(
-        "SELECT count(*) FILTER (WHERE role = 'Agent'), count(DISTINCT team) FROM people"
-    ).fetchone()
-    assignments = con.execute("SELECT count(DISTINCT assignment_id) FROM assignments").fetchone()[0]
-    review_events = con.execute("SELECT count(*) FROM review_events").fetchone()[0]
+    on_assignments, params = agent_filter(viewer, "a.agent")
+    assignments = con.execute(
+        f"SELECT count(*) FROM assignments a WHERE {on_assignments}", params
+    ).fetchone()[0]
+    pending = con.execute(
+        "SELECT count(*) FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
+        f"WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review') AND {on_evaluations}",
+        agent_filter(viewer, "e.scored_agent")[1],
+    ).fetchone()[0]
     last_import = con.execute(
         "SELECT imported_at, summary FROM imports ORDER BY import_id DESC LIMIT 1"
     ).fetchone()
@@ -45,9 +53,8 @@ def store_overview(con: duckdb.DuckDBPyConnection) -> StoreOverview:
         evaluations=evaluations,
         audited=audited,
         agents=agents,
-        teams=teams,
         assignments=assignments,
-        review_events=review_events,
+        pending_reviews=pending,
         first_interaction=first,
         last_interaction=last,
         last_import_at=last_import[0] if last_import else None,

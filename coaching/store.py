@@ -306,6 +306,10 @@ class Store:
                 self._active -= 1
                 self._cond.notify_all()
 
+    def held_generation(self) -> tuple[int, int, int] | None:
+        """The generation of the snapshot this thread holds (a cache key part), or None."""
+        return self._generation if getattr(self._local, "cursor", None) is not None else None
+
     def close(self) -> None:
         with self._cond:
             while self._active:

@@ -1,0 +1,99 @@
+"""One evaluated interaction as a viewer may see it: scores, metrics and its review history.
+
+The viewer may open an interaction of an agent in their scope, and also a best response example
+attached to one of their coaching assignments; an example by another agent is shown without
+that agent's name. Anything else is "not found".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from coaching.access import Viewer, agent_filter
+
+#: Shown instead of the name of the agent behind a best response example.
+ANOTHER_AGENT = "Another agent"
+
+
+@dataclass(frozen=True)
+class EvaluationDetail:
+    conversation_id: str
+    agent: str
+    channel: str | None
+    queues: list[str]
+    topics: str | None
+    intent: str | None
+    language: str | None
+    contact_direction: str | None
+    start_time: datetime
+    evaluation_form: str | None
+    duration_status: str | None
+    kore_score: float | None
+    audit_score: float | None
+    sentiment_score: float | None
+    is_fatal: bool | None
+    review_status: str | None
+    dispute_rounds: int | None
+    final_audit_score: float | None
+    metrics: pd.DataFrame
+    review_events: pd.DataFrame
+
+
+def evaluation_detail(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, conversation_id: str
+) -> EvaluationDetail | None:
+    """The evaluation, or None when it does not exist or the viewer may not see it."""
+    own, own_params = agent_filter(viewer, "e.scored_agent")
+    shared, shared_params = agent_filter(viewer, "a.agent")
+    row = con.execute(
+        f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.channel, e.queues, e.topics,
+                   e.intent, e.language, e.contact_direction, e.start_time, e.evaluation_form,
+                   e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
+                   r.review_status, r.dispute_rounds, r.final_audit_score
+            FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
+            WHERE e.conversation_id = ? AND ({own} OR e.conversation_id IN (
+                SELECT b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)
+                WHERE {shared}))""",
+        [*own_params, conversation_id, *own_params, *shared_params],
+    ).fetchone()
+    if row is None:
+        return None
+    in_scope = bool(row[2])
+    metrics = con.execute(
+        "SELECT metric, result, adherence_weight, violation_weight, is_fatal_metric, is_manual "
+        "FROM evaluation_metrics WHERE conversation_id = ? ORDER BY position",
+        [conversation_id],
+    ).df()
+    events = con.execute(
+        "SELECT round, timestamp, actor, action, metric, comment, audit_score FROM review_events "
+        "WHERE conversation_id = ? ORDER BY round, timestamp, action",
+        [conversation_id],
+    ).df()
+    if not in_scope:
+        events = events.iloc[0:0]  # another agent's dispute history is theirs
+    return EvaluationDetail(
+        conversation_id=row[0],
+        agent=row[1] if in_scope else ANOTHER_AGENT,
+        channel=row[3],
+        queues=list(row[4] or []),
+        topics=row[5],
+        intent=row[6],
+        language=row[7],
+        contact_direction=row[8],
+        start_time=row[9],
+        evaluation_form=row[10],
+        duration_status=row[11],
+        kore_score=row[12],
+        audit_score=row[13],
+        sentiment_score=row[14],
+        is_fatal=row[15],
+        review_status=row[16] if in_scope else None,
+        dispute_rounds=row[17] if in_scope else None,
+        final_audit_score=row[18],
+        metrics=metrics,
+        review_events=events,
+    )

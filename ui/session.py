@@ -1,0 +1,89 @@
+"""Who is signed in: Streamlit's own sign-in (OpenID Connect) when configured, else our form.
+
+Whenever ``st.user.is_logged_in`` is true, its email is the viewer (tests sign in with
+``AppTest.user``). Otherwise the viewer is whoever signed in through the form in this session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from coaching import credentials, settings
+from coaching.access import Viewer
+from coaching.store import Store, open_store
+
+SIGNED_IN = "signed_in_email"
+
+
+@st.cache_resource
+def _store(path: str) -> Store:
+    return open_store(Path(path))
+
+
+def store() -> Store:
+    """The process-wide reader of the configured store (it follows new imports by itself)."""
+    return _store(str(settings.db_path()))
+
+
+def oidc_configured() -> bool:
+    """Whether `.streamlit/secrets.toml` has an ``[auth]`` section for `st.login`."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def signed_in_email() -> str | None:
+    if st.user.get("is_logged_in") is True:
+        return st.user.get("email")
+    return st.session_state.get(SIGNED_IN)
+
+
+def sign_out() -> None:
+    st.session_state.pop(SIGNED_IN, None)
+    if st.user.get("is_logged_in") is True:
+        st.logout()
+    st.rerun()
+
+
+def sign_in_form() -> None:
+    """The dashboard's own sign-in form, with throttling of repeated failures."""
+    st.title("Coaching & Quality")
+    st.caption("Sign in to see your coaching and quality reviews.")
+    if oidc_configured():
+        st.button("Sign in with your organisation", type="primary", on_click=st.login)
+        return
+    with st.form("sign_in", enter_to_submit=True):
+        email = st.text_input("Email", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if not submitted:
+        return
+    address = email.strip().lower()
+    wait = credentials.THROTTLE.check(address)
+    if wait > 0:
+        st.error(f"Too many failed sign-ins for this email. Try again in {int(wait) + 1} seconds.")
+        return
+    try:
+        valid = bool(address) and credentials.verify_password(store().path, address, password)
+    except credentials.CredentialError as error:
+        st.error(f"Sign-in is unavailable: {error}")
+        return
+    if not valid:
+        credentials.THROTTLE.failed(address)
+        st.error("That email and password do not match an account.")
+        return
+    credentials.THROTTLE.succeeded(address)
+    st.session_state[SIGNED_IN] = address
+    st.rerun()
+
+
+def viewer() -> Viewer:
+    """The signed-in viewer that app.py identified for this run."""
+    found = st.session_state.get("viewer")
+    if found is None:  # a page run on its own, not through app.py
+        st.error("Sign in to see this page.")
+        st.stop()
+    return found
