@@ -55,7 +55,9 @@ class Viewer:
             return ("agent", self.name)
         if self.role == SUPERVISOR:
             return ("team", self.email)
-        return ("everyone",)
+        if self.sees_everyone:
+            return ("everyone",)
+        return ("nobody", self.role)  # agent_filter shows an unknown role nothing: never share QA's key
 
     @property
     def sees_everyone(self) -> bool:

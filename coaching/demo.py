@@ -400,7 +400,8 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     area_order = np.argsort(rng.random((n_ind + n_groups, len(COACHING_AREAS))), axis=1)
     if n_ind:
         area_k[np.flatnonzero(ind_agent == 0)[:1]] = 7  # one with every area: the +N overflow
-    keys = [f"CA-{i + 1:06d}" for i in range(n_ind)] + [f"GA-{g + 1:05d}" for g in range(n_groups)]
+    # One numbering for individual and group assignments: an ID must not tell an agent it is a group's.
+    keys = [f"CA-{i + 1:06d}" for i in range(n_ind + n_groups)]
     areas = [
         [COACHING_AREAS[j] for j in area_order[i, : area_k[i]]] for i in range(n_ind + n_groups)
     ]
@@ -423,8 +424,7 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     assignment_rows = pa.table(
         {
             "Assignment ID": [keys[a] for a in row_assign],
-            "Name": [f"{areas[a][0]} focus" if a < n_ind else f"{team_names[group_team[a - n_ind]]}: {areas[a][0]}"
-                     for a in row_assign],
+            "Name": [f"{areas[a][0]} focus" if a < n_ind else f"{areas[a][0]} refresher" for a in row_assign],
             "Agent": [agent_names[x] for x in row_agent],
             "Coaching Type": ["Individual Agent" if a < n_ind else "Group Agents" for a in row_assign],
             "Group Name": [None if a < n_ind else team_names[group_team[a - n_ind]] for a in row_assign],

@@ -93,7 +93,8 @@ def evaluation_detail(
         is_fatal=row[15],
         review_status=row[16] if in_scope else None,
         dispute_rounds=row[17] if in_scope else None,
-        final_audit_score=row[18],
+        # For someone else's example, the score as audited: a re-evaluation would tell of their dispute.
+        final_audit_score=row[18] if in_scope else row[13],
         metrics=metrics,
         review_events=events,
     )
