@@ -28,6 +28,8 @@ PAGES = {
                Capability.IMPORT),
 }
 
+# Identified afresh on every run: a viewer left from an earlier run (before a sign-out) is no one.
+st.session_state.pop("viewer", None)
 email = session.signed_in_email()
 if not email:
     # Every page is registered (hidden) so the link that was opened stays the one to land on.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coaching.access import Capability
 from coaching.evaluations import evaluation_detail
 from ui import session
 from ui.cache import scoped
 from ui.text import escape_markdown
 
-viewer = session.viewer()
+viewer = session.viewer(Capability.COACHING)
 conversation_id = st.query_params.get("conversation")
 detail = scoped(session.store(), viewer, evaluation_detail, conversation_id) if conversation_id else None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coaching.access import AGENT
+from coaching.access import AGENT, Capability
 from coaching.assignments import (
     assignment_detail,
     assignment_list,
@@ -19,7 +19,7 @@ from ui import session
 from ui.cache import scoped
 from ui.text import escape_markdown
 
-viewer = session.viewer()
+viewer = session.viewer(Capability.COACHING)
 store = session.store()
 params = st.query_params
 

@@ -9,11 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from coaching import settings
+from coaching.access import Capability
 from coaching.importer import import_files
 from coaching.problems import ImportFailed
 from coaching.settings import ImportSettings
 from ui import session
 
+session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this page on its own
 st.title("Import exports")
 st.caption(
     "Kore.ai Interaction Evaluation reports and Auto QA API pages, rosters, coaching assignments, coaching "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coaching.access import AGENT
+from coaching.access import AGENT, Capability, can
 from coaching.overview import store_overview
 from ui import session
 from ui.cache import scoped
@@ -27,7 +27,8 @@ if viewer.role == AGENT:
     third.metric("Pending reviews", f"{overview.pending_reviews:,}")
 else:
     third.metric("Agents", f"{overview.agents:,}")
-fourth.metric("Coaching assignments", f"{overview.assignments:,}")
+if can(viewer, Capability.COACHING):
+    fourth.metric("Coaching assignments", f"{overview.assignments:,}")
 if overview.first_interaction and overview.last_interaction:
     st.caption(
         f"Interactions from {overview.first_interaction:%d %b %Y} to {overview.last_interaction:%d %b %Y}."

@@ -1,17 +1,29 @@
-"""The dashboard's pages through Streamlit's AppTest."""
+"""The dashboard's entry point through Streamlit's AppTest (tests/test_pages.py covers the pages)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from coaching import store
+from coaching import credentials, store
 from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
+
+
+class _NavigationOnlyPagesManager(PagesManager):
+    """Runs go through app.py's ``st.navigation``, as on a server once app.py has run.
+
+    (AppTest re-enables Streamlit's ``pages/`` folder mode before every run; see tests/test_pages.py.)
+    """
+
+    uses_pages_directory = False
 
 
 @pytest.fixture(autouse=True)
@@ -22,22 +34,43 @@ def _close_readers():
 
 def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("COACHING_DB", str(db))
+    monkeypatch.setattr(credentials, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    monkeypatch.setattr(credentials, "THROTTLE", credentials.Throttle())
+    monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
 
 def test_overview_shows_the_loaded_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.duckdb"
     import_files(db, [TEMPLATES])
-    at = _app(db, monkeypatch).run()
+    at = _app(db, monkeypatch)
+    at.user = {"is_logged_in": True, "email": "ada.admin@example.com"}  # the templates' admin
+    at.run()
     assert not at.exception
+    assert [t.value for t in at.title] == ["Overview"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Evaluated interactions"] == "3"
     assert metrics["Supervisor audits"] == "1"
-    assert metrics["Coaching assignments"] == "2"
-    assert any("Store loaded" in s.value for s in at.success)
+    # One per agent of an assignment (A-200 is a group assignment of two), like the coaching list.
+    assert metrics["Coaching assignments"] == "3"
+    assert "Agents" in metrics
+    assert any("Data last imported" in c.value for c in at.caption)
 
 
-def test_overview_explains_a_missing_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(tmp_path / "absent.duckdb", monkeypatch).run()
+def test_a_missing_store_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    absent = tmp_path / "absent.duckdb"
+    at = _app(absent, monkeypatch)
+    at.user = {"is_logged_in": True, "email": "ada.admin@example.com"}
+    at.run()
     assert not at.exception
-    assert any("coaching demo" in e.value for e in at.error)
+    [error] = [e.value for e in at.error]
+    assert error.startswith("The dashboard's data is not loaded") and "coaching demo" in error
+    assert not at.metric
+    # Signing in through the form without a store is refused like any wrong password, not a crash.
+    at = _app(absent, monkeypatch).run()
+    next(t for t in at.text_input if t.label == "Email").input("ada.admin@example.com")
+    next(t for t in at.text_input if t.label == "Password").input("any-password-at-all")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["That email and password do not match an account."]
+    assert not absent.exists()

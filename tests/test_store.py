@@ -90,12 +90,16 @@ READER = textwrap.dedent(
     db, log, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     reader = store.open_store(db)
     seen = []
+    def save():  # whole files only: the test reads the log while this process writes it
+        partial = log.with_suffix(".part")
+        partial.write_text(json.dumps(seen))
+        partial.replace(log)
     while not stop.exists():
         with reader.snapshot() as con:
             seen.append(list(con.execute(sys.argv[4]).fetchone()))
-        log.write_text(json.dumps(seen))
+        save()
         time.sleep(0.01)
-    log.write_text(json.dumps(seen))
+    save()
     """
 )
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from coaching import credentials, settings
-from coaching.access import Viewer
+from coaching import access, credentials, settings
+from coaching.access import Capability, Viewer
 from coaching.store import Store, open_store
 
 SIGNED_IN = "signed_in_email"
@@ -80,10 +80,18 @@ def sign_in_form() -> None:
     st.rerun()
 
 
-def viewer() -> Viewer:
-    """The signed-in viewer that app.py identified for this run."""
+def viewer(needs: Capability = Capability.OVERVIEW) -> Viewer:
+    """The signed-in viewer that app.py identified for this run, if they may open a page that ``needs``.
+
+    Pages check for themselves as well as through `st.navigation`: while no run has reached
+    app.py's `st.navigation` yet, Streamlit runs a page of the `pages/` folder on its own (its
+    first-generation multipage mode), without app.py's sign-in gate.
+    """
     found = st.session_state.get("viewer")
     if found is None:  # a page run on its own, not through app.py
         st.error("Sign in to see this page.")
+        st.stop()
+    if not access.can(found, needs):
+        st.error(access.missing_permissions(found, needs))
         st.stop()
     return found

@@ -1,0 +1,585 @@
+"""The dashboard's pages through Streamlit's AppTest: sign-in, scope, links and the import page.
+
+One demo store serves the whole module (the import tests write to copies of it). Every test signs in
+either through the form or with ``AppTest.user`` (what Streamlit's own sign-in sets).
+
+Streamlit runs a page of a ``pages/`` folder on its own, without app.py, until a run has reached
+app.py's ``st.navigation`` in the process (its first-generation multipage mode). A real server does
+that only until the first run of app.py; AppTest resets it before every run. So most tests make
+AppTest behave like a server that has run app.py once (``_navigation_only``), and
+``test_pages_run_on_their_own_show_nothing_without_app_py`` covers the page-on-its-own case.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from argon2 import PasswordHasher
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from coaching import access, assignments, credentials, demo, store
+from coaching.importer import import_files
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "data" / "templates"
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+AGENT_EMAIL = "agent@example.com"
+LEAD_EMAIL = "lead@example.com"
+OTHER_LEAD_EMAIL = "zoe.zimmer@example.com"  # the demo's second team lead
+DO_NOT_MATCH = "That email and password do not match an account."
+
+
+class _NavigationOnlyPagesManager(PagesManager):
+    """Runs always go through app.py's ``st.navigation``, as on a server once app.py has run."""
+
+    uses_pages_directory = False
+
+
+# -- the store --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("pages")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "HASHER", CHEAP_HASHER)
+        exports = folder / "exports"
+        demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=datetime.date(2026, 11, 1)), exports)
+        db = folder / "coaching.duckdb"
+        import_files(db, [exports])
+        for email in demo.DEMO_ACCOUNTS:
+            credentials.set_password(db, email, demo.DEMO_PASSWORD)
+    yield db
+    store.close_all()
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    with store.open_store(db).snapshot() as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+@pytest.fixture(scope="module")
+def names(demo_db: Path) -> dict[str, str]:
+    """Roster names by email."""
+    return dict(rows(demo_db, "SELECT email, name FROM people WHERE on_roster AND email IS NOT NULL"))
+
+
+@pytest.fixture(autouse=True)
+def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> credentials.Throttle:
+    """The app reads the demo store, verifies cheaply, and starts with a fresh sign-in throttle."""
+    monkeypatch.setenv("COACHING_DB", str(demo_db))
+    # The demo hashes are cheap: with the default hasher a sign-in would rehash (and rewrite) them.
+    monkeypatch.setattr(credentials, "HASHER", CHEAP_HASHER)
+    throttle = credentials.Throttle()
+    monkeypatch.setattr(credentials, "THROTTLE", throttle)  # ui/session.py reads credentials.THROTTLE
+    monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
+    return throttle
+
+
+# -- driving the app --------------------------------------------------------------------------------
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+
+
+def as_user(email: str, page: str | None = None, **query: str) -> AppTest:
+    """The app for someone signed in through Streamlit's sign-in, on ``page`` with ``query``."""
+    at = new_app()
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception
+    if page or query:
+        if page:
+            at.switch_page(page)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def submit_sign_in(at: AppTest, email: str, password: str) -> AppTest:
+    next(t for t in at.text_input if t.label == "Email").input(email)
+    next(t for t in at.text_input if t.label == "Password").input(password)
+    next(b for b in at.form_submit_button if b.label == "Sign in").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def titles(at: AppTest) -> list[str]:
+    return [unescaped(t.value) for t in at.title]
+
+
+def unescaped(markdown: str) -> str:
+    """Text that was escaped for markdown (``\\-`` -> ``-``), as people read it."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def shows_only_the_sign_in_form(at: AppTest) -> bool:
+    return (
+        titles(at) == ["Coaching & Quality"]
+        and [t.label for t in at.text_input] == ["Email", "Password"]
+        and [b.label for b in at.form_submit_button] == ["Sign in"]
+        and not at.metric
+        and not at.dataframe
+        and not at.text
+        and not at.file_uploader
+        and not at.subheader
+    )
+
+
+def shows_no_data(at: AppTest) -> bool:
+    return not at.metric and not at.dataframe and not at.text and not at.file_uploader
+
+
+def listed(at: AppTest):
+    """The coaching list's table (the page's only dataframe)."""
+    assert len(at.dataframe) == 1, titles(at) + warnings(at) + errors(at)
+    return at.dataframe[0]
+
+
+def team(db: Path, lead_email: str) -> set[str]:
+    return {n for (n,) in rows(db, "SELECT name FROM people WHERE team_lead_email = ?", lead_email)}
+
+
+# -- 1. not signed in -------------------------------------------------------------------------------
+
+
+def test_without_sign_in_every_page_shows_only_the_sign_in_form(demo_db: Path) -> None:
+    own = rows(demo_db, "SELECT assignment_id, agent FROM assignments LIMIT 1")[0]
+    conversation = rows(demo_db, "SELECT conversation_id FROM evaluations LIMIT 1")[0][0]
+    at = new_app().run()
+    assert not at.exception
+    assert shows_only_the_sign_in_form(at)
+    at.switch_page("pages/coaching.py").run()
+    assert shows_only_the_sign_in_form(at)
+    at.query_params.update({"assignment": own[0], "agent": own[1]})
+    at.run()
+    assert shows_only_the_sign_in_form(at)
+    at.query_params.clear()
+    at.switch_page("pages/audit.py")
+    at.query_params["conversation"] = conversation
+    at.run()
+    assert shows_only_the_sign_in_form(at)
+    at.query_params.clear()
+    at.switch_page("pages/import_exports.py").run()
+    assert shows_only_the_sign_in_form(at)
+    assert not at.sidebar.button  # no sign-out, no viewer
+
+
+# -- 2. the sign-in form ----------------------------------------------------------------------------
+
+
+def test_signing_in_with_the_demo_password_shows_the_agents_overview(demo_db: Path, names) -> None:
+    at = submit_sign_in(new_app().run(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == ["Overview"]
+    metrics = {m.label: m.value for m in at.metric}
+    expected = rows(
+        demo_db, "SELECT count(*), count(audit_score) FROM evaluations WHERE scored_agent = ?", names[AGENT_EMAIL]
+    )[0]
+    assert metrics["Evaluated interactions"] == f"{expected[0]:,}"
+    assert metrics["Supervisor audits"] == f"{expected[1]:,}"
+    assigned = rows(demo_db, "SELECT count(*) FROM assignments WHERE agent = ?", names[AGENT_EMAIL])[0][0]
+    assert metrics["Coaching assignments"] == f"{assigned:,}"
+    assert "Pending reviews" in metrics and "Agents" not in metrics  # the agent's own view
+    assert any(names[AGENT_EMAIL] in m.value for m in at.sidebar.markdown)
+
+
+def test_a_wrong_password_is_refused_clearly(app_env: credentials.Throttle) -> None:
+    at = submit_sign_in(new_app().run(), AGENT_EMAIL, "not-the-password")
+    assert errors(at) == [DO_NOT_MATCH]
+    assert shows_only_the_sign_in_form(at)
+    assert "signed_in_email" not in at.session_state
+
+
+def test_after_five_wrong_passwords_even_the_right_one_must_wait(app_env: credentials.Throttle) -> None:
+    at = new_app().run()
+    for _ in range(5):
+        submit_sign_in(at, AGENT_EMAIL, "not-the-password")
+        assert errors(at) == [DO_NOT_MATCH]
+    assert app_env.check(AGENT_EMAIL) > 0  # the throttle the app used is the one this test made
+    submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
+    [message] = errors(at)
+    assert re.fullmatch(r"Too many failed sign-ins for this email\. Try again in \d+ seconds\.", message)
+    assert shows_only_the_sign_in_form(at)
+    assert "signed_in_email" not in at.session_state
+    # Another email is not locked.
+    submit_sign_in(at, LEAD_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == ["Overview"]
+
+
+def test_an_unknown_email_gets_the_same_message_as_a_wrong_password() -> None:
+    unknown = submit_sign_in(new_app().run(), "nobody@example.com", demo.DEMO_PASSWORD)
+    wrong = submit_sign_in(new_app().run(), AGENT_EMAIL, "not-the-password")
+    assert errors(unknown) == errors(wrong) == [DO_NOT_MATCH]
+    assert shows_only_the_sign_in_form(unknown)
+
+
+# -- 3. signed in, but not on the roster ------------------------------------------------------------
+
+
+def test_someone_not_on_the_roster_gets_a_message_and_no_data() -> None:
+    at = as_user("stranger@example.com")
+    [message] = errors(at)
+    assert "stranger@example.com is not on the dashboard's roster" in message
+    assert shows_no_data(at)
+    assert not at.title
+    sign_out = button(at, "Sign out")
+    sign_out.click().run()
+    assert not at.exception
+    assert at.user.get("is_logged_in") is False
+    assert shows_only_the_sign_in_form(at)
+
+
+# -- 4. an agent without the coaching permission ----------------------------------------------------
+
+
+def test_an_agent_without_coaching_permission_sees_the_overview_but_no_coaching() -> None:
+    at = as_user("no-coaching@example.com")
+    assert titles(at) == ["Overview"]
+    assert {m.label for m in at.metric} >= {"Evaluated interactions", "Supervisor audits"}
+    [caption] = [c.value for c in at.sidebar.caption]
+    assert "Coaching needs the “Coaching Assignments” permission" in caption
+    assert "Agent Dashboard" not in caption  # the permission they have is not named as missing
+    # The page is not offered at all...
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/coaching.py")
+    # ...and a link to it (or to an audit) lands on the overview.
+    for page, query in (("pages/coaching.py", {}), ("pages/audit.py", {"conversation": "any"})):
+        at = new_app()
+        at.user = {"is_logged_in": False}
+        at.run().switch_page(page)
+        at.query_params.update(query)
+        at.user = {"is_logged_in": True, "email": "no-coaching@example.com"}
+        at.run()
+        assert not at.exception
+        assert titles(at) == ["Overview"]
+        assert not at.dataframe and not at.text and not at.subheader
+
+
+# -- 5. an agent's coaching and audit pages ---------------------------------------------------------
+
+
+def test_an_agent_sees_only_their_own_sessions(demo_db: Path, names) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    table = listed(at).value
+    assert len(table) > 0
+    assert set(table["agent"]) == {names[AGENT_EMAIL]}
+    expected = rows(demo_db, "SELECT assignment_id FROM assignments WHERE agent = ?", names[AGENT_EMAIL])
+    assert sorted(table["assignment_id"]) == sorted(a for (a,) in expected)
+    assert "agent" not in listed(at).proto.column_order  # an agent is not shown an Agent column
+
+
+def test_an_agent_opens_their_session_by_its_url(demo_db: Path, names) -> None:
+    name = names[AGENT_EMAIL]
+    assignment_id, title, feedback, plan = rows(
+        demo_db,
+        "SELECT assignment_id, name, feedback, action_plan FROM assignments WHERE agent = ? AND feedback <> ? "
+        "ORDER BY assignment_id LIMIT 1",
+        name, demo.UNSAFE_FEEDBACK,
+    )[0]
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=name)
+    assert titles(at) == [title]
+    subheaders = [s.value for s in at.subheader]
+    assert "Feedback" in subheaders and "Action Plan" in subheaders
+    texts = [t.value for t in at.text]
+    assert feedback in texts and plan in texts
+    assert not warnings(at)
+
+
+def test_a_tampered_session_url_shows_not_found(demo_db: Path, names) -> None:
+    name = names[AGENT_EMAIL]
+    other_id, other_agent, feedback, plan = rows(
+        demo_db,
+        "SELECT assignment_id, agent, feedback, action_plan FROM assignments WHERE assignment_id NOT IN "
+        "(SELECT assignment_id FROM assignments WHERE agent = ?) ORDER BY assignment_id LIMIT 1",
+        name,
+    )[0]
+    for agent in (other_agent, name):  # the other agent's name, or the viewer's own on their session id
+        at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=other_id, agent=agent)
+        assert any("Coaching session not found" in w for w in warnings(at))
+        assert not at.title and not at.subheader and not at.dataframe and not at.text and not at.metric
+        shown = " ".join(m.value for m in at.markdown)
+        assert feedback not in shown and plan not in shown
+    # Without the agent part too.
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=other_id)
+    assert any("Coaching session not found" in w for w in warnings(at))
+    assert not at.subheader and not at.dataframe and not at.text
+
+
+def test_an_agent_cannot_open_another_agents_audit(demo_db: Path, names) -> None:
+    name = names[AGENT_EMAIL]
+    # Not one of the best response examples, which are shared on purpose.
+    conversation = rows(
+        demo_db,
+        "SELECT conversation_id FROM evaluations WHERE scored_agent <> ? AND conversation_id NOT IN "
+        "(SELECT conversation_id FROM best_responses) ORDER BY conversation_id LIMIT 1",
+        name,
+    )[0][0]
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=conversation)
+    assert titles(at) == ["Audit"]
+    assert any("Interaction not found" in w for w in warnings(at))
+    assert not at.metric and not at.dataframe and not at.caption
+
+
+def test_an_agent_opens_their_own_audit(demo_db: Path, names) -> None:
+    conversation, kore, sentiment, metric_count = rows(
+        demo_db,
+        "SELECT e.conversation_id, e.kore_score, e.sentiment_score, "
+        "(SELECT count(*) FROM evaluation_metrics m WHERE m.conversation_id = e.conversation_id) "
+        "FROM evaluations e WHERE scored_agent = ? AND kore_score IS NOT NULL "
+        "ORDER BY conversation_id LIMIT 1",
+        names[AGENT_EMAIL],
+    )[0]
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=conversation)
+    assert not warnings(at)
+    assert any(conversation in unescaped(c.value) for c in at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Kore Evaluation Score"] == f"{kore:.0f}"
+    assert metrics["Sentiment Score"] == ("—" if sentiment is None else f"{sentiment:.1f}")
+    assert len(at.dataframe[0].value) == metric_count > 0
+
+
+# -- 6. what people wrote is shown as text ----------------------------------------------------------
+
+
+def test_markdown_and_html_in_feedback_are_shown_as_text(demo_db: Path, names) -> None:
+    name = names[AGENT_EMAIL]
+    [(assignment_id,)] = rows(
+        demo_db, "SELECT assignment_id FROM assignments WHERE agent = ? AND feedback = ?", name, demo.UNSAFE_FEEDBACK
+    )
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=name)
+    assert demo.UNSAFE_FEEDBACK in [t.value for t in at.text]
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption] + titles(at)
+    rendered += [s.value for s in at.subheader]
+    assert all(demo.UNSAFE_FEEDBACK not in r and "<script>" not in r for r in rendered)
+
+
+# -- 7. the cache never crosses viewers -------------------------------------------------------------
+
+
+def test_cached_coaching_lists_never_cross_agents(demo_db: Path, names, monkeypatch) -> None:
+    other_email, other = rows(
+        demo_db,
+        "SELECT p.email, p.name FROM people p JOIN assignments a ON a.agent = p.name "
+        "WHERE p.role = 'Agent' AND p.email NOT IN (?, 'no-coaching@example.com') "
+        "GROUP BY ALL ORDER BY count(*) DESC, p.name LIMIT 1",
+        AGENT_EMAIL,
+    )[0]
+    calls = []
+    original = assignments.assignment_list
+
+    @functools.wraps(original)
+    def counted(con, viewer, *args):
+        calls.append(viewer.email)
+        return original(con, viewer, *args)
+
+    monkeypatch.setattr(assignments, "assignment_list", counted)
+    st.cache_data.clear()
+    seen = {}
+    for email in (AGENT_EMAIL, other_email, AGENT_EMAIL, other_email):
+        table = listed(as_user(email, "pages/coaching.py")).value
+        assert len(table) > 0
+        assert set(table["agent"]) == {names[email]}
+        seen.setdefault(email, []).append(sorted(table["assignment_id"]))
+    assert names[other_email] == other
+    assert seen[AGENT_EMAIL][0] == seen[AGENT_EMAIL][1] != seen[other_email][0] == seen[other_email][1]
+    assert calls == [AGENT_EMAIL, other_email]  # the second round came from the cache, each their own
+
+
+def test_cached_coaching_lists_never_cross_leads(demo_db: Path, monkeypatch) -> None:
+    st.cache_data.clear()
+    teams = {email: team(demo_db, email) for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL)}
+    assert teams[LEAD_EMAIL] and teams[OTHER_LEAD_EMAIL] and not teams[LEAD_EMAIL] & teams[OTHER_LEAD_EMAIL]
+    for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL, LEAD_EMAIL, OTHER_LEAD_EMAIL):
+        agents = set(listed(as_user(email, "pages/coaching.py")).value["agent"])
+        assert agents and agents <= teams[email]
+
+
+# -- 8. a lead's team -------------------------------------------------------------------------------
+
+
+def test_a_lead_sees_their_teams_sessions_with_an_agent_column(demo_db: Path) -> None:
+    members = team(demo_db, LEAD_EMAIL)
+    table = listed(as_user(LEAD_EMAIL, "pages/coaching.py"))
+    assert "agent" in table.proto.column_order
+    assert '"Agent"' in table.proto.columns  # the column's label
+    shown = table.value
+    assert set(shown["agent"]) <= members
+    expected = rows(
+        demo_db,
+        "SELECT assignment_id, agent FROM assignments WHERE agent IN (SELECT name FROM people "
+        "WHERE team_lead_email = ?)",
+        LEAD_EMAIL,
+    )
+    assert sorted(zip(shown["assignment_id"], shown["agent"], strict=True)) == sorted(expected)
+    assert len({a for _, a in expected}) > 1
+
+
+# -- 9. the link opened before signing in -----------------------------------------------------------
+
+
+def test_after_signing_in_the_viewer_lands_on_the_link_they_opened(demo_db: Path, names) -> None:
+    name = names[AGENT_EMAIL]
+    assignment_id, title = rows(
+        demo_db, "SELECT assignment_id, name FROM assignments WHERE agent = ? ORDER BY assignment_id DESC LIMIT 1",
+        name,
+    )[0]
+    at = new_app().run()
+    at.switch_page("pages/coaching.py")
+    at.query_params.update({"assignment": assignment_id, "agent": name})
+    at.run()
+    assert shows_only_the_sign_in_form(at)
+    submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == [title]
+    assert "Feedback" in [s.value for s in at.subheader]
+    assert at.query_params == {"assignment": assignment_id, "agent": name}
+
+
+# -- 10. signing out --------------------------------------------------------------------------------
+
+
+def test_signing_out_returns_to_the_sign_in_form() -> None:
+    at = submit_sign_in(new_app().run(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == ["Overview"]
+    button(at, "Sign out").click().run()
+    assert not at.exception
+    assert shows_only_the_sign_in_form(at)
+    assert "signed_in_email" not in at.session_state and "viewer" not in at.session_state
+    at.switch_page("pages/coaching.py").run()  # the pages stay closed
+    assert shows_only_the_sign_in_form(at)
+
+
+# -- 11. the import page ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def import_db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the module's store (and its passwords) for tests that import into it."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_db, db)
+    shutil.copyfile(credentials.credentials_path(demo_db), credentials.credentials_path(db))
+    monkeypatch.setenv("COACHING_DB", str(db))
+    return db
+
+
+def counts(db: Path) -> dict[str, int]:
+    with store.open_store(db).snapshot() as con:
+        return store.table_counts(con)
+
+
+def test_only_admins_get_the_import_page(import_db: Path) -> None:
+    agent = as_user(AGENT_EMAIL)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        agent.switch_page("pages/import_exports.py")
+    # A link to it lands on the overview.
+    at = new_app()
+    at.user = {"is_logged_in": False}
+    at.run().switch_page("pages/import_exports.py")
+    at.user = {"is_logged_in": True, "email": AGENT_EMAIL}
+    at.run()
+    assert not at.exception
+    assert titles(at) == ["Overview"] and not at.file_uploader
+    admin = as_user("admin@example.com", "pages/import_exports.py")
+    assert titles(admin) == ["Import exports"] and len(admin.file_uploader) == 1
+
+
+def _import(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, content, "text/csv"))
+    next(b for b in at.form_submit_button if b.label == "Import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_admin_imports_a_valid_file(import_db: Path) -> None:
+    before = counts(import_db)
+    at = _import(as_user("admin@example.com", "pages/import_exports.py"), "roster.csv",
+                 (TEMPLATES / "roster.csv").read_bytes())
+    assert not errors(at)
+    [success] = [s.value for s in at.success]
+    assert success.startswith("Imported 1 file(s)")
+    summary = at.dataframe[0].value
+    assert list(summary.columns) == ["Kind", "Rows", "New", "Updated", "Unchanged"]
+    assert summary["Rows"].sum() == 5
+    assert counts(import_db)["people"] == before["people"] + 5  # the template's five people are new
+
+
+def test_an_admin_sees_every_problem_of_a_bad_file_and_nothing_is_imported(import_db: Path) -> None:
+    before = counts(import_db)
+    roster = (TEMPLATES / "roster.csv").read_text(encoding="utf-8")
+    bad = roster.replace(",QA,", ",Wizard,")
+    assert bad != roster
+    at = _import(as_user("admin@example.com", "pages/import_exports.py"), "roster.csv", bad.encode())
+    assert not at.success
+    [message] = errors(at)
+    assert message.startswith("Nothing was imported: 1 problem(s) found.")
+    problems = at.dataframe[0].value
+    assert list(problems.columns) == ["File", "Line", "Column", "Value", "Expected"]
+    [problem] = problems.to_dict("records")
+    assert problem["File"] == "roster.csv" and problem["Line"] == 5
+    assert problem["Column"] == "Role" and problem["Value"] == "Wizard"
+    assert "Agent" in problem["Expected"]
+    assert counts(import_db) == before
+
+
+# -- pages run on their own -------------------------------------------------------------------------
+
+
+def test_pages_run_on_their_own_show_nothing_without_app_py(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a freshly started server does with a link to a page: runs it without app.py."""
+    monkeypatch.setattr(script_runner, "PagesManager", PagesManager)  # Streamlit's own behaviour
+    conversation = rows(demo_db, "SELECT conversation_id FROM evaluations LIMIT 1")[0][0]
+    for page, query in (
+        ("pages/import_exports.py", {}),
+        ("pages/coaching.py", {}),
+        ("pages/audit.py", {"conversation": conversation}),
+        ("pages/overview.py", {}),
+    ):
+        at = new_app().run()
+        at.switch_page(page)
+        at.query_params.update(query)
+        at.run()
+        assert not at.exception
+        assert errors(at) == ["Sign in to see this page."], page
+        assert shows_no_data(at) and not at.title and not at.form_submit_button, page
+    # A page that checks for itself also refuses a signed-in viewer who lacks what it needs.
+    monkeypatch.syspath_prepend(str(ROOT))
+    with store.open_store(demo_db).snapshot() as con:
+        agent = access.identify(con, AGENT_EMAIL)
+        no_coaching = access.identify(con, "no-coaching@example.com")
+    for page, viewer, needs in (
+        ("import_exports.py", agent, access.Capability.IMPORT),
+        ("coaching.py", no_coaching, access.Capability.COACHING),
+        ("audit.py", no_coaching, access.Capability.COACHING),
+    ):
+        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30)
+        at.session_state["viewer"] = viewer
+        at.query_params["conversation"] = conversation
+        at.run()
+        assert not at.exception
+        assert errors(at) == [access.missing_permissions(viewer, needs)], page
+        assert shows_no_data(at) and not at.title, page
