@@ -56,5 +56,5 @@ with st.sidebar:
     st.markdown(f"**{escape_markdown(viewer.name)}**  \n{escape_markdown(viewer.role)} · {escape_markdown(viewer.email)}")
     if not access.can(viewer, Capability.COACHING):
         st.caption(access.missing_permissions(viewer, Capability.COACHING))
-    st.button("Sign out", icon=":material/logout:", on_click=session.sign_out, use_container_width=True)
+    st.button("Sign out", icon=":material/logout:", on_click=session.sign_out, width="stretch")
 navigation.run()

@@ -46,10 +46,10 @@ def show_list() -> None:
         column_config={
             "name": st.column_config.TextColumn("Name"),
             "agent": st.column_config.TextColumn("Agent"),
-            "coaching_areas": st.column_config.ListColumn("Coaching Area"),
+            "coaching_areas": st.column_config.ListColumn("Coaching Area", width="medium"),
             "assigned_date": st.column_config.DateColumn("Assigned Date", format="DD MMM YYYY"),
             "follow_up_date": st.column_config.DateColumn("Follow-Up Date", format="DD MMM YYYY"),
-            "status": st.column_config.TextColumn("Status"),
+            "status": st.column_config.TextColumn("Status", width="small"),
         },
         hide_index=True,
         on_select="rerun",

@@ -50,6 +50,12 @@ def sign_out() -> None:
 
 def sign_in_form() -> None:
     """The dashboard's own sign-in form, with throttling of repeated failures."""
+    _, middle, _ = st.columns([1, 2, 1])  # a narrow form, centred on the wide layout
+    with middle:
+        _sign_in_body()
+
+
+def _sign_in_body() -> None:
     st.title("Coaching & Quality")
     st.caption("Sign in to see your coaching and quality reviews.")
     if oidc_configured():
