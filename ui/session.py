@@ -42,10 +42,14 @@ def signed_in_email() -> str | None:
 
 
 def sign_out() -> None:
+    """A button callback: forget the form sign-in, or end the identity provider's session.
+
+    The run that follows the click shows the sign-in form.
+    """
     st.session_state.pop(SIGNED_IN, None)
+    st.session_state.pop("viewer", None)
     if st.user.get("is_logged_in") is True:
         st.logout()
-    st.rerun()
 
 
 def sign_in_form() -> None:
