@@ -16,20 +16,103 @@ from coaching.access import AGENT, Viewer, agent_filter
 from coaching.evaluations import ANOTHER_AGENT
 
 
-def assignment_list(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> pd.DataFrame:
-    """Every coaching assignment in the viewer's scope, newest first.
+#: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.
+SHOWN_AREAS = 3
+#: A follow-up this many days away (or fewer) is "due soon".
+DUE_SOON_DAYS = 7
 
-    Columns: assignment_id, agent, name, coaching_areas, assigned_date, follow_up_date, status, and for
-    viewers other than agents also coaching_type and group_name.
+
+@dataclass(frozen=True)
+class AssignmentFilters:
+    """What the list is narrowed to. Statuses are in the viewer's words (see :func:`status_for`)."""
+
+    statuses: tuple[str, ...] = ()
+    coaching_areas: tuple[str, ...] = ()
+    assigned_from: date | None = None
+    assigned_to: date | None = None
+
+
+def area_tags(areas: list[str], shown: int = SHOWN_AREAS) -> list[str]:
+    """The tags a list shows for ``areas``: the first ``shown``, then "+N" for the rest."""
+    if len(areas) <= shown:
+        return list(areas)
+    return [*areas[:shown], f"+{len(areas) - shown}"]
+
+
+def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> str:
+    """SQL for a session's status as the viewer sees it (``a`` is the assignment row).
+
+    With Accept & Dispute on, a session waiting on a linked evaluation's review shows that wait,
+    the agent's first: Pending Agent Review, else Pending Supervisor Review.
     """
+    stored = (
+        "CASE a.status WHEN 'Yet to Start' THEN 'Start Coaching' ELSE a.status END"
+        if viewer.role == AGENT
+        else "a.status"
+    )
+    if not accept_dispute:
+        return stored
+    return f"""CASE
+        WHEN EXISTS (SELECT 1 FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
+                     JOIN evaluation_reviews r USING (conversation_id)
+                     WHERE c.assignment_id = a.assignment_id AND e.scored_agent = a.agent
+                       AND r.review_status = 'Pending Agent Review') THEN 'Pending Agent Review'
+        WHEN EXISTS (SELECT 1 FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
+                     JOIN evaluation_reviews r USING (conversation_id)
+                     WHERE c.assignment_id = a.assignment_id AND e.scored_agent = a.agent
+                       AND r.review_status = 'Pending Supervisor Review') THEN 'Pending Supervisor Review'
+        ELSE {stored} END"""
+
+
+def assignment_list(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    filters: AssignmentFilters = AssignmentFilters(),
+    today: date | None = None,
+    accept_dispute: bool = True,
+) -> pd.DataFrame:
+    """The coaching assignments in the viewer's scope that pass ``filters``, newest first.
+
+    Columns: assignment_id, agent, name, coaching_areas (all), area_tags (for a list), assigned_date,
+    follow_up_date, status (in the viewer's words), follow_up ("Overdue", "Due in N days", "Due today"
+    or None; only for sessions not completed), and for viewers other than agents coaching_type and
+    group_name.
+    """
+    today = today or date.today()
     condition, params = agent_filter(viewer, "a.agent")
     group_columns = "" if viewer.role == AGENT else ", a.coaching_type, a.group_name"
-    return con.execute(
-        f"SELECT a.assignment_id, a.agent, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date, "
-        f"a.status{group_columns} FROM assignments a WHERE {condition} "
-        f"ORDER BY a.assigned_date DESC, a.assignment_id, a.agent",
-        params,
+    wanted: list[str] = []
+    wanted_params: list[object] = []
+    if filters.statuses:
+        wanted.append("list_contains(?, status)")
+        wanted_params.append(list(filters.statuses))
+    if filters.coaching_areas:
+        wanted.append("list_has_any(coaching_areas, ?)")
+        wanted_params.append(list(filters.coaching_areas))
+    if filters.assigned_from:
+        wanted.append("assigned_date >= ?")
+        wanted_params.append(filters.assigned_from)
+    if filters.assigned_to:
+        wanted.append("assigned_date <= ?")
+        wanted_params.append(filters.assigned_to)
+    where = " AND ".join(wanted) or "true"
+    frame = con.execute(
+        f"""SELECT * FROM (
+                SELECT a.assignment_id, a.agent, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
+                       {_session_status_sql(viewer, accept_dispute)} AS status,
+                       CASE WHEN a.status = 'Completed' OR a.follow_up_date IS NULL THEN NULL
+                            WHEN a.follow_up_date < ?::DATE THEN 'Overdue'
+                            WHEN a.follow_up_date = ?::DATE THEN 'Due today'
+                            WHEN a.follow_up_date <= ?::DATE + {DUE_SOON_DAYS}
+                                THEN 'Due in ' || (a.follow_up_date - ?::DATE) || ' days'
+                       END AS follow_up{group_columns}
+                FROM assignments a WHERE {condition})
+            WHERE {where}
+            ORDER BY assigned_date DESC, assignment_id, agent""",
+        [today, today, today, today, *params, *wanted_params],
     ).df()
+    frame.insert(4, "area_tags", [area_tags(list(areas)) for areas in frame["coaching_areas"]])
+    return frame
 
 
 @dataclass(frozen=True)

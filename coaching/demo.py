@@ -454,16 +454,6 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
             ci_conv.append(conversation[p])
             ci_area.append(areas[row_assign[r]][int(p) % len(areas[row_assign[r]])])
             ci_date.append(follow_up[r])
-    marked = pa.table(
-        {"Assignment ID": ci_assign, "ConversationID": ci_conv, "Coaching Area": ci_area,
-         "Date": pa.array(ci_date, pa.date32())}
-    )
-    con.register("marked", marked)
-    con.execute(
-        f"COPY (SELECT DISTINCT ON (\"Assignment ID\", \"ConversationID\") * FROM marked "
-        f"ORDER BY \"Assignment ID\", \"ConversationID\") TO {_target(out, 'coaching-interactions.csv')} "
-        f"(HEADER, DELIMITER ',')"
-    )
 
     # Best responses: high-scoring interactions of the same queue, for about 70% of assignments.
     strong = np.flatnonzero((kore >= 85) & ~below_threshold)
@@ -506,9 +496,23 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     for s in range(len(SCENARIOS)):
         if len(old) > s and not (scenario == s).any():
             scenario[old[s]] = s
+    # The demo agent's two sessions assigned last each wait on a review: one on the agent, one on
+    # the reviewer, through an audited interaction from before the session.
+    demo_sessions = sorted(np.flatnonzero(row_agent == 0), key=lambda r: assigned[r])[-2:]
+    demo_links: dict[int, int] = {}  # index into in_review -> session row
+    for wanted_scenario, r in zip((0, 3), reversed(demo_sessions), strict=False):
+        candidates = np.flatnonzero(
+            (agent[in_review] == 0) & (start_ts[in_review] < np.datetime64(assigned[r]))
+            & ~np.isin(np.arange(len(in_review)), list(demo_links))
+        )
+        if len(candidates):
+            chosen = int(candidates[-1])
+            scenario[chosen] = wanted_scenario
+            demo_links[chosen] = int(r)
     # Drop audits whose last event would be in the future.
     last_hours = np.array([max(e[4] for e in s[2]) for s in SCENARIOS])
     fits = audit_time + (last_hours[scenario] * 3600).astype("timedelta64[s]") <= end_ts
+    linked_conversations = {int(in_review[i]): r for i, r in demo_links.items() if fits[i]}
     in_review, audit_time, scenario = in_review[fits], audit_time[fits], scenario[fits]
     ev_rows: dict[str, list] = {k: [] for k in ("conv", "metric", "round", "actor", "action", "comment", "ts", "score")}
     shared = np.array([METRICS[i][0] for i in SHARED_METRICS if METRICS[i][0] != MANUAL_METRIC], dtype=object)
@@ -567,6 +571,29 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
                     AS "Audit Score"
             FROM events ORDER BY "ConversationID", "Round", ts)
             TO {_target(out, 'review-events.csv')} (HEADER, DELIMITER ',')"""
+    )
+    # Evaluations waiting in review are marked for coaching too, so sessions show pending statuses:
+    # each such evaluation joins the agent's latest session assigned after the interaction.
+    waiting = {0, 3, 4, 7}  # scenarios that end pending (agent, supervisor, agent, supervisor)
+    latest_session: dict[int, int] = {}
+    for r in np.argsort(assigned, kind="stable"):
+        latest_session[int(row_agent[r])] = int(r)
+    for s_index, conv_index in zip(scenario, in_review, strict=True):
+        r = linked_conversations.get(int(conv_index), latest_session.get(int(agent[conv_index])))
+        if int(s_index) in waiting and r is not None and start_ts[conv_index] < np.datetime64(assigned[r]):
+            ci_assign.append(keys[row_assign[r]])
+            ci_conv.append(conversation[conv_index])
+            ci_area.append(areas[row_assign[r]][0])
+            ci_date.append(follow_up[r])
+    marked = pa.table(
+        {"Assignment ID": ci_assign, "ConversationID": ci_conv, "Coaching Area": ci_area,
+         "Date": pa.array(ci_date, pa.date32())}
+    )
+    con.register("marked", marked)
+    con.execute(
+        f"COPY (SELECT DISTINCT ON (\"Assignment ID\", \"ConversationID\") * FROM marked "
+        f"ORDER BY \"Assignment ID\", \"ConversationID\") TO {_target(out, 'coaching-interactions.csv')} "
+        f"(HEADER, DELIMITER ',')"
     )
     con.close()
     return DemoFiles(out, n, n_agents, n_ind + n_groups, n_events)

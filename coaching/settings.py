@@ -52,3 +52,43 @@ class ImportSettings:
     max_dispute_rounds: int = DEFAULT_MAX_DISPUTE_ROUNDS
     #: Problems printed in full before the rest are only counted.
     max_problems: int = 50
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingError(f"{name} is {value!r}; expected true or false")
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How the dashboard presents reviews (Kore's Quality AI settings of the same names)."""
+
+    #: Agent Accept & Dispute: coaching sessions show pending review statuses of linked evaluations.
+    accept_dispute: bool = True
+    #: Hide Auditor Details: auditors show as "Anonymous".
+    hide_auditor_details: bool = False
+    #: The evaluation form's pass score (Kore's default is 40).
+    pass_score: float = DEFAULT_PASS_SCORE
+
+
+def review_settings() -> ReviewSettings:
+    """From ``COACHING_ACCEPT_DISPUTE``, ``COACHING_HIDE_AUDITOR_DETAILS`` and ``COACHING_PASS_SCORE``."""
+    raw_pass = os.environ.get("COACHING_PASS_SCORE", str(DEFAULT_PASS_SCORE))
+    try:
+        pass_score = float(raw_pass)
+    except ValueError:
+        raise SettingError(f"COACHING_PASS_SCORE is {raw_pass!r}; expected a number from -100 to 100") from None
+    if not -100 <= pass_score <= 100:
+        raise SettingError(f"COACHING_PASS_SCORE is {pass_score:g}; expected -100 to 100")
+    return ReviewSettings(
+        accept_dispute=_flag("COACHING_ACCEPT_DISPUTE", True),
+        hide_auditor_details=_flag("COACHING_HIDE_AUDITOR_DETAILS", False),
+        pass_score=pass_score,
+    )

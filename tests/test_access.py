@@ -36,7 +36,8 @@ SPEC = demo.DemoSpec(agents=36, days=90, seed=5, end=datetime.date(2026, 11, 1))
 PROPERTY = settings(max_examples=60, deadline=None, database=None)
 PENDING = ("Pending Agent Review", "Pending Supervisor Review")
 INDIVIDUAL_COLUMNS = [
-    "assignment_id", "agent", "name", "coaching_areas", "assigned_date", "follow_up_date", "status"
+    "assignment_id", "agent", "name", "coaching_areas", "area_tags", "assigned_date", "follow_up_date",
+    "status", "follow_up",
 ]
 
 
