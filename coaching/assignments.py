@@ -14,6 +14,7 @@ import pandas as pd
 
 from coaching.access import AGENT, Viewer, agent_filter
 from coaching.evaluations import ANOTHER_AGENT
+from coaching.settings import DEFAULT_PASS_SCORE
 
 
 #: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.
@@ -158,22 +159,39 @@ def assignment_detail(
 
 
 def marked_interactions(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, agent: str
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    assignment_id: str,
+    agent: str,
+    pass_score: float = DEFAULT_PASS_SCORE,
 ) -> pd.DataFrame:
     """The interactions marked for coaching in one session, limited to the session's agent's own
-    (a group session marks several members' interactions; each member sees only theirs)."""
+    (a group session marks several members' interactions; each member sees only theirs).
+
+    Besides the scores: ``kore_result`` and ``audit_result`` (Pass or Fail against ``pass_score``, or
+    why there is no score: "Below threshold", "Not evaluated", "Not audited") and the linked
+    evaluation's ``review_status`` (None when it has no audit in the review log).
+    """
     if assignment_detail(con, viewer, assignment_id, agent) is None:
         return pd.DataFrame()
     condition, params = agent_filter(viewer, "e.scored_agent")
     return con.execute(
         f"""SELECT c.conversation_id, c.date, c.coaching_area, e.scored_agent AS agent, e.queues,
-                   e.topics, e.intent, e.kore_score, coalesce(r.final_audit_score, e.audit_score)
-                   AS audit_score, e.sentiment_score, e.duration_status, e.start_time
+                   e.topics, e.intent, e.kore_score,
+                   CASE WHEN e.kore_score IS NOT NULL
+                            THEN CASE WHEN e.kore_score >= ? THEN 'Pass' ELSE 'Fail' END
+                        WHEN lower(e.duration_status) LIKE '%below%' THEN 'Below threshold'
+                        ELSE 'Not evaluated' END AS kore_result,
+                   coalesce(r.final_audit_score, e.audit_score) AS audit_score,
+                   CASE WHEN coalesce(r.final_audit_score, e.audit_score) IS NULL THEN 'Not audited'
+                        WHEN coalesce(r.final_audit_score, e.audit_score) >= ? THEN 'Pass'
+                        ELSE 'Fail' END AS audit_result,
+                   e.sentiment_score, r.review_status, e.duration_status, e.start_time
             FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
             LEFT JOIN evaluation_reviews r USING (conversation_id)
             WHERE c.assignment_id = ? AND e.scored_agent = ? AND {condition}
             ORDER BY c.date, e.start_time""",
-        [assignment_id, agent, *params],
+        [pass_score, pass_score, assignment_id, agent, *params],
     ).df()
 
 

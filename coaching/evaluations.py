@@ -13,6 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from coaching import formats
 from coaching.access import Viewer, agent_filter
 
 #: Shown instead of the name of the agent behind a best response example.
@@ -39,21 +40,43 @@ class EvaluationDetail:
     review_status: str | None
     dispute_rounds: int | None
     final_audit_score: float | None
+    audit_score_history: list[float]
+    auditor: str | None
     metrics: pd.DataFrame
     review_events: pd.DataFrame
 
 
+#: How the review log's last word on a metric reads as a badge.
+METRIC_OUTCOMES = {
+    "Accepted": "Agent Accepted",
+    "Disputed": "Disputed",
+    "Dispute Accepted": "Accepted",
+    "Dispute Denied": "Denied",
+}
+#: Shown for auditors and reviewers with Hide Auditor Details on.
+ANONYMOUS = "Anonymous"
+
+
 def evaluation_detail(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, conversation_id: str
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    conversation_id: str,
+    hide_auditor_details: bool = False,
 ) -> EvaluationDetail | None:
-    """The evaluation, or None when it does not exist or the viewer may not see it."""
+    """The evaluation, or None when it does not exist or the viewer may not see it.
+
+    ``metrics`` has each metric's result, weights, fatal flag, whether it is a manual (auditor's)
+    metric, and ``review`` (its badge from the review log: Agent Accepted, Disputed, Accepted or
+    Denied). ``review_events`` is the log, round by round. With ``hide_auditor_details`` the auditor
+    and every reviewer (Supervisor, QA) show as "Anonymous".
+    """
     own, own_params = agent_filter(viewer, "e.scored_agent")
     shared, shared_params = agent_filter(viewer, "a.agent")
     row = con.execute(
         f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.channel, e.queues, e.topics,
                    e.intent, e.language, e.contact_direction, e.start_time, e.evaluation_form,
                    e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
-                   r.review_status, r.dispute_rounds, r.final_audit_score
+                   r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor
             FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
             WHERE e.conversation_id = ? AND ({own} OR e.conversation_id IN (
                 SELECT b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)
@@ -63,18 +86,25 @@ def evaluation_detail(
     if row is None:
         return None
     in_scope = bool(row[2])
+    outcome_cases = " ".join(
+        f"WHEN {formats.sql_str(action)} THEN {formats.sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
+    )
     metrics = con.execute(
-        "SELECT metric, result, adherence_weight, violation_weight, is_fatal_metric, is_manual "
-        "FROM evaluation_metrics WHERE conversation_id = ? ORDER BY position",
-        [conversation_id],
+        f"""SELECT m.metric, m.result, m.adherence_weight, m.violation_weight, m.is_fatal_metric, m.is_manual,
+                   CASE WHEN ? THEN (SELECT CASE v.action {outcome_cases} END FROM review_events v
+                        WHERE v.conversation_id = m.conversation_id AND v.metric = m.metric
+                          AND v.action IN ({", ".join(formats.sql_str(a) for a in METRIC_OUTCOMES)})
+                        ORDER BY v.round DESC, v.timestamp DESC LIMIT 1) END AS review
+            FROM evaluation_metrics m WHERE m.conversation_id = ? ORDER BY m.position""",
+        [in_scope, conversation_id],
     ).df()
+    actor = "CASE WHEN ? AND actor IN ('Supervisor', 'QA') THEN ? ELSE actor END"
     events = con.execute(
-        "SELECT round, timestamp, actor, action, metric, comment, audit_score FROM review_events "
-        "WHERE conversation_id = ? ORDER BY round, timestamp, action",
-        [conversation_id],
+        f"SELECT round, timestamp, {actor} AS actor, action, metric, comment, audit_score FROM review_events "
+        "WHERE conversation_id = ? AND ? ORDER BY round, timestamp, action",
+        # another agent's dispute history is theirs
+        [hide_auditor_details, ANONYMOUS, conversation_id, in_scope],
     ).df()
-    if not in_scope:
-        events = events.iloc[0:0]  # another agent's dispute history is theirs
     return EvaluationDetail(
         conversation_id=row[0],
         agent=row[1] if in_scope else ANOTHER_AGENT,
@@ -95,6 +125,8 @@ def evaluation_detail(
         dispute_rounds=row[17] if in_scope else None,
         # For someone else's example, the score as audited: a re-evaluation would tell of their dispute.
         final_audit_score=row[18] if in_scope else row[13],
+        audit_score_history=list(row[19] or []) if in_scope else [],
+        auditor=(ANONYMOUS if hide_auditor_details and row[20] else row[20]),
         metrics=metrics,
         review_events=events,
     )
