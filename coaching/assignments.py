@@ -222,3 +222,16 @@ AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", 
 def status_for(viewer: Viewer, status: str) -> str:
     """A session's status in the words the viewer's role sees."""
     return AGENT_STATUS.get(status, status) if viewer.role == AGENT else status
+
+
+def session_status(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, agent: str, accept_dispute: bool = True
+) -> str | None:
+    """One session's status as the viewer sees it (with pending reviews), or None if not found."""
+    condition, params = agent_filter(viewer, "a.agent")
+    row = con.execute(
+        f"SELECT {_session_status_sql(viewer, accept_dispute)} FROM assignments a "
+        f"WHERE a.assignment_id = ? AND a.agent = ? AND {condition}",
+        [assignment_id, agent, *params],
+    ).fetchone()
+    return None if row is None else row[0]

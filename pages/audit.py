@@ -1,9 +1,15 @@
-"""Audit: one interaction's evaluation, read-only (`?conversation=ID`)."""
+"""Audit: one interaction's evaluation, read-only (`?conversation=ID`).
+
+Scores on their own scales, every metric with its result, weights, fatal flag and review badge, and
+the review history round by round.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from coaching import settings
 from coaching.access import Capability
 from coaching.evaluations import evaluation_detail
 from ui import session
@@ -11,32 +17,99 @@ from ui.cache import scoped
 from ui.text import escape_markdown
 
 viewer = session.viewer(Capability.COACHING)
+options = settings.review_settings()
 conversation_id = st.query_params.get("conversation")
-detail = scoped(session.store(), viewer, evaluation_detail, conversation_id) if conversation_id else None
+detail = (
+    scoped(session.store(), viewer, evaluation_detail, conversation_id, options.hide_auditor_details)
+    if conversation_id
+    else None
+)
 
 st.title("Audit")
 if detail is None:
     st.warning("Interaction not found. It may not exist, or it is not one you can see.")
     st.stop()
 
-st.caption(f"Conversation {escape_markdown(detail.conversation_id)} · {escape_markdown(detail.agent)}")
-scores = st.columns(3)
-scores[0].metric("Kore Evaluation Score", "—" if detail.kore_score is None else f"{detail.kore_score:.0f}")
+
+def scored(value: float | None, missing: str) -> str:
+    if value is None or pd.isna(value):
+        return f"— ({missing})"
+    verdict = "Pass" if value >= options.pass_score else "Fail"
+    return f"{value:.0f} ({verdict})"
+
+
+facts = [
+    ("Conversation", detail.conversation_id),
+    ("Agent", detail.agent),
+    ("Queues", ", ".join(detail.queues) or "—"),
+    ("Topic", detail.topics or "—"),
+    ("Intent", detail.intent or "—"),
+    ("Channel", detail.channel or "—"),
+    ("Language", detail.language or "—"),
+    ("Direction", detail.contact_direction or "—"),
+    ("Start time", f"{detail.start_time:%d %b %Y %H:%M} UTC"),
+    ("Evaluation form", detail.evaluation_form or "—"),
+]
+if detail.auditor:
+    facts.append(("Auditor", detail.auditor))
+st.caption(" · ".join(f"**{name}:** {escape_markdown(value)}" for name, value in facts))
+
+below = (detail.duration_status or "").lower().startswith("below")
 audit = detail.final_audit_score if detail.final_audit_score is not None else detail.audit_score
-scores[1].metric("Supervisor Audit Score", "—" if audit is None else f"{audit:.0f}")
-scores[2].metric("Sentiment Score", "—" if detail.sentiment_score is None else f"{detail.sentiment_score:.1f}")
+scores = st.columns(3)
+scores[0].metric(
+    "Kore Evaluation Score",
+    scored(detail.kore_score, "below threshold" if below else "not evaluated"),
+    help=f"−100…100; pass at {options.pass_score:g}" + ("; fatal interaction" if detail.is_fatal else ""),
+)
+scores[1].metric("Supervisor Audit Score", scored(audit, "not audited"),
+                 help=f"−100…100; pass at {options.pass_score:g}")
+sentiment = detail.sentiment_score
+scores[2].metric("Sentiment Score", "—" if sentiment is None or pd.isna(sentiment) else f"{sentiment:.1f}",
+                 help="1…10; 5 is neutral, 7 and up positive")
+
+st.subheader("Metrics")
 st.dataframe(
-    detail.metrics,
+    detail.metrics.assign(
+        source=["Auditor" if manual else "Auto QA" for manual in detail.metrics["is_manual"]],
+        result=detail.metrics["result"].fillna("Not evaluated"),
+        review=detail.metrics["review"].fillna(""),
+    ),
+    column_order=["metric", "result", "source", "adherence_weight", "violation_weight", "is_fatal_metric", "review"],
     column_config={
         "metric": "Metric",
         "result": "Result",
+        "source": st.column_config.TextColumn("Evaluated by", help="Manual metrics are the auditor's result"),
         "adherence_weight": st.column_config.NumberColumn("Weight", format="%d"),
         "violation_weight": st.column_config.NumberColumn("Violation", format="%d"),
         "is_fatal_metric": st.column_config.CheckboxColumn("Fatal"),
-        "is_manual": st.column_config.CheckboxColumn("Manual"),
+        "review": st.column_config.TextColumn("Review", help="Agent Accepted, Disputed, Accepted or Denied"),
     },
     hide_index=True,
 )
-if not detail.review_events.empty:
-    st.subheader("Review history")
-    st.dataframe(detail.review_events, hide_index=True)
+
+st.subheader("Review history")
+if detail.review_status is None:
+    st.info("This evaluation has not been through review.")
+else:
+    history = " → ".join(f"{score:.0f}" for score in detail.audit_score_history)
+    st.caption(
+        f"Review status: {detail.review_status} · dispute rounds completed: {detail.dispute_rounds}"
+        + (f" · audit score: {history}" if history else "")
+    )
+    for round_number, events in detail.review_events.groupby("round", sort=True):
+        title = "Audit" if round_number == 0 else f"Round {round_number}"
+        with st.expander(title, expanded=True):
+            st.dataframe(
+                events,
+                column_order=["timestamp", "actor", "action", "metric", "comment", "audit_score"],
+                column_config={
+                    "timestamp": st.column_config.DatetimeColumn("When", format="DD MMM YYYY HH:mm"),
+                    "actor": "Who",
+                    "action": "Action",
+                    "metric": "Metric",
+                    "comment": st.column_config.TextColumn("Comment", width="large"),
+                    "audit_score": st.column_config.NumberColumn("Audit score", format="%d"),
+                },
+                hide_index=True,
+            )

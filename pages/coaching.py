@@ -1,19 +1,25 @@
 """Coaching Assignments: the viewer's coaching sessions, and one session's detail by its URL.
 
-`?assignment=ID` opens a session (leads add `&agent=NAME` for one member of a group).
+`?assignment=ID` opens a session (leads add `&agent=NAME` for one member of a group). Agents read
+here; nothing on this page changes coaching content, scores or reviews.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
+from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.assignments import (
+    AssignmentFilters,
     assignment_detail,
     assignment_list,
     best_response_examples,
     marked_interactions,
-    status_for,
+    session_status,
 )
 from ui import session
 from ui.cache import scoped
@@ -21,35 +27,65 @@ from ui.text import escape_markdown
 
 viewer = session.viewer(Capability.COACHING)
 store = session.store()
-params = st.query_params
+options = settings.review_settings()
+today = date.today()
+
+
+def audit_link(conversation_id: str) -> str:
+    return f"./audit?conversation={conversation_id}"
 
 
 def show_list() -> None:
     st.title("Coaching Assignments")
-    sessions = scoped(store, viewer, assignment_list)
-    if sessions.empty:
+    everything = scoped(store, viewer, assignment_list, AssignmentFilters(), today, options.accept_dispute)
+    if everything.empty:
         st.info(
-            "No coaching sessions yet. When a supervisor or QA evaluator assigns you coaching, "
-            "it appears here with its coaching areas, dates and status."
+            "No coaching sessions yet. When a supervisor or QA evaluator assigns you coaching, it appears "
+            "here with its coaching areas, assigned and follow-up dates, and status."
             if viewer.role == AGENT
-            else "No coaching assignments in your scope yet."
+            else "No coaching assignments in your scope yet. Sessions appear here once they are imported."
         )
         return
-    shown = sessions.assign(status=[status_for(viewer, s) for s in sessions["status"]])
-    columns = ["name", "coaching_areas", "assigned_date", "follow_up_date", "status"]
+
+    status_choice, area_choice, date_choice = st.columns([2, 2, 2])
+    statuses = status_choice.multiselect("Status", sorted(everything["status"].unique()), key="status_filter")
+    all_areas = sorted({area for areas in everything["coaching_areas"] for area in areas})
+    areas = area_choice.multiselect("Coaching Area", all_areas, key="area_filter")
+    dates = date_choice.date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
+    chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
+    sessions = (
+        everything
+        if filters == AssignmentFilters()
+        else scoped(store, viewer, assignment_list, filters, today, options.accept_dispute)
+    )
+    overdue = int((sessions["follow_up"] == "Overdue").sum())
+    st.caption(
+        f"{len(sessions):,} of {len(everything):,} coaching session(s)"
+        + (f" · {overdue} overdue" if overdue else "")
+        + ". Choose one to open it."
+    )
+    if sessions.empty:
+        st.info("No coaching session matches these filters. Clear a filter to see more.")
+        return
+    columns = ["name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
     if viewer.role != AGENT:
         columns.insert(1, "agent")
-    st.caption(f"{len(shown):,} coaching session(s). Choose one to open it.")
     event = st.dataframe(
-        shown,
+        sessions.assign(follow_up=sessions["follow_up"].fillna("")),
         column_order=columns,
         column_config={
             "name": st.column_config.TextColumn("Name"),
             "agent": st.column_config.TextColumn("Agent"),
-            "coaching_areas": st.column_config.ListColumn("Coaching Area", width="medium"),
+            "area_tags": st.column_config.ListColumn(
+                "Coaching Area", width="medium",
+                help="The first three coaching areas; +N counts the rest, all listed in the session.",
+            ),
             "assigned_date": st.column_config.DateColumn("Assigned Date", format="DD MMM YYYY"),
             "follow_up_date": st.column_config.DateColumn("Follow-Up Date", format="DD MMM YYYY"),
-            "status": st.column_config.TextColumn("Status", width="small"),
+            "follow_up": st.column_config.TextColumn("Follow-up", width="small",
+                                                     help="Overdue, or due within 7 days"),
+            "status": st.column_config.TextColumn("Status"),
         },
         hide_index=True,
         on_select="rerun",
@@ -58,52 +94,67 @@ def show_list() -> None:
     )
     chosen = event.selection.rows if event else []
     if chosen:
-        row = shown.iloc[chosen[0]]
+        row = sessions.iloc[chosen[0]]
         st.query_params.from_dict({"assignment": row["assignment_id"], "agent": row["agent"]})
         st.rerun()
 
 
+def score_text(score: float | None, result: str) -> str:
+    return f"{score:.0f} ({result})" if pd.notna(score) else f"— ({result})"
+
+
 def show_detail(assignment_id: str, agent: str | None) -> None:
-    detail = scoped(store, viewer, assignment_detail, assignment_id, agent)
     if st.button("All coaching assignments", icon=":material/arrow_back:"):
         st.query_params.clear()
         st.rerun()
+    detail = scoped(store, viewer, assignment_detail, assignment_id, agent)
     if detail is None:
         st.warning("Coaching session not found. It may have been removed, or it is not one of yours.")
         return
+    status = scoped(store, viewer, session_status, detail.assignment_id, detail.agent, options.accept_dispute)
     st.title(escape_markdown(detail.name))
     facts = st.columns(4)
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
-    facts[1].metric("Follow-up", f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—")
-    facts[2].metric("Status", status_for(viewer, detail.status))
+    follow_up = f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—"
+    overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
+    facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse")
+    facts[2].metric("Status", status or "—")
     facts[3].metric("Assigned by", detail.assigned_by or "—")
     if viewer.role != AGENT:
         st.caption(
             f"Agent: {escape_markdown(detail.agent)} · {escape_markdown(detail.coaching_type)}"
             + (f" · group {escape_markdown(detail.group_name)}" if detail.group_name else "")
         )
+
     st.subheader("Coaching Areas")
     st.markdown(" ".join(f":blue-badge[{escape_markdown(area)}]" for area in detail.coaching_areas))
 
     st.subheader("Interactions Marked for Coaching")
-    marked = scoped(store, viewer, marked_interactions, detail.assignment_id, detail.agent)
+    marked = scoped(store, viewer, marked_interactions, detail.assignment_id, detail.agent, options.pass_score)
     if marked.empty:
         st.info("No interactions were marked for coaching in this session.")
     else:
+        shown = marked.assign(
+            queue=[", ".join(q) + (f" · {t}" if t else "") + (f" · {i}" if i else "")
+                   for q, t, i in zip(marked["queues"], marked["topics"], marked["intent"], strict=True)],
+            action=[audit_link(c) for c in marked["conversation_id"]],
+            kore=[score_text(s, r) for s, r in zip(marked["kore_score"], marked["kore_result"], strict=True)],
+            audit=[score_text(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
+            sentiment=[f"{s:.1f}" if pd.notna(s) else "—" for s in marked["sentiment_score"]],
+        )
         st.dataframe(
-            marked.assign(audit=[f"./audit?conversation={c}" for c in marked["conversation_id"]]),
-            column_order=["date", "coaching_area", "queues", "topics", "intent", "audit",
-                          "kore_score", "audit_score", "sentiment_score"],
+            shown,
+            column_order=["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"],
             column_config={
                 "date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
                 "coaching_area": "Coaching Area",
-                "queues": st.column_config.ListColumn("Queues"),
-                "topics": "Topic",
-                "intent": "Intent",
-                "audit": st.column_config.LinkColumn("Action", display_text="Open audit"),
-                "kore_score": st.column_config.NumberColumn("Kore Evaluation Score", format="%d"),
-                "audit_score": st.column_config.NumberColumn("Supervisor Audit Score", format="%d"),
-                "sentiment_score": st.column_config.NumberColumn("Sentiment Score", format="%.1f"),
+                "queue": st.column_config.TextColumn("Queues", help="Queue · topic · intent"),
+                "action": st.column_config.LinkColumn("Action", display_text="Open audit"),
+                "kore": st.column_config.TextColumn(
+                    "Kore Evaluation Score", help=f"−100…100; pass at {options.pass_score:g}"),
+                "audit": st.column_config.TextColumn(
+                    "Supervisor Audit Score", help=f"−100…100; pass at {options.pass_score:g}"),
+                "sentiment": st.column_config.TextColumn("Sentiment Score", help="1…10, 5 is neutral"),
             },
             hide_index=True,
         )
@@ -116,7 +167,11 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
         for example in examples.itertuples():
             with st.container(border=True):
                 st.text(example.note or "")
-                st.page_link("pages/audit.py", label="Open the example",
+                st.caption(
+                    f"{example.start_time:%d %b %Y} · {escape_markdown(', '.join(example.queues))}"
+                    + (f" · {escape_markdown(example.topics)}" if example.topics else "")
+                )
+                st.page_link("pages/audit.py", label="Open the example", icon=":material/open_in_new:",
                              query_params={"conversation": example.conversation_id})
 
     st.subheader("Feedback")
@@ -124,8 +179,24 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
     st.subheader("Action Plan")
     st.text(detail.action_plan or "No action plan was written.")
 
+    st.subheader("Review")
+    reviewed = marked[marked["review_status"].notna()] if not marked.empty else marked
+    if reviewed.empty:
+        st.info("No evaluation linked to this session is in review.")
+    else:
+        st.dataframe(
+            reviewed.assign(action=[audit_link(c) for c in reviewed["conversation_id"]]),
+            column_order=["start_time", "review_status", "action"],
+            column_config={
+                "start_time": st.column_config.DatetimeColumn("Interaction", format="DD MMM YYYY HH:mm"),
+                "review_status": "Review Status",
+                "action": st.column_config.LinkColumn("Action", display_text="Open audit"),
+            },
+            hide_index=True,
+        )
 
-if "assignment" in params:
-    show_detail(params["assignment"], params.get("agent"))
+
+if "assignment" in st.query_params:
+    show_detail(st.query_params["assignment"], st.query_params.get("agent"))
 else:
     show_list()
