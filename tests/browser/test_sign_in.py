@@ -88,14 +88,14 @@ def test_agent_signs_in_sees_only_own_coaching_and_signs_out(
     sidebar.get_by_role("link", name="Coaching Assignments").click()
     expect(main.get_by_role("heading", name="Coaching Assignments")).to_be_visible()
     count = len(store.agent_sessions)
-    expect(main.get_by_text(f"{count:,} coaching session(s). Choose one to open it.")).to_be_visible()
+    expect(main.get_by_text(re.compile(rf"^{count:,} of {count:,} coaching session\(s\)"))).to_be_visible()
     grid = main.get_by_test_id("stDataFrame")
     expect(grid).to_be_visible()
     expect(grid.get_by_test_id("data-grid-canvas")).to_be_visible()
     page.screenshot(path=screenshots / "coaching-list.png")
 
     rows = _grid_rows(page, grid)
-    assert list(rows[0]) == ["name", "coaching_areas", "assigned_date", "follow_up_date", "status"]
+    assert list(rows[0]) == ["name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
     shown = sorted((row["name"], row["assigned_date"], row["follow_up_date"]) for row in rows)
     assert shown == store.agent_sessions
     assert store.other_agent_name not in page.content()
