@@ -142,7 +142,8 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
             audit=[score_text(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
             sentiment=[f"{s:.1f}" if pd.notna(s) else "—" for s in marked["sentiment_score"]],
         )
-        st.dataframe(
+        st.caption("Choose an interaction (or its Open audit link) to see its audit.")
+        picked = st.dataframe(
             shown,
             column_order=["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"],
             column_config={
@@ -157,7 +158,13 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
                 "sentiment": st.column_config.TextColumn("Sentiment Score", help="1…10, 5 is neutral"),
             },
             hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="marked",
         )
+        if picked and picked.selection.rows:
+            conversation = shown.iloc[picked.selection.rows[0]]["conversation_id"]
+            st.switch_page("pages/audit.py", query_params={"conversation": conversation})
 
     st.subheader("Best Response Examples")
     examples = scoped(store, viewer, best_response_examples, detail.assignment_id, detail.agent)
