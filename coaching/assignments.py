@@ -105,12 +105,13 @@ def assignment_list(
                             WHEN a.follow_up_date < ?::DATE THEN 'Overdue'
                             WHEN a.follow_up_date = ?::DATE THEN 'Due today'
                             WHEN a.follow_up_date <= ?::DATE + {DUE_SOON_DAYS}
-                                THEN 'Due in ' || (a.follow_up_date - ?::DATE) || ' days'
+                                THEN 'Due in ' || (a.follow_up_date - ?::DATE)
+                                     || CASE WHEN a.follow_up_date - ?::DATE = 1 THEN ' day' ELSE ' days' END
                        END AS follow_up{group_columns}
                 FROM assignments a WHERE {condition})
             WHERE {where}
             ORDER BY assigned_date DESC, assignment_id, agent""",
-        [today, today, today, today, *params, *wanted_params],
+        [today, today, today, today, today, *params, *wanted_params],
     ).df()
     frame.insert(4, "area_tags", [area_tags(list(areas)) for areas in frame["coaching_areas"]])
     return frame

@@ -13,7 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from coaching import formats
+from coaching import formats, review
 from coaching.access import Viewer, agent_filter
 
 #: Shown instead of the name of the agent behind a best response example.
@@ -57,6 +57,13 @@ METRIC_OUTCOMES = {
 ANONYMOUS = "Anonymous"
 
 
+def _review_order(column: str) -> str:
+    """SQL ordering ties on round and timestamp as the review log does (``review.ReviewEvent.order``):
+    the agent's answers before the reviewer's responses, a re-evaluation after them."""
+    phases = " ".join(f"WHEN {formats.sql_str(a)} THEN {p}" for a, p in review.PHASE_ORDER.items())
+    return f"CASE {column} {phases} ELSE 9 END"
+
+
 def evaluation_detail(
     con: duckdb.DuckDBPyConnection,
     viewer: Viewer,
@@ -94,14 +101,16 @@ def evaluation_detail(
                    CASE WHEN ? THEN (SELECT CASE v.action {outcome_cases} END FROM review_events v
                         WHERE v.conversation_id = m.conversation_id AND v.metric = m.metric
                           AND v.action IN ({", ".join(formats.sql_str(a) for a in METRIC_OUTCOMES)})
-                        ORDER BY v.round DESC, v.timestamp DESC LIMIT 1) END AS review
+                        ORDER BY v.round DESC, v.timestamp DESC, {_review_order('v.action')} DESC LIMIT 1)
+                   END AS review
             FROM evaluation_metrics m WHERE m.conversation_id = ? ORDER BY m.position""",
         [in_scope, conversation_id],
     ).df()
     actor = "CASE WHEN ? AND actor IN ('Supervisor', 'QA') THEN ? ELSE actor END"
     events = con.execute(
         f"SELECT round, timestamp, {actor} AS actor, action, metric, comment, audit_score FROM review_events "
-        "WHERE conversation_id = ? AND ? ORDER BY round, timestamp, action",
+        f"WHERE conversation_id = ? AND ? "
+        f"ORDER BY round, timestamp, {_review_order('action')}, metric NULLS FIRST, action",
         # another agent's dispute history is theirs
         [hide_auditor_details, ANONYMOUS, conversation_id, in_scope],
     ).df()

@@ -62,7 +62,7 @@ ACTORS_BY_ACTION: dict[str, tuple[str, ...]] = {
     CLOSE: ("System", "Supervisor", "QA"),
 }
 # Ties on round and timestamp are broken in the order a review happens.
-_PHASE = {
+PHASE_ORDER = {
     AUDIT_SUBMITTED: 0,
     ACCEPTED: 1,
     DISPUTED: 1,
@@ -90,7 +90,7 @@ class ReviewEvent:
 
     def order(self) -> tuple[int, datetime, int, str, str]:
         # Metric and action last, so that ties come out the same whatever order the rows arrive in.
-        return (self.round, self.timestamp, _PHASE.get(self.action, 9), self.metric or "", self.action)
+        return (self.round, self.timestamp, PHASE_ORDER.get(self.action, 9), self.metric or "", self.action)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def show_list() -> None:
     st.caption(
         f"{len(sessions):,} of {len(everything):,} coaching session(s)"
         + (f" · {overdue} overdue" if overdue else "")
-        + ". Choose one to open it."
+        + (". Choose one to open it." if len(sessions) else ".")
     )
     if sessions.empty:
         st.info("No coaching session matches these filters. Clear a filter to see more.")

@@ -1,0 +1,600 @@
+"""Coaching assignments and evaluations as the domain layer serves them to the pages.
+
+Exact values come from a small store built by hand: tiny exports in the formats of
+``data/templates/`` imported with :func:`coaching.importer.import_files`. A few checks run on the demo
+store too, for what the demo promises (the demo agent's overflowing session, pending sessions, …).
+"Today" is always injected, so follow-up markers do not depend on the day the tests run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from coaching import access, demo, store
+from coaching.access import Viewer
+from coaching.assignments import (
+    AssignmentFilters,
+    area_tags,
+    assignment_detail,
+    assignment_list,
+    best_response_examples,
+    marked_interactions,
+    session_status,
+    status_for,
+)
+from coaching.evaluations import ANONYMOUS, evaluation_detail
+from coaching.importer import import_files
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "data" / "templates"
+
+TODAY = date(2026, 8, 20)
+PRIYA, TOM = "Priya Nair", "Tom Becker"
+AGENT_EMAIL, OTHER_AGENT_EMAIL, LEAD_EMAIL, QA_EMAIL = (
+    "priya.nair@example.com", "tom.becker@example.com", "sam.ortiz@example.com", "quinn.lee@example.com",
+)
+
+# -- the hand-built store ---------------------------------------------------------------------------
+
+METRIC_HEADER = (
+    "Greeting,Greeting - Is Fatal Metric,Greeting - Adherence Weight,Greeting - Violation,"
+    "Empathy - Tone,Empathy - Tone - Is Fatal Metric,Empathy - Tone - Adherence Weight,"
+    "Empathy - Tone - Violation,"
+    "Identity Check - Manual Evaluation Metric,Identity Check - Is Fatal Metric,"
+    "Identity Check - Adherence Weight,Identity Check - Violation"
+)
+IE_HEADER = (
+    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
+    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
+    "Duration Status,Evaluation Form,Intent,Auditor," + METRIC_HEADER
+)
+
+
+def ie_row(conversation: str, agent: str, day: int, kore: str, audit: str = "", *,
+           duration: str = "Evaluated", auditor: str = "") -> str:
+    metrics = "1,0,10,10,0,0,10,15,1,1,10,10" if kore else "NA,0,10,10,NA,0,10,15,'-',1,10,10"
+    return (
+        f"{conversation},Voice,Billing queue,Billing queue,en,{agent},{agent},"
+        f"2026-07-{day:02d}T09:00:00Z,6.5,refund request,0,{kore},0,0,{audit},inbound,{duration},"
+        f"Billing Voice form,Refund,{auditor},{metrics}"
+    )
+
+
+EVALUATIONS = "\n".join([
+    IE_HEADER,
+    # scores against the pass score (session A-SCORES)
+    ie_row("s-40", PRIYA, 1, "40", "40"),
+    ie_row("s-39", PRIYA, 2, "39", "39"),
+    ie_row("s-below", PRIYA, 3, "", duration="Below Threshold"),
+    ie_row("s-none", PRIYA, 4, ""),
+    ie_row("s-reeval", PRIYA, 5, "50", "30", auditor="Quinn Lee"),  # re-evaluated to 45
+    # reviews
+    ie_row("r-agent", PRIYA, 6, "55", "55", auditor="Quinn Lee"),  # Pending Agent Review
+    ie_row("r-super", PRIYA, 7, "60", "60", auditor="Sam Ortiz"),  # Pending Supervisor Review
+    ie_row("r-badges", PRIYA, 8, "35", "30", auditor="Quinn Lee"),
+    ie_row("r-denied", PRIYA, 9, "35", "30", auditor="Quinn Lee"),
+    ie_row("r-tie", PRIYA, 10, "35", "30", auditor="Quinn Lee"),
+    ie_row("t-super", TOM, 11, "50", "50", auditor="Quinn Lee"),  # Tom's, Pending Supervisor Review
+    ie_row("t-agent", TOM, 12, "50", "50", auditor="Quinn Lee"),  # Tom's, Pending Agent Review
+]) + "\n"
+
+ASSIGNMENT_HEADER = (
+    "Assignment ID,Name,Agent,Coaching Type,Group Name,Coaching Areas,Assigned Date,Follow-Up Date,Status,"
+    "Assigned By,Feedback,Action Plan"
+)
+
+
+def assignment_row(key: str, agent: str, areas: str, assigned: str, follow_up: str, status: str,
+                   group: str = "") -> str:
+    kind = "Group Agents" if group else "Individual Agent"
+    return (f'{key},{key} session,{agent},{kind},{group},"{areas}",{assigned},{follow_up},{status},Sam Ortiz,'
+            f"Feedback for {key}.,Plan for {key}.")
+
+
+ASSIGNMENTS = "\n".join([
+    ASSIGNMENT_HEADER,
+    assignment_row("A-SCORES", PRIYA, "Empathy, Compliance, Product Knowledge, Etiquette",
+                   "2026-07-20", "2026-07-31", "Completed"),
+    assignment_row("A-OVER", PRIYA, "Empathy", "2026-08-01", "2026-08-19", "In Progress"),
+    assignment_row("A-TODAY", PRIYA, "Compliance, Empathy", "2026-08-02", "2026-08-20", "Yet to Start"),
+    assignment_row("A-SEVEN", PRIYA, "Product Knowledge", "2026-08-03", "2026-08-27", "In Progress"),
+    assignment_row("A-EIGHT", PRIYA, "Etiquette", "2026-08-04", "2026-08-28", "Yet to Start"),
+    assignment_row("A-DONE", PRIYA, "Empathy", "2026-08-05", "2026-08-19", "Completed"),
+    assignment_row("A-PA", PRIYA, "Call Handling", "2026-08-06", "2026-09-30", "Completed"),
+    assignment_row("A-PS", PRIYA, "Call Handling, Compliance", "2026-08-07", "2026-09-30", "Yet to Start"),
+    assignment_row("A-GROUP", PRIYA, "Product Knowledge", "2026-08-08", "2026-09-30", "In Progress",
+                   group="Billing East"),
+    assignment_row("A-GROUP", TOM, "Product Knowledge", "2026-08-08", "2026-09-30", "In Progress",
+                   group="Billing East"),
+]) + "\n"
+
+MARKED = """Assignment ID,ConversationID,Coaching Area,Date
+A-SCORES,s-40,Empathy,2026-07-31
+A-SCORES,s-39,Compliance,2026-07-31
+A-SCORES,s-below,Product Knowledge,2026-07-31
+A-SCORES,s-none,Etiquette,2026-07-31
+A-SCORES,s-reeval,Empathy,2026-07-31
+A-PA,r-super,Call Handling,2026-09-30
+A-PA,r-agent,Call Handling,2026-09-30
+A-PS,r-super,Call Handling,2026-09-30
+A-GROUP,t-super,Product Knowledge,2026-09-30
+A-GROUP,t-agent,Product Knowledge,2026-09-30
+"""
+
+BEST = """Assignment ID,ConversationID,Note
+A-SCORES,s-40,Names the concern first.
+"""
+
+# Metrics: Greeting, Empathy - Tone, Identity Check.
+EVENTS = """ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score
+s-reeval,,0,QA,Audit Submitted,,2026-07-06T10:00:00Z,30
+s-reeval,Greeting,1,Agent,Disputed,I greeted them.,2026-07-06T11:00:00Z,
+s-reeval,Greeting,1,QA,Dispute Accepted,Agreed.,2026-07-06T12:00:00Z,
+s-reeval,,1,QA,Re-evaluated,,2026-07-06T12:05:00Z,45
+s-reeval,,2,Agent,Accepted,,2026-07-06T13:00:00Z,
+r-agent,,0,QA,Audit Submitted,,2026-07-07T10:00:00Z,55
+r-super,,0,Supervisor,Audit Submitted,,2026-07-08T10:00:00Z,60
+r-super,Greeting,1,Agent,Disputed,I greeted them.,2026-07-08T11:00:00Z,
+r-badges,,0,QA,Audit Submitted,,2026-07-09T10:00:00Z,30
+r-badges,Greeting,1,Agent,Accepted,,2026-07-09T11:00:00Z,
+r-badges,Empathy - Tone,1,Agent,Disputed,I apologised.,2026-07-09T11:00:00Z,
+r-badges,Identity Check,1,Agent,Disputed,I checked twice.,2026-07-09T11:00:00Z,
+r-badges,Empathy - Tone,1,Supervisor,Dispute Accepted,Yes.,2026-07-09T12:00:00Z,
+r-badges,Identity Check,1,Supervisor,Dispute Denied,No.,2026-07-09T12:00:00Z,
+r-badges,,1,Supervisor,Re-evaluated,,2026-07-09T12:05:00Z,45
+r-badges,Identity Check,2,Agent,Disputed,Listen again at 01:10.,2026-07-09T13:00:00Z,
+r-denied,,0,QA,Audit Submitted,,2026-07-10T10:00:00Z,30
+r-denied,Empathy - Tone,1,Agent,Disputed,I apologised.,2026-07-10T11:00:00Z,
+r-denied,Empathy - Tone,1,QA,Dispute Denied,No.,2026-07-10T12:00:00Z,
+r-tie,,0,QA,Audit Submitted,,2026-07-11T10:00:00Z,30
+r-tie,Greeting,1,Agent,Disputed,I greeted them.,2026-07-11T11:00:00Z,
+r-tie,Greeting,1,QA,Dispute Denied,No.,2026-07-11T11:00:00Z,
+t-super,,0,QA,Audit Submitted,,2026-07-12T10:00:00Z,50
+t-super,Greeting,1,Agent,Disputed,I greeted them.,2026-07-12T11:00:00Z,
+t-agent,,0,QA,Audit Submitted,,2026-07-13T10:00:00Z,50
+"""
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("assignments")
+    exports = folder / "exports"
+    exports.mkdir()
+    shutil.copyfile(TEMPLATES / "roster.csv", exports / "roster.csv")
+    for name, content in (
+        ("ie-report.csv", EVALUATIONS),
+        ("assignments.csv", ASSIGNMENTS),
+        ("coaching-interactions.csv", MARKED),
+        ("best-responses.csv", BEST),
+        ("review-events.csv", EVENTS),
+    ):
+        (exports / name).write_text(content, encoding="utf-8")
+    db = folder / "coaching.duckdb"
+    import_files(db, [exports])
+    yield db
+    store.close_all()
+
+
+@pytest.fixture
+def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with store.open_store(small_db).snapshot() as cursor:
+        yield cursor
+
+
+def who(con: duckdb.DuckDBPyConnection, email: str) -> Viewer:
+    return access.identify(con, email)
+
+
+def listing(con, email, **filters) -> list[str]:
+    """The assignment IDs the viewer's list shows (newest first) with these filters."""
+    frame = assignment_list(con, who(con, email), AssignmentFilters(**filters), today=TODAY)
+    return list(frame["assignment_id"])
+
+
+def by_id(frame, column: str, agent: str = PRIYA) -> dict[str, object]:
+    mine = frame[frame["agent"] == agent]
+    return {key: (None if value is None or value != value else value)  # NaN -> None
+            for key, value in zip(mine["assignment_id"], mine[column], strict=True)}
+
+
+# -- area tags --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("areas", "tags"),
+    [
+        ([], []),
+        (["Empathy"], ["Empathy"]),
+        (["Empathy", "Compliance", "Etiquette"], ["Empathy", "Compliance", "Etiquette"]),
+        (["Empathy", "Compliance", "Etiquette", "Call Handling"],
+         ["Empathy", "Compliance", "Etiquette", "+1"]),
+        ([f"Area {i}" for i in range(7)], ["Area 0", "Area 1", "Area 2", "+4"]),
+    ],
+)
+def test_area_tags_show_three_then_one_overflow_tag(areas, tags) -> None:
+    assert area_tags(areas) == tags
+
+
+def test_the_list_carries_every_area_and_the_tags(con) -> None:
+    frame = assignment_list(con, who(con, AGENT_EMAIL), today=TODAY)
+    row = frame[frame["assignment_id"] == "A-SCORES"].iloc[0]
+    assert list(row["coaching_areas"]) == ["Empathy", "Compliance", "Product Knowledge", "Etiquette"]
+    assert row["area_tags"] == ["Empathy", "Compliance", "Product Knowledge", "+1"]
+
+
+# -- follow-up markers ------------------------------------------------------------------------------
+
+
+def test_follow_up_markers_at_their_boundaries(con) -> None:
+    markers = by_id(assignment_list(con, who(con, AGENT_EMAIL), today=TODAY), "follow_up")
+    assert markers["A-OVER"] == "Overdue"  # yesterday
+    assert markers["A-TODAY"] == "Due today"
+    assert markers["A-SEVEN"] == "Due in 7 days"  # today + 7
+    assert markers["A-EIGHT"] is None  # today + 8
+    assert markers["A-DONE"] is None  # yesterday, but completed
+    assert markers["A-SCORES"] is None  # long past, completed
+
+
+def test_follow_up_markers_move_with_today(con) -> None:
+    viewer = who(con, AGENT_EMAIL)
+    later = by_id(assignment_list(con, viewer, today=TODAY + timedelta(days=1)), "follow_up")
+    assert later["A-TODAY"] == "Overdue"
+    assert later["A-SEVEN"] == "Due in 6 days"
+    assert later["A-EIGHT"] == "Due in 7 days"
+    earlier = by_id(assignment_list(con, viewer, today=date(2026, 8, 19)), "follow_up")
+    assert earlier["A-OVER"] == "Due today"
+    assert earlier["A-DONE"] is None
+
+
+def test_a_completed_session_pending_review_shows_no_follow_up_marker(con) -> None:
+    # A-PA is stored Completed: it shows Pending Agent Review, but its follow-up is over.
+    markers = by_id(assignment_list(con, who(con, AGENT_EMAIL), today=date(2026, 10, 30)), "follow_up")
+    assert markers["A-PA"] is None
+    assert markers["A-PS"] == "Overdue"
+
+
+# -- statuses ---------------------------------------------------------------------------------------
+
+
+def test_an_agent_reads_start_coaching_and_a_lead_yet_to_start(con) -> None:
+    agent = by_id(assignment_list(con, who(con, AGENT_EMAIL), today=TODAY), "status")
+    lead = by_id(assignment_list(con, who(con, LEAD_EMAIL), today=TODAY), "status")
+    assert agent["A-TODAY"] == agent["A-EIGHT"] == "Start Coaching"
+    assert lead["A-TODAY"] == lead["A-EIGHT"] == "Yet to Start"
+    assert agent["A-OVER"] == lead["A-OVER"] == "In Progress"
+    assert agent["A-DONE"] == lead["A-DONE"] == "Completed"
+    assert "Yet to Start" not in agent.values()
+    assert status_for(who(con, AGENT_EMAIL), "Yet to Start") == "Start Coaching"
+    assert status_for(who(con, LEAD_EMAIL), "Yet to Start") == "Yet to Start"
+    assert status_for(who(con, QA_EMAIL), "Yet to Start") == "Yet to Start"
+
+
+def test_pending_reviews_of_linked_evaluations_show_agent_first(con) -> None:
+    for email in (AGENT_EMAIL, LEAD_EMAIL, QA_EMAIL):
+        statuses = by_id(assignment_list(con, who(con, email), today=TODAY), "status")
+        # A-PA links one evaluation waiting on the agent and one on the reviewer: the agent's wins.
+        assert statuses["A-PA"] == "Pending Agent Review", email
+        assert statuses["A-PS"] == "Pending Supervisor Review", email
+        # A resolved review (A-SCORES's re-evaluated interaction) leaves the stored status.
+        assert statuses["A-SCORES"] == "Completed", email
+
+
+def test_only_the_sessions_own_agents_evaluations_make_it_pending(con) -> None:
+    lead = assignment_list(con, who(con, LEAD_EMAIL), today=TODAY)
+    # Tom's two evaluations in the group session wait on him and on the reviewer: neither is Priya's.
+    assert by_id(lead, "status", TOM)["A-GROUP"] == "Pending Agent Review"
+    assert by_id(lead, "status", PRIYA)["A-GROUP"] == "In Progress"
+    own = assignment_list(con, who(con, AGENT_EMAIL), today=TODAY)
+    assert by_id(own, "status")["A-GROUP"] == "In Progress"
+    assert session_status(con, who(con, OTHER_AGENT_EMAIL), "A-GROUP", TOM) == "Pending Agent Review"
+    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", PRIYA) == "In Progress"
+
+
+def test_pending_statuses_are_off_without_accept_and_dispute(con) -> None:
+    agent = by_id(assignment_list(con, who(con, AGENT_EMAIL), today=TODAY, accept_dispute=False), "status")
+    lead = assignment_list(con, who(con, LEAD_EMAIL), today=TODAY, accept_dispute=False)
+    assert agent["A-PA"] == "Completed" and agent["A-PS"] == "Start Coaching"
+    assert by_id(lead, "status")["A-PS"] == "Yet to Start"
+    assert by_id(lead, "status", TOM)["A-GROUP"] == "In Progress"
+    assert not any(s.startswith("Pending") for s in lead["status"])
+    viewer = who(con, AGENT_EMAIL)
+    assert session_status(con, viewer, "A-PA", PRIYA) == "Pending Agent Review"
+    assert session_status(con, viewer, "A-PA", PRIYA, accept_dispute=False) == "Completed"
+    assert session_status(con, viewer, "A-PS", PRIYA) == "Pending Supervisor Review"
+    assert session_status(con, viewer, "A-PS", PRIYA, accept_dispute=False) == "Start Coaching"
+
+
+def test_session_status_is_none_out_of_scope(con) -> None:
+    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", TOM) is None
+    assert session_status(con, who(con, AGENT_EMAIL), "A-NOPE", PRIYA) is None
+
+
+# -- filters ----------------------------------------------------------------------------------------
+
+EVERY_SESSION = ["A-GROUP", "A-PS", "A-PA", "A-DONE", "A-EIGHT", "A-SEVEN", "A-TODAY", "A-OVER", "A-SCORES"]
+
+
+def test_no_filters_list_every_session_newest_first(con) -> None:
+    assert listing(con, AGENT_EMAIL) == EVERY_SESSION
+    frame = assignment_list(con, who(con, AGENT_EMAIL), today=TODAY)
+    assert "coaching_type" not in frame.columns and "group_name" not in frame.columns  # agents: no group
+    lead = assignment_list(con, who(con, LEAD_EMAIL), today=TODAY)
+    assert {"coaching_type", "group_name"} <= set(lead.columns)
+    assert sorted(zip(lead["assignment_id"], lead["agent"], strict=True)) == sorted(
+        [(key, PRIYA) for key in EVERY_SESSION] + [("A-GROUP", TOM)]
+    )
+
+
+def test_the_status_filter_uses_the_viewers_words(con) -> None:
+    assert listing(con, AGENT_EMAIL, statuses=("Start Coaching",)) == ["A-EIGHT", "A-TODAY"]
+    assert listing(con, AGENT_EMAIL, statuses=("Yet to Start",)) == []
+    assert listing(con, LEAD_EMAIL, statuses=("Yet to Start",)) == ["A-EIGHT", "A-TODAY"]
+    assert listing(con, AGENT_EMAIL, statuses=("Pending Agent Review",)) == ["A-PA"]
+    assert listing(con, AGENT_EMAIL, statuses=("Pending Supervisor Review", "Completed")) == [
+        "A-PS", "A-DONE", "A-SCORES"]
+    assert listing(con, LEAD_EMAIL, statuses=("Pending Supervisor Review",)) == ["A-PS"]
+    # Tom's group row, Priya's A-PA.
+    assert listing(con, LEAD_EMAIL, statuses=("Pending Agent Review",)) == ["A-GROUP", "A-PA"]
+    assert listing(con, AGENT_EMAIL, statuses=("In Progress",)) == ["A-GROUP", "A-SEVEN", "A-OVER"]
+
+
+def test_the_coaching_area_filter_matches_any_chosen_area(con) -> None:
+    assert listing(con, AGENT_EMAIL, coaching_areas=("Compliance",)) == ["A-PS", "A-TODAY", "A-SCORES"]
+    assert listing(con, AGENT_EMAIL, coaching_areas=("Compliance", "Etiquette")) == [
+        "A-PS", "A-EIGHT", "A-TODAY", "A-SCORES"]
+    # An area past the third (hidden behind "+1" in the list) still matches.
+    assert listing(con, AGENT_EMAIL, coaching_areas=("Etiquette",)) == ["A-EIGHT", "A-SCORES"]
+    assert listing(con, AGENT_EMAIL, coaching_areas=("Soft Skills",)) == []
+
+
+def test_the_assigned_date_filter_is_inclusive(con) -> None:
+    assert listing(con, AGENT_EMAIL, assigned_from=date(2026, 8, 7)) == ["A-GROUP", "A-PS"]
+    assert listing(con, AGENT_EMAIL, assigned_to=date(2026, 8, 2)) == ["A-TODAY", "A-OVER", "A-SCORES"]
+    assert listing(con, AGENT_EMAIL, assigned_from=date(2026, 8, 3), assigned_to=date(2026, 8, 4)) == [
+        "A-EIGHT", "A-SEVEN"]
+    assert listing(con, AGENT_EMAIL, assigned_from=date(2026, 8, 9)) == []
+
+
+def test_filters_combine(con) -> None:
+    combined = dict(statuses=("In Progress",), coaching_areas=("Empathy", "Product Knowledge"),
+                    assigned_from=date(2026, 8, 1), assigned_to=date(2026, 8, 7))
+    assert listing(con, AGENT_EMAIL, **combined) == ["A-SEVEN", "A-OVER"]
+    assert listing(con, AGENT_EMAIL, **{**combined, "statuses": ("Completed",)}) == ["A-DONE"]
+    assert listing(con, AGENT_EMAIL, **{**combined, "coaching_areas": ("Call Handling",)}) == []
+    # The lead's list: Tom's group row is pending, Priya's is not.
+    wanted = AssignmentFilters(statuses=("In Progress",), coaching_areas=("Product Knowledge",))
+    frame = assignment_list(con, who(con, LEAD_EMAIL), wanted, today=TODAY)
+    assert list(zip(frame["assignment_id"], frame["agent"], strict=True)) == [
+        ("A-GROUP", PRIYA), ("A-SEVEN", PRIYA)]
+
+
+# -- the session ------------------------------------------------------------------------------------
+
+
+def test_assignment_detail_hides_the_group_from_agents(con) -> None:
+    mine = assignment_detail(con, who(con, AGENT_EMAIL), "A-GROUP")
+    assert mine is not None and mine.agent == PRIYA
+    assert mine.coaching_type is None and mine.group_name is None
+    toms = assignment_detail(con, who(con, LEAD_EMAIL), "A-GROUP", TOM)
+    assert toms is not None and toms.agent == TOM
+    assert (toms.coaching_type, toms.group_name) == ("Group Agents", "Billing East")
+    assert assignment_detail(con, who(con, AGENT_EMAIL), "A-GROUP", TOM) is None
+    detail = assignment_detail(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    assert detail.coaching_areas == ["Empathy", "Compliance", "Product Knowledge", "Etiquette"]
+    assert (detail.assigned_date, detail.follow_up_date) == (date(2026, 7, 20), date(2026, 7, 31))
+    assert (detail.status, detail.assigned_by) == ("Completed", "Sam Ortiz")
+    assert (detail.feedback, detail.action_plan) == ("Feedback for A-SCORES.", "Plan for A-SCORES.")
+
+
+def results(con, pass_score: float | None = None, email: str = AGENT_EMAIL) -> dict[str, tuple]:
+    viewer = who(con, email)
+    frame = (marked_interactions(con, viewer, "A-SCORES", PRIYA) if pass_score is None
+             else marked_interactions(con, viewer, "A-SCORES", PRIYA, pass_score))
+    return {
+        row.conversation_id: (
+            None if row.kore_score != row.kore_score else row.kore_score, row.kore_result,
+            None if row.audit_score != row.audit_score else row.audit_score, row.audit_result,
+        )
+        for row in frame.itertuples()
+    }
+
+
+def test_marked_interactions_pass_at_exactly_the_pass_score(con) -> None:
+    found = results(con)
+    assert found["s-40"] == (40, "Pass", 40, "Pass")
+    assert found["s-39"] == (39, "Fail", 39, "Fail")
+
+
+def test_marked_interactions_say_why_a_score_is_missing(con) -> None:
+    found = results(con)
+    assert found["s-below"] == (None, "Below threshold", None, "Not audited")
+    assert found["s-none"] == (None, "Not evaluated", None, "Not audited")
+
+
+def test_the_final_audit_score_after_a_re_evaluation_is_used(con) -> None:
+    found = results(con)
+    assert found["s-reeval"] == (50, "Pass", 45, "Pass")  # exported 30 would fail
+    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA).set_index("conversation_id")
+    assert frame.loc["s-reeval", "review_status"] == "Resolved"
+    assert frame["review_status"].drop("s-reeval").isna().all()
+
+
+def test_a_custom_pass_score(con) -> None:
+    found = results(con, 45)
+    assert found["s-40"] == (40, "Fail", 40, "Fail")
+    assert found["s-reeval"] == (50, "Pass", 45, "Pass")
+    found = results(con, 39)
+    assert found["s-39"] == (39, "Pass", 39, "Pass")
+    found = results(con, 46)
+    assert found["s-reeval"] == (50, "Pass", 45, "Fail")
+    assert found["s-below"][1] == "Below threshold" and found["s-none"][3] == "Not audited"
+
+
+def test_marked_interactions_columns_and_order(con) -> None:
+    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    assert list(frame["conversation_id"]) == ["s-40", "s-39", "s-below", "s-none", "s-reeval"]
+    assert list(frame["coaching_area"]) == [
+        "Empathy", "Compliance", "Product Knowledge", "Etiquette", "Empathy"]
+    row = frame.iloc[0]
+    assert list(row["queues"]) == ["Billing queue"]
+    assert (row["topics"], row["intent"], row["sentiment_score"]) == ("refund request", "Refund", 6.5)
+    # The same for the lead; nothing for someone whose session it is not.
+    assert results(con, email=LEAD_EMAIL) == results(con)
+    assert marked_interactions(con, who(con, OTHER_AGENT_EMAIL), "A-SCORES", PRIYA).empty
+
+
+def test_a_group_session_shows_each_member_only_their_own_marked_interactions(con) -> None:
+    lead = who(con, LEAD_EMAIL)
+    assert list(marked_interactions(con, lead, "A-GROUP", TOM)["conversation_id"]) == ["t-super", "t-agent"]
+    assert marked_interactions(con, lead, "A-GROUP", PRIYA).empty
+    assert marked_interactions(con, who(con, AGENT_EMAIL), "A-GROUP", PRIYA).empty
+
+
+def test_best_response_examples(con) -> None:
+    examples = best_response_examples(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    assert list(examples["note"]) == ["Names the concern first."]
+    assert best_response_examples(con, who(con, AGENT_EMAIL), "A-OVER", PRIYA).empty
+
+
+# -- the audit --------------------------------------------------------------------------------------
+
+
+def badges(con, conversation: str, email: str = AGENT_EMAIL) -> dict[str, str | None]:
+    detail = evaluation_detail(con, who(con, email), conversation)
+    assert detail is not None
+    return {m: (r if isinstance(r, str) else None)
+            for m, r in zip(detail.metrics["metric"], detail.metrics["review"], strict=True)}
+
+
+def test_metric_badges_take_the_last_word_across_rounds(con) -> None:
+    assert badges(con, "r-badges") == {
+        "Greeting": "Agent Accepted",
+        "Empathy - Tone": "Accepted",  # disputed, then the dispute was accepted
+        "Identity Check": "Disputed",  # denied in round 1, disputed again in round 2
+    }
+    assert badges(con, "r-denied") == {"Greeting": None, "Empathy - Tone": "Denied", "Identity Check": None}
+    assert badges(con, "r-super")["Greeting"] == "Disputed"
+    assert set(badges(con, "r-agent").values()) == {None}  # audited, not answered yet
+    assert badges(con, "r-badges", LEAD_EMAIL) == badges(con, "r-badges")
+
+
+def test_a_response_at_the_same_moment_as_the_dispute_is_still_the_last_word(con) -> None:
+    # The review log breaks timestamp ties in the order a review happens: dispute, then response.
+    assert badges(con, "r-tie")["Greeting"] == "Denied"
+    events = evaluation_detail(con, who(con, AGENT_EMAIL), "r-tie").review_events
+    assert list(events["action"]) == ["Audit Submitted", "Disputed", "Dispute Denied"]
+
+
+def test_evaluation_detail_scores_and_history(con) -> None:
+    detail = evaluation_detail(con, who(con, AGENT_EMAIL), "r-badges")
+    assert (detail.agent, detail.queues, detail.topics, detail.intent) == (
+        PRIYA, ["Billing queue"], "refund request", "Refund")
+    assert (detail.channel, detail.language, detail.contact_direction, detail.evaluation_form) == (
+        "Voice", "en", "inbound", "Billing Voice form")
+    assert (detail.kore_score, detail.audit_score, detail.final_audit_score) == (35, 30, 45)
+    assert detail.audit_score_history == [30, 45]
+    assert (detail.review_status, detail.dispute_rounds) == ("Pending Supervisor Review", 1)
+    assert detail.auditor == "Quinn Lee"
+    assert list(detail.metrics["is_manual"]) == [False, False, True]
+    events = detail.review_events
+    assert list(events["round"]) == [0, 1, 1, 1, 1, 1, 1, 2]
+    assert list(events["actor"]) == [
+        "QA", "Agent", "Agent", "Agent", "Supervisor", "Supervisor", "Supervisor", "Agent"]
+
+
+def test_hide_auditor_details_anonymises_reviewers_and_the_auditor_not_the_agent(con) -> None:
+    for email in (AGENT_EMAIL, LEAD_EMAIL):
+        shown = evaluation_detail(con, who(con, email), "r-badges", hide_auditor_details=False)
+        hidden = evaluation_detail(con, who(con, email), "r-badges", hide_auditor_details=True)
+        assert hidden.auditor == ANONYMOUS != shown.auditor
+        assert list(hidden.review_events["actor"]) == [
+            ANONYMOUS if actor in ("QA", "Supervisor") else actor for actor in shown.review_events["actor"]
+        ]
+        assert set(hidden.review_events["actor"]) == {ANONYMOUS, "Agent"}
+        assert list(hidden.review_events["action"]) == list(shown.review_events["action"])
+        comments = [list(d.review_events["comment"].fillna("")) for d in (hidden, shown)]
+        assert comments[0] == comments[1]
+    # Nothing to hide: no auditor stays no auditor.
+    assert evaluation_detail(con, who(con, AGENT_EMAIL), "s-40", hide_auditor_details=True).auditor is None
+
+
+def test_evaluation_detail_is_not_found_out_of_scope(con) -> None:
+    assert evaluation_detail(con, who(con, OTHER_AGENT_EMAIL), "r-badges") is None
+    assert evaluation_detail(con, who(con, AGENT_EMAIL), "t-super") is None
+    assert evaluation_detail(con, who(con, AGENT_EMAIL), "no-such-conversation") is None
+    assert evaluation_detail(con, who(con, LEAD_EMAIL), "t-super") is not None
+
+
+# -- the demo store ---------------------------------------------------------------------------------
+
+DEMO_END = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def demo_con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    folder = tmp_path_factory.mktemp("assignments-demo")
+    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=DEMO_END), folder / "exports")
+    db = folder / "coaching.duckdb"
+    import_files(db, [folder / "exports"])
+    with store.open_store(db).snapshot() as cursor:
+        yield cursor
+    store.close_all()
+
+
+def test_the_demo_agent_has_a_session_with_every_area(demo_con) -> None:
+    viewer = access.identify(demo_con, "agent@example.com")
+    frame = assignment_list(demo_con, viewer, today=DEMO_END)
+    full = frame[[len(a) == 7 for a in frame["coaching_areas"]]]
+    assert len(full) >= 1
+    tags = full.iloc[0]["area_tags"]
+    assert tags[:3] == list(full.iloc[0]["coaching_areas"])[:3] and tags[3] == "+4" and len(tags) == 4
+    assert all(len(t) <= 4 for t in frame["area_tags"])
+
+
+def test_the_demo_agents_last_two_sessions_wait_on_a_review(demo_con) -> None:
+    viewer = access.identify(demo_con, "agent@example.com")
+    frame = assignment_list(demo_con, viewer, today=DEMO_END)  # newest first
+    assert set(frame["status"].head(2)) == {"Pending Agent Review", "Pending Supervisor Review"}
+    stored = assignment_list(demo_con, viewer, today=DEMO_END, accept_dispute=False)
+    assert not any(s.startswith("Pending") for s in stored["status"])
+    assert set(stored["status"]) <= {"Start Coaching", "In Progress", "Completed"}
+    # Each pending session links an evaluation of the agent's waiting for that party.
+    for row in frame.head(2).itertuples():
+        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.agent)
+        assert row.status in set(marked["review_status"].dropna())
+        assert set(marked["agent"]) == {viewer.name}
+
+
+def test_the_demo_agent_has_an_overdue_follow_up_and_a_session_without_examples(demo_con) -> None:
+    viewer = access.identify(demo_con, "agent@example.com")
+    frame = assignment_list(demo_con, viewer, today=DEMO_END + timedelta(days=27))
+    assert "Overdue" in set(frame["follow_up"].dropna())
+    assert not (frame[frame["follow_up"] == "Overdue"]["status"] == "Completed").any()
+    empty = [r.assignment_id for r in frame.itertuples()
+             if best_response_examples(demo_con, viewer, r.assignment_id, r.agent).empty]
+    assert len(empty) >= 1
+
+
+def test_demo_marked_interactions_results_agree_with_their_scores(demo_con) -> None:
+    viewer = access.identify(demo_con, "lead@example.com")
+    frame = assignment_list(demo_con, viewer, today=DEMO_END)
+    seen_not_audited = False
+    for row in frame.itertuples():
+        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.agent, 40)
+        for m in marked.itertuples():
+            if m.kore_score == m.kore_score:  # not NaN
+                assert m.kore_result == ("Pass" if m.kore_score >= 40 else "Fail")
+            else:
+                assert m.kore_result in ("Below threshold", "Not evaluated")
+            if m.audit_score == m.audit_score:
+                assert m.audit_result == ("Pass" if m.audit_score >= 40 else "Fail")
+            else:
+                assert m.audit_result == "Not audited"
+                seen_not_audited = True
+    assert seen_not_audited

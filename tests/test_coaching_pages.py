@@ -1,0 +1,641 @@
+"""The Coaching Assignments list, a session's detail and the audit page, through Streamlit's AppTest.
+
+One demo store serves the module (the same as tests/test_pages.py builds). Runs go through app.py as
+on a server that has run it once (see tests/test_pages.py for why), signed in with ``AppTest.user``.
+
+The pages compute "today" with ``date.today()``; what they show is compared with the domain layer
+asked for the same day, so the tests hold whatever day they run on. The demo store's facts the tests
+rely on (the demo agent's session with every coaching area, its two pending sessions, an overdue
+follow-up, …) are asserted where they are used, so a change to the demo fails loudly here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from coaching import access, demo, store
+from coaching.assignments import (
+    AssignmentFilters,
+    assignment_list,
+    best_response_examples,
+    marked_interactions,
+)
+from coaching.evaluations import ANONYMOUS, evaluation_detail
+from coaching.importer import import_files
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENT_EMAIL = "agent@example.com"
+LEAD_EMAIL = "lead@example.com"
+OTHER_LEAD_EMAIL = "zoe.zimmer@example.com"  # the demo's second team lead: their team has a group session
+LIST_TITLE = "Coaching Assignments"
+NO_MATCH = "No coaching session matches these filters. Clear a filter to see more."
+PENDING = ("Pending Agent Review", "Pending Supervisor Review")
+AGENT_STATUSES = {"Start Coaching", "In Progress", "Completed", *PENDING}
+
+
+class _NavigationOnlyPagesManager(PagesManager):
+    """Runs always go through app.py's ``st.navigation``, as on a server once app.py has run."""
+
+    uses_pages_directory = False
+
+
+# -- the store --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("coaching-pages")
+    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1)), folder / "exports")
+    db = folder / "coaching.duckdb"
+    import_files(db, [folder / "exports"])
+    yield db
+    store.close_all()
+
+
+@pytest.fixture(autouse=True)
+def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads the demo store with the default review settings, through app.py."""
+    monkeypatch.setenv("COACHING_DB", str(demo_db))
+    for name in ("COACHING_ACCEPT_DISPUTE", "COACHING_HIDE_AUDITOR_DETAILS", "COACHING_PASS_SCORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
+
+
+def query(db: Path, function, email: str, *args, **kwargs):
+    """``function(con, viewer, *args)`` on the store, for the viewer signed in as ``email``."""
+    with store.open_store(db).snapshot() as con:
+        return function(con, access.identify(con, email), *args, **kwargs)
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    with store.open_store(db).snapshot() as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = AssignmentFilters(),
+             **kwargs) -> pd.DataFrame:
+    """The viewer's list as the page computes it today."""
+    return query(db, assignment_list, email, filters, date.today(), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def agent_name(demo_db: Path) -> str:
+    return rows(demo_db, "SELECT name FROM people WHERE email = ?", AGENT_EMAIL)[0][0]
+
+
+@pytest.fixture(scope="module")
+def demo_sessions(demo_db: Path, agent_name: str) -> dict[str, str]:
+    """The demo agent's sessions the tests need, found (and checked to exist) in the store."""
+    listed = sessions(demo_db)
+    by_status = dict(zip(listed["status"], listed["assignment_id"], strict=False))
+    every_area = listed[[len(a) == 7 for a in listed["coaching_areas"]]]["assignment_id"].tolist()
+    no_examples = [key for key in listed["assignment_id"]
+                   if query(demo_db, best_response_examples, AGENT_EMAIL, key, agent_name).empty]
+    not_audited = [key for key in listed["assignment_id"]
+                   if (query(demo_db, marked_interactions, AGENT_EMAIL, key, agent_name)["audit_result"]
+                       == "Not audited").any()]
+    assert every_area and no_examples and not_audited
+    assert {"Pending Agent Review", "Pending Supervisor Review"} <= set(by_status)
+    return {
+        "every_area": every_area[0],
+        "no_examples": no_examples[0],
+        "not_audited": not_audited[0],
+        "pending_agent": by_status["Pending Agent Review"],
+        "pending_supervisor": by_status["Pending Supervisor Review"],
+        "with_examples": next(k for k in listed["assignment_id"] if k not in no_examples),
+    }
+
+
+# -- driving the app --------------------------------------------------------------------------------
+
+
+def as_user(email: str, page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    if page:
+        at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if page or params:
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def unescaped(markdown: str) -> str:
+    """Markdown as people read it: no bold markers, no escapes."""
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown))
+
+
+def titles(at: AppTest) -> list[str]:
+    return [unescaped(t.value) for t in at.title]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [unescaped(c.value) for c in at.caption]
+
+
+def infos(at: AppTest) -> list[str]:
+    return [i.value for i in at.info]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def the_list(at: AppTest):
+    assert titles(at) == [LIST_TITLE]
+    assert len(at.dataframe) == 1, infos(at)
+    return at.dataframe[0]
+
+
+def count_caption(at: AppTest) -> str:
+    [caption] = [c for c in captions(at) if "coaching session(s)" in c]
+    return caption
+
+
+def multiselect(at: AppTest, label: str):
+    return next(m for m in at.multiselect if m.label == label)
+
+
+def dataframe_showing(at: AppTest, column: str) -> pd.DataFrame:
+    """The one table of the page that shows ``column``."""
+    [frame] = [d.value for d in at.dataframe if column in d.proto.column_order]
+    return frame
+
+
+# -- the list ---------------------------------------------------------------------------------------
+
+
+def test_the_agents_list_shows_names_area_tags_dates_and_statuses(demo_db: Path, demo_sessions) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    table = the_list(at)
+    assert list(table.proto.column_order) == [
+        "name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
+    labels = {key: spec.get("label") for key, spec in json.loads(table.proto.columns).items()}
+    assert [labels[c] for c in table.proto.column_order] == [
+        "Name", "Coaching Area", "Assigned Date", "Follow-Up Date", "Follow-up", "Status"]
+    shown = table.value.set_index("assignment_id")
+    expected = sessions(demo_db).set_index("assignment_id")
+    assert list(shown.index) == list(expected.index)  # newest first
+    assert list(shown["status"]) == list(expected["status"])
+    assert list(shown["follow_up"]) == list(expected["follow_up"].fillna(""))
+    # The session with all 7 areas: three tags, then "+4".
+    tags = list(shown.loc[demo_sessions["every_area"], "area_tags"])
+    assert len(tags) == 4 and tags[3] == "+4"
+    assert tags[:3] == list(expected.loc[demo_sessions["every_area"], "coaching_areas"])[:3]
+    assert all(len(t) <= 4 for t in shown["area_tags"])
+    # Statuses in the agent's words, with both pending reviews.
+    assert {"Pending Agent Review", "Pending Supervisor Review"} <= set(shown["status"])
+    assert set(shown["status"]) <= AGENT_STATUSES
+    # An overdue follow-up, never on a completed session.
+    overdue = shown[shown["follow_up"] == "Overdue"]
+    assert len(overdue) >= 1 and not (overdue["status"] == "Completed").any()
+    assert count_caption(at) == (
+        f"{len(expected)} of {len(expected)} coaching session(s) · {len(overdue)} overdue. "
+        "Choose one to open it.")
+
+
+def test_the_status_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    total = len(the_list(at).value)
+    options = multiselect(at, "Status").options
+    assert {"Pending Agent Review", "Pending Supervisor Review"} <= set(options)
+    for chosen in (["Completed"], ["Pending Agent Review"], list(PENDING)):
+        multiselect(at, "Status").set_value(chosen)
+        rerun(at)
+        expected = sessions(demo_db, filters=AssignmentFilters(statuses=tuple(chosen)))
+        shown = the_list(at).value
+        assert 0 < len(shown) < total
+        assert list(shown["assignment_id"]) == list(expected["assignment_id"])
+        assert set(shown["status"]) == set(chosen)
+        assert count_caption(at).startswith(f"{len(shown)} of {total} coaching session(s)")
+
+
+def test_the_coaching_area_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    everything = the_list(at).value
+    total = len(everything)
+    # An area some sessions have and others do not.
+    area = next(a for a in multiselect(at, "Coaching Area").options
+                if 0 < sum(a in list(areas) for areas in everything["coaching_areas"]) < total)
+    multiselect(at, "Coaching Area").set_value([area])
+    rerun(at)
+    shown = the_list(at).value
+    expected = sessions(demo_db, filters=AssignmentFilters(coaching_areas=(area,)))
+    assert list(shown["assignment_id"]) == list(expected["assignment_id"])
+    assert 0 < len(shown) < total
+    assert all(area in list(areas) for areas in shown["coaching_areas"])  # also when hidden behind "+N"
+    assert count_caption(at).startswith(f"{len(shown)} of {total} coaching session(s)")
+
+
+def test_the_assigned_date_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    everything = the_list(at).value
+    dates = sorted(pd.to_datetime(everything["assigned_date"]).dt.date)
+    chosen = (dates[1], dates[-2])  # inclusive: drops the first and the last
+    at.date_input[0].set_value(chosen)
+    rerun(at)
+    shown = the_list(at).value
+    expected = sessions(demo_db, filters=AssignmentFilters(assigned_from=chosen[0], assigned_to=chosen[1]))
+    assert list(shown["assignment_id"]) == list(expected["assignment_id"])
+    assert len(shown) == len(everything) - 2
+    assert count_caption(at).startswith(f"{len(shown)} of {len(everything)} coaching session(s)")
+
+
+def test_filters_combine_and_a_filter_matching_nothing_says_so(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    everything = the_list(at).value
+    total = len(everything)
+    completed = everything[everything["status"] == "Completed"]
+    area = list(completed.iloc[0]["coaching_areas"])[0]
+    multiselect(at, "Status").set_value(["Completed"])
+    multiselect(at, "Coaching Area").set_value([area])
+    rerun(at)
+    shown = the_list(at).value
+    expected = sessions(demo_db, filters=AssignmentFilters(statuses=("Completed",), coaching_areas=(area,)))
+    assert list(shown["assignment_id"]) == list(expected["assignment_id"])
+    assert len(shown) >= 1
+    assert count_caption(at).startswith(f"{len(shown)} of {total} coaching session(s)")
+    # An assigned date range with no session in it.
+    at.date_input[0].set_value((date(2020, 1, 1), date(2020, 1, 31)))
+    rerun(at)
+    assert titles(at) == [LIST_TITLE]
+    assert not at.dataframe
+    assert NO_MATCH in infos(at)
+    assert count_caption(at) == f"0 of {total} coaching session(s)."
+    # Clearing the filters shows everything again.
+    multiselect(at, "Status").set_value([])
+    multiselect(at, "Coaching Area").set_value([])
+    at.date_input[0].set_value(())
+    rerun(at)
+    assert len(the_list(at).value) == total and not infos(at)
+
+
+def test_an_agent_without_sessions_sees_the_empty_state(demo_db: Path) -> None:
+    email = rows(
+        demo_db,
+        "SELECT email FROM people WHERE role = 'Agent' AND on_roster AND email IS NOT NULL "
+        "AND list_contains(permissions, 'Agent Dashboard') "
+        "AND list_contains(permissions, 'Coaching Assignments') "
+        "AND name NOT IN (SELECT agent FROM assignments) ORDER BY email LIMIT 1",
+    )[0][0]
+    at = as_user(email, "pages/coaching.py")
+    assert titles(at) == [LIST_TITLE]
+    [message] = infos(at)
+    assert message.startswith("No coaching sessions yet.")
+    assert not at.dataframe and not at.multiselect and not at.date_input
+    assert not [c for c in captions(at) if "coaching session(s)" in c]
+
+
+def test_without_accept_and_dispute_the_list_shows_stored_statuses(demo_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COACHING_ACCEPT_DISPUTE", "false")
+    shown = the_list(as_user(AGENT_EMAIL, "pages/coaching.py")).value
+    assert not any(s.startswith("Pending") for s in shown["status"])
+    assert list(shown["status"]) == list(sessions(demo_db, accept_dispute=False)["status"])
+
+
+def test_an_agent_reads_start_coaching_where_a_lead_reads_yet_to_start(demo_db: Path) -> None:
+    candidates = rows(
+        demo_db,
+        "SELECT DISTINCT p.email, p.team_lead_email FROM assignments a JOIN people p ON p.name = a.agent "
+        "WHERE a.status = 'Yet to Start' AND p.role = 'Agent' AND p.email <> 'no-coaching@example.com' "
+        "ORDER BY p.email",
+    )
+    email, lead = next(
+        (e, lead) for e, lead in candidates if "Start Coaching" in set(sessions(demo_db, e)["status"]))
+    mine = the_list(as_user(email, "pages/coaching.py")).value
+    key = mine[mine["status"] == "Start Coaching"].iloc[0]["assignment_id"]
+    assert "Yet to Start" not in set(mine["status"])
+    assert "Start Coaching" in multiselect(as_user(email, "pages/coaching.py"), "Status").options
+    leads = the_list(as_user(lead, "pages/coaching.py")).value
+    assert set(leads[leads["assignment_id"] == key]["status"]) == {"Yet to Start"}
+
+
+def test_a_lead_sees_the_agent_column_and_the_leads_words(demo_db: Path) -> None:
+    at = as_user(LEAD_EMAIL, "pages/coaching.py")
+    table = the_list(at)
+    assert list(table.proto.column_order)[:2] == ["name", "agent"]
+    assert json.loads(table.proto.columns)["agent"]["label"] == "Agent"
+    shown = table.value
+    expected = sessions(demo_db, LEAD_EMAIL)
+    assert list(zip(shown["assignment_id"], shown["agent"], strict=True)) == list(
+        zip(expected["assignment_id"], expected["agent"], strict=True))
+    assert "Start Coaching" not in set(shown["status"])
+    assert list(shown["status"]) == list(expected["status"])
+
+
+# -- opening a session ------------------------------------------------------------------------------
+
+
+def test_choosing_a_row_opens_the_session_and_back_returns_to_the_list(demo_db: Path, agent_name) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    shown = the_list(at).value
+    row = shown.iloc[1]
+    at.session_state["assignments"] = {"selection": {"rows": [1], "columns": []}}
+    rerun(at)
+    assert at.query_params == {"assignment": row["assignment_id"], "agent": agent_name}
+    assert titles(at) == [row["name"]]
+    assert metrics(at)["Status"] == row["status"]
+    next(b for b in at.button if b.label == "All coaching assignments").click()
+    rerun(at)
+    assert at.query_params == {}
+    assert len(the_list(at).value) == len(shown)  # the list again, not the session it came from
+
+
+def test_a_lead_choosing_a_group_members_row_opens_that_members_session(demo_db: Path) -> None:
+    at = as_user(OTHER_LEAD_EMAIL, "pages/coaching.py")
+    shown = the_list(at).value
+    group = shown[shown["coaching_type"] == "Group Agents"]
+    assert len(group) >= 2, "the demo's second lead's team has a group session"
+    index = int(group.index[-1])
+    at.session_state["assignments"] = {"selection": {"rows": [index], "columns": []}}
+    rerun(at)
+    member = shown.loc[index]
+    assert at.query_params == {"assignment": member["assignment_id"], "agent": member["agent"]}
+    [caption] = [c for c in captions(at) if c.startswith("Agent:")]
+    assert member["agent"] in caption and "Group Agents" in caption and "group" in caption
+
+
+# -- a session's detail -----------------------------------------------------------------------------
+
+
+def open_session(demo_db: Path, key: str, agent: str, email: str = AGENT_EMAIL) -> AppTest:
+    at = as_user(email, "pages/coaching.py", assignment=key, agent=agent)
+    assert not at.warning, [w.value for w in at.warning]
+    return at
+
+
+def test_the_session_shows_its_facts_and_every_coaching_area(
+    demo_db: Path, demo_sessions, agent_name
+) -> None:
+    key = demo_sessions["every_area"]
+    at = open_session(demo_db, key, agent_name)
+    detail = rows(demo_db, "SELECT name, assigned_date, follow_up_date, status, assigned_by, coaching_areas "
+                           "FROM assignments WHERE assignment_id = ? AND agent = ?", key, agent_name)[0]
+    name, assigned, follow_up, status, assigned_by, areas = detail
+    assert titles(at) == [name]
+    facts = metrics(at)
+    assert facts["Assigned"] == f"{assigned:%d %b %Y}"
+    assert facts["Follow-up"] == f"{follow_up:%d %b %Y}"
+    assert facts["Status"] == {"Yet to Start": "Start Coaching"}.get(status, status)
+    assert facts["Assigned by"] == assigned_by
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders == ["Coaching Areas", "Interactions Marked for Coaching", "Best Response Examples",
+                          "Feedback", "Action Plan", "Review"]
+    assert len(areas) == 7
+    badges = re.findall(r":blue-badge\[(.*?)\]", " ".join(m.value for m in at.markdown))
+    assert [unescaped(b) for b in badges] == list(areas)  # all of them, none behind "+4"
+
+
+def test_the_session_lists_marked_interactions_with_pass_fail_and_audit_links(
+    demo_db: Path, demo_sessions, agent_name
+) -> None:
+    key = demo_sessions["not_audited"]
+    at = open_session(demo_db, key, agent_name)
+    marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, agent_name, 40.0)
+    [table] = [d for d in at.dataframe if "kore" in d.proto.column_order]
+    columns = ["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"]
+    assert list(table.proto.column_order) == columns
+    labels = json.loads(table.proto.columns)
+    assert [labels[c]["label"] for c in columns] == [
+        "Date", "Coaching Area", "Queues", "Action", "Kore Evaluation Score", "Supervisor Audit Score",
+        "Sentiment Score"]
+    shown = table.value
+    assert list(shown["conversation_id"]) == list(marked["conversation_id"])
+    assert list(shown["action"]) == [f"./audit?conversation={c}" for c in marked["conversation_id"]]
+    by_conversation = marked.set_index("conversation_id")
+    for row in shown.itertuples():
+        kore_pattern = r"-?\d+ \((Pass|Fail)\)|— \((Below threshold|Not evaluated)\)"
+        assert re.fullmatch(kore_pattern, row.kore), row.kore
+        assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \(Not audited\)", row.audit), row.audit
+        score = by_conversation.loc[row.conversation_id, "kore_score"]
+        if pd.notna(score):
+            assert row.kore == f"{score:.0f} ({'Pass' if score >= 40 else 'Fail'})"
+        assert row.queue.startswith(", ".join(by_conversation.loc[row.conversation_id, "queues"]))
+    assert "— (Not audited)" in set(shown["audit"])
+
+
+def test_the_pass_score_setting_moves_pass_and_fail(
+    demo_db: Path, demo_sessions, agent_name, monkeypatch
+) -> None:
+    monkeypatch.setenv("COACHING_PASS_SCORE", "100")
+    key = demo_sessions["not_audited"]
+    shown = dataframe_showing(open_session(demo_db, key, agent_name), "kore")
+    scored = [text for text in [*shown["kore"], *shown["audit"]] if not text.startswith("—")]
+    assert scored and all(text.endswith("(Fail)") or text.startswith("100 ") for text in scored)
+
+
+def test_choosing_a_marked_interaction_opens_its_audit(demo_db: Path, demo_sessions, agent_name) -> None:
+    key = demo_sessions["not_audited"]
+    at = open_session(demo_db, key, agent_name)
+    shown = dataframe_showing(at, "kore")
+    at.session_state["marked"] = {"selection": {"rows": [0], "columns": []}}
+    rerun(at)
+    conversation = shown.iloc[0]["conversation_id"]
+    assert titles(at) == ["Audit"]
+    assert at.query_params == {"conversation": conversation}
+    assert any(f"Conversation: {conversation}" in c for c in captions(at))
+
+
+def test_a_session_without_best_responses_says_so(demo_db: Path, demo_sessions, agent_name) -> None:
+    at = open_session(demo_db, demo_sessions["no_examples"], agent_name)
+    assert "No best response examples were added to this session." in infos(at)
+    assert not [p for p in at.page_link if p.value == "Open the example"]
+
+
+def test_best_responses_show_their_notes_as_text_and_open(demo_db: Path, demo_sessions, agent_name) -> None:
+    key = demo_sessions["with_examples"]
+    examples = query(demo_db, best_response_examples, AGENT_EMAIL, key, agent_name)
+    at = open_session(demo_db, key, agent_name)
+    texts = [t.value for t in at.text]
+    assert all(note in texts for note in examples["note"])
+    links = [p for p in at.page_link if p.value == "Open the example"]
+    assert len(links) == len(examples) >= 1
+    assert "No best response examples were added to this session." not in infos(at)
+
+
+def test_feedback_and_action_plan_are_plain_text(demo_db: Path, demo_sessions, agent_name) -> None:
+    key = demo_sessions["every_area"]
+    feedback, plan = rows(demo_db, "SELECT feedback, action_plan FROM assignments WHERE assignment_id = ? "
+                                   "AND agent = ?", key, agent_name)[0]
+    texts = [t.value for t in open_session(demo_db, key, agent_name).text]
+    assert feedback in texts and plan in texts
+
+
+@pytest.mark.parametrize("which", ["pending_agent", "pending_supervisor"])
+def test_a_pending_session_shows_its_status_and_the_reviews_it_waits_on(
+    demo_db: Path, demo_sessions, agent_name, which
+) -> None:
+    status = dict(zip(("pending_agent", "pending_supervisor"), PENDING, strict=True))[which]
+    key = demo_sessions[which]
+    at = open_session(demo_db, key, agent_name)
+    assert metrics(at)["Status"] == status
+    review = dataframe_showing(at, "review_status")
+    assert status in set(review["review_status"])
+    marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, agent_name)
+    assert sorted(review["review_status"]) == sorted(marked["review_status"].dropna())
+    if which == "pending_agent":
+        assert "No evaluation linked to this session is in review." not in infos(at)
+
+
+# -- the audit page ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def disputed(demo_db: Path, agent_name: str) -> str:
+    """The demo agent's evaluation with a disputed metric and the most review rounds."""
+    found = rows(
+        demo_db,
+        "SELECT r.conversation_id FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
+        "JOIN review_events v USING (conversation_id) "
+        "WHERE e.scored_agent = ? AND cardinality(r.disputed_metrics) > 0 "
+        "GROUP BY ALL ORDER BY max(v.round) DESC, r.conversation_id LIMIT 1",
+        agent_name,
+    )
+    assert found, "the demo agent has a disputed evaluation"
+    return found[0][0]
+
+
+def test_the_audit_page_shows_facts_scores_metrics_and_rounds(demo_db: Path, disputed: str) -> None:
+    detail = query(demo_db, evaluation_detail, AGENT_EMAIL, disputed)
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=disputed)
+    assert titles(at) == ["Audit"] and not at.warning
+    [facts] = [c for c in captions(at) if c.startswith("Conversation:")]
+    for label, value in (
+        ("Conversation", detail.conversation_id), ("Agent", detail.agent),
+        ("Queues", ", ".join(detail.queues)), ("Topic", detail.topics or "—"),
+        ("Intent", detail.intent or "—"), ("Channel", detail.channel or "—"),
+        ("Language", detail.language or "—"), ("Direction", detail.contact_direction or "—"),
+        ("Start time", f"{detail.start_time:%d %b %Y %H:%M} UTC"),
+        ("Evaluation form", detail.evaluation_form or "—"),
+    ):
+        assert f"{label}: {value}" in facts, label
+    scores = metrics(at)
+    assert list(scores) == ["Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"]
+    final = detail.final_audit_score
+    assert scores["Supervisor Audit Score"] == f"{final:.0f} ({'Pass' if final >= 40 else 'Fail'})"
+    if detail.kore_score is not None:
+        assert scores["Kore Evaluation Score"].startswith(f"{detail.kore_score:.0f} (")
+    # Every metric, with who evaluated it and its review badge.
+    table = dataframe_showing(at, "source")
+    assert list(table["metric"]) == list(detail.metrics["metric"])
+    assert set(table["source"]) <= {"Auditor", "Auto QA"}
+    assert list(table["source"]) == ["Auditor" if m else "Auto QA" for m in detail.metrics["is_manual"]]
+    shown_columns = ["metric", "result", "source", "adherence_weight", "violation_weight", "is_fatal_metric",
+                     "review"]
+    [metrics_table] = [d for d in at.dataframe if "source" in d.proto.column_order]
+    assert list(metrics_table.proto.column_order) == shown_columns
+    assert list(table["review"]) == list(detail.metrics["review"].fillna(""))
+    badges = set(table["review"]) - {""}
+    assert badges and badges <= {"Agent Accepted", "Disputed", "Accepted", "Denied"}
+    # The history, round by round, with the audit score's movement.
+    rounds = sorted(set(detail.review_events["round"]))
+    assert [e.label for e in at.expander] == ["Audit" if r == 0 else f"Round {r}" for r in rounds]
+    assert len(rounds) >= 2
+    history = " → ".join(f"{s:.0f}" for s in detail.audit_score_history)
+    assert any(c.startswith(f"Review status: {detail.review_status}")
+               and c.endswith(f"audit score: {history}") for c in captions(at))
+    actors = {a for e in at.expander for d in e.dataframe for a in d.value["actor"]}
+    assert "Agent" in actors and actors & {"QA", "Supervisor"}
+
+
+def test_a_disputed_metric_shows_the_disputed_badge(demo_db: Path, agent_name: str) -> None:
+    [(conversation,)] = rows(
+        demo_db,
+        "SELECT r.conversation_id FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
+        "WHERE e.scored_agent = ? AND r.review_status = 'Pending Supervisor Review' "
+        "ORDER BY r.conversation_id LIMIT 1",
+        agent_name,
+    )
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=conversation)
+    assert "Disputed" in set(dataframe_showing(at, "source")["review"])
+
+
+def test_hide_auditor_details_shows_reviewers_as_anonymous(demo_db: Path, disputed: str, monkeypatch) -> None:
+    monkeypatch.setenv("COACHING_HIDE_AUDITOR_DETAILS", "true")
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=disputed)
+    assert len(at.expander) >= 2
+    actors = [a for e in at.expander for d in e.dataframe for a in d.value["actor"]]
+    assert ANONYMOUS in actors and "Agent" in actors
+    assert not {"QA", "Supervisor"} & set(actors)
+    shown = query(demo_db, evaluation_detail, AGENT_EMAIL, disputed)
+    assert [a for e in at.expander for d in e.dataframe for a in d.value["action"]] == list(
+        shown.review_events["action"])  # the same history, only the reviewers hidden
+
+
+def test_a_below_threshold_interaction_says_why_it_has_no_score(demo_db: Path, agent_name: str) -> None:
+    found = rows(
+        demo_db,
+        "SELECT conversation_id FROM evaluations WHERE scored_agent = ? AND kore_score IS NULL "
+        "AND duration_status ILIKE 'below%' AND audit_score IS NULL ORDER BY conversation_id LIMIT 1",
+        agent_name,
+    )
+    assert found, "the demo agent has a below-threshold interaction"
+    at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=found[0][0])
+    scores = metrics(at)
+    assert scores["Kore Evaluation Score"] == "— (below threshold)"
+    assert scores["Supervisor Audit Score"] == "— (not audited)"
+    assert "This evaluation has not been through review." in infos(at)
+    assert not at.expander
+
+
+# -- the auditor, named or hidden ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audited_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template exports, with an Auditor on c-0002 (the demo has none): Tom Becker's, in review."""
+    folder = tmp_path_factory.mktemp("auditor")
+    exports = folder / "exports"
+    shutil.copytree(ROOT / "data" / "templates", exports)
+    with open(exports / "ie-report.csv", encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    table[0].append("Auditor")
+    for row in table[1:]:
+        row.append("Quinn Lee" if row[0] == "c-0002" else "")
+    with open(exports / "ie-report.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    db = folder / "coaching.duckdb"
+    import_files(db, [exports])
+    return db
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_the_auditor_is_named_unless_auditor_details_are_hidden(
+    audited_db: Path, monkeypatch, hidden
+) -> None:
+    monkeypatch.setenv("COACHING_DB", str(audited_db))
+    monkeypatch.setenv("COACHING_HIDE_AUDITOR_DETAILS", "true" if hidden else "false")
+    at = as_user("tom.becker@example.com", "pages/audit.py", conversation="c-0002")
+    [facts] = [c for c in captions(at) if c.startswith("Conversation:")]
+    assert "Agent: Tom Becker" in facts
+    assert ("Auditor: Anonymous" if hidden else "Auditor: Quinn Lee") in facts
+    assert "Quinn Lee" not in facts if hidden else "Anonymous" not in facts
+    assert [e.label for e in at.expander] == ["Audit", "Round 1", "Round 2"]
+    actors = [a for e in at.expander for d in e.dataframe for a in d.value["actor"]]
+    assert set(actors) == ({ANONYMOUS, "Agent"} if hidden else {"QA", "Agent"})
+    badges = dict(zip(dataframe_showing(at, "source")["metric"], dataframe_showing(at, "source")["review"],
+                      strict=True))
+    assert badges == {"Greeting": "Agent Accepted", "Empathy - Tone": "Accepted", "Identity Check": ""}
+    assert metrics(at)["Supervisor Audit Score"] == "70 (Pass)"  # re-evaluated from 55
+    assert any(c.endswith("audit score: 55 → 70") for c in captions(at))
