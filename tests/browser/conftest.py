@@ -57,6 +57,16 @@ def _unavailable(reason: str) -> None:
 
 
 @dataclass(frozen=True)
+class DemoSession:
+    """One of the demo agent's coaching sessions, as the dashboard shows it to them."""
+
+    assignment_id: str
+    name: str
+    #: The conversation ids of its interactions marked for coaching, in the session's order.
+    marked: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DemoStore:
     db: Path
     #: The demo agent (agent@example.com) as the roster names them.
@@ -65,6 +75,8 @@ class DemoStore:
     other_agent_name: str
     #: The demo agent's coaching sessions as (name, assigned date, follow-up date or ""), sorted.
     agent_sessions: list[tuple[str, str, str]]
+    #: The same sessions in the Coaching Assignments list's order (newest first), with their ids.
+    agent_list: list[DemoSession]
 
 
 @dataclass(frozen=True)
@@ -99,8 +111,23 @@ def _build_demo_store(folder: Path) -> DemoStore:
             [agent_name],
         ).fetchall()
         assert sessions, "the demo agent has no coaching sessions"
+        # The orders of coaching.assignments.assignment_list and marked_interactions.
+        listed = con.execute(
+            "SELECT assignment_id, name FROM assignments WHERE agent = ?"
+            " ORDER BY assigned_date DESC, assignment_id",
+            [agent_name],
+        ).fetchall()
+        agent_list = [
+            DemoSession(assignment_id, name, tuple(conversation for (conversation,) in con.execute(
+                "SELECT c.conversation_id FROM coaching_interactions c"
+                " JOIN evaluations e USING (conversation_id)"
+                " WHERE c.assignment_id = ? AND e.scored_agent = ? ORDER BY c.date, e.start_time",
+                [assignment_id, agent_name],
+            ).fetchall()))
+            for assignment_id, name in listed
+        ]
     return DemoStore(db=db, agent_name=agent_name, other_agent_name=other[0],
-                     agent_sessions=[tuple(row) for row in sessions])
+                     agent_sessions=[tuple(row) for row in sessions], agent_list=agent_list)
 
 
 def _free_port() -> int:
