@@ -26,6 +26,10 @@ detail = (
 )
 
 st.title("Audit")
+came_from = st.query_params.get("assignment")
+if came_from and st.button("Back to the coaching session", icon=":material/arrow_back:"):
+    st.switch_page("pages/coaching.py",
+                   query_params={"assignment": came_from, "agent": st.query_params.get("agent", "")})
 if detail is None:
     st.warning("Interaction not found. It may not exist, or it is not one you can see.")
     st.stop()
@@ -59,10 +63,10 @@ audit = detail.final_audit_score if detail.final_audit_score is not None else de
 scores = st.columns(3)
 scores[0].metric(
     "Kore Evaluation Score",
-    scored(detail.kore_score, "below threshold" if below else "not evaluated"),
+    scored(detail.kore_score, "Below threshold" if below else "Not evaluated"),
     help=f"−100…100; pass at {options.pass_score:g}" + ("; fatal interaction" if detail.is_fatal else ""),
 )
-scores[1].metric("Supervisor Audit Score", scored(audit, "not audited"),
+scores[1].metric("Supervisor Audit Score", scored(audit, "Not audited"),
                  help=f"−100…100; pass at {options.pass_score:g}")
 sentiment = detail.sentiment_score
 scores[2].metric("Sentiment Score", "—" if sentiment is None or pd.isna(sentiment) else f"{sentiment:.1f}",

@@ -31,8 +31,20 @@ options = settings.review_settings()
 today = date.today()
 
 
-def audit_link(conversation_id: str) -> str:
-    return f"./audit?conversation={conversation_id}"
+#: The Action cell of an interaction: choosing the row opens its audit in this tab (a link would open
+#: a new tab, where someone signed in through the form is not signed in).
+OPEN_AUDIT = "Open audit"
+
+
+def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: str) -> None:
+    """Go to the audit of the chosen row, remembering the session to come back to."""
+    chosen = getattr(getattr(picked, "selection", None), "rows", None)
+    if chosen:
+        st.switch_page(
+            "pages/audit.py",
+            query_params={"conversation": rows.iloc[chosen[0]]["conversation_id"],
+                          "assignment": assignment_id, "agent": agent},
+        )
 
 
 def show_list() -> None:
@@ -113,11 +125,12 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
         return
     status = scoped(store, viewer, session_status, detail.assignment_id, detail.agent, options.accept_dispute)
     st.title(escape_markdown(detail.name))
-    facts = st.columns(4)
+    facts = st.columns([1, 1, 2, 1])
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
     follow_up = f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—"
     overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
-    facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse")
+    facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse",
+                    delta_arrow="off")
     facts[2].metric("Status", status or "—")
     facts[3].metric("Assigned by", detail.assigned_by or "—")
     if viewer.role != AGENT:
@@ -137,12 +150,12 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
         shown = marked.assign(
             queue=[", ".join(q) + (f" · {t}" if t else "") + (f" · {i}" if i else "")
                    for q, t, i in zip(marked["queues"], marked["topics"], marked["intent"], strict=True)],
-            action=[audit_link(c) for c in marked["conversation_id"]],
+            action=OPEN_AUDIT,
             kore=[score_text(s, r) for s, r in zip(marked["kore_score"], marked["kore_result"], strict=True)],
             audit=[score_text(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
             sentiment=[f"{s:.1f}" if pd.notna(s) else "—" for s in marked["sentiment_score"]],
         )
-        st.caption("Choose an interaction (or its Open audit link) to see its audit.")
+        st.caption("Choose an interaction to open its audit.")
         picked = st.dataframe(
             shown,
             column_order=["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"],
@@ -150,7 +163,7 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
                 "date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
                 "coaching_area": "Coaching Area",
                 "queue": st.column_config.TextColumn("Queues", help="Queue · topic · intent"),
-                "action": st.column_config.LinkColumn("Action", display_text="Open audit"),
+                "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
                 "kore": st.column_config.TextColumn(
                     "Kore Evaluation Score", help=f"−100…100; pass at {options.pass_score:g}"),
                 "audit": st.column_config.TextColumn(
@@ -162,9 +175,7 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
             selection_mode="single-row",
             key="marked",
         )
-        if picked and picked.selection.rows:
-            conversation = shown.iloc[picked.selection.rows[0]]["conversation_id"]
-            st.switch_page("pages/audit.py", query_params={"conversation": conversation})
+        open_audit(picked, shown, detail.assignment_id, detail.agent)
 
     st.subheader("Best Response Examples")
     examples = scoped(store, viewer, best_response_examples, detail.assignment_id, detail.agent)
@@ -191,16 +202,21 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
     if reviewed.empty:
         st.info("No evaluation linked to this session is in review.")
     else:
-        st.dataframe(
-            reviewed.assign(action=[audit_link(c) for c in reviewed["conversation_id"]]),
+        reviews = reviewed.assign(action=OPEN_AUDIT)
+        picked_review = st.dataframe(
+            reviews,
             column_order=["start_time", "review_status", "action"],
             column_config={
                 "start_time": st.column_config.DatetimeColumn("Interaction", format="DD MMM YYYY HH:mm"),
                 "review_status": "Review Status",
-                "action": st.column_config.LinkColumn("Action", display_text="Open audit"),
+                "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
             },
             hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="reviews",
         )
+        open_audit(picked_review, reviews, detail.assignment_id, detail.agent)
 
 
 if "assignment" in st.query_params:

@@ -422,7 +422,7 @@ def test_the_session_lists_marked_interactions_with_pass_fail_and_audit_links(
         "Sentiment Score"]
     shown = table.value
     assert list(shown["conversation_id"]) == list(marked["conversation_id"])
-    assert list(shown["action"]) == [f"./audit?conversation={c}" for c in marked["conversation_id"]]
+    assert list(shown["action"]) == ["Open audit"] * len(marked)  # choosing the row opens it
     by_conversation = marked.set_index("conversation_id")
     for row in shown.itertuples():
         kore_pattern = r"-?\d+ \((Pass|Fail)\)|— \((Below threshold|Not evaluated)\)"
@@ -453,7 +453,8 @@ def test_choosing_a_marked_interaction_opens_its_audit(demo_db: Path, demo_sessi
     rerun(at)
     conversation = shown.iloc[0]["conversation_id"]
     assert titles(at) == ["Audit"]
-    assert at.query_params == {"conversation": conversation}
+    # The audit remembers the session it was opened from, for its back button.
+    assert at.query_params == {"conversation": conversation, "assignment": key, "agent": agent_name}
     assert any(f"Conversation: {conversation}" in c for c in captions(at))
 
 
@@ -593,8 +594,8 @@ def test_a_below_threshold_interaction_says_why_it_has_no_score(demo_db: Path, a
     assert found, "the demo agent has a below-threshold interaction"
     at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=found[0][0])
     scores = metrics(at)
-    assert scores["Kore Evaluation Score"] == "— (below threshold)"
-    assert scores["Supervisor Audit Score"] == "— (not audited)"
+    assert scores["Kore Evaluation Score"] == "— (Below threshold)"
+    assert scores["Supervisor Audit Score"] == "— (Not audited)"
     assert "This evaluation has not been through review." in infos(at)
     assert not at.expander
 
