@@ -125,7 +125,7 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
         return
     status = scoped(store, viewer, session_status, detail.assignment_id, detail.agent, options.accept_dispute)
     st.title(escape_markdown(detail.name))
-    facts = st.columns([1, 1, 2, 1])
+    facts = st.columns([1.1, 1.2, 1.8, 1.2])
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
     follow_up = f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—"
     overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
