@@ -125,14 +125,14 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
         return
     status = scoped(store, viewer, session_status, detail.assignment_id, detail.agent, options.accept_dispute)
     st.title(escape_markdown(detail.name))
-    facts = st.columns([1.1, 1.2, 1.8, 1.2])
+    facts = st.columns(3)
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
     follow_up = f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—"
     overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
     facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse",
                     delta_arrow="off")
-    facts[2].metric("Status", status or "—")
-    facts[3].metric("Assigned by", detail.assigned_by or "—")
+    facts[2].metric("Assigned by", detail.assigned_by or "—")
+    st.metric("Status", status or "—")
     if viewer.role != AGENT:
         st.caption(
             f"Agent: {escape_markdown(detail.agent)} · {escape_markdown(detail.coaching_type)}"
@@ -161,8 +161,8 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
             column_order=["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"],
             column_config={
                 "date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
-                "coaching_area": "Coaching Area",
-                "queue": st.column_config.TextColumn("Queues", help="Queue · topic · intent"),
+                "coaching_area": st.column_config.TextColumn("Coaching Area"),
+                "queue": st.column_config.TextColumn("Queues", help="Queue · topic · intent", width="medium"),
                 "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
                 "kore": st.column_config.TextColumn(
                     "Kore Evaluation Score", help=f"−100…100; pass at {options.pass_score:g}"),
