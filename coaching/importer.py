@@ -577,21 +577,38 @@ def _check_references(run: _Run) -> None:
     )
 
 
-def _run_metrics_view(run: _Run) -> None:
-    """The metric names each evaluation will have after the run (the run's replace the store's)."""
+METRIC_COLUMNS = (
+    "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
+)
+
+
+def _staged_metric_rows(run: _Run, good_rows_only: bool) -> str:
+    """SQL for the run's metric rows in the store's columns: the staged wide rows, one metric at a time."""
+    good = "problems IS NULL AND " if good_rows_only else ""
     parts = [
-        "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
-        "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL)"
+        f"SELECT conversation_id, {formats.sql_str(m.metric)} AS metric, {m.position} AS position, "
+        f"m{m.position}_result AS result, m{m.position}_fatal AS is_fatal_metric, "
+        f"m{m.position}_weight AS adherence_weight, m{m.position}_violation AS violation_weight, "
+        f"{str(m.is_manual).lower()} AS is_manual "
+        f"FROM stage_{source.index} WHERE {good}m{m.position}_present"
+        for source in run.by_kind("evaluations")
+        if source.index not in run.broken
+        for m in source.match.metrics
     ]
-    for source in run.by_kind("evaluations"):
-        if source.index in run.broken:
-            continue
-        for metric in source.match.metrics:
-            parts.append(
-                f"SELECT conversation_id, {formats.sql_str(metric.metric)} FROM stage_{source.index} "
-                f"WHERE m{metric.position}_present"
-            )
-    run.con.execute(f"CREATE OR REPLACE TEMP VIEW run_metrics AS {' UNION ALL '.join(parts)}")
+    return " UNION ALL ".join(parts) or f"SELECT {METRIC_COLUMNS} FROM evaluation_metrics WHERE false"
+
+
+def _run_metrics_view(run: _Run) -> None:
+    """The metric names each evaluation will have after the run (the run's replace the store's).
+
+    Bad rows count too, like every reference check's known values.
+    """
+    run.con.execute(
+        "CREATE OR REPLACE TEMP VIEW run_metrics AS "
+        "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
+        "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL) "
+        f"UNION ALL SELECT conversation_id, metric FROM ({_staged_metric_rows(run, good_rows_only=False)})"
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -687,21 +704,7 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
     }
     cases = " ".join(f"WHEN {i} THEN {formats.sql_str(n)}" for i, n in source_names.items())
     source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
-    metric_columns = (
-        "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, "
-        "violation_weight, is_manual"
-    )
-    parts = [
-        f"SELECT conversation_id, {formats.sql_str(m.metric)} AS metric, {m.position} AS position, "
-        f"m{m.position}_result AS result, m{m.position}_fatal AS is_fatal_metric, "
-        f"m{m.position}_weight AS adherence_weight, m{m.position}_violation AS violation_weight, "
-        f"{str(m.is_manual).lower()} AS is_manual "
-        f"FROM stage_{source.index} WHERE problems IS NULL AND m{m.position}_present"
-        for source in run.by_kind("evaluations")
-        if source.index not in run.broken
-        for m in source.match.metrics
-    ]
-    run_metrics = " UNION ALL ".join(parts) or f"SELECT {metric_columns} FROM evaluation_metrics WHERE false"
+    run_metrics = _staged_metric_rows(run, good_rows_only=True)
     # Metric rows are rewritten only for evaluations that are new or whose metrics digest changed.
     run.con.execute(
         "CREATE OR REPLACE TEMP TABLE metrics_to_write AS SELECT s.conversation_id, t.conversation_id IS NULL "
@@ -721,7 +724,7 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         wanted = "" if all_new else " SEMI JOIN metrics_to_write USING (conversation_id)"
         progress.run(
             run.con,
-            f"INSERT INTO evaluation_metrics ({metric_columns}) SELECT {metric_columns} FROM ({run_metrics}){wanted}",
+            f"INSERT INTO evaluation_metrics ({METRIC_COLUMNS}) SELECT {METRIC_COLUMNS} FROM ({run_metrics}){wanted}",
             label="Writing metrics",
             share=share * 0.6,
         )
