@@ -14,7 +14,12 @@ import pandas as pd
 
 from coaching.access import AGENT, Viewer, agent_filter
 from coaching.evaluations import ANOTHER_AGENT
+from coaching.formats import sql_str
 from coaching.settings import DEFAULT_PASS_SCORE
+
+
+#: The status an agent sees for each stored status (Kore shows agents "Start Coaching").
+AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", "Completed": "Completed"}
 
 
 #: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.
@@ -46,11 +51,10 @@ def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> str:
     With Accept & Dispute on, a session waiting on a linked evaluation's review shows that wait,
     the agent's first: Pending Agent Review, else Pending Supervisor Review.
     """
-    stored = (
-        "CASE a.status WHEN 'Yet to Start' THEN 'Start Coaching' ELSE a.status END"
-        if viewer.role == AGENT
-        else "a.status"
+    agent_words = " ".join(
+        f"WHEN {sql_str(saved)} THEN {sql_str(shown)}" for saved, shown in AGENT_STATUS.items()
     )
+    stored = f"CASE a.status {agent_words} ELSE a.status END" if viewer.role == AGENT else "a.status"
     if not accept_dispute:
         return stored
     return f"""CASE
@@ -214,10 +218,6 @@ def best_response_examples(
             ORDER BY e.start_time""",
         [*params, ANOTHER_AGENT, assignment_id],
     ).df()
-
-
-#: The status an agent sees for each stored status (Kore shows agents "Start Coaching").
-AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", "Completed": "Completed"}
 
 
 def status_for(viewer: Viewer, status: str) -> str:

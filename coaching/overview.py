@@ -30,20 +30,20 @@ class StoreOverview:
 
 def store_overview(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> StoreOverview:
     """Counts over the viewer's scope only (an agent's are their own)."""
-    on_evaluations, params = agent_filter(viewer, "e.scored_agent")
+    on_evaluations, evaluation_params = agent_filter(viewer, "e.scored_agent")
     evaluations, audited, agents, first, last = con.execute(
         "SELECT count(*), count(e.audit_score), count(DISTINCT e.scored_agent), min(e.start_time), "
         f"max(e.start_time) FROM evaluations e WHERE {on_evaluations}",
-        params,
+        evaluation_params,
     ).fetchone()
-    on_assignments, params = agent_filter(viewer, "a.agent")
+    on_assignments, assignment_params = agent_filter(viewer, "a.agent")
     assignments = con.execute(
-        f"SELECT count(*) FROM assignments a WHERE {on_assignments}", params
+        f"SELECT count(*) FROM assignments a WHERE {on_assignments}", assignment_params
     ).fetchone()[0]
     pending = con.execute(
         "SELECT count(*) FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
         f"WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review') AND {on_evaluations}",
-        agent_filter(viewer, "e.scored_agent")[1],
+        evaluation_params,
     ).fetchone()[0]
     last_import = con.execute(
         "SELECT imported_at, summary FROM imports ORDER BY import_id DESC LIMIT 1"

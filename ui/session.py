@@ -46,8 +46,7 @@ def sign_out() -> None:
 
     The run that follows the click shows the sign-in form.
     """
-    st.session_state.pop(SIGNED_IN, None)
-    st.session_state.pop("viewer", None)
+    st.session_state.pop(SIGNED_IN, None)  # app.py identifies the viewer afresh on every run
     if st.user.get("is_logged_in") is True:
         st.logout()
 
