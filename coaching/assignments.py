@@ -27,6 +27,15 @@ SHOWN_AREAS = 3
 #: A follow-up this many days away (or fewer) is "due soon".
 DUE_SOON_DAYS = 7
 
+#: The orders a list can be sorted in, by the words a viewer chooses them by; the first is the default.
+#: Ties fall back to the newest assignment first, so every order is total and stable.
+LIST_ORDERS = {
+    "Newest assigned": "assigned_date DESC",
+    "Oldest assigned": "assigned_date",
+    "Follow-up soonest": "follow_up_date NULLS LAST",
+    "Name (A to Z)": "lower(name), name",
+}
+
 
 @dataclass(frozen=True)
 class AssignmentFilters:
@@ -75,14 +84,18 @@ def assignment_list(
     filters: AssignmentFilters = AssignmentFilters(),
     today: date | None = None,
     accept_dispute: bool = True,
+    order: str = next(iter(LIST_ORDERS)),
 ) -> pd.DataFrame:
-    """The coaching assignments in the viewer's scope that pass ``filters``, newest first.
+    """The coaching assignments in the viewer's scope that pass ``filters``, in ``order`` (one of
+    :data:`LIST_ORDERS`; newest first by default).
 
     Columns: assignment_id, agent, name, coaching_areas (all), area_tags (for a list), assigned_date,
     follow_up_date, status (in the viewer's words), follow_up ("Overdue", "Due in N days", "Due today"
     or None; only for sessions not completed), and for viewers other than agents coaching_type and
     group_name.
     """
+    if order not in LIST_ORDERS:
+        raise ValueError(f"unknown order {order!r}; expected one of {', '.join(LIST_ORDERS)}")
     today = today or date.today()
     condition, params = agent_filter(viewer, "a.agent")
     group_columns = "" if viewer.role == AGENT else ", a.coaching_type, a.group_name"
@@ -114,7 +127,7 @@ def assignment_list(
                        END AS follow_up{group_columns}
                 FROM assignments a WHERE {condition})
             WHERE {where}
-            ORDER BY assigned_date DESC, assignment_id, agent""",
+            ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, agent""",
         [today, today, today, today, today, *params, *wanted_params],
     ).df()
     frame.insert(4, "area_tags", [area_tags(list(areas)) for areas in frame["coaching_areas"]])

@@ -14,6 +14,7 @@ import streamlit as st
 from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.assignments import (
+    LIST_ORDERS,
     AssignmentFilters,
     assignment_detail,
     assignment_list,
@@ -47,6 +48,49 @@ def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: st
         )
 
 
+#: Sessions shown per page of the list.
+PAGE_SIZE = 25
+#: The colour of each status badge, in both roles' words.
+STATUS_COLOURS = {
+    "Start Coaching": "gray", "Yet to Start": "gray", "In Progress": "blue", "Completed": "green",
+    "Pending Agent Review": "orange", "Pending Supervisor Review": "violet",
+}
+
+
+def badge(column, label: str, colour: str, help: str | None = None) -> None:
+    """A tag showing ``label`` as text (``st.badge`` escapes only brackets itself)."""
+    column.badge(escape_markdown(label).replace("\\[", "[").replace("\\]", "]"), color=colour, help=help)
+
+
+def list_header(widths: list[int], labels: list[str]) -> None:
+    for column, label in zip(st.columns(widths), labels, strict=True):
+        column.markdown(f"**{label}**")
+
+
+def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) -> None:
+    """One session of the list, keyed ``session-<position on the page>``: its name opens it; areas
+    beyond the first few collapse into "+N", which lists them all on hover."""
+    with st.container(border=True, key=f"session-{position}"):
+        cells = iter(st.columns(widths, vertical_alignment="center"))
+        next(cells).page_link("pages/coaching.py", label=escape_markdown(row["name"]),
+                              query_params={"assignment": row["assignment_id"], "agent": row["agent"]})
+        if lead:
+            next(cells).text(row["agent"])
+        with next(cells).container(horizontal=True, gap="xsmall"):
+            areas, tags = list(row["coaching_areas"]), list(row["area_tags"])
+            overflow = tags[-1] if tags != areas else None  # "+N", standing for the areas not shown
+            for tag in tags[:-1] if overflow else tags:
+                badge(st, tag, "blue")
+            if overflow:
+                badge(st, overflow, "gray", help="All coaching areas: " + ", ".join(map(escape_markdown, areas)))
+        next(cells).text(f"{row['assigned_date']:%d %b %Y}")
+        with next(cells).container(gap=None):
+            st.text(f"{row['follow_up_date']:%d %b %Y}" if pd.notna(row["follow_up_date"]) else "—")
+            if pd.notna(row["follow_up"]):
+                badge(st, row["follow_up"], "red" if row["follow_up"] == "Overdue" else "orange")
+        badge(next(cells), row["status"], STATUS_COLOURS.get(row["status"], "gray"))
+
+
 def show_list() -> None:
     st.title("Coaching Assignments")
     everything = scoped(store, viewer, assignment_list, AssignmentFilters(), today, options.accept_dispute)
@@ -59,56 +103,42 @@ def show_list() -> None:
         )
         return
 
-    status_choice, area_choice, date_choice = st.columns([2, 2, 2])
+    status_choice, area_choice, date_choice, order_choice = st.columns([2, 2, 2, 2])
     statuses = status_choice.multiselect("Status", sorted(everything["status"].unique()), key="status_filter")
     all_areas = sorted({area for areas in everything["coaching_areas"] for area in areas})
     areas = area_choice.multiselect("Coaching Area", all_areas, key="area_filter")
     dates = date_choice.date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
+    order = order_choice.selectbox("Sort by", list(LIST_ORDERS), key="order")
     chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
     sessions = (
         everything
-        if filters == AssignmentFilters()
-        else scoped(store, viewer, assignment_list, filters, today, options.accept_dispute)
+        if filters == AssignmentFilters() and order == next(iter(LIST_ORDERS))
+        else scoped(store, viewer, assignment_list, filters, today, options.accept_dispute, order)
     )
     overdue = int((sessions["follow_up"] == "Overdue").sum())
     st.caption(
         f"{len(sessions):,} of {len(everything):,} coaching session(s)"
         + (f" · {overdue} overdue" if overdue else "")
-        + (". Choose one to open it." if len(sessions) else ".")
+        + (". Choose one by its name to open it." if len(sessions) else ".")
     )
     if sessions.empty:
         st.info("No coaching session matches these filters. Clear a filter to see more.")
         return
-    columns = ["name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
-    if viewer.role != AGENT:
-        columns.insert(1, "agent")
-    event = st.dataframe(
-        sessions.assign(follow_up=sessions["follow_up"].fillna("")),
-        column_order=columns,
-        column_config={
-            "name": st.column_config.TextColumn("Name"),
-            "agent": st.column_config.TextColumn("Agent"),
-            "area_tags": st.column_config.ListColumn(
-                "Coaching Area", width="medium",
-                help="The first three coaching areas; +N counts the rest, all listed in the session.",
-            ),
-            "assigned_date": st.column_config.DateColumn("Assigned Date", format="DD MMM YYYY"),
-            "follow_up_date": st.column_config.DateColumn("Follow-Up Date", format="DD MMM YYYY"),
-            "follow_up": st.column_config.TextColumn("Follow-up", width="small",
-                                                     help="Overdue, or due within 7 days"),
-            "status": st.column_config.TextColumn("Status"),
-        },
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="assignments",
-    )
-    chosen = event.selection.rows if event else []
-    if chosen:
-        row = sessions.iloc[chosen[0]]
-        st.query_params.from_dict({"assignment": row["assignment_id"], "agent": row["agent"]})
-        st.rerun()
+    lead = viewer.role != AGENT
+    widths = [4, 2, 4, 2, 2, 3] if lead else [3, 4, 2, 2, 3]
+    pages = -(-len(sessions) // PAGE_SIZE)
+    page = 1
+    if pages > 1:
+        page = st.segmented_control(
+            "Page", range(1, pages + 1), default=1, key="list_page", required=True,
+        ) if pages <= 10 else st.number_input("Page", 1, pages, 1, key="list_page")
+    list_header(widths, ["Name", *(["Agent"] if lead else []), "Coaching Area", "Assigned Date",
+                         "Follow-Up Date", "Status"])
+    for position, (_, row) in enumerate(sessions.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].iterrows()):
+        session_row(position, row, widths, lead)
+    if pages > 1:
+        st.caption(f"Page {page} of {pages}")
 
 
 def score_text(score: float | None, result: str) -> str:
@@ -220,6 +250,9 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
 
 
 if "assignment" in st.query_params:
+    # Written back so the address bar shows them: a page link to this same page passes its query to
+    # the run but leaves the browser's URL as it was, and the session's URL is what people bookmark.
+    st.query_params.from_dict(st.query_params.to_dict())
     show_detail(st.query_params["assignment"], st.query_params.get("agent"))
 else:
     show_list()

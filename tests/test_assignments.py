@@ -19,6 +19,7 @@ import pytest
 from coaching import access, demo, store
 from coaching.access import Viewer
 from coaching.assignments import (
+    LIST_ORDERS,
     AssignmentFilters,
     area_tags,
     assignment_detail,
@@ -329,6 +330,25 @@ def test_no_filters_list_every_session_newest_first(con) -> None:
     assert sorted(zip(lead["assignment_id"], lead["agent"], strict=True)) == sorted(
         [(key, PRIYA) for key in EVERY_SESSION] + [("A-GROUP", TOM)]
     )
+
+
+@pytest.mark.parametrize(("order", "expected"), [
+    ("Newest assigned", EVERY_SESSION),
+    ("Oldest assigned", EVERY_SESSION[::-1]),
+    # Ties (two on 19 Aug, three on 30 Sep) fall back to the newest assigned first.
+    ("Follow-up soonest", ["A-SCORES", "A-DONE", "A-OVER", "A-TODAY", "A-SEVEN", "A-EIGHT",
+                           "A-GROUP", "A-PS", "A-PA"]),
+    ("Name (A to Z)", sorted(EVERY_SESSION)),
+])
+def test_each_list_order(con, order: str, expected: list[str]) -> None:
+    frame = assignment_list(con, who(con, AGENT_EMAIL), today=TODAY, order=order)
+    assert list(frame["assignment_id"]) == expected
+
+
+def test_every_order_is_offered_and_an_unknown_one_is_refused(con) -> None:
+    assert list(LIST_ORDERS)[0] == "Newest assigned"
+    with pytest.raises(ValueError, match="unknown order 'assigned_date; DROP TABLE x'"):
+        assignment_list(con, who(con, AGENT_EMAIL), today=TODAY, order="assigned_date; DROP TABLE x")
 
 
 def test_the_status_filter_uses_the_viewers_words(con) -> None:

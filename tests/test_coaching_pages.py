@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from coaching import access, demo, store
 from coaching.assignments import (
+    LIST_ORDERS,
     AssignmentFilters,
     assignment_list,
     best_response_examples,
@@ -35,9 +36,13 @@ from coaching.assignments import (
 from coaching.evaluations import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
 
+from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
+
+
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_EMAIL = "agent@example.com"
 LEAD_EMAIL = "lead@example.com"
+ADMIN_EMAIL = "admin@example.com"
 OTHER_LEAD_EMAIL = "zoe.zimmer@example.com"  # the demo's second team lead: their team has a group session
 LIST_TITLE = "Coaching Assignments"
 NO_MATCH = "No coaching session matches these filters. Clear a filter to see more."
@@ -141,11 +146,6 @@ def rerun(at: AppTest) -> AppTest:
     return at
 
 
-def unescaped(markdown: str) -> str:
-    """Markdown as people read it: no bold markers, no escapes."""
-    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown))
-
-
 def titles(at: AppTest) -> list[str]:
     return [unescaped(t.value) for t in at.title]
 
@@ -160,12 +160,6 @@ def infos(at: AppTest) -> list[str]:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def the_list(at: AppTest):
-    assert titles(at) == [LIST_TITLE]
-    assert len(at.dataframe) == 1, infos(at)
-    return at.dataframe[0]
 
 
 def count_caption(at: AppTest) -> str:
@@ -186,45 +180,78 @@ def dataframe_showing(at: AppTest, column: str) -> pd.DataFrame:
 # -- the list ---------------------------------------------------------------------------------------
 
 
+def shown_date(value) -> str:
+    return "—" if pd.isna(value) else f"{value:%d %b %Y}"
+
+
 def test_the_agents_list_shows_names_area_tags_dates_and_statuses(demo_db: Path, demo_sessions) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    table = the_list(at)
-    assert list(table.proto.column_order) == [
-        "name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
-    labels = {key: spec.get("label") for key, spec in json.loads(table.proto.columns).items()}
-    assert [labels[c] for c in table.proto.column_order] == [
-        "Name", "Coaching Area", "Assigned Date", "Follow-Up Date", "Follow-up", "Status"]
-    shown = table.value.set_index("assignment_id")
+    assert list_header(at) == ["Name", "Coaching Area", "Assigned Date", "Follow-Up Date", "Status"]
+    shown = list_rows(at).set_index("assignment_id")
     expected = sessions(demo_db).set_index("assignment_id")
+    assert len(expected) <= PAGE_SIZE, "the demo agent's sessions fit on one page"
     assert list(shown.index) == list(expected.index)  # newest first
+    assert list(shown["name"]) == list(expected["name"])
     assert list(shown["status"]) == list(expected["status"])
     assert list(shown["follow_up"]) == list(expected["follow_up"].fillna(""))
-    # The session with all 7 areas: three tags, then "+4".
-    tags = list(shown.loc[demo_sessions["every_area"], "area_tags"])
-    assert len(tags) == 4 and tags[3] == "+4"
-    assert tags[:3] == list(expected.loc[demo_sessions["every_area"], "coaching_areas"])[:3]
-    assert all(len(t) <= 4 for t in shown["area_tags"])
+    assert list(shown["assigned_date"]) == [shown_date(d) for d in expected["assigned_date"]]
+    assert list(shown["follow_up_date"]) == [shown_date(d) for d in expected["follow_up_date"]]
+    assert set(shown["shown_agent"]) == {None}  # an agent's list has no Agent column
+    # Each name links to its session on this page.
+    assert set(shown["page"]) == {"coaching"}
+    # The session with all 7 areas: three tags, then "+4", which lists all 7 on hover.
+    every = shown.loc[demo_sessions["every_area"]]
+    areas = list(expected.loc[demo_sessions["every_area"], "coaching_areas"])
+    assert every["area_tags"] == [*areas[:3], "+4"]
+    assert every["tag_colours"] == ["blue", "blue", "blue", "gray"]
+    assert every["area_help"] == "All coaching areas: " + ", ".join(areas)
+    # A session with three areas or fewer shows them all, with no "+N" and no hover list.
+    for key, row in shown.iterrows():
+        stored = list(expected.loc[key, "coaching_areas"])
+        if len(stored) <= 3:
+            assert row["area_tags"] == stored and row["area_help"] == ""
+        else:
+            assert row["area_tags"] == [*stored[:3], f"+{len(stored) - 3}"]
     # Statuses in the agent's words, with both pending reviews.
     assert {"Pending Agent Review", "Pending Supervisor Review"} <= set(shown["status"])
     assert set(shown["status"]) <= AGENT_STATUSES
-    # An overdue follow-up, never on a completed session.
+    # An overdue follow-up, never on a completed session, marked red.
     overdue = shown[shown["follow_up"] == "Overdue"]
     assert len(overdue) >= 1 and not (overdue["status"] == "Completed").any()
     assert count_caption(at) == (
         f"{len(expected)} of {len(expected)} coaching session(s) · {len(overdue)} overdue. "
-        "Choose one to open it.")
+        "Choose one by its name to open it.")
+
+
+def test_names_and_coaching_areas_are_shown_as_text(demo_db: Path, tmp_path: Path, monkeypatch) -> None:
+    """A supervisor's session name or area with markdown in it reads as typed, in the list too."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    with store.next_generation(db) as con:
+        con.execute("UPDATE assignments SET name = '**Bold** [link](http://x.test) <b>hi</b>', "
+                    "coaching_areas = ['Tone :red[loud]', 'A', 'B', '[C]'] "
+                    "WHERE assignment_id = (SELECT max(assignment_id) FROM assignments a JOIN people p "
+                    "ON p.name = a.agent WHERE p.email = ?)", [AGENT_EMAIL])
+    monkeypatch.setenv("COACHING_DB", str(db))
+    shown = list_rows(as_user(AGENT_EMAIL, "pages/coaching.py"))
+    row = shown[shown["name"].str.startswith("**Bold**")]
+    assert len(row) == 1, list(shown["name"])
+    row = row.iloc[0]
+    assert row["name"] == "**Bold** [link](http://x.test) <b>hi</b>"
+    assert row["area_tags"] == ["Tone :red[loud]", "A", "B", "+1"]
+    assert row["area_help"] == "All coaching areas: Tone :red[loud], A, B, [C]"
 
 
 def test_the_status_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    total = len(the_list(at).value)
+    total = len(list_rows(at))
     options = multiselect(at, "Status").options
     assert {"Pending Agent Review", "Pending Supervisor Review"} <= set(options)
     for chosen in (["Completed"], ["Pending Agent Review"], list(PENDING)):
         multiselect(at, "Status").set_value(chosen)
         rerun(at)
         expected = sessions(demo_db, filters=AssignmentFilters(statuses=tuple(chosen)))
-        shown = the_list(at).value
+        shown = list_rows(at)
         assert 0 < len(shown) < total
         assert list(shown["assignment_id"]) == list(expected["assignment_id"])
         assert set(shown["status"]) == set(chosen)
@@ -233,45 +260,59 @@ def test_the_status_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> No
 
 def test_the_coaching_area_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    everything = the_list(at).value
+    everything = sessions(demo_db)
     total = len(everything)
     # An area some sessions have and others do not.
     area = next(a for a in multiselect(at, "Coaching Area").options
                 if 0 < sum(a in list(areas) for areas in everything["coaching_areas"]) < total)
     multiselect(at, "Coaching Area").set_value([area])
     rerun(at)
-    shown = the_list(at).value
+    shown = list_rows(at)
     expected = sessions(demo_db, filters=AssignmentFilters(coaching_areas=(area,)))
     assert list(shown["assignment_id"]) == list(expected["assignment_id"])
     assert 0 < len(shown) < total
-    assert all(area in list(areas) for areas in shown["coaching_areas"])  # also when hidden behind "+N"
+    # Every shown session has the area, also when it is hidden behind "+N" (then it is in the hover).
+    assert all(area in tags or area in hover for tags, hover in zip(shown["area_tags"], shown["area_help"],
+                                                                    strict=True))
     assert count_caption(at).startswith(f"{len(shown)} of {total} coaching session(s)")
 
 
 def test_the_assigned_date_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    everything = the_list(at).value
+    everything = sessions(demo_db)
     dates = sorted(pd.to_datetime(everything["assigned_date"]).dt.date)
     chosen = (dates[1], dates[-2])  # inclusive: drops the first and the last
     at.date_input[0].set_value(chosen)
     rerun(at)
-    shown = the_list(at).value
+    shown = list_rows(at)
     expected = sessions(demo_db, filters=AssignmentFilters(assigned_from=chosen[0], assigned_to=chosen[1]))
     assert list(shown["assignment_id"]) == list(expected["assignment_id"])
     assert len(shown) == len(everything) - 2
     assert count_caption(at).startswith(f"{len(shown)} of {len(everything)} coaching session(s)")
 
 
+@pytest.mark.parametrize("order", list(LIST_ORDERS))
+def test_each_sort_order_lists_the_sessions_as_the_store_orders_them(demo_db: Path, order: str) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    assert at.selectbox(key="order").value == next(iter(LIST_ORDERS))
+    assert at.selectbox(key="order").options == list(LIST_ORDERS)
+    at.selectbox(key="order").set_value(order)
+    rerun(at)
+    expected = sessions(demo_db, order=order)
+    assert list(list_rows(at)["assignment_id"]) == list(expected["assignment_id"])
+    assert count_caption(at).startswith(f"{len(expected)} of {len(expected)} coaching session(s)")
+
+
 def test_filters_combine_and_a_filter_matching_nothing_says_so(demo_db: Path) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    everything = the_list(at).value
+    everything = sessions(demo_db)
     total = len(everything)
     completed = everything[everything["status"] == "Completed"]
     area = list(completed.iloc[0]["coaching_areas"])[0]
     multiselect(at, "Status").set_value(["Completed"])
     multiselect(at, "Coaching Area").set_value([area])
     rerun(at)
-    shown = the_list(at).value
+    shown = list_rows(at)
     expected = sessions(demo_db, filters=AssignmentFilters(statuses=("Completed",), coaching_areas=(area,)))
     assert list(shown["assignment_id"]) == list(expected["assignment_id"])
     assert len(shown) >= 1
@@ -279,8 +320,7 @@ def test_filters_combine_and_a_filter_matching_nothing_says_so(demo_db: Path) ->
     # An assigned date range with no session in it.
     at.date_input[0].set_value((date(2020, 1, 1), date(2020, 1, 31)))
     rerun(at)
-    assert titles(at) == [LIST_TITLE]
-    assert not at.dataframe
+    assert list_rows(at).empty and not list_header(at)
     assert NO_MATCH in infos(at)
     assert count_caption(at) == f"0 of {total} coaching session(s)."
     # Clearing the filters shows everything again.
@@ -288,7 +328,7 @@ def test_filters_combine_and_a_filter_matching_nothing_says_so(demo_db: Path) ->
     multiselect(at, "Coaching Area").set_value([])
     at.date_input[0].set_value(())
     rerun(at)
-    assert len(the_list(at).value) == total and not infos(at)
+    assert len(list_rows(at)) == total and not infos(at)
 
 
 def test_an_agent_without_sessions_sees_the_empty_state(demo_db: Path) -> None:
@@ -303,13 +343,14 @@ def test_an_agent_without_sessions_sees_the_empty_state(demo_db: Path) -> None:
     assert titles(at) == [LIST_TITLE]
     [message] = infos(at)
     assert message.startswith("No coaching sessions yet.")
-    assert not at.dataframe and not at.multiselect and not at.date_input
+    assert list_rows(at).empty and not list_header(at)
+    assert not at.multiselect and not at.date_input and not at.selectbox
     assert not [c for c in captions(at) if "coaching session(s)" in c]
 
 
 def test_without_accept_and_dispute_the_list_shows_stored_statuses(demo_db: Path, monkeypatch) -> None:
     monkeypatch.setenv("COACHING_ACCEPT_DISPUTE", "false")
-    shown = the_list(as_user(AGENT_EMAIL, "pages/coaching.py")).value
+    shown = list_rows(as_user(AGENT_EMAIL, "pages/coaching.py"))
     assert not any(s.startswith("Pending") for s in shown["status"])
     assert list(shown["status"]) == list(sessions(demo_db, accept_dispute=False)["status"])
 
@@ -323,54 +364,82 @@ def test_an_agent_reads_start_coaching_where_a_lead_reads_yet_to_start(demo_db: 
     )
     email, lead = next(
         (e, lead) for e, lead in candidates if "Start Coaching" in set(sessions(demo_db, e)["status"]))
-    mine = the_list(as_user(email, "pages/coaching.py")).value
+    mine = list_rows(as_user(email, "pages/coaching.py"))
     key = mine[mine["status"] == "Start Coaching"].iloc[0]["assignment_id"]
     assert "Yet to Start" not in set(mine["status"])
     assert "Start Coaching" in multiselect(as_user(email, "pages/coaching.py"), "Status").options
-    leads = the_list(as_user(lead, "pages/coaching.py")).value
+    leads = sessions(demo_db, lead)
     assert set(leads[leads["assignment_id"] == key]["status"]) == {"Yet to Start"}
+    at = as_user(lead, "pages/coaching.py")
+    multiselect(at, "Status").set_value(["Yet to Start"])
+    rerun(at)
+    assert key in set(list_rows(at)["assignment_id"])
 
 
 def test_a_lead_sees_the_agent_column_and_the_leads_words(demo_db: Path) -> None:
     at = as_user(LEAD_EMAIL, "pages/coaching.py")
-    table = the_list(at)
-    assert list(table.proto.column_order)[:2] == ["name", "agent"]
-    assert json.loads(table.proto.columns)["agent"]["label"] == "Agent"
-    shown = table.value
-    expected = sessions(demo_db, LEAD_EMAIL)
-    assert list(zip(shown["assignment_id"], shown["agent"], strict=True)) == list(
-        zip(expected["assignment_id"], expected["agent"], strict=True))
+    assert list_header(at) == ["Name", "Agent", "Coaching Area", "Assigned Date", "Follow-Up Date", "Status"]
+    expected = sessions(demo_db, LEAD_EMAIL).head(PAGE_SIZE)
+    shown = list_rows(at)
+    assert list(zip(shown["assignment_id"], shown["agent"], shown["status"], strict=True)) == list(
+        zip(expected["assignment_id"], expected["agent"], expected["status"], strict=True))
+    assert list(shown["shown_agent"]) == list(shown["agent"])
     assert "Start Coaching" not in set(shown["status"])
-    assert list(shown["status"]) == list(expected["status"])
+
+
+def test_a_long_list_comes_in_pages(demo_db: Path) -> None:
+    at = as_user(ADMIN_EMAIL, "pages/coaching.py")
+    expected = sessions(demo_db, ADMIN_EMAIL)
+    pages = -(-len(expected) // PAGE_SIZE)
+    assert pages >= 2, "everyone's sessions fill more than one page"
+    assert page_count(at) == pages
+    seen = []
+    for page in range(1, pages + 1):
+        choose_page(at, page)
+        shown = list_rows(at)
+        assert len(shown) == min(PAGE_SIZE, len(expected) - (page - 1) * PAGE_SIZE)
+        assert f"Page {page} of {pages}" in captions(at)
+        seen.extend(zip(shown["assignment_id"], shown["agent"], strict=True))
+    assert seen == list(zip(expected["assignment_id"], expected["agent"], strict=True))
 
 
 # -- opening a session ------------------------------------------------------------------------------
 
 
-def test_choosing_a_row_opens_the_session_and_back_returns_to_the_list(demo_db: Path, agent_name) -> None:
+def follow(at: AppTest, row: pd.Series) -> AppTest:
+    """Open the page a list row's name links to, as a click on the link does (AppTest has no click on a
+    page link: the browser journey clicks it for real)."""
+    assert row["page"] == "coaching"
+    at.query_params.clear()
+    at.query_params["assignment"] = row["assignment_id"]
+    at.query_params["agent"] = row["agent"]
+    return rerun(at)
+
+
+def test_a_sessions_name_opens_the_session_and_back_returns_to_the_list(demo_db: Path, agent_name) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
-    shown = the_list(at).value
+    shown = list_rows(at)
     row = shown.iloc[1]
-    at.session_state["assignments"] = {"selection": {"rows": [1], "columns": []}}
-    rerun(at)
-    assert at.query_params == {"assignment": row["assignment_id"], "agent": agent_name}
+    assert row["agent"] == agent_name
+    follow(at, row)
     assert titles(at) == [row["name"]]
     assert metrics(at)["Status"] == row["status"]
     next(b for b in at.button if b.label == "All coaching assignments").click()
     rerun(at)
     assert at.query_params == {}
-    assert len(the_list(at).value) == len(shown)  # the list again, not the session it came from
+    assert len(list_rows(at)) == len(shown)  # the list again, not the session it came from
 
 
 def test_a_lead_choosing_a_group_members_row_opens_that_members_session(demo_db: Path) -> None:
     at = as_user(OTHER_LEAD_EMAIL, "pages/coaching.py")
-    shown = the_list(at).value
-    group = shown[shown["coaching_type"] == "Group Agents"]
+    expected = sessions(demo_db, OTHER_LEAD_EMAIL)
+    group = expected[expected["coaching_type"] == "Group Agents"]
     assert len(group) >= 2, "the demo's second lead's team has a group session"
-    index = int(group.index[-1])
-    at.session_state["assignments"] = {"selection": {"rows": [index], "columns": []}}
-    rerun(at)
-    member = shown.loc[index]
+    member = group.iloc[-1]
+    shown = list_rows(at)
+    [row] = [r for _, r in shown.iterrows()
+             if (r["assignment_id"], r["agent"]) == (member["assignment_id"], member["agent"])]
+    follow(at, row)
     assert at.query_params == {"assignment": member["assignment_id"], "agent": member["agent"]}
     [caption] = [c for c in captions(at) if c.startswith("Agent:")]
     assert member["agent"] in caption and "Group Agents" in caption and "group" in caption

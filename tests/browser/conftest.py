@@ -64,6 +64,8 @@ class DemoSession:
     name: str
     #: The conversation ids of its interactions marked for coaching, in the session's order.
     marked: tuple[str, ...]
+    #: Its coaching areas, in their order.
+    areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ class DemoStore:
     agent_name: str
     #: Another agent who has coaching sessions: the demo agent must never see them.
     other_agent_name: str
-    #: The demo agent's coaching sessions as (name, assigned date, follow-up date or ""), sorted.
+    #: The demo agent's coaching sessions as (name, assigned date, follow-up date or "—"), dates as the
+    #: list shows them ("05 Nov 2026"), sorted.
     agent_sessions: list[tuple[str, str, str]]
     #: The same sessions in the Coaching Assignments list's order (newest first), with their ids.
     agent_list: list[DemoSession]
@@ -105,15 +108,16 @@ def _build_demo_store(folder: Path) -> DemoStore:
         ).fetchone()
         assert other, "the demo store has no coaching sessions of another agent"
         sessions = con.execute(
-            "SELECT name, strftime(assigned_date, '%Y-%m-%d'),"
-            " coalesce(strftime(follow_up_date, '%Y-%m-%d'), '')"
+            "SELECT name, strftime(assigned_date, '%d %b %Y'),"
+            " coalesce(strftime(follow_up_date, '%d %b %Y'), '—')"
             " FROM assignments WHERE agent = ? ORDER BY ALL",
             [agent_name],
         ).fetchall()
         assert sessions, "the demo agent has no coaching sessions"
+
         # The orders of coaching.assignments.assignment_list and marked_interactions.
         listed = con.execute(
-            "SELECT assignment_id, name FROM assignments WHERE agent = ?"
+            "SELECT assignment_id, name, coaching_areas FROM assignments WHERE agent = ?"
             " ORDER BY assigned_date DESC, assignment_id",
             [agent_name],
         ).fetchall()
@@ -123,8 +127,8 @@ def _build_demo_store(folder: Path) -> DemoStore:
                 " JOIN evaluations e USING (conversation_id)"
                 " WHERE c.assignment_id = ? AND e.scored_agent = ? ORDER BY c.date, e.start_time",
                 [assignment_id, agent_name],
-            ).fetchall()))
-            for assignment_id, name in listed
+            ).fetchall()), tuple(areas))
+            for assignment_id, name, areas in listed
         ]
     return DemoStore(db=db, agent_name=agent_name, other_agent_name=other[0],
                      agent_sessions=[tuple(row) for row in sessions], agent_list=agent_list)

@@ -1,7 +1,7 @@
 """The coaching journey in a real browser: from the list to a session, to an interaction's audit, and
 back to the session by its own link.
 
-A dataframe is drawn on a canvas (glide-data-grid), so a row is chosen the way a person does it: a
+The list's sessions are links (a session's name). The marked interactions are a dataframe, drawn on a canvas (glide-data-grid), so a row is chosen the way a person does it: a
 click on the row's selection checkbox, at coordinates computed from the grid's fixed geometry (a
 35 px header, 35 px rows, the checkbox column first). The click goes to the `stDataFrame` element, not
 to the canvas: glide lays a transparent scroller over the canvas, which takes the pointer events.
@@ -101,15 +101,18 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Overview")).to_be_visible()
 
-    # The list: choose the session by its row.
+    # The list: open the session by its name.
     page.get_by_test_id("stSidebar").get_by_role("link", name="Coaching Assignments").click()
     expect(main.get_by_role("heading", name="Coaching Assignments", level=1)).to_be_visible()
     expect(main.get_by_text(re.compile(r"coaching session\(s\)"))).to_be_visible()
-    grid = main.get_by_test_id("stDataFrame")
-    _ready_grid(page, grid)
+    row = main.locator(f".st-key-session-{index}")
+    expect(row).to_be_visible()
+    _app_idle(page)
     list_path = urlsplit(page.url).path
-    assert [row["name"] for row in _grid_rows(page, grid)][index] == session.name
-    _choose_row(grid, index)
+    link = row.get_by_role("link")
+    expect(link).to_have_text(session.name)
+    link.click()
+    page.mouse.move(*POINTER_REST)
     expect(page).to_have_url(re.compile(r"[?&]assignment="))
     assert urlsplit(page.url).path == list_path
     assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [store.agent_name]}

@@ -1,14 +1,11 @@
 """The sign-in journey in a real browser: sign in as the demo agent, see only their coaching, sign out.
 
-Streamlit draws a dataframe on a canvas (glide-data-grid), so its cells are not in the DOM. The test
-reads the grid's rows through its own "Download as CSV" button instead (with the File System Access
-API removed, Streamlit falls back to an ordinary download that Playwright catches), and checks the
-DOM for what is text there: the caption with the number of sessions, and the names on the page.
+The list is read from the DOM: one container per session (keyed ``session-<position>``), the name a
+link, the dates text, the coaching areas badges (the "+N" one with its hover list).
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,13 +52,18 @@ def _expect_sign_in_form(page: Page) -> None:
         expect(control).to_be_visible()
 
 
-def _grid_rows(page: Page, grid: Locator) -> list[dict[str, str]]:
-    """The rows a dataframe holds, as its own CSV download gives them."""
-    grid.hover()  # the toolbar shows on hover
-    with page.expect_download(timeout=UI_TIMEOUT_MS) as download:
-        grid.get_by_role("button", name="Download as CSV").click()
-    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    return list(csv.DictReader(text.splitlines()))
+def _list_rows(main: Locator) -> list[dict[str, str]]:
+    """The Coaching Assignments list as shown: each session's row (the container keyed
+    ``session-<position>``) with its name (a link), its dates and its tags, read from the DOM."""
+    rows = []
+    for position in range(main.locator("[class*='st-key-session-']").count()):
+        row = main.locator(f".st-key-session-{position}")
+        link = row.get_by_role("link")
+        dates = row.get_by_test_id("stText").all_inner_texts()
+        rows.append({"name": link.inner_text().strip(), "href": link.get_attribute("href") or "",
+                     "assigned_date": dates[0].strip(), "follow_up_date": dates[1].strip(),
+                     "text": row.inner_text()})
+    return rows
 
 
 def test_agent_signs_in_sees_only_own_coaching_and_signs_out(
@@ -69,7 +71,6 @@ def test_agent_signs_in_sees_only_own_coaching_and_signs_out(
 ) -> None:
     expect = _expect()
     store = dashboard.store
-    page.add_init_script(PLAIN_DOWNLOADS)
     page.goto("/")
     _expect_sign_in_form(page)
     expect(page.get_by_test_id("stSidebar")).to_have_count(0)
@@ -89,18 +90,29 @@ def test_agent_signs_in_sees_only_own_coaching_and_signs_out(
     expect(main.get_by_role("heading", name="Coaching Assignments")).to_be_visible()
     count = len(store.agent_sessions)
     expect(main.get_by_text(re.compile(rf"^{count:,} of {count:,} coaching session\(s\)"))).to_be_visible()
-    grid = main.get_by_test_id("stDataFrame")
-    expect(grid).to_be_visible()
-    expect(grid.get_by_test_id("data-grid-canvas")).to_be_visible()
+    expect(main.locator(".st-key-session-0").get_by_role("link")).to_be_visible()
+    expect(main.get_by_text("Sort by")).to_be_visible()
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
     page.screenshot(path=screenshots / "coaching-list.png")
 
-    rows = _grid_rows(page, grid)
-    assert list(rows[0]) == ["name", "area_tags", "assigned_date", "follow_up_date", "follow_up", "status"]
+    rows = _list_rows(main)
     shown = sorted((row["name"], row["assigned_date"], row["follow_up_date"]) for row in rows)
     assert shown == store.agent_sessions
     assert store.other_agent_name not in page.content()
     assert store.other_agent_name not in main.inner_text()
-    assert store.other_agent_name not in "\n".join(",".join(row.values()) for row in rows)
+
+    # The session with the most areas (more than three): three tags and "+N", whose hover lists them all.
+    index, session = max(enumerate(store.agent_list), key=lambda pair: len(pair[1].areas))
+    assert len(session.areas) > 3, "the demo agent has a session with more than three coaching areas"
+    row = main.locator(f".st-key-session-{index}")
+    for area in session.areas[:3]:
+        expect(row.get_by_text(area, exact=True)).to_be_visible()
+    for area in session.areas[3:]:
+        expect(row.get_by_text(area, exact=True)).to_have_count(0)
+    row.get_by_text(f"+{len(session.areas) - 3}", exact=True).filter(visible=True).hover()
+    expect(page.get_by_test_id("stTooltipContent")).to_have_text(
+        "All coaching areas: " + ", ".join(session.areas))
+    page.mouse.move(700, 5)
 
     sidebar.get_by_role("button", name="Sign out").click()
     _expect_sign_in_form(page)
