@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coaching import access
+from coaching import access, settings
 from coaching.access import Capability
 from coaching.store import StoreError
 from ui import session
@@ -24,6 +24,8 @@ PAGES = {
                  Capability.COACHING),
     "audit": (st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", visibility="hidden"),
               Capability.COACHING),
+    "review": (st.Page("pages/review.py", title="Review", icon=":material/rate_review:", url_path="review"),
+               Capability.COACHING),
     "import": (st.Page("pages/import_exports.py", title="Import", icon=":material/upload_file:"),
                Capability.IMPORT),
 }
@@ -47,6 +49,11 @@ except access.AccessDenied as denied:
     st.stop()
 except StoreError as error:
     st.error(f"The dashboard's data is not loaded: {error}")
+    st.stop()
+try:
+    settings.review_settings()  # the pages read them too: a bad value is reported once, here
+except settings.SettingError as error:
+    st.error(f"The dashboard is misconfigured: {error}.")
     st.stop()
 
 st.session_state["viewer"] = viewer

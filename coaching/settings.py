@@ -16,6 +16,8 @@ DEFAULT_DB = PROJECT_ROOT / "data" / "coaching.duckdb"
 DEFAULT_MAX_DISPUTE_ROUNDS = 3
 #: Kore's default pass score of an evaluation form.
 DEFAULT_PASS_SCORE = 40.0
+#: How long a pending review may wait in its status before it is flagged, in business days.
+DEFAULT_REVIEW_SERVICE_LEVEL_DAYS = 2.0
 
 
 class SettingError(ValueError):
@@ -76,10 +78,13 @@ class ReviewSettings:
     hide_auditor_details: bool = False
     #: The evaluation form's pass score (Kore's default is 40).
     pass_score: float = DEFAULT_PASS_SCORE
+    #: A pending review waiting longer than this in its status (business days) is flagged.
+    service_level_days: float = DEFAULT_REVIEW_SERVICE_LEVEL_DAYS
 
 
 def review_settings() -> ReviewSettings:
-    """From ``COACHING_ACCEPT_DISPUTE``, ``COACHING_HIDE_AUDITOR_DETAILS`` and ``COACHING_PASS_SCORE``."""
+    """From ``COACHING_ACCEPT_DISPUTE``, ``COACHING_HIDE_AUDITOR_DETAILS``, ``COACHING_PASS_SCORE`` and
+    ``COACHING_REVIEW_SERVICE_LEVEL_DAYS``."""
     raw_pass = os.environ.get("COACHING_PASS_SCORE", str(DEFAULT_PASS_SCORE))
     try:
         pass_score = float(raw_pass)
@@ -87,8 +92,19 @@ def review_settings() -> ReviewSettings:
         raise SettingError(f"COACHING_PASS_SCORE is {raw_pass!r}; expected a number from -100 to 100") from None
     if not -100 <= pass_score <= 100:
         raise SettingError(f"COACHING_PASS_SCORE is {pass_score:g}; expected -100 to 100")
+    raw_level = os.environ.get("COACHING_REVIEW_SERVICE_LEVEL_DAYS", "").strip() or str(
+        DEFAULT_REVIEW_SERVICE_LEVEL_DAYS)
+    try:
+        service_level = float(raw_level)
+    except ValueError:
+        service_level = float("nan")
+    if not 0 < service_level <= 60:  # also refuses NaN
+        raise SettingError(
+            f"COACHING_REVIEW_SERVICE_LEVEL_DAYS is {raw_level!r}; expected a number of business days, "
+            "more than 0 and at most 60")
     return ReviewSettings(
         accept_dispute=_flag("COACHING_ACCEPT_DISPUTE", True),
         hide_auditor_details=_flag("COACHING_HIDE_AUDITOR_DETAILS", False),
         pass_score=pass_score,
+        service_level_days=service_level,
     )

@@ -26,10 +26,12 @@ detail = (
 )
 
 st.title("Audit")
-came_from = st.query_params.get("assignment")
+came_from, review_tab = st.query_params.get("assignment"), st.query_params.get("tab")
 if came_from and st.button("Back to the coaching session", icon=":material/arrow_back:"):
     st.switch_page("pages/coaching.py",
                    query_params={"assignment": came_from, "agent": st.query_params.get("agent", "")})
+elif review_tab and not came_from and st.button("Back to Review", icon=":material/arrow_back:"):
+    st.switch_page("pages/review.py", query_params={"tab": review_tab})
 if detail is None:
     st.warning("Interaction not found. It may not exist, or it is not one you can see.")
     st.stop()

@@ -1,0 +1,151 @@
+"""The Review tabs: the evaluations a viewer follows through review and dispute, read-only.
+
+Which tab an evaluation is on follows from its review state (the state machine's outcome, stored in
+``evaluation_reviews``; docs/review.md, "The Review tabs", says the same for people):
+
+* **Pending Review**: the review is open: Pending Agent Review or Pending Supervisor Review.
+* **Disputes**: at least one metric was disputed, in any round, whether the review is open or over.
+* **Resolved**: the review is over: Resolved or Closed.
+
+An evaluation without an audit in the review log has no review and is on no tab. Pending Review and
+Resolved never share an evaluation; a disputed one is on Disputes as well as on one of those two.
+
+Aging counts business time (Monday to Friday, in UTC, the store's clock) since an evaluation entered
+its current status; a pending one that has waited longer than the service level is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from coaching.access import Viewer, agent_filter
+from coaching.formats import sql_str
+from coaching.review import CLOSED, PENDING_AGENT, PENDING_SUPERVISOR, RESOLVED
+
+PENDING_TAB, DISPUTES_TAB, RESOLVED_TAB = "pending", "disputes", "resolved"
+#: The tabs in the order shown, by the name used in URLs (``?tab=``), with the label people read.
+TABS = {PENDING_TAB: "Pending Review", DISPUTES_TAB: "Disputes", RESOLVED_TAB: "Resolved"}
+
+OPEN_STATUSES = (PENDING_AGENT, PENDING_SUPERVISOR)
+DONE_STATUSES = (RESOLVED, CLOSED)
+
+
+def _in(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join(sql_str(v) for v in values)})"
+
+
+#: Each tab's rule in SQL over an ``evaluation_reviews`` row ``r``: the same rule as :func:`tabs_for`.
+_TAB_RULES = {
+    PENDING_TAB: _in("r.review_status", OPEN_STATUSES),
+    DISPUTES_TAB: "len(r.disputed_metrics) > 0",
+    RESOLVED_TAB: _in("r.review_status", DONE_STATUSES),
+}
+
+
+def tabs_for(review_status: str | None, disputed_metrics: Sequence[str] = ()) -> set[str]:
+    """The tabs an evaluation is on, given its review status (None: no review) and disputed metrics."""
+    if review_status is None:
+        return set()
+    tabs = set()
+    if review_status in OPEN_STATUSES:
+        tabs.add(PENDING_TAB)
+    if review_status in DONE_STATUSES:
+        tabs.add(RESOLVED_TAB)
+    if len(disputed_metrics) > 0:
+        tabs.add(DISPUTES_TAB)
+    return tabs
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the tabs are narrowed to: for a lead, some of their team's agents."""
+
+    agents: tuple[str, ...] = ()
+
+
+def _where(viewer: Viewer, filters: ReviewFilters) -> tuple[str, list[object]]:
+    condition, params = agent_filter(viewer, "e.scored_agent")
+    if filters.agents:
+        condition += " AND list_contains(?, e.scored_agent)"
+        params = [*params, list(filters.agents)]
+    return condition, params
+
+
+def review_counts(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: ReviewFilters = ReviewFilters()
+) -> dict[str, int]:
+    """How many evaluations in the viewer's scope are on each tab."""
+    condition, params = _where(viewer, filters)
+    counts = ", ".join(f"count(*) FILTER (WHERE {rule})" for rule in _TAB_RULES.values())
+    row = con.execute(
+        f"SELECT {counts} FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
+        f"WHERE {condition}",
+        params,
+    ).fetchone()
+    return dict(zip(_TAB_RULES, (int(n) for n in row or (0, 0, 0)), strict=True))
+
+
+def review_tab(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, tab: str, filters: ReviewFilters = ReviewFilters()
+) -> pd.DataFrame:
+    """The evaluations on ``tab`` in the viewer's scope, newest first.
+
+    ``date`` is when the evaluated interaction started, except on Resolved, where it is when the
+    review was completed. Columns: conversation_id, agent, date, start_time, completed_at, queues,
+    audit_score (the current one: the last re-evaluation's, else the audit's), review_status,
+    dispute_rounds (completed), disputed_metrics, awaiting_response, audit_score_history (the audit,
+    then each re-evaluation), status_since.
+    """
+    if tab not in _TAB_RULES:
+        raise ValueError(f"unknown tab {tab!r}; expected one of {', '.join(_TAB_RULES)}")
+    condition, params = _where(viewer, filters)
+    date = "r.completed_at" if tab == RESOLVED_TAB else "e.start_time"
+    return con.execute(
+        f"""SELECT r.conversation_id, e.scored_agent AS agent, {date} AS date, e.start_time, r.completed_at,
+                   e.queues, coalesce(r.final_audit_score, e.audit_score) AS audit_score, r.review_status,
+                   r.dispute_rounds, r.disputed_metrics, r.awaiting_response, r.audit_score_history,
+                   r.status_since
+            FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
+            WHERE {_TAB_RULES[tab]} AND {condition}
+            ORDER BY date DESC, r.conversation_id""",
+        params,
+    ).df()
+
+
+_DAY = np.timedelta64(1, "D")
+
+
+def business_days(starts: pd.Series, end: datetime) -> pd.Series:
+    """The business time from each of ``starts`` to ``end``, in days: Saturdays and Sundays do not
+    count, every other hour does. A start after ``end`` waited 0 days."""
+    end64 = np.datetime64(pd.Timestamp(end).to_datetime64(), "ns")
+    start = np.minimum(pd.to_datetime(starts).to_numpy(dtype="datetime64[ns]"), end64)
+    start_day, end_day = start.astype("datetime64[D]"), end64.astype("datetime64[D]")
+    same_day = start_day == end_day
+    # Whole business days strictly between the two days, then the parts of the first and the last.
+    between = np.busday_count(np.minimum(start_day + 1, end_day), end_day)
+    first = np.where(np.is_busday(start_day), (start_day.astype("datetime64[ns]") + _DAY - start) / _DAY, 0.0)
+    last = (end64 - end_day.astype("datetime64[ns]")) / _DAY if np.is_busday(end_day) else 0.0
+    within = np.where(np.is_busday(start_day), (end64 - start) / _DAY, 0.0)
+    return pd.Series(np.where(same_day, within, between + first + last), index=starts.index, dtype=float)
+
+
+def with_aging(rows: pd.DataFrame, now: datetime, service_level_days: float) -> pd.DataFrame:
+    """``rows`` of a tab with ``waiting_days`` (business days in the current status, for open reviews;
+    NaN for completed ones) and ``past_service_level`` (an open review waiting longer than
+    ``service_level_days``)."""
+    open_review = rows["review_status"].isin(OPEN_STATUSES)
+    waited = business_days(rows["status_since"], now).where(open_review)
+    return rows.assign(waiting_days=waited, past_service_level=open_review & (waited > service_level_days))
+
+
+def score_movement(history: Sequence[float] | None) -> str:
+    """How the audit score moved: the audit's, then each re-evaluation's ("55 → 70"); "—" for none."""
+    scores = [] if history is None else [s for s in history if s is not None and not pd.isna(s)]
+    return " → ".join(f"{s:g}" for s in scores) or "—"

@@ -1,0 +1,159 @@
+"""Review: the viewer's evaluations through review and dispute, on three tabs (`?tab=`).
+
+Pending Review, Disputes and Resolved, each with its count; which evaluation is on which tab is
+decided in `coaching.reviews`. A lead sees their team's, with an Agent column and filter. Choosing a
+row opens the interaction's audit with its round-by-round history. Nothing here changes a review.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from coaching import settings
+from coaching.access import AGENT, Capability
+from coaching.people import agents_in_scope
+from coaching.reviews import (
+    DISPUTES_TAB,
+    PENDING_TAB,
+    RESOLVED_TAB,
+    TABS,
+    ReviewFilters,
+    review_counts,
+    review_tab,
+    score_movement,
+    with_aging,
+)
+from ui import session
+from ui.cache import scoped
+
+viewer = session.viewer(Capability.COACHING)
+store = session.store()
+options = settings.review_settings()
+lead = viewer.role != AGENT
+#: The Action cell: choosing the row opens its audit in this tab.
+OPEN_AUDIT = "Open audit"
+
+EMPTY = {
+    PENDING_TAB: (
+        "Nothing is waiting for review. When an auditor submits an audit of one of your interactions, it "
+        "waits here for your answer, and again while a reviewer answers your disputes.",
+        "Nothing is waiting for review in your team.",
+    ),
+    DISPUTES_TAB: (
+        "No disputes. When you dispute a metric of an audit, the evaluation appears here with its rounds.",
+        "No disputes in your team.",
+    ),
+    RESOLVED_TAB: (
+        "No completed reviews yet. An evaluation appears here once its review is resolved or closed.",
+        "No completed reviews in your team yet.",
+    ),
+}
+
+
+def remember_tab(labels: dict[str, str]) -> None:
+    """Put the tab just opened into the URL, so it can be bookmarked and shared."""
+    opened = st.session_state.get("review_tab")
+    st.query_params["tab"] = next((slug for slug, label in labels.items() if label == opened), PENDING_TAB)
+
+
+def open_audit(picked: object, rows: pd.DataFrame, tab: str) -> None:
+    chosen = getattr(getattr(picked, "selection", None), "rows", None)
+    if chosen:
+        st.switch_page("pages/audit.py",
+                       query_params={"conversation": rows.iloc[chosen[0]]["conversation_id"], "tab": tab})
+
+
+def waiting_text(days: float) -> str:
+    return "—" if pd.isna(days) else f"{days:.1f} business days"
+
+
+def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
+    if count == 0:
+        st.info(EMPTY[tab][lead])
+        return
+    rows = scoped(store, viewer, review_tab, tab, filters)
+    now = datetime.now(UTC).replace(tzinfo=None)  # the store's timestamps are UTC
+    rows = with_aging(rows, now, options.service_level_days).assign(
+        queues=lambda f: [", ".join(q) for q in f["queues"]],
+        movement=lambda f: [score_movement(h) for h in f["audit_score_history"]],
+        waiting=lambda f: [waiting_text(d) for d in f["waiting_days"]],
+        flag=lambda f: ["Past service level" if late else "" for late in f["past_service_level"]],
+        action=OPEN_AUDIT,
+    )
+    late = int(rows["past_service_level"].sum())
+    st.caption(
+        f"{len(rows):,} evaluation(s), newest first"
+        + (f" · {late:,} waiting longer than {options.service_level_days:g} business days" if late else "")
+        + ". Choose one to open its audit."
+    )
+    date_label = "Completed" if tab == RESOLVED_TAB else "Date"
+    columns = {
+        PENDING_TAB: ["date", "agent", "queues", "audit_score", "review_status", "waiting", "flag",
+                      "awaiting_response", "action"],
+        DISPUTES_TAB: ["date", "agent", "queues", "audit_score", "dispute_rounds", "disputed_metrics",
+                       "review_status", "movement", "action"],
+        RESOLVED_TAB: ["date", "agent", "queues", "audit_score", "dispute_rounds", "review_status", "movement",
+                       "action"],
+    }[tab]
+    if not lead:
+        columns.remove("agent")
+    picked = st.dataframe(
+        rows,
+        column_order=columns,
+        column_config={
+            "date": st.column_config.DatetimeColumn(
+                date_label, format="DD MMM YYYY HH:mm",
+                help="When the review was completed (UTC)" if tab == RESOLVED_TAB
+                else "When the evaluated interaction started (UTC)"),
+            "agent": st.column_config.TextColumn("Agent"),
+            "queues": st.column_config.TextColumn("Queues"),
+            "audit_score": st.column_config.NumberColumn(
+                "Supervisor Audit Score", format="%d",
+                help="After the last re-evaluation, if any; −100…100"),
+            "review_status": st.column_config.TextColumn("Review Status"),
+            "dispute_rounds": st.column_config.NumberColumn(
+                "Dispute Rounds", format="%d", help="Dispute rounds completed"),
+            "disputed_metrics": st.column_config.ListColumn("Disputed Metrics", width="medium"),
+            "movement": st.column_config.TextColumn(
+                "Audit Score Movement", help="The audit's score, then each re-evaluation's"),
+            "waiting": st.column_config.TextColumn(
+                "Waiting", help="Business time (Monday to Friday) in the current review status"),
+            "flag": st.column_config.TextColumn(
+                "Service Level", help=f"Flagged past {options.service_level_days:g} business days"),
+            "awaiting_response": st.column_config.ListColumn(
+                "Awaiting Response", help="Disputed metrics the reviewer has not answered yet"),
+            "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
+        },
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"review_rows_{tab}",
+    )
+    open_audit(picked, rows, tab)
+
+
+st.title("Review")
+st.caption(
+    "Your audited evaluations through review and dispute. This page is read-only." if not lead
+    else "Your team's audited evaluations through review and dispute. This page is read-only."
+)
+filters = ReviewFilters()
+if lead:
+    agents = scoped(store, viewer, agents_in_scope)
+    chosen = st.multiselect("Agent", agents["agent"].tolist(), key="review_agents",
+                            placeholder="Everyone in your scope")
+    filters = ReviewFilters(tuple(chosen))
+
+counts = scoped(store, viewer, review_counts, filters)
+labels = {slug: f"{label} ({counts[slug]:,})" for slug, label in TABS.items()}
+wanted = st.query_params.get("tab", PENDING_TAB)
+wanted = wanted if wanted in TABS else PENDING_TAB
+tabs = st.tabs(list(labels.values()), default=labels[wanted], key="review_tab",
+               on_change=remember_tab, args=(labels,))
+for slug, tab in zip(TABS, tabs, strict=True):
+    if tab.open:
+        with tab:
+            show_tab(slug, filters, counts[slug])
