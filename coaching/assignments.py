@@ -17,7 +17,6 @@ from coaching.evaluations import ANOTHER_AGENT
 from coaching.formats import sql_str
 from coaching.settings import DEFAULT_PASS_SCORE
 
-
 #: The status an agent sees for each stored status (Kore shows agents "Start Coaching").
 AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", "Completed": "Completed"}
 

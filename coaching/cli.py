@@ -12,8 +12,8 @@ import getpass
 import os
 import sys
 import traceback
-from contextlib import nullcontext
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 

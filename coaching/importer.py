@@ -676,7 +676,7 @@ def _upsert(
     )
     # Compare what will be stored with what is stored.
     new, updated = run.con.execute(
-        f"SELECT count(*) FILTER (WHERE m.is_new), count(*) FILTER (WHERE NOT m.is_new AND ("
+        "SELECT count(*) FILTER (WHERE m.is_new), count(*) FILTER (WHERE NOT m.is_new AND ("
         + differs
         + f")) FROM merged m LEFT JOIN {table} t ON "
         + " AND ".join(f"t.{k} IS NOT DISTINCT FROM m.{k}" for k in fmt.key)

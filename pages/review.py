@@ -38,8 +38,8 @@ OPEN_AUDIT = "Open audit"
 
 EMPTY = {
     PENDING_TAB: (
-        "Nothing is waiting for review. When an auditor submits an audit of one of your interactions, it "
-        "waits here for your answer, and again while a reviewer answers your disputes.",
+        ("Nothing is waiting for review. When an auditor submits an audit of one of your interactions, it "
+         "waits here for your answer, and again while a reviewer answers your disputes."),
         "Nothing is waiting for review in your team.",
     ),
     DISPUTES_TAB: (

@@ -38,7 +38,6 @@ from coaching.importer import import_files
 
 from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
 
-
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_EMAIL = "agent@example.com"
 LEAD_EMAIL = "lead@example.com"
