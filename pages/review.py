@@ -53,12 +53,6 @@ EMPTY = {
 }
 
 
-def remember_tab(labels: dict[str, str]) -> None:
-    """Put the tab just opened into the URL, so it can be bookmarked and shared."""
-    opened = st.session_state.get("review_tab")
-    st.query_params["tab"] = next((slug for slug, label in labels.items() if label == opened), PENDING_TAB)
-
-
 def open_audit(picked: object, rows: pd.DataFrame, tab: str) -> None:
     chosen = getattr(getattr(picked, "selection", None), "rows", None)
     if chosen:
@@ -151,9 +145,10 @@ counts = scoped(store, viewer, review_counts, filters)
 labels = {slug: f"{label} ({counts[slug]:,})" for slug, label in TABS.items()}
 wanted = st.query_params.get("tab", PENDING_TAB)
 wanted = wanted if wanted in TABS else PENDING_TAB
-tabs = st.tabs(list(labels.values()), default=labels[wanted], key="review_tab",
-               on_change=remember_tab, args=(labels,))
+tabs = st.tabs(list(labels.values()), default=labels[wanted], key="review_tab", on_change="rerun")
 for slug, tab in zip(TABS, tabs, strict=True):
-    if tab.open:
+    if tab.open:  # only the open tab's rows are fetched
+        if slug != wanted:
+            st.query_params["tab"] = slug  # the open tab is part of the URL, to bookmark and share
         with tab:
             show_tab(slug, filters, counts[slug])

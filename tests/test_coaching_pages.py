@@ -21,11 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from coaching import access, demo, store
+from coaching import store
 from coaching.assignments import (
     LIST_ORDERS,
     AssignmentFilters,
@@ -36,23 +34,29 @@ from coaching.assignments import (
 from coaching.evaluations import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
 
+from app_pages import (
+    ADMIN_EMAIL,
+    AGENT_EMAIL,
+    LEAD_EMAIL,
+    OTHER_LEAD_EMAIL,
+    ROOT,
+    as_user,
+    build_demo_store,
+    captions,
+    infos,
+    metrics,
+    point_app_at,
+    query,
+    rerun,
+    rows,
+    titles,
+)
 from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
 
-ROOT = Path(__file__).resolve().parent.parent
-AGENT_EMAIL = "agent@example.com"
-LEAD_EMAIL = "lead@example.com"
-ADMIN_EMAIL = "admin@example.com"
-OTHER_LEAD_EMAIL = "zoe.zimmer@example.com"  # the demo's second team lead: their team has a group session
 LIST_TITLE = "Coaching Assignments"
 NO_MATCH = "No coaching session matches these filters. Clear a filter to see more."
 PENDING = ("Pending Agent Review", "Pending Supervisor Review")
 AGENT_STATUSES = {"Start Coaching", "In Progress", "Completed", *PENDING}
-
-
-class _NavigationOnlyPagesManager(PagesManager):
-    """Runs always go through app.py's ``st.navigation``, as on a server once app.py has run."""
-
-    uses_pages_directory = False
 
 
 # -- the store --------------------------------------------------------------------------------------
@@ -60,32 +64,13 @@ class _NavigationOnlyPagesManager(PagesManager):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("coaching-pages")
-    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1)), folder / "exports")
-    db = folder / "coaching.duckdb"
-    import_files(db, [folder / "exports"])
-    yield db
+    yield build_demo_store(tmp_path_factory.mktemp("coaching-pages"))
     store.close_all()
 
 
 @pytest.fixture(autouse=True)
 def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads the demo store with the default review settings, through app.py."""
-    monkeypatch.setenv("COACHING_DB", str(demo_db))
-    for name in ("COACHING_ACCEPT_DISPUTE", "COACHING_HIDE_AUDITOR_DETAILS", "COACHING_PASS_SCORE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
-
-
-def query(db: Path, function, email: str, *args, **kwargs):
-    """``function(con, viewer, *args)`` on the store, for the viewer signed in as ``email``."""
-    with store.open_store(db).snapshot() as con:
-        return function(con, access.identify(con, email), *args, **kwargs)
-
-
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:
-    with store.open_store(db).snapshot() as con:
-        return con.execute(sql, list(params)).fetchall()
+    point_app_at(demo_db, monkeypatch)
 
 
 def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = AssignmentFilters(),
@@ -123,42 +108,6 @@ def demo_sessions(demo_db: Path, agent_name: str) -> dict[str, str]:
 
 
 # -- driving the app --------------------------------------------------------------------------------
-
-
-def as_user(email: str, page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.user = {"is_logged_in": True, "email": email}
-    at.run()
-    if page:
-        at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    if page or params:
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def titles(at: AppTest) -> list[str]:
-    return [unescaped(t.value) for t in at.title]
-
-
-def captions(at: AppTest) -> list[str]:
-    return [unescaped(c.value) for c in at.caption]
-
-
-def infos(at: AppTest) -> list[str]:
-    return [i.value for i in at.info]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def count_caption(at: AppTest) -> str:

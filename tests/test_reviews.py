@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from coaching import access, demo, store
 from coaching.importer import import_files
-from coaching.settings import ImportSettings
 from coaching.review import ReviewEvent, derive_review
 from coaching.reviews import (
     DISPUTES_TAB,
@@ -38,6 +37,7 @@ from coaching.reviews import (
     tabs_for,
     with_aging,
 )
+from coaching.settings import ImportSettings
 
 from review_walks import METRICS, walks
 
