@@ -143,12 +143,18 @@ if lead:
 
 counts = scoped(store, viewer, review_counts, filters)
 labels = {slug: f"{label} ({counts[slug]:,})" for slug, label in TABS.items()}
-wanted = st.query_params.get("tab", PENDING_TAB)
-wanted = wanted if wanted in TABS else PENDING_TAB
-tabs = st.tabs(list(labels.values()), default=labels[wanted], key="review_tab", on_change="rerun")
+in_url = st.query_params.get("tab", PENDING_TAB)
+# The open tab: the one chosen in this session (its label carries a count, which may have changed
+# since), else the URL's. It is handed to the tabs through their state, never as `default`: the
+# default is part of the tabs' identity, and a changing identity would drop the next click.
+chosen = st.session_state.get("review_tab")
+opened = next((slug for slug, label in TABS.items() if chosen and chosen.startswith(label + " (")),
+              in_url if in_url in TABS else PENDING_TAB)
+st.session_state["review_tab"] = labels[opened]
+tabs = st.tabs(list(labels.values()), key="review_tab", on_change="rerun")
 for slug, tab in zip(TABS, tabs, strict=True):
     if tab.open:  # only the open tab's rows are fetched
-        if slug != wanted:
+        if slug != in_url:
             st.query_params["tab"] = slug  # the open tab is part of the URL, to bookmark and share
         with tab:
             show_tab(slug, filters, counts[slug])

@@ -555,25 +555,29 @@ def test_an_admin_sees_every_problem_of_a_bad_file_and_nothing_is_imported(impor
 # -- pages run on their own -------------------------------------------------------------------------
 
 
-def test_pages_run_on_their_own_show_nothing_without_app_py(
+def test_a_link_opened_first_on_a_fresh_server_goes_through_app_py(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What a freshly started server does with a link to a page: runs it without app.py."""
+    """What a freshly started server does with a link to a page: Streamlit runs the page on its own (its
+    folder-of-pages mode, until app.py's `st.navigation` has run once). The page leaves that mode and
+    reruns through app.py: the sign-in form, with the link kept, and no data."""
     monkeypatch.setattr(script_runner, "PagesManager", PagesManager)  # Streamlit's own behaviour
     conversation = rows(demo_db, "SELECT conversation_id FROM evaluations LIMIT 1")[0][0]
     for page, query in (
         ("pages/import_exports.py", {}),
         ("pages/coaching.py", {}),
         ("pages/audit.py", {"conversation": conversation}),
+        ("pages/review.py", {"tab": "resolved"}),
         ("pages/overview.py", {}),
     ):
         at = new_app().run()
         at.switch_page(page)
         at.query_params.update(query)
-        at.run()
+        at.run()  # AppTest starts every run as a fresh server does: in folder-of-pages mode
         assert not at.exception
-        assert errors(at) == ["Sign in to see this page."], page
-        assert shows_no_data(at) and not at.title and not at.form_submit_button, page
+        assert shows_only_the_sign_in_form(at), page
+        assert shows_no_data(at), page
+        assert at.query_params == query, page
     # A page that checks for itself also refuses a signed-in viewer who lacks what it needs.
     monkeypatch.syspath_prepend(str(ROOT))
     with store.open_store(demo_db).snapshot() as con:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from coaching import access, credentials, settings
 from coaching.access import Capability, Viewer
@@ -97,7 +98,13 @@ def viewer(needs: Capability = Capability.OVERVIEW) -> Viewer:
     first-generation multipage mode), without app.py's sign-in gate.
     """
     found = st.session_state.get("viewer")
-    if found is None:  # a page run on its own, not through app.py
+    if found is None and PagesManager.uses_pages_directory:
+        # The first run on a fresh server was a page's link: Streamlit ran the page on its own, in its
+        # folder-of-pages mode, because app.py's `st.navigation` has not run yet. Leave that mode and
+        # run again: the rerun goes through app.py (sign-in, navigation) to the same page and query.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    if found is None:  # still not through app.py: never show a page's data
         st.error("Sign in to see this page.")
         st.stop()
     if not access.can(found, needs):

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,13 +149,11 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    """The dashboard served by `streamlit run app.py` on loopback, over a fresh demo store."""
-    folder = tmp_path_factory.mktemp("browser-store")
-    store = _build_demo_store(folder)
+@contextmanager
+def _serve(store: DemoStore, folder: Path) -> Iterator[Dashboard]:
+    """`streamlit run app.py` on loopback over ``store``, until the block ends."""
     port = _free_port()
-    log_path = folder / "streamlit.log"
+    log_path = folder / f"streamlit-{port}.log"
     env = dict(os.environ, COACHING_DB=str(store.db))
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                "--server.port", str(port), "--server.headless", "true",
@@ -181,6 +180,26 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    return _build_demo_store(tmp_path_factory.mktemp("browser-store"))
+
+
+@pytest.fixture(scope="session")
+def dashboard(demo_store: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """The dashboard served by `streamlit run app.py` on loopback, over a fresh demo store, for the
+    whole session."""
+    with _serve(demo_store, tmp_path_factory.mktemp("server")) as served:
+        yield served
+
+
+@pytest.fixture
+def fresh_dashboard(demo_store: DemoStore, tmp_path: Path) -> Iterator[Dashboard]:
+    """A dashboard server of its own that no one has opened yet (the same demo store)."""
+    with _serve(demo_store, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,7 @@ def _check_tab(page: Page, main: Locator, slug: str, expected: pd.DataFrame) -> 
     return grid
 
 
-def test_agent_reviews_each_tab_opens_a_dispute_audit_and_comes_back(
+def test_agent_reviews_each_tab_opens_a_dispute_audit_and_a_tab_link(
     page: Page, dashboard: Dashboard, screenshots: Path
 ) -> None:
     expect = _expect()
@@ -111,7 +111,7 @@ def test_agent_reviews_each_tab_opens_a_dispute_audit_and_comes_back(
     expect(main.get_by_role("heading", name="Overview")).to_be_visible()
 
     page.get_by_test_id("stSidebar").get_by_role("link", name="Review").click()
-    main = _expect_review_page(page)
+    _expect_review_page(page)
     expect(main.get_by_role("tab")).to_have_count(len(TABS))
     for slug, label in TABS.items():
         expect(_tab(main, slug)).to_have_text(f"{label} ({len(expected[slug]):,})")
@@ -126,13 +126,15 @@ def test_agent_reviews_each_tab_opens_a_dispute_audit_and_comes_back(
     # Each other tab, and the first again: the URL names the tab chosen.
     for slug in (DISPUTES_TAB, RESOLVED_TAB, PENDING_TAB):
         _tab(main, slug).click()
-        expect(page).to_have_url(re.compile(rf"[?&]tab={slug}(&|$)"))
+        expect(page, f"{TABS[slug]} is open and in the URL after one click").to_have_url(
+            re.compile(rf"[?&]tab={slug}(&|$)"))
         _check_tab(page, main, slug, expected[slug])
         assert _query(page.url) == {"tab": [slug]}
 
     # Disputes: its first evaluation's audit, and back to the tab.
     _tab(main, DISPUTES_TAB).click()
-    expect(page).to_have_url(re.compile(rf"[?&]tab={DISPUTES_TAB}(&|$)"))
+    expect(page, f"{TABS[DISPUTES_TAB]} is open and in the URL after one click").to_have_url(
+        re.compile(rf"[?&]tab={DISPUTES_TAB}(&|$)"))
     grid = _check_tab(page, main, DISPUTES_TAB, expected[DISPUTES_TAB])
     _settle_for_screenshot(page)
     page.screenshot(path=screenshots / "review-disputes.png")
@@ -157,18 +159,12 @@ def test_agent_reviews_each_tab_opens_a_dispute_audit_and_comes_back(
     # row chosen before.
     assert urlsplit(page.url).path == "/review"
 
-
-def test_a_review_tab_link_opens_that_tab(page: Page, dashboard: Dashboard) -> None:
-    """A page load starts a new Streamlit session, so the sign-in form comes back; the link, tab
-    included, survives the sign-in."""
-    expect = _expect()
-    expected = _expected_tabs(dashboard.store.db)
-
-    page.add_init_script(PLAIN_DOWNLOADS)
+    # A tab by its link. A page load starts a new Streamlit session, and the form's sign-in lives in
+    # the session, so the form comes back; the link, tab included, survives the sign-in.
     page.goto(f"/review?tab={RESOLVED_TAB}")
     _expect_sign_in_form(page)
     _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
-    main = _expect_review_page(page)
+    _expect_review_page(page)
     assert _query(page.url) == {"tab": [RESOLVED_TAB]}
     _check_tab(page, main, RESOLVED_TAB, expected[RESOLVED_TAB])
     for slug in (PENDING_TAB, DISPUTES_TAB):

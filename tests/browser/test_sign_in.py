@@ -17,7 +17,7 @@ from coaching.demo import DEMO_PASSWORD
 from .conftest import UI_TIMEOUT_MS, Dashboard
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +133,29 @@ def test_wrong_password_is_refused(page: Page, dashboard: Dashboard) -> None:
     _expect_sign_in_form(page)
     expect(page.get_by_test_id("stSidebar")).to_have_count(0)
     expect(page.get_by_text("Evaluated interactions")).to_have_count(0)
+
+
+def test_a_link_opened_first_on_a_fresh_server_asks_to_sign_in_and_lands_on_it(
+    browser: Browser, fresh_dashboard: Dashboard
+) -> None:
+    """Until a server has run app.py once, Streamlit runs a linked page on its own (its folder-of-pages
+    mode). The very first visitor following a link must still get the sign-in form, then the page."""
+    expect = _expect()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=fresh_dashboard.base_url)
+    try:
+        page = context.new_page()
+        page.goto("/review?tab=resolved")
+        _expect_sign_in_form(page)
+        _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
+        main = page.get_by_test_id("stMain")
+        expect(main.get_by_role("heading", name="Review", exact=True, level=1)).to_be_visible()
+        expect(page.get_by_role("tab", name=re.compile(r"^Resolved \(\d+\)$"))).to_have_attribute(
+            "aria-selected", "true")
+        assert page.url.endswith("/review?tab=resolved")
+        # The app's navigation, not Streamlit's list of files.
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_role("link", name="Coaching Assignments")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Import")).to_have_count(0)
+        expect(sidebar.get_by_role("link", name="import exports")).to_have_count(0)
+    finally:
+        context.close()
