@@ -33,8 +33,6 @@ viewer = session.viewer(Capability.COACHING)
 store = session.store()
 options = settings.review_settings()
 lead = viewer.role != AGENT
-#: The Action cell: choosing the row opens its audit in this tab.
-OPEN_AUDIT = "Open audit"
 
 EMPTY = {
     PENDING_TAB: (
@@ -61,7 +59,7 @@ def open_audit(picked: object, rows: pd.DataFrame, tab: str) -> None:
 
 
 def waiting_text(days: float) -> str:
-    return "—" if pd.isna(days) else f"{days:.1f} business days"
+    return "—" if pd.isna(days) else f"{days:.1f} days"
 
 
 def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
@@ -74,8 +72,7 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
         queues=lambda f: [", ".join(q) for q in f["queues"]],
         movement=lambda f: [score_movement(h) for h in f["audit_score_history"]],
         waiting=lambda f: [waiting_text(d) for d in f["waiting_days"]],
-        flag=lambda f: ["Past service level" if late else "" for late in f["past_service_level"]],
-        action=OPEN_AUDIT,
+        flag=lambda f: ["Past" if late else "Within" for late in f["past_service_level"]],
     )
     late = int(rows["past_service_level"].sum())
     st.caption(
@@ -86,11 +83,10 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
     date_label = "Completed" if tab == RESOLVED_TAB else "Date"
     columns = {
         PENDING_TAB: ["date", "agent", "queues", "audit_score", "review_status", "waiting", "flag",
-                      "awaiting_response", "action"],
+                      "awaiting_response"],
         DISPUTES_TAB: ["date", "agent", "queues", "audit_score", "dispute_rounds", "disputed_metrics",
-                       "review_status", "movement", "action"],
-        RESOLVED_TAB: ["date", "agent", "queues", "audit_score", "dispute_rounds", "review_status", "movement",
-                       "action"],
+                       "review_status", "movement"],
+        RESOLVED_TAB: ["date", "agent", "queues", "audit_score", "dispute_rounds", "review_status", "movement"],
     }[tab]
     if not lead:
         columns.remove("agent")
@@ -99,27 +95,28 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
         column_order=columns,
         column_config={
             "date": st.column_config.DatetimeColumn(
-                date_label, format="DD MMM YYYY HH:mm",
+                date_label, format="DD MMM YYYY HH:mm", width=130,
                 help="When the review was completed (UTC)" if tab == RESOLVED_TAB
                 else "When the evaluated interaction started (UTC)"),
-            "agent": st.column_config.TextColumn("Agent"),
-            "queues": st.column_config.TextColumn("Queues"),
+            "agent": st.column_config.TextColumn("Agent", width=130),
+            "queues": st.column_config.TextColumn("Queues", width=120),
             "audit_score": st.column_config.NumberColumn(
-                "Supervisor Audit Score", format="%d",
+                "Supervisor Audit Score", format="%d", width=90,
                 help="After the last re-evaluation, if any; −100…100"),
-            "review_status": st.column_config.TextColumn("Review Status"),
+            "review_status": st.column_config.TextColumn("Review Status", width=170),
             "dispute_rounds": st.column_config.NumberColumn(
-                "Dispute Rounds", format="%d", help="Dispute rounds completed"),
-            "disputed_metrics": st.column_config.ListColumn("Disputed Metrics", width="medium"),
+                "Dispute Rounds", format="%d", help="Dispute rounds completed", width=80),
+            "disputed_metrics": st.column_config.ListColumn("Disputed Metrics", width=170),
             "movement": st.column_config.TextColumn(
-                "Audit Score Movement", help="The audit's score, then each re-evaluation's"),
+                "Audit Score Movement", help="The audit's score, then each re-evaluation's", width=100),
             "waiting": st.column_config.TextColumn(
-                "Waiting", help="Business time (Monday to Friday) in the current review status"),
+                "Waiting", width=80,
+                help="Business days (Monday to Friday, UTC) in the current review status"),
             "flag": st.column_config.TextColumn(
-                "Service Level", help=f"Flagged past {options.service_level_days:g} business days"),
+                "Service Level", width=80,
+                help=f"Past: waiting longer than {options.service_level_days:g} business days"),
             "awaiting_response": st.column_config.ListColumn(
-                "Awaiting Response", help="Disputed metrics the reviewer has not answered yet"),
-            "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
+                "Awaiting Response", help="Disputed metrics the reviewer has not answered yet", width=170),
         },
         hide_index=True,
         on_select="rerun",
