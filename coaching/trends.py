@@ -1,0 +1,408 @@
+"""Score trends and the figures team leads scan: each a tidy DataFrame computed in SQL over the viewer's
+scope (charts for them are in :mod:`coaching.charts`).
+
+* :func:`score_trends`: Kore Evaluation Score, Supervisor Audit Score and Sentiment Score per day, week
+  or month, each average with its count.
+* :func:`kore_vs_audit` and :func:`audit_gap_by_agent`: audited interactions, Kore against audit, and
+  the gap (audit − Kore) per agent; :func:`metric_overturns`: the metrics disputes overturn most.
+* :func:`coaching_monitor`: Kore's lead view of coaching (7 days before assignment against the last 7).
+* :func:`coaching_effect` and :func:`coaching_effect_summary`: before/after each assignment against
+  uncoached agents over the same dates.
+* :func:`dispute_trends`: dispute rate, rounds, share overturned and time to resolve per period.
+* :func:`own_trends`: an agent's scores against their team's average (an aggregate only).
+
+The Supervisor Audit Score is the current one: after the last re-evaluation, else as exported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+from coaching.access import AGENT, Viewer, agent_filter
+
+KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
+MEASURES = (KORE, AUDIT, SENTIMENT)
+#: How a trend groups time; the SQL ``date_trunc`` part of each.
+GRAINS = ("day", "week", "month")
+#: An average resting on fewer evaluations than this is marked as thin.
+FEW = 5
+#: The default span of the trends: the last 90 days.
+DEFAULT_DAYS = 90
+#: A team average is shown to an agent only when at least this many agents make it up, so that it
+#: never stands for one colleague's scores.
+MIN_TEAM_AGENTS = 3
+#: The coaching monitor's windows (Kore's): 7 days before assignment, and the last 7 days.
+MONITOR_DAYS = 7
+#: A change of the 7-day Kore average this large (points) is a spike or a dip.
+MONITOR_CHANGE = 10.0
+#: Most points a scatter draws (the most recent): beyond that a chart is unreadable and slow.
+MAX_POINTS = 5_000
+
+#: The current audit score of an evaluation ``e`` with its review ``r`` (LEFT JOINed).
+AUDIT_SQL = "coalesce(r.final_audit_score, e.audit_score)"
+
+
+@dataclass(frozen=True)
+class TrendFilters:
+    """What the figures are narrowed to. Dates are inclusive and apply to the interaction's start."""
+
+    start: date
+    end: date
+    teams: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    #: Evaluations of agents who have an assignment in any of these coaching areas.
+    coaching_areas: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
+
+    @classmethod
+    def last_days(cls, today: date, days: int = DEFAULT_DAYS, **narrowed: tuple[str, ...]) -> TrendFilters:
+        return cls(start=today - timedelta(days=days - 1), end=today, **narrowed)
+
+
+@dataclass(frozen=True)
+class _Where:
+    sql: str
+    params: list[object] = field(default_factory=list)
+
+
+def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = True) -> _Where:
+    """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people)."""
+    scope, params = agent_filter(viewer, "e.scored_agent")
+    parts, values = [scope], list(params)
+    if dates:
+        parts.append("e.start_time >= ?::DATE AND e.start_time < ?::DATE + 1")
+        values += [filters.start, filters.end]
+    if filters.teams:
+        parts.append("list_contains(?, p.team)")
+        values.append(list(filters.teams))
+    if filters.agents:
+        parts.append("list_contains(?, e.scored_agent)")
+        values.append(list(filters.agents))
+    if filters.queues:
+        parts.append("list_has_any(e.queues, ?)")
+        values.append(list(filters.queues))
+    if filters.forms:
+        parts.append("list_contains(?, e.evaluation_form)")
+        values.append(list(filters.forms))
+    if filters.coaching_areas:
+        parts.append(
+            "e.scored_agent IN (SELECT agent FROM assignments WHERE list_has_any(coaching_areas, ?))")
+        values.append(list(filters.coaching_areas))
+    return _Where(" AND ".join(parts), values)
+
+
+_FROM = ("FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent "
+         "LEFT JOIN evaluation_reviews r USING (conversation_id)")
+
+
+def _grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; expected one of {', '.join(GRAINS)}")
+    return grain
+
+
+def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, list[str]]:
+    """What each filter can offer in the viewer's scope: teams, agents, queues, coaching areas, forms."""
+    scope, params = agent_filter(viewer, "e.scored_agent")
+    row = con.execute(
+        f"""SELECT list_sort(list(DISTINCT p.team) FILTER (WHERE p.team IS NOT NULL)),
+                   list_sort(list(DISTINCT e.scored_agent)),
+                   list_sort(list(DISTINCT e.evaluation_form) FILTER (WHERE e.evaluation_form IS NOT NULL))
+            FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent WHERE {scope}""",
+        params,
+    ).fetchone()
+    queues = con.execute(
+        f"SELECT DISTINCT unnest(e.queues) AS q FROM evaluations e WHERE {scope} ORDER BY q", params
+    ).fetchall()
+    area_scope, area_params = agent_filter(viewer, "a.agent")
+    areas = con.execute(
+        f"SELECT DISTINCT unnest(a.coaching_areas) AS area FROM assignments a WHERE {area_scope} "
+        "ORDER BY area",
+        area_params,
+    ).fetchall()
+    teams, agents, forms = (list(v or []) for v in row)
+    return {"teams": teams, "agents": agents, "queues": [q for (q,) in queues],
+            "coaching_areas": [a for (a,) in areas], "forms": forms}
+
+
+def score_trends(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
+) -> pd.DataFrame:
+    """The three scores per period, tidy: period, measure, mean, n (evaluations behind the mean),
+    thin (n < :data:`FEW`). A period with no score of a measure has no row for it."""
+    where = _evaluations_where(viewer, filters)
+    return con.execute(
+        f"""WITH per AS (
+                SELECT date_trunc('{_grain(grain)}', e.start_time)::DATE AS period,
+                       avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n,
+                       avg({AUDIT_SQL}) AS audit, count({AUDIT_SQL}) AS audit_n,
+                       avg(e.sentiment_score) AS sentiment, count(e.sentiment_score) AS sentiment_n
+                {_FROM} WHERE {where.sql} GROUP BY ALL)
+            SELECT period, measure, mean, n, n < {FEW} AS thin FROM (
+                SELECT period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
+                UNION ALL SELECT period, '{AUDIT}', audit, audit_n, 1 FROM per
+                UNION ALL SELECT period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
+            WHERE n > 0 ORDER BY period, o""",
+        where.params,
+    ).df()
+
+
+def own_trends(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
+) -> pd.DataFrame:
+    """An agent's own scores per period beside their team's average: series ("You" or "Team average"),
+    period, measure, mean, n, thin. The team average covers the agent's team (themself included) and is
+    left out of any period where fewer than :data:`MIN_TEAM_AGENTS` agents make it up. Only aggregates
+    leave the store: never another agent's rows."""
+    if viewer.role != AGENT:
+        raise ValueError("own trends are an agent's view")
+    period = f"date_trunc('{_grain(grain)}', e.start_time)::DATE"
+    dates = "e.start_time >= ?::DATE AND e.start_time < ?::DATE + 1"
+    measures = (f"avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n, avg({AUDIT_SQL}) AS audit, "
+                f"count({AUDIT_SQL}) AS audit_n, avg(e.sentiment_score) AS sentiment, "
+                "count(e.sentiment_score) AS sentiment_n")
+    return con.execute(
+        f"""WITH mine AS (
+                SELECT 'You' AS series, {period} AS period, {measures}, 1 AS agents_n
+                {_FROM} WHERE e.scored_agent = ? AND {dates} GROUP BY ALL),
+            team AS (
+                SELECT 'Team average' AS series, {period} AS period, {measures},
+                       count(DISTINCT e.scored_agent) AS agents_n
+                {_FROM} WHERE p.team = ? AND p.team IS NOT NULL AND {dates} GROUP BY ALL
+                HAVING count(DISTINCT e.scored_agent) >= {MIN_TEAM_AGENTS}),
+            per AS (SELECT * FROM mine UNION ALL SELECT * FROM team)
+            SELECT series, period, measure, mean, n, n < {FEW} AS thin FROM (
+                SELECT series, period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
+                UNION ALL SELECT series, period, '{AUDIT}', audit, audit_n, 1 FROM per
+                UNION ALL SELECT series, period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
+            WHERE n > 0 ORDER BY series DESC, period, o""",
+        [viewer.name, filters.start, filters.end, viewer.team, filters.start, filters.end],
+    ).df()
+
+
+def kore_vs_audit(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, limit: int = MAX_POINTS
+) -> pd.DataFrame:
+    """Audited interactions with a Kore score, the most recent ``limit``: conversation_id, agent,
+    start_time, kore_score, audit_score, gap (audit − Kore)."""
+    where = _evaluations_where(viewer, filters)
+    return con.execute(
+        f"""SELECT e.conversation_id, e.scored_agent AS agent, e.start_time, e.kore_score,
+                   {AUDIT_SQL} AS audit_score, {AUDIT_SQL} - e.kore_score AS gap
+            {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
+            ORDER BY e.start_time DESC, e.conversation_id LIMIT ?""",
+        [*where.params, limit],
+    ).df()
+
+
+def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
+    """Per agent: n audited interactions with both scores, mean_gap (audit − Kore), sd_gap (NaN below
+    2), mean_kore, mean_audit; largest disagreement first."""
+    where = _evaluations_where(viewer, filters)
+    return con.execute(
+        f"""SELECT e.scored_agent AS agent, count(*) AS n, avg({AUDIT_SQL} - e.kore_score) AS mean_gap,
+                   stddev_samp({AUDIT_SQL} - e.kore_score) AS sd_gap, avg(e.kore_score) AS mean_kore,
+                   avg({AUDIT_SQL}) AS mean_audit
+            {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
+            GROUP BY ALL ORDER BY abs(mean_gap) DESC, agent""",
+        where.params,
+    ).df()
+
+
+def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
+    """Per metric, over evaluations in scope: evaluated (times it was scored), not_adhered, disputed
+    (times disputed, any round), overturned (disputes the reviewer accepted), overturn_share
+    (overturned / answered disputes); most overturned first."""
+    where = _evaluations_where(viewer, filters)
+    return con.execute(
+        f"""WITH chosen AS (SELECT e.conversation_id {_FROM} WHERE {where.sql}),
+            scored AS (
+                SELECT m.metric, count(m.result) AS evaluated,
+                       count(*) FILTER (WHERE m.result = 'Not Adhered') AS not_adhered
+                FROM evaluation_metrics m SEMI JOIN chosen USING (conversation_id) GROUP BY ALL),
+            disputes AS (
+                SELECT v.metric, count(*) FILTER (WHERE v.action = 'Disputed') AS disputed,
+                       count(*) FILTER (WHERE v.action = 'Dispute Accepted') AS overturned,
+                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered
+                FROM review_events v SEMI JOIN chosen USING (conversation_id)
+                WHERE v.metric IS NOT NULL GROUP BY ALL)
+            SELECT s.metric, s.evaluated, s.not_adhered, coalesce(d.disputed, 0) AS disputed,
+                   coalesce(d.overturned, 0) AS overturned,
+                   CASE WHEN d.answered > 0 THEN d.overturned / d.answered END AS overturn_share
+            FROM scored s LEFT JOIN disputes d USING (metric)
+            ORDER BY overturned DESC, disputed DESC, s.metric""",
+        where.params,
+    ).df()
+
+
+def dispute_trends(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
+) -> pd.DataFrame:
+    """Per period of the audit (when the audit was submitted): audited, disputed (evaluations with a
+    disputed metric), dispute_rate, mean_rounds (completed dispute rounds of the disputed ones),
+    overturn_share (accepted / answered disputes), resolved (reviews completed), median_days_to_resolve
+    (from audit to completion, completed reviews only)."""
+    where = _evaluations_where(viewer, filters, dates=False)
+    return con.execute(
+        f"""WITH reviewed AS (
+                SELECT r.*, date_trunc('{_grain(grain)}', r.audited_at)::DATE AS period
+                {_FROM} WHERE {where.sql} AND r.audited_at >= ?::DATE AND r.audited_at < ?::DATE + 1),
+            answers AS (
+                SELECT v.conversation_id, count(*) FILTER (WHERE v.action = 'Dispute Accepted') AS accepted,
+                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered
+                FROM review_events v SEMI JOIN reviewed USING (conversation_id) GROUP BY ALL)
+            SELECT period, count(*) AS audited,
+                   count(*) FILTER (WHERE len(disputed_metrics) > 0) AS disputed,
+                   count(*) FILTER (WHERE len(disputed_metrics) > 0) / count(*) AS dispute_rate,
+                   avg(dispute_rounds) FILTER (WHERE len(disputed_metrics) > 0) AS mean_rounds,
+                   sum(a.accepted) / nullif(sum(a.answered), 0) AS overturn_share,
+                   count(completed_at) AS resolved,
+                   median(epoch(completed_at - audited_at) / 86400.0) AS median_days_to_resolve
+            FROM reviewed LEFT JOIN answers a USING (conversation_id)
+            GROUP BY period ORDER BY period""",
+        [*where.params, filters.start, filters.end],
+    ).df()
+
+
+def coaching_monitor(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, today: date, filters: TrendFilters | None = None
+) -> pd.DataFrame:
+    """The assignments in scope (assigned within ``filters``' dates, if given) with the agent's Kore
+    average over the 7 days before the assigned date (kore_before, n_before) and over the last 7 days to
+    ``today`` (kore_recent, n_recent), the change, and a marker: "Spike" or "Dip" when it moved by
+    :data:`MONITOR_CHANGE` points or more. Newest assignment first."""
+    scope, params = agent_filter(viewer, "a.agent")
+    dated, dated_params = "", []
+    if filters is not None:
+        dated = " AND a.assigned_date BETWEEN ? AND ?"
+        dated_params = [filters.start, filters.end]
+        if filters.agents:
+            dated += " AND list_contains(?, a.agent)"
+            dated_params.append(list(filters.agents))
+        if filters.coaching_areas:
+            dated += " AND list_has_any(a.coaching_areas, ?)"
+            dated_params.append(list(filters.coaching_areas))
+        if filters.teams:
+            dated += " AND a.agent IN (SELECT name FROM people WHERE list_contains(?, team))"
+            dated_params.append(list(filters.teams))
+    return con.execute(
+        f"""WITH chosen AS (
+                SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.follow_up_date, a.coaching_areas,
+                       a.status FROM assignments a WHERE {scope}{dated}),
+            before AS (
+                SELECT c.assignment_id, c.agent, avg(e.kore_score) AS kore_before,
+                       count(e.kore_score) AS n_before
+                FROM chosen c JOIN evaluations e ON e.scored_agent = c.agent
+                 AND e.start_time >= c.assigned_date - {MONITOR_DAYS} AND e.start_time < c.assigned_date
+                GROUP BY ALL),
+            recent AS (
+                SELECT e.scored_agent AS agent, avg(e.kore_score) AS kore_recent,
+                       count(e.kore_score) AS n_recent
+                FROM evaluations e WHERE e.scored_agent IN (SELECT agent FROM chosen)
+                 AND e.start_time >= ?::DATE - {MONITOR_DAYS - 1} AND e.start_time < ?::DATE + 1
+                GROUP BY ALL)
+            SELECT c.*, b.kore_before, coalesce(b.n_before, 0) AS n_before, r.kore_recent,
+                   coalesce(r.n_recent, 0) AS n_recent, r.kore_recent - b.kore_before AS change,
+                   CASE WHEN r.kore_recent - b.kore_before >= {MONITOR_CHANGE} THEN 'Spike'
+                        WHEN r.kore_recent - b.kore_before <= -{MONITOR_CHANGE} THEN 'Dip' END AS marker
+            FROM chosen c LEFT JOIN before b USING (assignment_id, agent) LEFT JOIN recent r USING (agent)
+            ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
+        [*params, *dated_params, today, today],
+    ).df()
+
+
+def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int) -> tuple[str, list[object]]:
+    if window_days < 1:
+        raise ValueError("the window is at least 1 day")
+    scope, params = agent_filter(viewer, "a.agent")
+    agents_scope, agents_params = agent_filter(viewer, "e.scored_agent")
+    extra, extra_params = "", []
+    if filters.agents:
+        extra += " AND list_contains(?, a.agent)"
+        extra_params.append(list(filters.agents))
+    if filters.coaching_areas:
+        extra += " AND list_has_any(a.coaching_areas, ?)"
+        extra_params.append(list(filters.coaching_areas))
+    if filters.teams:
+        extra += " AND a.agent IN (SELECT name FROM people WHERE list_contains(?, team))"
+        extra_params.append(list(filters.teams))
+    w = int(window_days)
+    spread = "sqrt(s.before_var / s.before_n + s.after_var / s.after_n)"  # the change's standard error
+    return (
+        f"""WITH chosen AS (
+                SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.coaching_areas
+                FROM assignments a WHERE {scope} AND a.assigned_date BETWEEN ? AND ?{extra}),
+            sides AS (
+                SELECT c.assignment_id, c.agent,
+                       avg(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_mean,
+                       count(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_n,
+                       var_samp(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_var,
+                       avg(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_mean,
+                       count(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_n,
+                       var_samp(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_var
+                FROM chosen c JOIN evaluations e ON e.scored_agent = c.agent
+                 AND e.start_time >= c.assigned_date - {w} AND e.start_time < c.assigned_date + {w}
+                GROUP BY ALL),
+            dates AS (SELECT DISTINCT assigned_date FROM chosen),
+            uncoached AS (
+                SELECT d.assigned_date,
+                       avg(e.kore_score) FILTER (WHERE e.start_time >= d.assigned_date)
+                         - avg(e.kore_score) FILTER (WHERE e.start_time < d.assigned_date) AS uncoached_change
+                FROM dates d JOIN evaluations e
+                  ON e.start_time >= d.assigned_date - {w} AND e.start_time < d.assigned_date + {w}
+                WHERE {agents_scope} AND NOT EXISTS (
+                    SELECT 1 FROM assignments x WHERE x.agent = e.scored_agent
+                     AND x.assigned_date > d.assigned_date - {w} AND x.assigned_date < d.assigned_date + {w})
+                GROUP BY ALL)
+            SELECT c.assignment_id, c.agent, c.name, c.assigned_date, c.coaching_areas,
+                   lead.name AS lead, s.before_mean, coalesce(s.before_n, 0) AS before_n,
+                   s.after_mean, coalesce(s.after_n, 0) AS after_n,
+                   s.after_mean - s.before_mean AS change,
+                   s.after_mean - s.before_mean - 1.96 * {spread} AS change_low,
+                   s.after_mean - s.before_mean + 1.96 * {spread} AS change_high,
+                   u.uncoached_change, s.after_mean - s.before_mean - u.uncoached_change AS effect
+            FROM chosen c LEFT JOIN sides s USING (assignment_id, agent)
+            LEFT JOIN uncoached u USING (assigned_date)
+            LEFT JOIN people p ON p.name = c.agent LEFT JOIN people lead ON lead.email = p.team_lead_email
+            ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
+        [*params, filters.start, filters.end, *extra_params, *agents_params],
+    )
+
+
+def coaching_effect(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, window_days: int = 7
+) -> pd.DataFrame:
+    """For each assignment assigned within ``filters``' dates: the coached agent's Kore scores in the
+    ``window_days`` before the assigned date against the ``window_days`` from it (mean, n and sd on each
+    side), the change with a 95% interval (normal approximation; NaN when a side has fewer than 2), and
+    the same change for uncoached agents (agents in scope with no assignment within ``window_days`` of
+    the date, pooled) over the same dates, and ``effect``: the coached change minus the uncoached one.
+
+    Columns: assignment_id, agent, name, assigned_date, coaching_areas, lead (the agent's team lead),
+    before_mean, before_n, after_mean, after_n, change, change_low, change_high, uncoached_change,
+    effect."""
+    sql, params = _coaching_effect_sql(viewer, filters, window_days)
+    return con.execute(sql, params).df()
+
+
+def coaching_effect_summary(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, by: str, window_days: int = 7
+) -> pd.DataFrame:
+    """:func:`coaching_effect` summarised per coaching area (``by="coaching_area"``: an assignment
+    counts once for each of its areas) or per lead (``by="lead"``): assignments, measured (a change on
+    both sides), mean_change, mean_uncoached_change, mean_effect; largest effect first."""
+    if by not in ("coaching_area", "lead"):
+        raise ValueError("summaries are per coaching_area or per lead")
+    sql, params = _coaching_effect_sql(viewer, filters, window_days)
+    rows = f"SELECT unnest(coaching_areas) AS coaching_area, * FROM ({sql})" if by == "coaching_area" else sql
+    return con.execute(
+        f"""SELECT {by}, count(*) AS assignments, count(change) AS measured, avg(change) AS mean_change,
+                   avg(uncoached_change) AS mean_uncoached_change, avg(effect) AS mean_effect
+            FROM ({rows}) GROUP BY {by} ORDER BY mean_effect DESC NULLS LAST, {by}""",
+        params,
+    ).df()
