@@ -23,6 +23,8 @@ AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", 
 
 #: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.
 SHOWN_AREAS = 3
+#: Sessions a list shows per page.
+LIST_PAGE_SIZE = 25
 #: A follow-up this many days away (or fewer) is "due soon".
 DUE_SOON_DAYS = 7
 
@@ -31,7 +33,7 @@ DUE_SOON_DAYS = 7
 LIST_ORDERS = {
     "Newest assigned": "assigned_date DESC",
     "Oldest assigned": "assigned_date",
-    "Follow-up soonest": "follow_up_date NULLS LAST",
+    "Earliest follow-up": "follow_up_date NULLS LAST",
     "Name (A to Z)": "lower(name), name",
 }
 

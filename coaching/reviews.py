@@ -92,9 +92,14 @@ def review_counts(
 
 
 def review_tab(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, tab: str, filters: ReviewFilters = ReviewFilters()
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    tab: str,
+    filters: ReviewFilters = ReviewFilters(),
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """The evaluations on ``tab`` in the viewer's scope, newest first.
+    """The evaluations on ``tab`` in the viewer's scope, newest first (only the newest ``limit``, if
+    given).
 
     ``date`` is when the evaluated interaction started, except on Resolved, where it is when the
     review was completed. Columns: conversation_id, agent, date, start_time, completed_at, queues,
@@ -113,8 +118,9 @@ def review_tab(
                    r.status_since
             FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
             WHERE {_TAB_RULES[tab]} AND {condition}
-            ORDER BY date DESC, r.conversation_id""",
-        params,
+            ORDER BY date DESC, r.conversation_id
+            LIMIT ?""",
+        [*params, limit],
     ).df()
 
 
@@ -123,9 +129,11 @@ _DAY = np.timedelta64(1, "D")
 
 def business_days(starts: pd.Series, end: datetime) -> pd.Series:
     """The business time from each of ``starts`` to ``end``, in days: Saturdays and Sundays do not
-    count, every other hour does. A start after ``end`` waited 0 days."""
+    count, every other hour does. A start after ``end`` waited 0 days; a missing start gives NaN."""
     end64 = np.datetime64(pd.Timestamp(end).to_datetime64(), "ns")
-    start = np.minimum(pd.to_datetime(starts).to_numpy(dtype="datetime64[ns]"), end64)
+    given = pd.to_datetime(starts).to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(given)
+    start = np.minimum(np.where(missing, end64, given), end64)
     start_day, end_day = start.astype("datetime64[D]"), end64.astype("datetime64[D]")
     same_day = start_day == end_day
     # Whole business days strictly between the two days, then the parts of the first and the last.
@@ -133,7 +141,8 @@ def business_days(starts: pd.Series, end: datetime) -> pd.Series:
     first = np.where(np.is_busday(start_day), (start_day.astype("datetime64[ns]") + _DAY - start) / _DAY, 0.0)
     last = (end64 - end_day.astype("datetime64[ns]")) / _DAY if np.is_busday(end_day) else 0.0
     within = np.where(np.is_busday(start_day), (end64 - start) / _DAY, 0.0)
-    return pd.Series(np.where(same_day, within, between + first + last), index=starts.index, dtype=float)
+    waited = np.where(same_day, within, between + first + last)
+    return pd.Series(np.where(missing, np.nan, waited), index=starts.index, dtype=float)
 
 
 def with_aging(rows: pd.DataFrame, now: datetime, service_level_days: float) -> pd.DataFrame:

@@ -6,15 +6,15 @@ here; nothing on this page changes coaching content, scores or reviews.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.assignments import (
+    AGENT_STATUS,
     LIST_ORDERS,
+    LIST_PAGE_SIZE,
     AssignmentFilters,
     assignment_detail,
     assignment_list,
@@ -22,14 +22,15 @@ from coaching.assignments import (
     marked_interactions,
     session_status,
 )
-from ui import session
+from coaching.review import PENDING_AGENT, PENDING_SUPERVISOR
+from ui import clock, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
 
 viewer = session.viewer(Capability.COACHING)
 store = session.store()
 options = settings.review_settings()
-today = date.today()
+today = clock.today()
 
 
 #: The Action cell of an interaction: choosing the row opens its audit in this tab (a link would open
@@ -48,13 +49,10 @@ def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: st
         )
 
 
-#: Sessions shown per page of the list.
-PAGE_SIZE = 25
-#: The colour of each status badge, in both roles' words.
-STATUS_COLOURS = {
-    "Start Coaching": "gray", "Yet to Start": "gray", "In Progress": "blue", "Completed": "green",
-    "Pending Agent Review": "orange", "Pending Supervisor Review": "violet",
-}
+#: The colour of each status badge, by stored status and in an agent's words.
+_COLOURS = {"Yet to Start": "gray", "In Progress": "blue", "Completed": "green", PENDING_AGENT: "orange",
+            PENDING_SUPERVISOR: "violet"}
+STATUS_COLOURS = {**_COLOURS, **{AGENT_STATUS[s]: c for s, c in _COLOURS.items() if s in AGENT_STATUS}}
 
 
 def badge(column, label: str, colour: str, help: str | None = None) -> None:
@@ -104,11 +102,18 @@ def show_list() -> None:
         return
 
     status_choice, area_choice, date_choice, order_choice = st.columns([2, 2, 2, 2])
-    statuses = status_choice.multiselect("Status", sorted(everything["status"].unique()), key="status_filter")
+    all_statuses = sorted(everything["status"].unique())
     all_areas = sorted({area for areas in everything["coaching_areas"] for area in areas})
+    state.restore("status_filter", all_statuses)
+    state.restore("area_filter", all_areas)
+    state.restore("date_filter")
+    state.restore("order")
+    statuses = status_choice.multiselect("Status", all_statuses, key="status_filter")
     areas = area_choice.multiselect("Coaching Area", all_areas, key="area_filter")
     dates = date_choice.date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
     order = order_choice.selectbox("Sort by", list(LIST_ORDERS), key="order")
+    for key in ("status_filter", "area_filter", "date_filter", "order"):
+        state.keep(key)  # still chosen after a look at a session
     chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
     sessions = (
@@ -127,7 +132,7 @@ def show_list() -> None:
         return
     lead = viewer.role != AGENT
     widths = [4, 2, 4, 2, 2, 3] if lead else [3, 4, 2, 2, 3]
-    pages = -(-len(sessions) // PAGE_SIZE)
+    pages = -(-len(sessions) // LIST_PAGE_SIZE)
     page = 1
     if pages > 1:
         page = st.segmented_control(
@@ -135,7 +140,8 @@ def show_list() -> None:
         ) if pages <= 10 else st.number_input("Page", 1, pages, 1, key="list_page")
     list_header(widths, ["Name", *(["Agent"] if lead else []), "Coaching Area", "Assigned Date",
                          "Follow-Up Date", "Status"])
-    for position, (_, row) in enumerate(sessions.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].iterrows()):
+    shown = sessions.iloc[(page - 1) * LIST_PAGE_SIZE: page * LIST_PAGE_SIZE]
+    for position, (_, row) in enumerate(shown.iterrows()):
         session_row(position, row, widths, lead)
     if pages > 1:
         st.caption(f"Page {page} of {pages}")

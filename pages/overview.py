@@ -29,7 +29,6 @@ else:
     third.metric("Agents", f"{overview.agents:,}")
 if can(viewer, Capability.COACHING):
     fourth.metric("Coaching assignments", f"{overview.assignments:,}")
-if can(viewer, Capability.COACHING):
     with st.container(horizontal=True):
         st.page_link("pages/coaching.py", label="Coaching Assignments", icon=":material/school:")
         st.page_link("pages/review.py", label="Review: pending, disputes, resolved", icon=":material/rate_review:")

@@ -7,8 +7,6 @@ row opens the interaction's audit with its round-by-round history. Nothing here 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
@@ -26,13 +24,15 @@ from coaching.reviews import (
     score_movement,
     with_aging,
 )
-from ui import session
+from ui import clock, session, state
 from ui.cache import scoped
 
 viewer = session.viewer(Capability.COACHING)
 store = session.store()
 options = settings.review_settings()
 lead = viewer.role != AGENT
+#: Most rows a tab shows (the newest); the count on the tab is always the full one.
+MOST_ROWS = 1_000
 
 EMPTY = {
     PENDING_TAB: (
@@ -66,17 +66,17 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
     if count == 0:
         st.info(EMPTY[tab][lead])
         return
-    rows = scoped(store, viewer, review_tab, tab, filters)
-    now = datetime.now(UTC).replace(tzinfo=None)  # the store's timestamps are UTC
-    rows = with_aging(rows, now, options.service_level_days).assign(
+    rows = scoped(store, viewer, review_tab, tab, filters, MOST_ROWS)
+    rows = with_aging(rows, clock.now(), options.service_level_days).assign(
         queues=lambda f: [", ".join(q) for q in f["queues"]],
         movement=lambda f: [score_movement(h) for h in f["audit_score_history"]],
         waiting=lambda f: [waiting_text(d) for d in f["waiting_days"]],
         flag=lambda f: ["Past" if late else "Within" for late in f["past_service_level"]],
     )
-    late = int(rows["past_service_level"].sum())
+    late = int(rows["past_service_level"].sum()) if tab == PENDING_TAB else 0
     st.caption(
-        f"{len(rows):,} evaluation(s), newest first"
+        f"{count:,} evaluation(s), newest first"
+        + (f" (the newest {MOST_ROWS:,} shown: choose agents to narrow them)" if count > len(rows) else "")
         + (f" · {late:,} waiting longer than {options.service_level_days:g} business days" if late else "")
         + ". Choose one to open its audit."
     )
@@ -101,7 +101,7 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
             "agent": st.column_config.TextColumn("Agent", width=130),
             "queues": st.column_config.TextColumn("Queues", width=120),
             "audit_score": st.column_config.NumberColumn(
-                "Supervisor Audit Score", format="%d", width=90,
+                "Supervisor Audit Score", format="%g", width=90,
                 help="After the last re-evaluation, if any; −100…100"),
             "review_status": st.column_config.TextColumn("Review Status", width=170),
             "dispute_rounds": st.column_config.NumberColumn(
@@ -133,9 +133,10 @@ st.caption(
 )
 filters = ReviewFilters()
 if lead:
-    agents = scoped(store, viewer, agents_in_scope)
-    chosen = st.multiselect("Agent", agents["agent"].tolist(), key="review_agents",
-                            placeholder="Everyone in your scope")
+    agents = scoped(store, viewer, agents_in_scope)["agent"].tolist()
+    state.restore("review_agents", agents)
+    chosen = st.multiselect("Agent", agents, key="review_agents", placeholder="Everyone in your scope")
+    state.keep("review_agents")  # still chosen after a look at an audit
     filters = ReviewFilters(tuple(chosen))
 
 counts = scoped(store, viewer, review_counts, filters)

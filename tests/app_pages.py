@@ -7,7 +7,7 @@ store with :func:`build_demo_store` and points the app at it with :func:`point_a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from coaching import access, demo, store
 from coaching.importer import import_files
+from ui import clock
 
 from list_view import unescaped
 
@@ -41,8 +42,16 @@ def build_demo_store(folder: Path) -> Path:
     return db
 
 
+#: The pages' "now" in these tests (`ui.clock`): a Friday four weeks after the demo store's last day,
+#: when the demo agent has an overdue follow-up and reviews waiting 2 to 30 business days. What a page
+#: shows relative to now never moves with the real clock.
+DEMO_NOW = datetime(2026, 11, 27, 12, 0)
+
+
 def point_app_at(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads ``db`` with the default review settings, and runs go through app.py."""
+    """The app reads ``db`` with the default review settings at :data:`DEMO_NOW`, and runs go through
+    app.py."""
+    monkeypatch.setattr(clock, "now", lambda: DEMO_NOW)
     monkeypatch.setenv("COACHING_DB", str(db))
     for name in ("COACHING_ACCEPT_DISPUTE", "COACHING_HIDE_AUDITOR_DETAILS", "COACHING_PASS_SCORE",
                  "COACHING_REVIEW_SERVICE_LEVEL_DAYS"):

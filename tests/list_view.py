@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-#: pages/coaching.py: sessions per page of the list.
-PAGE_SIZE = 25
+from coaching.assignments import LIST_PAGE_SIZE as PAGE_SIZE
+
 LIST_TITLE = "Coaching Assignments"
 BADGE = re.compile(r"^:(?P<colour>[a-z]+)-badge\[(?P<label>.*)\]$", re.DOTALL)
 

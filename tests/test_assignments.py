@@ -336,7 +336,7 @@ def test_no_filters_list_every_session_newest_first(con) -> None:
     ("Newest assigned", EVERY_SESSION),
     ("Oldest assigned", EVERY_SESSION[::-1]),
     # Ties (two on 19 Aug, three on 30 Sep) fall back to the newest assigned first.
-    ("Follow-up soonest", ["A-SCORES", "A-DONE", "A-OVER", "A-TODAY", "A-SEVEN", "A-EIGHT",
+    ("Earliest follow-up", ["A-SCORES", "A-DONE", "A-OVER", "A-TODAY", "A-SEVEN", "A-EIGHT",
                            "A-GROUP", "A-PS", "A-PA"]),
     ("Name (A to Z)", sorted(EVERY_SESSION)),
 ])

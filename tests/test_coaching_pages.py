@@ -3,8 +3,8 @@
 One demo store serves the module (the same as tests/test_pages.py builds). Runs go through app.py as
 on a server that has run it once (see tests/test_pages.py for why), signed in with ``AppTest.user``.
 
-The pages compute "today" with ``date.today()``; what they show is compared with the domain layer
-asked for the same day, so the tests hold whatever day they run on. The demo store's facts the tests
+The pages read "today" from ``ui.clock``, which the tests fix at ``app_pages.DEMO_NOW``; what they show
+is compared with the domain layer asked for the same day. The demo store's facts the tests
 rely on (the demo agent's session with every coaching area, its two pending sessions, an overdue
 follow-up, …) are asserted where they are used, so a change to the demo fails loudly here.
 """
@@ -37,6 +37,7 @@ from coaching.importer import import_files
 from app_pages import (
     ADMIN_EMAIL,
     AGENT_EMAIL,
+    DEMO_NOW,
     LEAD_EMAIL,
     OTHER_LEAD_EMAIL,
     ROOT,
@@ -76,7 +77,7 @@ def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = AssignmentFilters(),
              **kwargs) -> pd.DataFrame:
     """The viewer's list as the page computes it today."""
-    return query(db, assignment_list, email, filters, date.today(), **kwargs)
+    return query(db, assignment_list, email, filters, DEMO_NOW.date(), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -172,22 +173,46 @@ def test_the_agents_list_shows_names_area_tags_dates_and_statuses(demo_db: Path,
 
 
 def test_names_and_coaching_areas_are_shown_as_text(demo_db: Path, tmp_path: Path, monkeypatch) -> None:
-    """A supervisor's session name or area with markdown in it reads as typed, in the list too."""
+    """A supervisor's session name or area with markdown in it reads as typed, in the list too: every
+    markup character reaches Streamlit escaped (the badge and the link label render markdown)."""
     db = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, db)
     with store.next_generation(db) as con:
         con.execute("UPDATE assignments SET name = '**Bold** [link](http://x.test) <b>hi</b>', "
-                    "coaching_areas = ['Tone :red[loud]', 'A', 'B', '[C]'] "
+                    "coaching_areas = ['**Loud**', '_soft_ :red[x]', 'B', '[C] `c`'] "
                     "WHERE assignment_id = (SELECT max(assignment_id) FROM assignments a JOIN people p "
                     "ON p.name = a.agent WHERE p.email = ?)", [AGENT_EMAIL])
     monkeypatch.setenv("COACHING_DB", str(db))
-    shown = list_rows(as_user(AGENT_EMAIL, "pages/coaching.py"))
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    shown = list_rows(at)
     row = shown[shown["name"].str.startswith("**Bold**")]
     assert len(row) == 1, list(shown["name"])
     row = row.iloc[0]
     assert row["name"] == "**Bold** [link](http://x.test) <b>hi</b>"
-    assert row["area_tags"] == ["Tone :red[loud]", "A", "B", "+1"]
-    assert row["area_help"] == "All coaching areas: Tone :red[loud], A, B, [C]"
+    assert row["area_tags"] == ["**Loud**", "_soft_ :red[x]", "B", "+1"]
+    assert row["area_help"] == "All coaching areas: **Loud**, _soft_ :red[x], B, [C] `c`"
+    # What Streamlit is given: no markup character left unescaped.
+    bodies = [m.value for m in at.markdown if "Loud" in m.value or "soft" in m.value]
+    assert bodies == [r":blue-badge[\*\*Loud\*\*]", r":blue-badge[\_soft\_ \:red\[x\]]"]
+    [hover] = [m.proto.help for m in at.markdown if "Loud" in m.proto.help]
+    assert hover == r"All coaching areas: \*\*Loud\*\*, \_soft\_ \:red\[x\], B, \[C\] \`c\`"
+    [label] = [link.proto.label for link in at.get("page_link") if "Bold" in link.proto.label]
+    assert label.startswith(r"\*\*Bold\*\* \[link\]\(http\:")
+
+
+def test_filters_and_order_outlast_a_look_at_a_session(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py")
+    multiselect(at, "Status").set_value(["Completed"])
+    at.selectbox(key="order").set_value("Name (A to Z)")
+    rerun(at)
+    narrowed = list_rows(at)
+    follow(at, narrowed.iloc[0])
+    assert titles(at) == [narrowed.iloc[0]["name"]]
+    next(b for b in at.button if b.label == "All coaching assignments").click()
+    rerun(at)
+    assert multiselect(at, "Status").value == ["Completed"]
+    assert at.selectbox(key="order").value == "Name (A to Z)"
+    assert list(list_rows(at)["assignment_id"]) == list(narrowed["assignment_id"])
 
 
 def test_the_status_filter_narrows_the_rows_and_the_caption(demo_db: Path) -> None:

@@ -587,6 +587,7 @@ def test_a_link_opened_first_on_a_fresh_server_goes_through_app_py(
         ("import_exports.py", agent, access.Capability.IMPORT),
         ("coaching.py", no_coaching, access.Capability.COACHING),
         ("audit.py", no_coaching, access.Capability.COACHING),
+        ("review.py", no_coaching, access.Capability.COACHING),
     ):
         at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30)
         at.session_state["viewer"] = viewer

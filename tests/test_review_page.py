@@ -241,3 +241,38 @@ def test_choosing_a_row_opens_its_audit_and_back_returns_to_the_tab(demo_db: Pat
     rerun(at)
     assert titles(at) == ["Review"]
     assert open_tab(at).startswith(TABS[slug])
+
+
+def test_a_leads_agent_filter_outlasts_a_look_at_an_audit(demo_db: Path) -> None:
+    at = as_user(LEAD_EMAIL, PAGE, tab=DISPUTES_TAB)
+    [agents] = [m for m in at.multiselect if m.label == "Agent"]
+    one = sorted(set(table(at)[0]["agent"]))[0]
+    agents.set_value([one])
+    rerun(at)
+    narrowed, _, _ = table(at)
+    at.session_state[f"review_rows_{DISPUTES_TAB}"] = {"selection": {"rows": [0], "columns": []}}
+    rerun(at)
+    assert titles(at) == ["Audit"]
+    next(b for b in at.button if b.label == "Back to Review").click()
+    rerun(at)
+    assert [m.value for m in at.multiselect if m.label == "Agent"] == [[one]]
+    assert list(table(at)[0]["conversation_id"]) == list(narrowed["conversation_id"])
+
+
+def test_cached_review_figures_never_cross_agents(demo_db: Path) -> None:
+    """Two agents one after the other, twice: each sees their own counts and rows, never the other's."""
+    [(other,)] = rows(
+        demo_db,
+        "SELECT p.email FROM people p JOIN evaluations e ON e.scored_agent = p.name "
+        "JOIN evaluation_reviews r USING (conversation_id) WHERE p.role = 'Agent' AND p.email <> ? "
+        "AND list_contains(p.permissions, 'Coaching Assignments') GROUP BY p.email "
+        "ORDER BY count(*) DESC, p.email LIMIT 1", AGENT_EMAIL)
+    for email in (AGENT_EMAIL, other, AGENT_EMAIL, other):
+        at = as_user(email, PAGE, tab=RESOLVED_TAB)
+        counts = query(demo_db, review_counts, email)
+        assert tab_labels(at) == [f"{TABS[slug]} ({counts[slug]})" for slug in TABS]
+        if counts[RESOLVED_TAB]:
+            shown, _, _ = table(at)
+            assert list(shown["conversation_id"]) == list(expected(demo_db, RESOLVED_TAB, email)["conversation_id"])
+            [name] = {n for (n,) in rows(demo_db, "SELECT name FROM people WHERE email = ?", email)}
+            assert set(shown["agent"]) == {name}

@@ -210,6 +210,12 @@ def test_a_lead_sees_their_team_and_can_narrow_it_to_agents(con) -> None:
     assert set(lead_rows["agent"]) == {PRIYA, TOM}
 
 
+def test_a_limit_keeps_the_newest(con) -> None:
+    everything = review_tab(con, who(con, QA_EMAIL), DISPUTES_TAB)
+    newest = review_tab(con, who(con, QA_EMAIL), DISPUTES_TAB, limit=2)
+    assert list(newest["conversation_id"]) == list(everything["conversation_id"])[:2]
+
+
 def test_an_unknown_tab_is_refused(con) -> None:
     with pytest.raises(ValueError, match="unknown tab 'everything'"):
         review_tab(con, who(con, AGENT_EMAIL), "everything")
@@ -288,6 +294,11 @@ MONDAY = datetime(2026, 7, 6)
 ])
 def test_business_days(start, end, days) -> None:
     assert business_days(pd.Series([start]), end).iloc[0] == pytest.approx(days)
+
+
+def test_business_days_of_a_missing_start_is_nan() -> None:
+    waited = business_days(pd.Series([MONDAY, pd.NaT]), MONDAY + timedelta(days=1))
+    assert waited.iloc[0] == 1.0 and pd.isna(waited.iloc[1])
 
 
 def test_business_days_is_vectorised_and_keeps_the_index() -> None:

@@ -102,6 +102,8 @@ def viewer(needs: Capability = Capability.OVERVIEW) -> Viewer:
         # The first run on a fresh server was a page's link: Streamlit ran the page on its own, in its
         # folder-of-pages mode, because app.py's `st.navigation` has not run yet. Leave that mode and
         # run again: the rerun goes through app.py (sign-in, navigation) to the same page and query.
+        # (`uses_pages_directory` is Streamlit's own flag, not public API: one reason streamlit is pinned
+        # to 1.67.x; tests/test_pages.py and the browser journeys check this path.)
         PagesManager.uses_pages_directory = False
         st.rerun()
     if found is None:  # still not through app.py: never show a page's data
