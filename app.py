@@ -24,6 +24,8 @@ PAGES = {
                  Capability.COACHING),
     "audit": (st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", visibility="hidden"),
               Capability.COACHING),
+    "trends": (st.Page("pages/trends.py", title="Score Trends", icon=":material/monitoring:", url_path="trends"),
+               Capability.OVERVIEW),
     "review": (st.Page("pages/review.py", title="Review", icon=":material/rate_review:", url_path="review"),
                Capability.COACHING),
     "import": (st.Page("pages/import_exports.py", title="Import", icon=":material/upload_file:"),

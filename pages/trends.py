@@ -1,0 +1,240 @@
+"""Score Trends: how scores move, where Auto QA and audits disagree, whether coaching works, how disputes
+go (team leads, QA, admins, over their scope); an agent sees their own scores against their team's
+average. The figures come from `coaching.trends`, the charts from `coaching.charts`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from coaching import charts
+from coaching.access import Capability, can
+from coaching.trends import (
+    DEFAULT_DAYS,
+    FEW,
+    GRAINS,
+    MIN_TEAM_AGENTS,
+    MONITOR_CHANGE,
+    MONITOR_DAYS,
+    TrendFilters,
+    audit_gap_by_agent,
+    coaching_effect,
+    coaching_effect_summary,
+    coaching_monitor,
+    dispute_trends,
+    filter_options,
+    kore_vs_audit,
+    metric_overturns,
+    own_trends,
+    score_trends,
+)
+from ui import clock, session
+from ui.cache import scoped
+
+viewer = session.viewer()
+store = session.store()
+today = clock.today()
+lead_view = can(viewer, Capability.TEAM_ANALYTICS)
+VIEWS = ("Score trends", "Kore vs audit", "Coaching", "Disputes")
+
+
+def download(frame: pd.DataFrame, name: str) -> None:
+    """The data behind a chart, as CSV."""
+    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore", key=f"csv_{name}")
+
+
+def pick_agent(chart_key: str) -> None:
+    """Drill down: the agent chosen on a chart becomes the Agent filter."""
+    chosen = st.session_state[chart_key].selection.get(charts.AGENT_PICK) or []
+    if chosen:
+        st.session_state["trend_agents"] = [chosen[0]["agent"]]
+
+
+def open_audit(event: object) -> None:
+    chosen = (getattr(event, "selection", None) or {}).get(charts.POINT_PICK) or []
+    if chosen:
+        st.switch_page("pages/audit.py", query_params={"conversation": chosen[0]["conversation_id"]})
+
+
+def period_controls() -> tuple[date, date, str]:
+    left, right = st.columns([3, 2])
+    dates = left.date_input("Interactions between", value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
+                            max_value=today, format="YYYY-MM-DD", key="trend_dates")
+    start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    if start is None:
+        start = today - timedelta(days=DEFAULT_DAYS - 1)
+    end = end or start
+    grain = right.segmented_control("Average per", GRAINS, default="week", required=True, key="trend_grain",
+                                    format_func=str.capitalize)
+    return start, end, grain
+
+
+def show_own() -> None:
+    st.title("My Score Trends")
+    st.caption(f"Your scores against your team's average (shown where {MIN_TEAM_AGENTS} or more agents "
+               "make it up). Kore and audit scores share the −100…100 axis; sentiment has its own.")
+    start, end, grain = period_controls()
+    trends = scoped(store, viewer, own_trends, TrendFilters(start, end), grain)
+    if trends.empty:
+        st.info("No evaluated interactions of yours in these dates.")
+        return
+    st.altair_chart(charts.score_trend_chart(trends), key="own_chart")
+    st.altair_chart(charts.sentiment_trend_chart(trends), key="own_sentiment_chart")
+    download(trends, "my-score-trends")
+
+
+def show_score_trends(filters: TrendFilters, grain: str) -> None:
+    trends = scoped(store, viewer, score_trends, filters, grain)
+    if trends.empty:
+        st.info("No evaluated interactions match these filters.")
+        return
+    totals = trends.groupby("measure")["n"].sum()
+    st.caption(" · ".join(f"{measure}: {count:,} evaluations" for measure, count in totals.items())
+               + f". Hover a point for its average and count; hollow points rest on fewer than {FEW}.")
+    st.altair_chart(charts.score_trend_chart(trends), key="trend_chart")
+    st.altair_chart(charts.sentiment_trend_chart(trends), key="sentiment_chart")
+    download(trends, "score-trends")
+
+
+def show_kore_vs_audit(filters: TrendFilters) -> None:
+    points = scoped(store, viewer, kore_vs_audit, filters)
+    if points.empty:
+        st.info("No audited interactions with a Kore score match these filters.")
+        return
+    st.subheader("Audited interactions")
+    st.caption(f"{len(points):,} most recent audited interactions; on the dashed line Kore and the audit "
+               "agree. Choose a point to open its audit.")
+    event = st.altair_chart(charts.kore_audit_scatter(points), on_select="rerun", key="scatter",
+                            selection_mode=charts.POINT_PICK)
+    open_audit(event)
+    download(points, "kore-vs-audit")
+    st.subheader("Gap per agent")
+    gaps = scoped(store, viewer, audit_gap_by_agent, filters)
+    st.caption("Mean of audit − Kore with ± one standard deviation. Choose an agent to see only them.")
+    st.altair_chart(charts.audit_gap_chart(gaps), on_select=lambda: pick_agent("gap_chart"), key="gap_chart",
+                    selection_mode=charts.AGENT_PICK)
+    download(gaps, "audit-gap-per-agent")
+
+
+def show_coaching(filters: TrendFilters) -> None:
+    st.subheader("Coaching monitor")
+    monitor = scoped(store, viewer, coaching_monitor, today, filters)
+    st.caption(f"Assignments made in these dates: the agent's Kore average in the {MONITOR_DAYS} days before "
+               f"the assignment against the last {MONITOR_DAYS} days; a move of {MONITOR_CHANGE:g} points or "
+               "more is a spike or a dip.")
+    if monitor.empty:
+        st.info("No coaching assignments were made in these dates.")
+        return
+    st.dataframe(
+        monitor,
+        column_order=["name", "agent", "assigned_date", "follow_up_date", "coaching_areas", "status",
+                      "kore_before", "kore_recent", "change", "marker"],
+        column_config={
+            "name": st.column_config.TextColumn("Name"),
+            "agent": st.column_config.TextColumn("Agent"),
+            "assigned_date": st.column_config.DateColumn("Assigned Date", format="DD MMM YYYY"),
+            "follow_up_date": st.column_config.DateColumn("Follow-Up Date", format="DD MMM YYYY"),
+            "coaching_areas": st.column_config.ListColumn("Coaching Areas", width=180),
+            "status": st.column_config.TextColumn("Status"),
+            "kore_before": st.column_config.NumberColumn(f"Kore, {MONITOR_DAYS} days before", format="%.1f"),
+            "kore_recent": st.column_config.NumberColumn(f"Kore, last {MONITOR_DAYS} days", format="%.1f"),
+            "change": st.column_config.NumberColumn("Change", format="%+.1f"),
+            "marker": st.column_config.TextColumn("Spike / Dip"),
+        },
+        hide_index=True,
+    )
+    st.subheader("Coaching effect")
+    window = st.number_input("Days on each side of the assigned date", 1, 60, 7, key="effect_window",
+                             width=240)
+    effects = scoped(store, viewer, coaching_effect, filters, int(window))
+    measured = effects.dropna(subset=["change"])
+    st.caption(
+        f"{len(measured):,} of {len(effects):,} assignments have Kore scores on both sides. Each point is "
+        "the change in the agent's Kore average (after − before) with its 95% interval; the orange tick is "
+        "how much uncoached agents moved over the same dates. Choose one to see only that agent."
+    )
+    if not measured.empty:
+        st.altair_chart(charts.coaching_effect_chart(effects), on_select=lambda: pick_agent("effect_chart"),
+                        key="effect_chart", selection_mode=charts.AGENT_PICK)
+    download(effects, "coaching-effect")
+    by_area, by_lead = st.columns(2)
+    for column, by, title in ((by_area, "coaching_area", "Per coaching area"), (by_lead, "lead", "Per lead")):
+        with column:
+            st.markdown(f"**{title}**")
+            summary = scoped(store, viewer, coaching_effect_summary, filters, by, int(window))
+            if summary["mean_effect"].notna().any():
+                st.altair_chart(charts.effect_summary_chart(summary, by), key=f"effect_{by}")
+            st.dataframe(summary, hide_index=True, column_config={
+                by: "Coaching area" if by == "coaching_area" else "Lead",
+                "assignments": "Assignments", "measured": "Measured",
+                "mean_change": st.column_config.NumberColumn("Mean change", format="%+.1f"),
+                "mean_uncoached_change": st.column_config.NumberColumn("Uncoached", format="%+.1f"),
+                "mean_effect": st.column_config.NumberColumn("Mean effect", format="%+.1f"),
+            })
+
+
+def show_disputes(filters: TrendFilters, grain: str) -> None:
+    disputes = scoped(store, viewer, dispute_trends, filters, grain)
+    if disputes.empty:
+        st.info("No audits were submitted in these dates.")
+        return
+    st.caption("Per period of the audit: the share of audits with a disputed metric and the share of "
+               "answered disputes the reviewer accepted. Rounds and time to resolve are in the table.")
+    st.altair_chart(charts.dispute_trend_chart(disputes), key="dispute_chart")
+    st.dataframe(disputes, hide_index=True, column_config={
+        "period": st.column_config.DateColumn("Audited in", format="DD MMM YYYY"),
+        "audited": "Audited", "disputed": "Disputed",
+        "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent"),
+        "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
+        "overturn_share": st.column_config.NumberColumn("Overturned", format="percent"),
+        "resolved": "Resolved or closed",
+        "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
+    })
+    st.subheader("Per metric")
+    metrics = scoped(store, viewer, metric_overturns, filters)
+    disputed = metrics[metrics["disputed"] > 0]
+    if disputed.empty:
+        st.info("No metric was disputed in these dates.")
+    else:
+        st.altair_chart(charts.metric_overturn_chart(disputed), key="metric_chart")
+    download(metrics, "metric-overturns")
+
+
+def show_team() -> None:
+    st.title("Score Trends")
+    start, end, grain = period_controls()
+    options = scoped(store, viewer, filter_options)
+    with st.expander("Filters", icon=":material/filter_list:"):
+        first, second = st.columns(2)
+        teams = first.multiselect("Team", options["teams"], key="trend_teams")
+        agents = second.multiselect("Agent", options["agents"], key="trend_agents")
+        queues = first.multiselect("Queue", options["queues"], key="trend_queues")
+        areas = second.multiselect("Coaching area", options["coaching_areas"], key="trend_areas",
+                                   help="Agents who have an assignment in the area")
+        forms = first.multiselect("Evaluation form", options["forms"], key="trend_forms")
+    filters = TrendFilters(start, end, tuple(teams), tuple(agents), tuple(queues), tuple(areas), tuple(forms))
+    if agents:
+        st.caption("Showing " + ", ".join(agents) + ". Clear the Agent filter to see everyone.")
+    views = st.tabs(VIEWS, key="trend_view", on_change="rerun")
+    for view, tab in zip(VIEWS, views, strict=True):
+        if not tab.open:
+            continue
+        with tab:
+            if view == "Score trends":
+                show_score_trends(filters, grain)
+            elif view == "Kore vs audit":
+                show_kore_vs_audit(filters)
+            elif view == "Coaching":
+                show_coaching(filters)
+            else:
+                show_disputes(filters, grain)
+
+
+if lead_view:
+    show_team()
+else:
+    show_own()
