@@ -1,0 +1,362 @@
+"""The trends figures in coaching/trends.py against values computed by hand on a small store.
+
+Team Billing East (lead Sam Ortiz): Priya, Tom, Vic. Team Claims (lead Zoe Zimmer): Uma. Weeks start on
+Monday 6, 13 and 20 July 2026. Every expected number below is worked out in the comment beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from coaching import access, store
+from coaching.importer import import_files
+from coaching.trends import (
+    AUDIT,
+    KORE,
+    SENTIMENT,
+    TrendFilters,
+    audit_gap_by_agent,
+    coaching_effect,
+    coaching_effect_summary,
+    coaching_monitor,
+    dispute_trends,
+    filter_options,
+    kore_vs_audit,
+    metric_overturns,
+    own_trends,
+    score_trends,
+)
+
+PRIYA, TOM, VIC, UMA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda"
+PRIYA_EMAIL, SAM, ZOE, QA = ("priya.nair@example.com", "sam.ortiz@example.com", "zoe.zimmer@example.com",
+                             "quinn.lee@example.com")
+JULY = TrendFilters(date(2026, 7, 1), date(2026, 7, 31))
+
+ROSTER = """Agent Name,Email,Team,Team Lead,Role,Permissions
+Priya Nair,priya.nair@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
+Tom Becker,tom.becker@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
+Vic Vance,vic.vance@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
+Uma Ueda,uma.ueda@example.com,Claims,zoe.zimmer@example.com,Agent,"Agent Dashboard, Coaching Assignments"
+Sam Ortiz,sam.ortiz@example.com,Billing East,,Supervisor,
+Zoe Zimmer,zoe.zimmer@example.com,Claims,,Supervisor,
+Quinn Lee,quinn.lee@example.com,,,QA,
+"""
+
+IE_HEADER = (
+    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
+    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
+    "Duration Status,Evaluation Form,Intent,Greeting,Greeting - Is Fatal Metric,Greeting - Adherence Weight,"
+    "Greeting - Violation"
+)
+
+
+def ie_row(cid: str, agent: str, when: str, kore: str, audit: str, sentiment: str, queue: str = "Billing queue",
+           form: str = "Voice Quality Form", greeting: str = "1") -> str:
+    duration = "Below Threshold" if kore == "" else "Evaluated"
+    return (f"{cid},Voice,{queue},{queue},en,{agent},{agent},2026-07-{when}:00Z,{sentiment},refund,0,{kore},"
+            f"0,0,{audit},inbound,{duration},{form},Refund,{greeting},0,10,10")
+
+
+EVALUATIONS = "\n".join([
+    IE_HEADER,
+    ie_row("p1", PRIYA, "06T09:00", "40", "50", "6.0"),  # audit re-evaluated to 56 below
+    ie_row("p2", PRIYA, "07T09:00", "60", "", "8.0"),
+    ie_row("t1", TOM, "06T11:00", "80", "70", "7.0"),
+    ie_row("v1", VIC, "08T09:00", "10", "", "4.0", form="Chat Quality Form"),
+    ie_row("u1", UMA, "06T09:00", "90", "100", "9.0"),
+    ie_row("p3", PRIYA, "14T09:00", "20", "10", "5.0", queue="Claims queue", form="Chat Quality Form"),
+    ie_row("p5", PRIYA, "14T15:00", "40", "", "6.0"),
+    ie_row("t2", TOM, "15T09:00", "-20", "", "3.0", queue="Claims queue", greeting="0"),
+    ie_row("v2", VIC, "16T09:00", "30", "", "5.0"),
+    ie_row("p4", PRIYA, "20T09:00", "", "", ""),  # below threshold: no score at all
+    ie_row("p6", PRIYA, "25T09:00", "90", "", "7.0"),
+]) + "\n"
+
+EVENTS = """ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score
+p1,,0,QA,Audit Submitted,,2026-07-06T10:00:00Z,50
+p1,Greeting,1,Agent,Disputed,I greeted them.,2026-07-06T12:00:00Z,
+p1,Greeting,1,QA,Dispute Accepted,Agreed.,2026-07-07T10:00:00Z,
+p1,,1,QA,Re-evaluated,,2026-07-07T10:05:00Z,56
+p1,,2,Agent,Accepted,,2026-07-08T10:00:00Z,
+t1,,0,QA,Audit Submitted,,2026-07-06T10:00:00Z,70
+t1,,1,Agent,Accepted,,2026-07-06T22:00:00Z,
+"""
+
+ASSIGNMENTS = """Assignment ID,Name,Agent,Coaching Type,Coaching Areas,Assigned Date,Follow-Up Date,Status,Assigned By
+A1,Empathy focus,Priya Nair,Individual Agent,Empathy,2026-07-13,2026-07-24,In Progress,Sam Ortiz
+A2,Compliance focus,Tom Becker,Individual Agent,Compliance,2026-07-13,2026-07-24,Yet to Start,Sam Ortiz
+A3,Etiquette focus,Vic Vance,Individual Agent,Etiquette,2026-06-20,2026-07-01,Completed,Sam Ortiz
+"""
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("trends")
+    exports = folder / "exports"
+    exports.mkdir()
+    for name, content in (("roster.csv", ROSTER), ("ie-report.csv", EVALUATIONS), ("review-events.csv", EVENTS),
+                          ("assignments.csv", ASSIGNMENTS)):
+        (exports / name).write_text(content, encoding="utf-8")
+    db = folder / "coaching.duckdb"
+    import_files(db, [exports])
+    yield db
+    store.close_all()
+
+
+@pytest.fixture
+def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with store.open_store(small_db).snapshot() as cursor:
+        yield cursor
+
+
+def who(con: duckdb.DuckDBPyConnection, email: str) -> access.Viewer:
+    return access.identify(con, email)
+
+
+def by(frame: pd.DataFrame, *keys: str) -> dict:
+    """Rows keyed by ``keys`` (dates as ISO text), each a dict of the other columns."""
+    out = {}
+    for row in frame.to_dict("records"):
+        key = tuple(v.date().isoformat() if isinstance(v, pd.Timestamp) else v for v in (row[k] for k in keys))
+        out[key if len(key) > 1 else key[0]] = row
+    return out
+
+
+# -- score trends ------------------------------------------------------------------------------------
+
+
+def test_weekly_score_trends_of_a_leads_team(con) -> None:
+    trends = by(score_trends(con, who(con, SAM), JULY, "week"), "period", "measure")
+    # Week of 6 Jul: p1 40, p2 60, t1 80, v1 10 → Kore 47.5 (4); audits p1 56 (re-evaluated), t1 70 → 63 (2);
+    # sentiment 6, 8, 7, 4 → 6.25 (4). Uma is another team's.
+    assert trends[("2026-07-06", KORE)]["mean"] == 47.5 and trends[("2026-07-06", KORE)]["n"] == 4
+    assert trends[("2026-07-06", AUDIT)]["mean"] == 63 and trends[("2026-07-06", AUDIT)]["n"] == 2
+    assert trends[("2026-07-06", SENTIMENT)]["mean"] == 6.25
+    # Week of 13 Jul: p3 20, p5 40, t2 −20, v2 30 → 17.5 (4); audit p3 10 (1); sentiment 5, 6, 3, 5 → 4.75.
+    assert trends[("2026-07-13", KORE)]["mean"] == 17.5 and trends[("2026-07-13", KORE)]["n"] == 4
+    assert trends[("2026-07-13", AUDIT)]["mean"] == 10 and trends[("2026-07-13", AUDIT)]["n"] == 1
+    assert trends[("2026-07-13", SENTIMENT)]["mean"] == 4.75
+    # Week of 20 Jul: p4 has no score at all; p6 90, sentiment 7, no audit → no audit row that week.
+    assert trends[("2026-07-20", KORE)]["mean"] == 90 and trends[("2026-07-20", KORE)]["n"] == 1
+    assert ("2026-07-20", AUDIT) not in trends and trends[("2026-07-20", SENTIMENT)]["mean"] == 7
+    # Every average here rests on fewer than 5 evaluations.
+    assert all(row["thin"] for row in trends.values())
+
+
+def test_daily_and_monthly_grains(con) -> None:
+    daily = by(score_trends(con, who(con, SAM), JULY, "day"), "period", "measure")
+    assert daily[("2026-07-06", KORE)]["mean"] == 60 and daily[("2026-07-06", KORE)]["n"] == 2  # p1, t1
+    assert daily[("2026-07-14", KORE)]["mean"] == 30  # p3 20, p5 40
+    assert not [k for k in daily if k[0] == "2026-07-20"]  # p4 alone that day, with no score at all
+    monthly = by(score_trends(con, who(con, SAM), JULY, "month"), "period", "measure")
+    assert list(monthly) == [("2026-07-01", KORE), ("2026-07-01", AUDIT), ("2026-07-01", SENTIMENT)]
+    # 40 + 60 + 80 + 10 + 20 + 40 − 20 + 30 + 90 = 350 over 9.
+    assert monthly[("2026-07-01", KORE)]["mean"] == pytest.approx(350 / 9)
+    assert monthly[("2026-07-01", KORE)]["n"] == 9
+    assert not monthly[("2026-07-01", KORE)]["thin"]
+
+
+def test_filters_narrow_the_trends(con) -> None:
+    lead = who(con, SAM)
+    claims = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, queues=("Claims queue",)), "month"),
+                "measure")
+    assert claims[KORE]["mean"] == 0 and claims[KORE]["n"] == 2  # p3 20, t2 −20
+    chat = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, forms=("Chat Quality Form",)), "month"),
+              "measure")
+    assert chat[KORE]["mean"] == 15  # v1 10, p3 20
+    tom = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, agents=(TOM,)), "month"), "measure")
+    assert tom[KORE]["mean"] == 30  # 80, −20
+    coached = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, coaching_areas=("Empathy",)),
+                              "month"), "measure")
+    assert coached[KORE]["n"] == 5  # Priya's: p1, p2, p3, p5, p6
+    # Another team named in a filter adds nothing to a lead's scope.
+    assert score_trends(con, lead, TrendFilters(JULY.start, JULY.end, teams=("Claims",)), "week").empty
+
+
+def test_empty_and_single_point(con) -> None:
+    empty = score_trends(con, who(con, SAM), TrendFilters(date(2025, 1, 1), date(2025, 1, 31)), "week")
+    assert empty.empty and list(empty.columns) == ["period", "measure", "mean", "n", "thin"]
+    one = score_trends(con, who(con, SAM), TrendFilters(date(2026, 7, 8), date(2026, 7, 8)), "day")
+    assert one[["measure", "mean", "n"]].values.tolist() == [[KORE, 10.0, 1], [SENTIMENT, 4.0, 1]]  # v1
+
+
+def test_an_agent_sees_their_own_scores_only(con) -> None:
+    trends = by(score_trends(con, who(con, PRIYA_EMAIL), JULY, "month"), "measure")
+    assert trends[KORE]["mean"] == 50 and trends[KORE]["n"] == 5  # 40, 60, 20, 40, 90
+    assert trends[AUDIT]["mean"] == 33 and trends[AUDIT]["n"] == 2  # 56, 10
+
+
+def test_unknown_grain_is_refused(con) -> None:
+    with pytest.raises(ValueError, match="unknown grain 'year'"):
+        score_trends(con, who(con, SAM), JULY, "year")
+
+
+# -- an agent's own trends ---------------------------------------------------------------------------
+
+
+def test_own_trends_beside_a_team_average_of_three_agents_or_more(con) -> None:
+    own = by(own_trends(con, who(con, PRIYA_EMAIL), JULY, "week"), "series", "period", "measure")
+    assert own[("You", "2026-07-06", KORE)]["mean"] == 50  # p1 40, p2 60
+    assert own[("You", "2026-07-13", KORE)]["mean"] == 30  # p3 20, p5 40
+    # The team (Priya, Tom, Vic) both weeks: three agents each.
+    assert own[("Team average", "2026-07-06", KORE)]["mean"] == 47.5
+    assert own[("Team average", "2026-07-13", KORE)]["mean"] == 17.5
+    assert own[("Team average", "2026-07-13", KORE)]["n"] == 4
+    # Week of 20 Jul: only Priya scored, so the team average would be hers: left out.
+    assert own[("You", "2026-07-20", KORE)]["mean"] == 90 and ("Team average", "2026-07-20", KORE) not in own
+    # Never another agent's own rows: only "You" and the aggregate.
+    assert set(own_trends(con, who(con, PRIYA_EMAIL), JULY)["series"]) == {"You", "Team average"}
+
+
+def test_a_team_average_of_fewer_than_three_agents_is_left_out(con) -> None:
+    # Uma is alone in Claims: her team average would be her own scores.
+    uma = own_trends(con, who(con, "uma.ueda@example.com"), JULY, "week")
+    assert set(uma["series"]) == {"You"}
+    # Only Priya and Tom on 6–7 Jul (Vic's first score is on the 8th): no team average those days.
+    early = own_trends(con, who(con, PRIYA_EMAIL), TrendFilters(date(2026, 7, 6), date(2026, 7, 7)), "week")
+    assert set(early["series"]) == {"You"}
+
+
+def test_own_trends_are_an_agents_view(con) -> None:
+    with pytest.raises(ValueError):
+        own_trends(con, who(con, SAM), JULY)
+
+
+# -- Kore vs audit -----------------------------------------------------------------------------------
+
+
+def test_kore_vs_audit_points_and_gaps(con) -> None:
+    points = kore_vs_audit(con, who(con, SAM), JULY)
+    # Audited with a Kore score: p3 (14 Jul), t1 (6 Jul 11:00), p1 (6 Jul 09:00); newest first.
+    assert list(points["conversation_id"]) == ["p3", "t1", "p1"]
+    assert list(points["gap"]) == [-10, -10, 16]  # 10 − 20, 70 − 80, 56 − 40 (p1 re-evaluated to 56)
+    assert list(kore_vs_audit(con, who(con, SAM), JULY, limit=1)["conversation_id"]) == ["p3"]
+    assert list(kore_vs_audit(con, who(con, PRIYA_EMAIL), JULY)["conversation_id"]) == ["p3", "p1"]
+
+
+def test_audit_gap_per_agent(con) -> None:
+    gaps = by(audit_gap_by_agent(con, who(con, SAM), JULY), "agent")
+    assert list(gaps) == [TOM, PRIYA]  # largest disagreement first: |−10| > |3|
+    assert gaps[PRIYA]["n"] == 2 and gaps[PRIYA]["mean_gap"] == 3  # (16 − 10) / 2
+    assert gaps[PRIYA]["sd_gap"] == pytest.approx(math.sqrt(13**2 + 13**2))  # sample sd of 16 and −10
+    assert gaps[TOM]["n"] == 1 and math.isnan(gaps[TOM]["sd_gap"])  # one audit: no spread
+    assert gaps[PRIYA]["mean_kore"] == 30 and gaps[PRIYA]["mean_audit"] == 33
+
+
+def test_metric_overturns(con) -> None:
+    [row] = metric_overturns(con, who(con, SAM), JULY).to_dict("records")
+    # Greeting has a result on all 10 of the team's July evaluations (p4's too); not adhered once (t2);
+    # disputed once (p1) and the dispute accepted.
+    assert row["metric"] == "Greeting"
+    assert row["evaluated"] == 10 and row["not_adhered"] == 1
+    assert row["disputed"] == 1 and row["overturned"] == 1 and row["overturn_share"] == 1.0
+
+
+# -- disputes ----------------------------------------------------------------------------------------
+
+
+def test_dispute_trends(con) -> None:
+    [month] = dispute_trends(con, who(con, SAM), JULY, "month").to_dict("records")
+    assert month["audited"] == 2 and month["disputed"] == 1 and month["dispute_rate"] == 0.5  # p1 of p1, t1
+    assert month["mean_rounds"] == 1  # p1 completed one dispute round
+    assert month["overturn_share"] == 1.0
+    assert month["resolved"] == 2
+    # p1: audited 6 Jul 10:00, resolved 8 Jul 10:00 (2 days); t1: 10:00 → 22:00 (0.5 day).
+    assert month["median_days_to_resolve"] == pytest.approx(1.25)
+    assert dispute_trends(con, who(con, ZOE), JULY).empty  # Uma's evaluation has no review
+
+
+# -- coaching ----------------------------------------------------------------------------------------
+
+
+def test_coaching_monitor(con) -> None:
+    rows = by(coaching_monitor(con, who(con, SAM), date(2026, 7, 20)), "assignment_id")
+    assert list(rows) == ["A1", "A2", "A3"]  # newest assigned first
+    # A1 (Priya, 13 Jul): 6–12 Jul p1 40, p2 60 → 50; last 7 days (14–20 Jul) p3 20, p5 40 → 30: a dip.
+    assert rows["A1"]["kore_before"] == 50 and rows["A1"]["n_before"] == 2
+    assert rows["A1"]["kore_recent"] == 30 and rows["A1"]["change"] == -20 and rows["A1"]["marker"] == "Dip"
+    # A2 (Tom): 80 before, −20 recently.
+    assert rows["A2"]["change"] == -100 and rows["A2"]["marker"] == "Dip"
+    # A3 (Vic, 20 Jun): nothing in the 7 days before it, so no change and no marker.
+    assert rows["A3"]["n_before"] == 0 and pd.isna(rows["A3"]["change"]) and pd.isna(rows["A3"]["marker"])
+    assert rows["A3"]["kore_recent"] == 30  # v2
+    # Filters' dates choose assignments by their assigned date.
+    assert list(coaching_monitor(con, who(con, SAM), date(2026, 7, 20), JULY)["assignment_id"]) == ["A1", "A2"]
+
+
+def test_a_spike_and_no_move(con) -> None:
+    # Seen from 26 Jul, Priya's last 7 days (20–26 Jul) have p6 90 against 50 before A1: a spike.
+    a1 = by(coaching_monitor(con, who(con, SAM), date(2026, 7, 26)), "assignment_id")["A1"]
+    assert a1["kore_recent"] == 90 and a1["change"] == 40 and a1["marker"] == "Spike"
+    # Tom's recent week seen from 12 Jul: 6–12 Jul has t1 80; before A2 (6–12 Jul) also 80 → no marker.
+    [row] = coaching_monitor(con, who(con, SAM), date(2026, 7, 12),
+                             TrendFilters(JULY.start, JULY.end, agents=(TOM,))).to_dict("records")
+    assert row["change"] == 0 and pd.isna(row["marker"])
+    # Vic seen from 16 Jul: A3's week before it has nothing, so still no marker even with scores now.
+    assert pd.isna(by(coaching_monitor(con, who(con, SAM), date(2026, 7, 16)), "assignment_id")["A3"]["marker"])
+
+
+def test_coaching_effect_against_uncoached_agents(con) -> None:
+    rows = by(coaching_effect(con, who(con, SAM), JULY, 7), "assignment_id")
+    assert list(rows) == ["A1", "A2"]  # A3 was assigned in June
+    a1 = rows["A1"]
+    # Before (6–12 Jul): 40, 60 → 50; after (13–19 Jul): 20, 40 → 30; change −20.
+    assert (a1["before_mean"], a1["before_n"], a1["after_mean"], a1["after_n"]) == (50, 2, 30, 2)
+    assert a1["change"] == -20
+    # Interval: ±1.96 √(200/2 + 200/2) (both sides have sample variance 200).
+    assert a1["change_low"] == pytest.approx(-20 - 1.96 * math.sqrt(200))
+    assert a1["change_high"] == pytest.approx(-20 + 1.96 * math.sqrt(200))
+    # Uncoached over the same dates: Vic (his assignment is more than 7 days away): 10 before, 30 after.
+    assert a1["uncoached_change"] == 20 and a1["effect"] == -40
+    assert a1["lead"] == "Sam Ortiz" and list(a1["coaching_areas"]) == ["Empathy"]
+    a2 = rows["A2"]
+    # Tom: 80 → −20, one each side: no interval.
+    assert a2["change"] == -100 and math.isnan(a2["change_low"]) and a2["effect"] == -120
+
+
+def test_coaching_effect_summaries(con) -> None:
+    areas = by(coaching_effect_summary(con, who(con, SAM), JULY, "coaching_area"), "coaching_area")
+    assert list(areas) == ["Empathy", "Compliance"]  # largest effect first
+    assert areas["Empathy"]["mean_effect"] == -40 and areas["Compliance"]["mean_effect"] == -120
+    assert areas["Empathy"]["assignments"] == 1 and areas["Empathy"]["measured"] == 1
+    [lead] = coaching_effect_summary(con, who(con, SAM), JULY, "lead").to_dict("records")
+    assert lead["lead"] == "Sam Ortiz" and lead["assignments"] == 2
+    assert lead["mean_change"] == -60 and lead["mean_uncoached_change"] == 20 and lead["mean_effect"] == -80
+    with pytest.raises(ValueError):
+        coaching_effect_summary(con, who(con, SAM), JULY, "agent")
+
+
+def test_a_window_of_one_day(con) -> None:
+    a1 = by(coaching_effect(con, who(con, SAM), JULY, 1), "assignment_id")["A1"]
+    # 12 Jul has nothing before, 13 Jul nothing after: no change to measure.
+    assert a1["before_n"] == 0 and a1["after_n"] == 0 and pd.isna(a1["change"])
+    with pytest.raises(ValueError):
+        coaching_effect(con, who(con, SAM), JULY, 0)
+
+
+# -- scope -------------------------------------------------------------------------------------------
+
+
+def test_every_figure_keeps_to_the_viewers_scope(con) -> None:
+    zoe = who(con, ZOE)
+    assert set(kore_vs_audit(con, zoe, JULY)["agent"]) == {UMA}
+    assert set(audit_gap_by_agent(con, zoe, JULY)["agent"]) == {UMA}
+    assert coaching_monitor(con, zoe, date(2026, 7, 20)).empty
+    assert coaching_effect(con, zoe, JULY).empty
+    assert by(score_trends(con, zoe, JULY, "month"), "measure")[KORE]["mean"] == 90
+    # A filter naming someone outside the scope shows nothing more.
+    assert kore_vs_audit(con, zoe, TrendFilters(JULY.start, JULY.end, agents=(PRIYA,))).empty
+    options = filter_options(con, zoe)
+    assert options["agents"] == [UMA] and options["teams"] == ["Claims"]
+    everyone = filter_options(con, who(con, QA))
+    assert everyone["agents"] == sorted([PRIYA, TOM, VIC, UMA])
+    assert everyone["queues"] == ["Billing queue", "Claims queue"]
+    assert everyone["forms"] == ["Chat Quality Form", "Voice Quality Form"]
+    assert everyone["coaching_areas"] == ["Compliance", "Empathy", "Etiquette"]
