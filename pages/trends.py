@@ -47,17 +47,22 @@ def download(frame: pd.DataFrame, name: str) -> None:
                        mime="text/csv", icon=":material/download:", on_click="ignore", key=f"csv_{name}")
 
 
+def chosen(event: object, selection: str) -> list[dict]:
+    """The points chosen on a chart under ``selection`` (a chart's event, or its state)."""
+    return ((event or {}).get("selection") or {}).get(selection) or []
+
+
 def pick_agent(chart_key: str) -> None:
     """Drill down: the agent chosen on a chart becomes the Agent filter."""
-    chosen = st.session_state[chart_key].selection.get(charts.AGENT_PICK) or []
-    if chosen:
-        st.session_state["trend_agents"] = [chosen[0]["agent"]]
+    picked = chosen(st.session_state.get(chart_key), charts.AGENT_PICK)
+    if picked:
+        st.session_state["trend_agents"] = [picked[0]["agent"]]
 
 
 def open_audit(event: object) -> None:
-    chosen = (getattr(event, "selection", None) or {}).get(charts.POINT_PICK) or []
-    if chosen:
-        st.switch_page("pages/audit.py", query_params={"conversation": chosen[0]["conversation_id"]})
+    picked = chosen(event, charts.POINT_PICK)
+    if picked:
+        st.switch_page("pages/audit.py", query_params={"conversation": picked[0]["conversation_id"]})
 
 
 def period_controls() -> tuple[date, date, str]:
