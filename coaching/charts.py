@@ -18,6 +18,8 @@ SCORE_DOMAIN = (-100, 100)
 SENTIMENT_DOMAIN = (1, 10)
 #: One colour per measure, the same on every chart.
 MEASURE_COLOURS = {KORE: "#1f77b4", AUDIT: "#d62728", SENTIMENT: "#2ca02c"}
+#: The agent's own line is solid, the team average dashed.
+SERIES_DASHES = {"You": [1, 0], "Team average": [4, 2]}
 #: Selection names a page reads from ``st.altair_chart(..., on_select="rerun")``.
 AGENT_PICK = "agent_pick"
 POINT_PICK = "point_pick"
@@ -38,18 +40,23 @@ def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int
     x = alt.X("period:T", title=None, axis=alt.Axis(format="%d %b %Y", labelOverlap=True))
     y = alt.Y("mean:Q", title=title, scale=alt.Scale(domain=list(domain)))
     detail = [alt.Detail("series:N")] if dashed_series else []
-    dash = ([alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top"))] if dashed_series else [])
+    dash = ([alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top"),
+                            scale=alt.Scale(domain=list(SERIES_DASHES), range=list(SERIES_DASHES.values())))]
+            if dashed_series else [])
     tooltip = [alt.Tooltip("period:T", title="Period"), alt.Tooltip("measure:N", title="Score"),
                alt.Tooltip("mean:Q", title="Average", format=".1f"),
                alt.Tooltip("n:Q", title="Evaluations", format=",")]
     if dashed_series:
         tooltip.insert(0, alt.Tooltip("series:N", title="Series"))
     lines = base.mark_line().encode(x, y, _measure_colour(measures), *dash, *detail)
-    fill = alt.Fill("measure:N", legend=None,
-                    scale=alt.Scale(domain=measures, range=[MEASURE_COLOURS[m] for m in measures]))
+    # Colour by fill and stroke (with a fill encoding Vega-Lite drops `color`): a thin point keeps its
+    # coloured outline and is white inside.
+    scale = alt.Scale(domain=measures, range=[MEASURE_COLOURS[m] for m in measures])
     points = base.mark_point(size=45, strokeWidth=1.5, filled=True).encode(
-        x, y, _measure_colour(measures), *detail,
-        fill=alt.condition(alt.datum.thin, alt.value("white"), fill),  # hollow: few evaluations
+        x, y, *detail,
+        stroke=alt.Stroke("measure:N", scale=scale, legend=None),
+        fill=alt.condition(alt.datum.thin, alt.value("white"),
+                           alt.Fill("measure:N", scale=scale, legend=None)),
         tooltip=tooltip,
     )
     return alt.layer(lines, points).properties(width=WIDTH, height=260)
@@ -154,7 +161,8 @@ def coaching_effect_chart(effects: pd.DataFrame) -> alt.LayerChart:
     dates. Choosing an assignment selects its agent (:data:`AGENT_PICK`)."""
     pick = alt.selection_point(name=AGENT_PICK, fields=["agent"], on="click")
     data = effects.dropna(subset=["change"]).assign(
-        label=lambda f: f["agent"] + " · " + f["name"] + " · " + f["assigned_date"].dt.strftime("%d %b"))
+        label=lambda f: f["agent"] + " · " + f["name"] + " · "
+        + pd.to_datetime(f["assigned_date"]).dt.strftime("%d %b %Y"))
     y = alt.Y("label:N", title=None, sort=None, scale=ROWS)
     tooltip = [alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("name:N", title="Assignment"),
                alt.Tooltip("assigned_date:T", title="Assigned"),
@@ -166,7 +174,8 @@ def coaching_effect_chart(effects: pd.DataFrame) -> alt.LayerChart:
                alt.Tooltip("uncoached_change:Q", title="Uncoached change", format="+.1f"),
                alt.Tooltip("effect:Q", title="Effect", format="+.1f")]
     interval = alt.Chart(data).mark_rule(color="#999999").encode(
-        y, x=alt.X("change_low:Q", title="Change in Kore average (points)"), x2="change_high:Q", tooltip=tooltip)
+        y, x=alt.X("change_low:Q", title="Change in Kore average (points)"), x2="change_high:Q",
+        tooltip=tooltip)
     change = alt.Chart(data).mark_point(filled=True, size=60).encode(
         y, x="change:Q", tooltip=tooltip,
         color=alt.condition(pick, alt.value(MEASURE_COLOURS[KORE]), alt.value("#bbbbbb")),
@@ -174,13 +183,18 @@ def coaching_effect_chart(effects: pd.DataFrame) -> alt.LayerChart:
     uncoached = alt.Chart(data.dropna(subset=["uncoached_change"])).mark_tick(
         color="#ff7f0e", thickness=2).encode(y, x="uncoached_change:Q", tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x="x:Q")
-    return alt.layer(interval, change, uncoached, zero).properties(width=WIDTH, height=max(120, 26 * len(data)))
+    return alt.layer(interval, change, uncoached, zero).properties(
+        width=WIDTH, height=max(120, 26 * len(data)))
 
 
 def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
     """:func:`coaching.trends.coaching_effect_summary`: the mean effect per coaching area or lead."""
-    title = {"coaching_area": "Coaching area", "lead": "Lead"}[by]
-    return alt.Chart(summary.dropna(subset=["mean_effect"])).mark_bar().encode(
+    titles = {"coaching_area": "Coaching area", "lead": "Lead"}
+    if by not in titles:
+        raise ValueError(f"summaries are per {' or per '.join(titles)}, not {by!r}")
+    title = titles[by]
+    shown = summary.dropna(subset=["mean_effect"])
+    return alt.Chart(shown).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=None, sort="-x"),
         x=alt.X("mean_effect:Q", title="Mean effect (coached − uncoached change, points)"),
         color=alt.condition(alt.datum.mean_effect >= 0, alt.value(MEASURE_COLOURS[SENTIMENT]),
@@ -191,4 +205,4 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
                  alt.Tooltip("mean_change:Q", title="Mean change", format="+.1f"),
                  alt.Tooltip("mean_uncoached_change:Q", title="Mean uncoached change", format="+.1f"),
                  alt.Tooltip("mean_effect:Q", title="Mean effect", format="+.1f")],
-    ).properties(width=WIDTH, height=max(100, 24 * len(summary)))
+    ).properties(width=WIDTH, height=max(100, 24 * len(shown)))
