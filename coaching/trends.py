@@ -216,8 +216,11 @@ def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: 
 
 def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
     """Per metric, over evaluations in scope: evaluated (times it was scored), not_adhered, disputed
-    (times disputed, any round), overturned (disputes the reviewer accepted), overturn_share
-    (overturned / answered disputes); most overturned first."""
+    (evaluations where it was disputed, in any round), dispute_rate (disputed / evaluated), overturned
+    (disputes of it the reviewer accepted), overturn_share (overturned / answered disputes of it),
+    mean_rounds (completed dispute rounds of the evaluations that disputed it) and
+    median_days_to_resolve (audit to completion, of those evaluations that are completed); most
+    overturned first."""
     where = _evaluations_where(viewer, filters)
     return con.execute(
         f"""WITH chosen AS (SELECT e.conversation_id {_FROM} WHERE {where.sql}),
@@ -225,15 +228,25 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
                 SELECT m.metric, count(m.result) AS evaluated,
                        count(*) FILTER (WHERE m.result = 'Not Adhered') AS not_adhered
                 FROM evaluation_metrics m SEMI JOIN chosen USING (conversation_id) GROUP BY ALL),
-            disputes AS (
-                SELECT v.metric, count(*) FILTER (WHERE v.action = 'Disputed') AS disputed,
+            events AS (
+                SELECT v.metric, v.conversation_id,
                        count(*) FILTER (WHERE v.action = 'Dispute Accepted') AS overturned,
-                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered
+                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered,
+                       bool_or(v.action = 'Disputed') AS was_disputed
                 FROM review_events v SEMI JOIN chosen USING (conversation_id)
-                WHERE v.metric IS NOT NULL GROUP BY ALL)
+                WHERE v.metric IS NOT NULL GROUP BY ALL),
+            disputes AS (
+                SELECT d.metric, count(*) FILTER (WHERE d.was_disputed) AS disputed,
+                       sum(d.overturned) AS overturned, sum(d.answered) AS answered,
+                       avg(r.dispute_rounds) FILTER (WHERE d.was_disputed) AS mean_rounds,
+                       median(epoch(r.completed_at - r.audited_at) / 86400.0) FILTER (WHERE d.was_disputed)
+                           AS median_days_to_resolve
+                FROM events d JOIN evaluation_reviews r USING (conversation_id) GROUP BY ALL)
             SELECT s.metric, s.evaluated, s.not_adhered, coalesce(d.disputed, 0) AS disputed,
+                   coalesce(d.disputed, 0) / nullif(s.evaluated, 0) AS dispute_rate,
                    coalesce(d.overturned, 0) AS overturned,
-                   CASE WHEN d.answered > 0 THEN d.overturned / d.answered END AS overturn_share
+                   CASE WHEN d.answered > 0 THEN d.overturned / d.answered END AS overturn_share,
+                   d.mean_rounds, d.median_days_to_resolve
             FROM scored s LEFT JOIN disputes d USING (metric)
             ORDER BY overturned DESC, disputed DESC, s.metric""",
         where.params,

@@ -206,6 +206,14 @@ def show_disputes(filters: TrendFilters, grain: str) -> None:
         st.info("No metric was disputed in these dates.")
     else:
         st.altair_chart(charts.metric_overturn_chart(disputed), key="metric_chart")
+        st.dataframe(disputed, hide_index=True, column_config={
+            "metric": "Metric", "evaluated": "Scored", "not_adhered": "Not adhered", "disputed": "Disputed",
+            "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent"),
+            "overturned": "Overturned",
+            "overturn_share": st.column_config.NumberColumn("Share overturned", format="percent"),
+            "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
+            "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
+        })
     download(metrics, "metric-overturns")
 
 

@@ -257,6 +257,8 @@ def test_metric_overturns(con) -> None:
     assert row["metric"] == "Greeting"
     assert row["evaluated"] == 10 and row["not_adhered"] == 1
     assert row["disputed"] == 1 and row["overturned"] == 1 and row["overturn_share"] == 1.0
+    assert row["dispute_rate"] == 0.1  # 1 of 10
+    assert row["mean_rounds"] == 1 and row["median_days_to_resolve"] == pytest.approx(2.0)  # p1: 6 → 8 Jul
 
 
 # -- disputes ----------------------------------------------------------------------------------------
