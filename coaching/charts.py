@@ -142,7 +142,7 @@ def dispute_trend_chart(disputes: pd.DataFrame) -> alt.LayerChart:
     data = data.assign(rate=data["rate"].map({"dispute_rate": "Dispute rate",
                                               "overturn_share": "Share of disputes overturned"}))
     base = alt.Chart(data.dropna(subset=["value"])).encode(
-        x=alt.X("period:T", title=None),
+        x=alt.X("period:T", title=None, axis=alt.Axis(format="%d %b %Y", labelOverlap=True)),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("rate:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("period:T", title="Audited in"), alt.Tooltip("rate:N", title="Rate"),
