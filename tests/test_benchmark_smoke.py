@@ -1,0 +1,38 @@
+"""The scale benchmark at a hundredth of its size: it runs end to end and its results are correct.
+
+Times are printed by the benchmark, never asserted here (the budgets are the benchmark's business, on a
+quiet machine); this test checks that every step ran, that every page ran for every viewer without an
+exception and showed something, and that the dashboard and the pandas baseline agree.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_runs_at_a_hundredth_and_agrees_with_its_baseline(tmp_path: Path) -> None:
+    results_file = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--scale", "0.01", "--workdir",
+         str(tmp_path / "work"), "--json", str(results_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(results_file.read_text())
+    generated = results["generate"]
+    assert generated["interactions"] > 15_000 and generated["assignments"] > 0 and generated["review_events"] > 0
+    # Every generated evaluation was imported.
+    assert results["import"]["report"]["rows"] >= generated["interactions"]
+    for role in ("agent", "lead", "admin"):
+        pages = results["pages"][role]
+        assert len(pages["pages"]) == 8
+        assert all({"cold_ms", "warm_ms", "data_ms"} <= set(t) for t in pages["pages"].values())
+        assert pages["evaluations"] == results["baseline"][role]["evaluations"] > 0
+    # Scope shows in the numbers: an agent's evaluations < their lead's team's < everyone's.
+    counts = [results["pages"][r]["evaluations"] for r in ("agent", "lead", "admin")]
+    assert counts == sorted(counts) and counts[0] < counts[1] < counts[2] == generated["interactions"]
+    assert "Slowest page" in done.stdout
