@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Set up and run the project with nothing but Python: `python3 dev.py run` or `python3 dev.py test`.
+"""Set up and run the project with nothing but Python: `python3 dev.py run`, `test` or `bench`.
 
-* run  – creates .venv, installs the project, loads demo data when the store is empty, starts the dashboard.
-* test – creates .venv, installs the project and its test tools (and Debian's Chromium when the browser
-         tests need it), then runs the whole test suite.
+* run   – creates .venv, installs the project, loads demo data when the store is empty, starts the dashboard.
+* test  – creates .venv, installs the project and its test tools (and Debian's Chromium when the browser
+          tests need it), then runs the whole test suite.
+* bench – creates .venv, installs the project, runs the scale benchmark (benchmarks/scale.py).
 
-Extra arguments go to `streamlit run` or to `pytest`.
+Extra arguments go to `streamlit run`, to `pytest` or to the benchmark.
 """
 
 from __future__ import annotations
@@ -79,13 +80,20 @@ def test(extra: list[str]) -> int:
     return subprocess.call([str(PYTHON), "-m", "pytest", *extra], cwd=ROOT)
 
 
+def bench(extra: list[str]) -> int:
+    ensure_environment()
+    _say("Running the scale benchmark")
+    return subprocess.call([str(PYTHON), str(ROOT / "benchmarks" / "scale.py"), *extra], cwd=ROOT)
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+    commands = {"run": run, "test": test, "bench": bench}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__.strip())
         return 2
     command, extra = sys.argv[1], sys.argv[2:]
     try:
-        return run(extra) if command == "run" else test(extra)
+        return commands[command](extra)
     except subprocess.CalledProcessError as error:
         print(f"dev.py: {' '.join(map(str, error.cmd))} failed with status {error.returncode}", file=sys.stderr)
         return error.returncode or 1
