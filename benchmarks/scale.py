@@ -263,7 +263,8 @@ def main() -> int:
           f"{generated['review_events']:,} review events in {generated['seconds']:.1f} s")
 
     report = child("import", str(db), str(exports / "roster.csv"), str(exports / "ie-report.csv"))
-    rest = child("import", str(db), str(exports))
+    others = sorted(p for p in exports.iterdir() if p.name not in ("roster.csv", "ie-report.csv"))
+    rest = child("import", str(db), *map(str, others))
     rate = generated["interactions"] / report["seconds"]
     results["import"] = {"report": report, "rest": rest, "rows_per_s": rate}
     print(f"Import of the ie-report: {generated['interactions']:,} rows in {report['seconds']:.1f} s = "
@@ -273,8 +274,9 @@ def main() -> int:
     failures = []
     results["pages"], results["baseline"] = {}, {}
     print("Page script: one AppTest run of the page (Streamlit's work included), cold on a fresh cache, then\n"
-          "the median of warm runs. Data: the page's `coaching/` calls alone (median); baseline: the same\n"
-          "figures from pandas DataFrames already loaded from the CSV exports (median); ratio = baseline/data.\n")
+          "the median of warm runs (which the page's cache serves). Data: the page's `coaching/` calls alone,\n"
+          "uncached (median); baseline: the same figures from pandas DataFrames already loaded from the CSV\n"
+          "exports (median); ratio = baseline / data.\n")
     header = (f"{'page':24} {'viewer':7} {'script cold':>11} {'script warm':>11} {'data ms':>8} "
               f"{'baseline ms':>11} {'ratio':>7}")
     print(header + "\n" + "-" * len(header))
