@@ -282,6 +282,26 @@ def dispute_trends(
     ).df()
 
 
+def _assignments_where(viewer: Viewer, filters: TrendFilters | None) -> _Where:
+    """The conditions on ``a`` (assignments): the viewer's scope and, given ``filters``, assignments made
+    in their dates to their agents, coaching areas and teams."""
+    scope, params = agent_filter(viewer, "a.agent")
+    parts, values = [scope], list(params)
+    if filters is not None:
+        parts.append("a.assigned_date BETWEEN ? AND ?")
+        values += [filters.start, filters.end]
+        if filters.agents:
+            parts.append("list_contains(?, a.agent)")
+            values.append(list(filters.agents))
+        if filters.coaching_areas:
+            parts.append("list_has_any(a.coaching_areas, ?)")
+            values.append(list(filters.coaching_areas))
+        if filters.teams:
+            parts.append("a.agent IN (SELECT name FROM people WHERE list_contains(?, team))")
+            values.append(list(filters.teams))
+    return _Where(" AND ".join(parts), values)
+
+
 def coaching_monitor(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, today: date, filters: TrendFilters | None = None
 ) -> pd.DataFrame:
@@ -289,24 +309,11 @@ def coaching_monitor(
     average over the 7 days before the assigned date (kore_before, n_before) and over the last 7 days to
     ``today`` (kore_recent, n_recent), the change, and a marker: "Spike" or "Dip" when it moved by
     :data:`MONITOR_CHANGE` points or more. Newest assignment first."""
-    scope, params = agent_filter(viewer, "a.agent")
-    dated, dated_params = "", []
-    if filters is not None:
-        dated = " AND a.assigned_date BETWEEN ? AND ?"
-        dated_params = [filters.start, filters.end]
-        if filters.agents:
-            dated += " AND list_contains(?, a.agent)"
-            dated_params.append(list(filters.agents))
-        if filters.coaching_areas:
-            dated += " AND list_has_any(a.coaching_areas, ?)"
-            dated_params.append(list(filters.coaching_areas))
-        if filters.teams:
-            dated += " AND a.agent IN (SELECT name FROM people WHERE list_contains(?, team))"
-            dated_params.append(list(filters.teams))
+    chosen = _assignments_where(viewer, filters)
     return con.execute(
         f"""WITH chosen AS (
                 SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.follow_up_date, a.coaching_areas,
-                       a.status FROM assignments a WHERE {scope}{dated}),
+                       a.status FROM assignments a WHERE {chosen.sql}),
             before AS (
                 SELECT c.assignment_id, c.agent, avg(e.kore_score) AS kore_before,
                        count(e.kore_score) AS n_before
@@ -325,31 +332,21 @@ def coaching_monitor(
                         WHEN r.kore_recent - b.kore_before <= -{MONITOR_CHANGE} THEN 'Dip' END AS marker
             FROM chosen c LEFT JOIN before b USING (assignment_id, agent) LEFT JOIN recent r USING (agent)
             ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
-        [*params, *dated_params, today, today],
+        [*chosen.params, today, today],
     ).df()
 
 
 def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int) -> tuple[str, list[object]]:
     if window_days < 1:
         raise ValueError("the window is at least 1 day")
-    scope, params = agent_filter(viewer, "a.agent")
+    chosen = _assignments_where(viewer, filters)
     agents_scope, agents_params = agent_filter(viewer, "e.scored_agent")
-    extra, extra_params = "", []
-    if filters.agents:
-        extra += " AND list_contains(?, a.agent)"
-        extra_params.append(list(filters.agents))
-    if filters.coaching_areas:
-        extra += " AND list_has_any(a.coaching_areas, ?)"
-        extra_params.append(list(filters.coaching_areas))
-    if filters.teams:
-        extra += " AND a.agent IN (SELECT name FROM people WHERE list_contains(?, team))"
-        extra_params.append(list(filters.teams))
     w = int(window_days)
     spread = "sqrt(s.before_var / s.before_n + s.after_var / s.after_n)"  # the change's standard error
     return (
         f"""WITH chosen AS (
                 SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.coaching_areas
-                FROM assignments a WHERE {scope} AND a.assigned_date BETWEEN ? AND ?{extra}),
+                FROM assignments a WHERE {chosen.sql}),
             sides AS (
                 SELECT c.assignment_id, c.agent,
                        avg(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_mean,
@@ -383,7 +380,7 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
             LEFT JOIN uncoached u USING (assigned_date)
             LEFT JOIN people p ON p.name = c.agent LEFT JOIN people lead ON lead.email = p.team_lead_email
             ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
-        [*params, filters.start, filters.end, *extra_params, *agents_params],
+        [*chosen.params, *agents_params],
     )
 
 
