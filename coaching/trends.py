@@ -358,17 +358,41 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                 FROM chosen c JOIN evaluations e ON e.scored_agent = c.agent
                  AND e.start_time >= c.assigned_date - {w} AND e.start_time < c.assigned_date + {w}
                 GROUP BY ALL),
-            dates AS (SELECT DISTINCT assigned_date FROM chosen),
+            dates AS (SELECT DISTINCT assigned_date AS d FROM chosen),
+            -- Uncoached agents' change, as everyone's sums minus the coached agents' (one pass over each
+            -- agent's days, rather than a look-up of assignments for every evaluation and date).
+            days AS (
+                SELECT e.scored_agent AS agent, e.start_time::DATE AS day, sum(e.kore_score) AS total,
+                       count(e.kore_score) AS n
+                FROM evaluations e
+                WHERE {agents_scope} AND e.start_time >= (SELECT min(d) FROM dates) - {w}
+                  AND e.start_time < (SELECT max(d) FROM dates) + {w}
+                GROUP BY ALL),
+            everyone AS (
+                SELECT t.d, sum(y.total) FILTER (WHERE y.day < t.d) AS before_total,
+                       sum(y.n) FILTER (WHERE y.day < t.d) AS before_n,
+                       sum(y.total) FILTER (WHERE y.day >= t.d) AS after_total,
+                       sum(y.n) FILTER (WHERE y.day >= t.d) AS after_n
+                FROM dates t JOIN (SELECT day, sum(total) AS total, sum(n) AS n FROM days GROUP BY day) y
+                  ON y.day >= t.d - {w} AND y.day < t.d + {w}
+                GROUP BY t.d),
+            coached AS (
+                SELECT DISTINCT t.d, x.agent FROM dates t JOIN assignments x
+                  ON x.assigned_date > t.d - {w} AND x.assigned_date < t.d + {w}),
+            coached_days AS (
+                SELECT k.d, sum(y.total) FILTER (WHERE y.day < k.d) AS before_total,
+                       sum(y.n) FILTER (WHERE y.day < k.d) AS before_n,
+                       sum(y.total) FILTER (WHERE y.day >= k.d) AS after_total,
+                       sum(y.n) FILTER (WHERE y.day >= k.d) AS after_n
+                FROM coached k JOIN days y ON y.agent = k.agent AND y.day >= k.d - {w} AND y.day < k.d + {w}
+                GROUP BY k.d),
             uncoached AS (
-                SELECT d.assigned_date,
-                       avg(e.kore_score) FILTER (WHERE e.start_time >= d.assigned_date)
-                         - avg(e.kore_score) FILTER (WHERE e.start_time < d.assigned_date) AS uncoached_change
-                FROM dates d JOIN evaluations e
-                  ON e.start_time >= d.assigned_date - {w} AND e.start_time < d.assigned_date + {w}
-                WHERE {agents_scope} AND NOT EXISTS (
-                    SELECT 1 FROM assignments x WHERE x.agent = e.scored_agent
-                     AND x.assigned_date > d.assigned_date - {w} AND x.assigned_date < d.assigned_date + {w})
-                GROUP BY ALL)
+                SELECT a.d AS assigned_date,
+                       (a.after_total - coalesce(c.after_total, 0))
+                           / nullif(a.after_n - coalesce(c.after_n, 0), 0)
+                       - (a.before_total - coalesce(c.before_total, 0))
+                           / nullif(a.before_n - coalesce(c.before_n, 0), 0) AS uncoached_change
+                FROM everyone a LEFT JOIN coached_days c USING (d)),
             SELECT c.assignment_id, c.agent, c.name, c.assigned_date, c.coaching_areas,
                    lead.name AS lead, s.before_mean, coalesce(s.before_n, 0) AS before_n,
                    s.after_mean, coalesce(s.after_n, 0) AS after_n,
