@@ -55,8 +55,20 @@ def area_tags(areas: list[str], shown: int = SHOWN_AREAS) -> list[str]:
     return [*areas[:shown], f"+{len(areas) - shown}"]
 
 
-def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> str:
-    """SQL for a session's status as the viewer sees it (``a`` is the assignment row).
+#: Sessions with a linked evaluation waiting on a review, per (assignment, agent): joined as ``w``.
+_WAITS_JOIN = """LEFT JOIN (
+        SELECT c.assignment_id, e.scored_agent AS agent,
+               bool_or(r.review_status = 'Pending Agent Review') AS agent_waits,
+               bool_or(r.review_status = 'Pending Supervisor Review') AS supervisor_waits
+        FROM evaluation_reviews r JOIN coaching_interactions c USING (conversation_id)
+        JOIN evaluations e USING (conversation_id)
+        WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review')
+        GROUP BY ALL) w ON w.assignment_id = a.assignment_id AND w.agent = a.agent"""
+
+
+def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> tuple[str, str]:
+    """SQL for a session's status as the viewer sees it (``a`` is the assignment row): the join it needs
+    after ``FROM assignments a``, and the expression.
 
     With Accept & Dispute on, a session waiting on a linked evaluation's review shows that wait,
     the agent's first: Pending Agent Review, else Pending Supervisor Review.
@@ -66,17 +78,9 @@ def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> str:
     )
     stored = f"CASE a.status {agent_words} ELSE a.status END" if viewer.role == AGENT else "a.status"
     if not accept_dispute:
-        return stored
-    return f"""CASE
-        WHEN EXISTS (SELECT 1 FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
-                     JOIN evaluation_reviews r USING (conversation_id)
-                     WHERE c.assignment_id = a.assignment_id AND e.scored_agent = a.agent
-                       AND r.review_status = 'Pending Agent Review') THEN 'Pending Agent Review'
-        WHEN EXISTS (SELECT 1 FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
-                     JOIN evaluation_reviews r USING (conversation_id)
-                     WHERE c.assignment_id = a.assignment_id AND e.scored_agent = a.agent
-                       AND r.review_status = 'Pending Supervisor Review') THEN 'Pending Supervisor Review'
-        ELSE {stored} END"""
+        return "", stored
+    return _WAITS_JOIN, f"""CASE WHEN w.agent_waits THEN 'Pending Agent Review'
+        WHEN w.supervisor_waits THEN 'Pending Supervisor Review' ELSE {stored} END"""
 
 
 def assignment_list(
@@ -115,10 +119,11 @@ def assignment_list(
         wanted.append("assigned_date <= ?")
         wanted_params.append(filters.assigned_to)
     where = " AND ".join(wanted) or "true"
+    waits, status = _session_status_sql(viewer, accept_dispute)
     frame = con.execute(
         f"""SELECT * FROM (
                 SELECT a.assignment_id, a.agent, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
-                       {_session_status_sql(viewer, accept_dispute)} AS status,
+                       {status} AS status,
                        CASE WHEN a.status = 'Completed' OR a.follow_up_date IS NULL THEN NULL
                             WHEN a.follow_up_date < ?::DATE THEN 'Overdue'
                             WHEN a.follow_up_date = ?::DATE THEN 'Due today'
@@ -126,7 +131,7 @@ def assignment_list(
                                 THEN 'Due in ' || (a.follow_up_date - ?::DATE)
                                      || CASE WHEN a.follow_up_date - ?::DATE = 1 THEN ' day' ELSE ' days' END
                        END AS follow_up{group_columns}
-                FROM assignments a WHERE {condition})
+                FROM assignments a {waits} WHERE {condition})
             WHERE {where}
             ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, agent""",
         [today, today, today, today, today, *params, *wanted_params],
@@ -244,8 +249,9 @@ def session_status(
 ) -> str | None:
     """One session's status as the viewer sees it (with pending reviews), or None if not found."""
     condition, params = agent_filter(viewer, "a.agent")
+    waits, status = _session_status_sql(viewer, accept_dispute)
     row = con.execute(
-        f"SELECT {_session_status_sql(viewer, accept_dispute)} FROM assignments a "
+        f"SELECT {status} FROM assignments a {waits} "
         f"WHERE a.assignment_id = ? AND a.agent = ? AND {condition}",
         [assignment_id, agent, *params],
     ).fetchone()
