@@ -23,7 +23,7 @@ from coaching.assignments import (
     session_status,
 )
 from coaching.review import PENDING_AGENT, PENDING_SUPERVISOR
-from ui import clock, session, state
+from ui import clock, navigation, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
 
@@ -40,13 +40,8 @@ OPEN_AUDIT = "Open audit"
 
 def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: str) -> None:
     """Go to the audit of the chosen row, remembering the session to come back to."""
-    chosen = getattr(getattr(picked, "selection", None), "rows", None)
-    if chosen:
-        st.switch_page(
-            "pages/audit.py",
-            query_params={"conversation": rows.iloc[chosen[0]]["conversation_id"],
-                          "assignment": assignment_id, "agent": agent},
-        )
+    if (row := navigation.chosen_row(picked, rows)) is not None:
+        navigation.open_audit(row["conversation_id"], assignment=assignment_id, agent=agent)
 
 
 #: The colour of each status badge, by stored status and in an agent's words.

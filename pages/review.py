@@ -24,7 +24,7 @@ from coaching.reviews import (
     score_movement,
     with_aging,
 )
-from ui import clock, session, state
+from ui import clock, navigation, session, state
 from ui.cache import scoped
 
 viewer = session.viewer(Capability.COACHING)
@@ -49,13 +49,6 @@ EMPTY = {
         "No completed reviews in your team yet.",
     ),
 }
-
-
-def open_audit(picked: object, rows: pd.DataFrame, tab: str) -> None:
-    chosen = getattr(getattr(picked, "selection", None), "rows", None)
-    if chosen:
-        st.switch_page("pages/audit.py",
-                       query_params={"conversation": rows.iloc[chosen[0]]["conversation_id"], "tab": tab})
 
 
 def waiting_text(days: float) -> str:
@@ -123,7 +116,8 @@ def show_tab(tab: str, filters: ReviewFilters, count: int) -> None:
         selection_mode="single-row",
         key=f"review_rows_{tab}",
     )
-    open_audit(picked, rows, tab)
+    if (row := navigation.chosen_row(picked, rows)) is not None:
+        navigation.open_audit(row["conversation_id"], tab=tab)
 
 
 st.title("Review")

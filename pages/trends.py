@@ -31,7 +31,7 @@ from coaching.trends import (
     own_trends,
     score_trends,
 )
-from ui import clock, session
+from ui import clock, navigation, session
 from ui.cache import scoped
 
 viewer = session.viewer()
@@ -57,12 +57,6 @@ def pick_agent(chart_key: str) -> None:
     picked = chosen(st.session_state.get(chart_key), charts.AGENT_PICK)
     if picked:
         st.session_state["trend_agents"] = [picked[0]["agent"]]
-
-
-def open_audit(event: object) -> None:
-    picked = chosen(event, charts.POINT_PICK)
-    if picked:
-        st.switch_page("pages/audit.py", query_params={"conversation": picked[0]["conversation_id"]})
 
 
 def period_controls() -> tuple[date, date, str]:
@@ -115,7 +109,8 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
                "agree. Choose a point to open its audit.")
     event = st.altair_chart(charts.kore_audit_scatter(points), on_select="rerun", key="scatter",
                             selection_mode=charts.POINT_PICK)
-    open_audit(event)
+    if picked := chosen(event, charts.POINT_PICK):
+        navigation.open_audit(picked[0]["conversation_id"])
     download(points, "kore-vs-audit")
     st.subheader("Gap per agent")
     gaps = scoped(store, viewer, audit_gap_by_agent, filters)
