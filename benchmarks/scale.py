@@ -172,9 +172,9 @@ def data_calls(viewer) -> dict:
         "trends: kore vs audit": lambda con: (kore_vs_audit(con, viewer, window),
                                               audit_gap_by_agent(con, viewer, window)),
         "trends: coaching": lambda con: (coaching_monitor(con, viewer, END, window),
-                                         coaching_effect(con, viewer, window),
-                                         coaching_effect_summary(con, viewer, window, "coaching_area"),
-                                         coaching_effect_summary(con, viewer, window, "lead")),
+                                         effects := coaching_effect(con, viewer, window),
+                                         coaching_effect_summary(effects, "coaching_area"),
+                                         coaching_effect_summary(effects, "lead")),
         "trends: disputes": lambda con: (dispute_trends(con, viewer, window, "week"),
                                          metric_overturns(con, viewer, window)),
     }

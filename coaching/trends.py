@@ -424,19 +424,27 @@ def coaching_effect(
     return con.execute(sql, params).df()
 
 
-def coaching_effect_summary(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, by: str, window_days: int = 7
-) -> pd.DataFrame:
-    """:func:`coaching_effect` summarised per coaching area (``by="coaching_area"``: an assignment
-    counts once for each of its areas) or per lead (``by="lead"``): assignments, measured (a change on
-    both sides), mean_change, mean_uncoached_change, mean_effect; largest effect first."""
+#: The columns of :func:`coaching_effect_summary`, after the grouping one.
+SUMMARY_COLUMNS = ("assignments", "measured", "mean_change", "mean_uncoached_change", "mean_effect")
+
+
+def coaching_effect_summary(effects: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The rows of :func:`coaching_effect` summarised in SQL per coaching area (``by="coaching_area"``:
+    an assignment counts once for each of its areas) or per lead (``by="lead"``): assignments, measured
+    (a change on both sides), mean_change, mean_uncoached_change, mean_effect; largest effect first.
+
+    It takes the rows a page already has rather than querying the store again, so the effect (the
+    expensive part) is computed once for the rows and both summaries."""
     if by not in ("coaching_area", "lead"):
         raise ValueError("summaries are per coaching_area or per lead")
-    sql, params = _coaching_effect_sql(viewer, filters, window_days)
-    rows = f"SELECT unnest(coaching_areas) AS coaching_area, * FROM ({sql})" if by == "coaching_area" else sql
-    return con.execute(
-        f"""SELECT {by}, count(*) AS assignments, count(change) AS measured, avg(change) AS mean_change,
-                   avg(uncoached_change) AS mean_uncoached_change, avg(effect) AS mean_effect
-            FROM ({rows}) GROUP BY {by} ORDER BY mean_effect DESC NULLS LAST, {by}""",
-        params,
-    ).df()
+    if effects.empty:
+        return pd.DataFrame(columns=[by, *SUMMARY_COLUMNS])
+    rows = "SELECT unnest(coaching_areas) AS coaching_area, * FROM effects" if by == "coaching_area" \
+        else "SELECT * FROM effects"
+    with duckdb.connect() as con:
+        con.register("effects", effects)
+        return con.execute(
+            f"""SELECT {by}, count(*) AS assignments, count(change) AS measured, avg(change) AS mean_change,
+                       avg(uncoached_change) AS mean_uncoached_change, avg(effect) AS mean_effect
+                FROM ({rows}) GROUP BY {by} ORDER BY mean_effect DESC NULLS LAST, {by}"""
+        ).df()

@@ -169,7 +169,7 @@ def show_coaching(filters: TrendFilters) -> None:
     for column, by, title in ((by_area, "coaching_area", "Per coaching area"), (by_lead, "lead", "Per lead")):
         with column:
             st.markdown(f"**{title}**")
-            summary = scoped(store, viewer, coaching_effect_summary, filters, by, int(window))
+            summary = coaching_effect_summary(effects, by)
             if summary["mean_effect"].notna().any():
                 st.altair_chart(charts.effect_summary_chart(summary, by), key=f"effect_{by}")
             st.dataframe(summary, hide_index=True, column_config={

@@ -324,15 +324,23 @@ def test_coaching_effect_against_uncoached_agents(con) -> None:
 
 
 def test_coaching_effect_summaries(con) -> None:
-    areas = by(coaching_effect_summary(con, who(con, SAM), JULY, "coaching_area"), "coaching_area")
+    effects = coaching_effect(con, who(con, SAM), JULY)
+    areas = by(coaching_effect_summary(effects, "coaching_area"), "coaching_area")
     assert list(areas) == ["Empathy", "Compliance"]  # largest effect first
     assert areas["Empathy"]["mean_effect"] == -40 and areas["Compliance"]["mean_effect"] == -120
     assert areas["Empathy"]["assignments"] == 1 and areas["Empathy"]["measured"] == 1
-    [lead] = coaching_effect_summary(con, who(con, SAM), JULY, "lead").to_dict("records")
+    [lead] = coaching_effect_summary(effects, "lead").to_dict("records")
     assert lead["lead"] == "Sam Ortiz" and lead["assignments"] == 2
     assert lead["mean_change"] == -60 and lead["mean_uncoached_change"] == 20 and lead["mean_effect"] == -80
     with pytest.raises(ValueError):
-        coaching_effect_summary(con, who(con, SAM), JULY, "agent")
+        coaching_effect_summary(effects, "agent")
+    # No assignment in the dates: empty summaries with their columns.
+    none = coaching_effect(con, who(con, SAM), TrendFilters(date(2025, 1, 1), date(2025, 1, 31)))
+    assert none.empty
+    for key in ("coaching_area", "lead"):
+        empty = coaching_effect_summary(none, key)
+        assert empty.empty and list(empty.columns) == [key, "assignments", "measured", "mean_change",
+                                                       "mean_uncoached_change", "mean_effect"]
 
 
 def test_a_window_of_one_day(con) -> None:
