@@ -9,6 +9,8 @@ selection (:data:`AGENT_PICK`, :data:`POINT_PICK`).
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import altair as alt
 import pandas as pd
 
@@ -24,8 +26,34 @@ SERIES_DASHES = {"You": [1, 0], "Team average": [4, 2]}
 AGENT_PICK = "agent_pick"
 POINT_PICK = "point_pick"
 WIDTH = "container"
+#: The most rows a dot-and-interval chart draws (agents, assignments): beyond a few dozen it is a wall,
+#: not a chart. The page says when rows are left out; its table and CSV have them all.
+CHART_ROWS = 40
 #: Rows of a dot-and-interval chart: points, so a rule and its dot sit on the same line.
 ROWS = alt.Scale(type="point", padding=0.6)
+_AnyChart = TypeVar("_AnyChart", bound=alt.TopLevelMixin)
+_UNVALIDATED: dict[type, type] = {}
+
+
+def _checked_once(chart: _AnyChart) -> _AnyChart:
+    """The chart, turned to a spec without Altair validating it against the Vega-Lite schema again.
+
+    Streamlit calls ``to_dict()`` on every page run, and Altair's validation there was a third of a chart
+    page's time. The specs here depend on the data only through the named dataset, and
+    ``tests/test_charts.py`` validates every one (``to_dict(validate=True)``). The chart keeps its
+    class's name and module, which is how Streamlit recognises an Altair chart.
+    """
+    base = type(chart)
+    quick = _UNVALIDATED.get(base)
+    if quick is None:
+        def to_dict(self: alt.TopLevelMixin, validate: bool = False, **kwargs: Any) -> dict[str, Any]:
+            return base.to_dict(self, validate, **kwargs)
+
+        quick = type(base.__name__, (base,), {"to_dict": to_dict, "__module__": base.__module__,
+                                              "__qualname__": base.__qualname__})
+        _UNVALIDATED[base] = quick
+    object.__setattr__(chart, "__class__", quick)  # not an Altair property (its __setattr__ would keep it)
+    return chart
 
 
 def _measure_colour(measures: list[str]) -> alt.Color:
@@ -59,7 +87,7 @@ def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int
                            alt.Fill("measure:N", scale=scale, legend=None)),
         tooltip=tooltip,
     )
-    return alt.layer(lines, points).properties(width=WIDTH, height=260)
+    return _checked_once(alt.layer(lines, points).properties(width=WIDTH, height=260))
 
 
 def score_trend_chart(trends: pd.DataFrame) -> alt.LayerChart:
@@ -92,13 +120,15 @@ def kore_audit_scatter(points: pd.DataFrame) -> alt.LayerChart:
     ).add_params(pick)
     diagonal = alt.Chart(pd.DataFrame({"x": list(SCORE_DOMAIN), "y": list(SCORE_DOMAIN)})).mark_line(
         color="#666666", strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-    return alt.layer(diagonal, dots).properties(width=WIDTH, height=360)
+    return _checked_once(alt.layer(diagonal, dots).properties(width=WIDTH, height=360))
 
 
-def audit_gap_chart(gaps: pd.DataFrame) -> alt.LayerChart:
+def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChart:
     """:func:`coaching.trends.audit_gap_by_agent`: each agent's mean gap (audit − Kore) with ± one
-    standard deviation; choosing an agent selects them (:data:`AGENT_PICK`)."""
+    standard deviation, for the ``rows`` agents whose audits disagree most with Kore (the frame's first
+    rows); choosing an agent selects them (:data:`AGENT_PICK`)."""
     pick = alt.selection_point(name=AGENT_PICK, fields=["agent"], on="click")
+    gaps = gaps.head(rows)
     data = gaps.assign(low=gaps["mean_gap"] - gaps["sd_gap"], high=gaps["mean_gap"] + gaps["sd_gap"])
     y = alt.Y("agent:N", title=None, sort=alt.EncodingSortField("mean_gap", order="descending"), scale=ROWS)
     tooltip = [alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("n:Q", title="Audited", format=","),
@@ -113,7 +143,7 @@ def audit_gap_chart(gaps: pd.DataFrame) -> alt.LayerChart:
         color=alt.condition(pick, alt.value(MEASURE_COLOURS[AUDIT]), alt.value("#bbbbbb")),
     ).add_params(pick)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x="x:Q")
-    return alt.layer(spread, means, zero).properties(width=WIDTH, height=max(120, 28 * len(gaps)))
+    return _checked_once(alt.layer(spread, means, zero).properties(width=WIDTH, height=max(120, 28 * len(gaps))))
 
 
 def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
@@ -121,7 +151,7 @@ def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
     data = metrics.melt(id_vars=["metric", "overturn_share"], value_vars=["overturned", "disputed"],
                         var_name="kind", value_name="count")
     data = data.assign(kind=data["kind"].map({"overturned": "Overturned", "disputed": "Disputed"}))
-    return alt.Chart(data[data["count"] > 0]).mark_bar().encode(
+    return _checked_once(alt.Chart(data[data["count"] > 0]).mark_bar().encode(
         y=alt.Y("metric:N", title=None, sort=list(metrics["metric"])),
         x=alt.X("count:Q", title="Disputes", stack=None),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Disputed", "Overturned"],
@@ -130,7 +160,7 @@ def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("kind:N", title="Disputes"),
                  alt.Tooltip("count:Q", title="Count", format=","),
                  alt.Tooltip("overturn_share:Q", title="Share overturned", format=".0%")],
-    ).properties(width=WIDTH, height=max(120, 22 * len(metrics)))
+    ).properties(width=WIDTH, height=max(120, 22 * len(metrics))))
 
 
 def dispute_trend_chart(disputes: pd.DataFrame) -> alt.LayerChart:
@@ -152,15 +182,16 @@ def dispute_trend_chart(disputes: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("mean_rounds:Q", title="Mean dispute rounds", format=".1f"),
                  alt.Tooltip("median_days_to_resolve:Q", title="Median days to resolve", format=".1f")],
     )
-    return alt.layer(base.mark_line(), base.mark_point(filled=True)).properties(width=WIDTH, height=240)
+    return _checked_once(alt.layer(base.mark_line(), base.mark_point(filled=True)).properties(width=WIDTH, height=240))
 
 
-def coaching_effect_chart(effects: pd.DataFrame) -> alt.LayerChart:
+def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChart:
     """:func:`coaching.trends.coaching_effect`: each assignment's change in the agent's Kore average
     (after − before) with its 95% interval, and a tick where uncoached agents moved over the same
-    dates. Choosing an assignment selects its agent (:data:`AGENT_PICK`)."""
+    dates, for the ``rows`` most recent assignments measured on both sides (the frame's first).
+    Choosing an assignment selects its agent (:data:`AGENT_PICK`)."""
     pick = alt.selection_point(name=AGENT_PICK, fields=["agent"], on="click")
-    data = effects.dropna(subset=["change"]).assign(
+    data = effects.dropna(subset=["change"]).head(rows).assign(
         label=lambda f: f["agent"] + " · " + f["name"] + " · "
         + pd.to_datetime(f["assigned_date"]).dt.strftime("%d %b %Y"))
     y = alt.Y("label:N", title=None, sort=None, scale=ROWS)
@@ -183,8 +214,8 @@ def coaching_effect_chart(effects: pd.DataFrame) -> alt.LayerChart:
     uncoached = alt.Chart(data.dropna(subset=["uncoached_change"])).mark_tick(
         color="#ff7f0e", thickness=2).encode(y, x="uncoached_change:Q", tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x="x:Q")
-    return alt.layer(interval, change, uncoached, zero).properties(
-        width=WIDTH, height=max(120, 26 * len(data)))
+    return _checked_once(alt.layer(interval, change, uncoached, zero).properties(
+        width=WIDTH, height=max(120, 26 * len(data))))
 
 
 def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
@@ -194,7 +225,7 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
         raise ValueError(f"summaries are per {' or per '.join(titles)}, not {by!r}")
     title = titles[by]
     shown = summary.dropna(subset=["mean_effect"])
-    return alt.Chart(shown).mark_bar().encode(
+    return _checked_once(alt.Chart(shown).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=None, sort="-x"),
         x=alt.X("mean_effect:Q", title="Mean effect (coached − uncoached change, points)"),
         color=alt.condition(alt.datum.mean_effect >= 0, alt.value(MEASURE_COLOURS[SENTIMENT]),
@@ -205,4 +236,4 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
                  alt.Tooltip("mean_change:Q", title="Mean change", format="+.1f"),
                  alt.Tooltip("mean_uncoached_change:Q", title="Mean uncoached change", format="+.1f"),
                  alt.Tooltip("mean_effect:Q", title="Mean effect", format="+.1f")],
-    ).properties(width=WIDTH, height=max(100, 24 * len(shown)))
+    ).properties(width=WIDTH, height=max(100, 24 * len(shown))))

@@ -424,6 +424,15 @@ def coaching_effect(
     return con.execute(sql, params).df()
 
 
+def coaching_effect_report(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, window_days: int = 7
+) -> dict[str, pd.DataFrame]:
+    """What the Coaching view shows, in one call a page can cache: ``effects`` (:func:`coaching_effect`)
+    and its summaries per ``coaching_area`` and per ``lead`` (:func:`coaching_effect_summary`)."""
+    effects = coaching_effect(con, viewer, filters, window_days)
+    return {"effects": effects, **{by: coaching_effect_summary(effects, by) for by in ("coaching_area", "lead")}}
+
+
 #: The columns of :func:`coaching_effect_summary`, after the grouping one.
 SUMMARY_COLUMNS = ("assignments", "measured", "mean_change", "mean_uncoached_change", "mean_effect")
 

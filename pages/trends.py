@@ -21,8 +21,7 @@ from coaching.trends import (
     MONITOR_DAYS,
     TrendFilters,
     audit_gap_by_agent,
-    coaching_effect,
-    coaching_effect_summary,
+    coaching_effect_report,
     coaching_monitor,
     dispute_trends,
     filter_options,
@@ -42,8 +41,8 @@ VIEWS = ("Score trends", "Kore vs audit", "Coaching", "Disputes")
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
-    """The data behind a chart, as CSV."""
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    """The data behind a chart, as CSV, written only when someone asks for it (not on every run)."""
+    st.download_button("Download CSV", lambda: frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key=f"csv_{name}")
 
 
@@ -114,7 +113,12 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
     download(points, "kore-vs-audit")
     st.subheader("Gap per agent")
     gaps = scoped(store, viewer, audit_gap_by_agent, filters)
-    st.caption("Mean of audit − Kore with ± one standard deviation. Choose an agent to see only them.")
+    if len(gaps) > charts.CHART_ROWS:
+        st.caption(f"The {charts.CHART_ROWS} agents (of {len(gaps):,}) whose audits differ most from Kore: mean "
+                   "of audit − Kore with ± one standard deviation; the CSV has every agent. Choose an agent to "
+                   "see only them.")
+    else:
+        st.caption("Mean of audit − Kore with ± one standard deviation. Choose an agent to see only them.")
     st.altair_chart(charts.audit_gap_chart(gaps), on_select=lambda: pick_agent("gap_chart"), key="gap_chart",
                     selection_mode=charts.AGENT_PICK)
     download(gaps, "audit-gap-per-agent")
@@ -154,11 +158,14 @@ def show_coaching(filters: TrendFilters) -> None:
     st.subheader("Coaching effect")
     window = st.number_input("Days on each side of the assigned date", 1, 60, 7, key="effect_window",
                              width=240)
-    effects = scoped(store, viewer, coaching_effect, filters, int(window))
+    report = scoped(store, viewer, coaching_effect_report, filters, int(window))
+    effects = report["effects"]
     measured = effects.dropna(subset=["change"])
+    drawn = (f" The chart draws the {charts.CHART_ROWS} most recent; the CSV has them all."
+             if len(measured) > charts.CHART_ROWS else "")
     st.caption(
-        f"{len(measured):,} of {len(effects):,} assignments have Kore scores on both sides. Each point is "
-        "the change in the agent's Kore average (after − before) with its 95% interval; the orange tick is "
+        f"{len(measured):,} of {len(effects):,} assignments have Kore scores on both sides.{drawn} Each point "
+        "is the change in the agent's Kore average (after − before) with its 95% interval; the orange tick is "
         "how much uncoached agents moved over the same dates. Choose one to see only that agent."
     )
     if not measured.empty:
@@ -169,7 +176,7 @@ def show_coaching(filters: TrendFilters) -> None:
     for column, by, title in ((by_area, "coaching_area", "Per coaching area"), (by_lead, "lead", "Per lead")):
         with column:
             st.markdown(f"**{title}**")
-            summary = coaching_effect_summary(effects, by)
+            summary = report[by]
             if summary["mean_effect"].notna().any():
                 st.altair_chart(charts.effect_summary_chart(summary, by), key=f"effect_{by}")
             st.dataframe(summary, hide_index=True, column_config={

@@ -213,6 +213,31 @@ def test_every_chart_is_a_valid_vega_lite_spec(make, frame) -> None:
 
 
 @pytest.mark.parametrize(("make", "frame"), [c[1:] for c in CHARTS], ids=CHART_IDS)
+def test_every_chart_draws_without_validating_again(make, frame, monkeypatch) -> None:
+    """What Streamlit calls on every run, ``to_dict()``, gives the validated spec without validating it
+    again (a third of a chart page's time), and the chart still passes for an Altair chart."""
+    from streamlit import type_util
+
+    chart = make(frame())
+    validated = chart.to_dict(validate=True)
+    assert type_util.is_altair_chart(chart) and isinstance(chart, alt.TopLevelMixin)
+
+    checked = []
+    original = alt.utils.schemapi.validate_jsonschema
+
+    def recorded(spec, *args, **kwargs):
+        checked.append(spec)
+        return original(spec, *args, **kwargs)
+
+    monkeypatch.setattr(alt.utils.schemapi, "validate_jsonschema", recorded)
+    assert chart.to_dict() == validated
+    # Only small pieces Altair builds on the way (the named dataset) are checked, never a chart's spec.
+    assert not [spec for spec in checked if {"mark", "layer", "encoding"} & set(spec)]
+    chart.to_dict(validate=True)
+    assert [spec for spec in checked if {"mark", "layer", "encoding"} & set(spec)]
+
+
+@pytest.mark.parametrize(("make", "frame"), [c[1:] for c in CHARTS], ids=CHART_IDS)
 def test_every_chart_accepts_an_empty_result(make, frame) -> None:
     """An empty result of the trends function (its columns and their types, no rows) still charts."""
     empty = frame().iloc[:0]
@@ -409,6 +434,18 @@ def test_audit_gap_agents_are_ordered_by_mean_gap() -> None:
             assert layer["encoding"]["y"]["sort"] == {"field": "mean_gap", "order": "descending"}
 
 
+def test_audit_gap_draws_the_agents_who_differ_most() -> None:
+    """Beyond ``rows`` agents the chart keeps the frame's first (``audit_gap_by_agent`` puts the largest
+    gap first); the page says so and its CSV has everyone."""
+    many = pd.concat([gaps_frame()] * 20, ignore_index=True)
+    many["agent"] = [f"Agent {i:02d}" for i in range(len(many))]
+    spec = spec_of(charts.audit_gap_chart(many, rows=5))
+    assert [row["agent"] for row in rows(spec, only_layer(spec, "point"))] == list(many["agent"][:5])
+    assert len(rows(spec, only_layer(spec, "point"))) == 5 and spec["height"] == 140
+    spec = spec_of(charts.audit_gap_chart(many))
+    assert len(rows(spec, only_layer(spec, "point"))) == charts.CHART_ROWS < len(many)
+
+
 # --- disputes ----------------------------------------------------------------------------------------
 
 
@@ -472,6 +509,17 @@ def test_coaching_effect_leaves_out_unmeasured_assignments() -> None:
         assert [row["assignment_id"] for row in rows(spec, layer)] == ["a1", "a2"]
         assert layer["encoding"]["y"]["field"] == "label"
     assert spec["height"] == 120
+
+
+def test_coaching_effect_draws_the_most_recent_measured_assignments() -> None:
+    """``coaching_effect`` lists the newest first; the chart keeps the first ``rows`` measured ones."""
+    many = pd.concat([effects_frame()] * 30, ignore_index=True)
+    many["assignment_id"] = [f"a{i:03d}" for i in range(len(many))]
+    measured = list(many.dropna(subset=["change"])["assignment_id"])
+    spec = spec_of(charts.coaching_effect_chart(many, rows=3))
+    assert [row["assignment_id"] for row in rows(spec, only_layer(spec, "point"))] == measured[:3]
+    spec = spec_of(charts.coaching_effect_chart(many))
+    assert len(rows(spec, only_layer(spec, "point"))) == charts.CHART_ROWS < len(measured)
 
 
 def test_coaching_effect_labels_name_agent_assignment_and_date() -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from argon2 import PasswordHasher
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
@@ -29,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from coaching import access, assignments, credentials, demo, store
 from coaching.importer import import_files
+from ui import cache
 
 from list_view import every_list_row, list_header
 
@@ -406,7 +406,7 @@ def test_cached_coaching_lists_never_cross_agents(demo_db: Path, names, monkeypa
         return original(con, viewer, *args)
 
     monkeypatch.setattr(assignments, "assignment_list", counted)
-    st.cache_data.clear()
+    cache.clear()
     seen = {}
     for email in (AGENT_EMAIL, other_email, AGENT_EMAIL, other_email):
         table = listed(as_user(email, "pages/coaching.py"))
@@ -418,12 +418,32 @@ def test_cached_coaching_lists_never_cross_agents(demo_db: Path, names, monkeypa
 
 
 def test_cached_coaching_lists_never_cross_leads(demo_db: Path, monkeypatch) -> None:
-    st.cache_data.clear()
+    cache.clear()
     teams = {email: team(demo_db, email) for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL)}
     assert teams[LEAD_EMAIL] and teams[OTHER_LEAD_EMAIL] and not teams[LEAD_EMAIL] & teams[OTHER_LEAD_EMAIL]
     for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL, LEAD_EMAIL, OTHER_LEAD_EMAIL):
         agents = set(listed(as_user(email, "pages/coaching.py"))["agent"])
         assert agents and agents <= teams[email]
+
+
+def test_cached_frames_are_private_to_each_caller(demo_db: Path) -> None:
+    """The cache shares one object among callers; a page changing its copy changes no one else's."""
+    cache.clear()
+    calls = []
+
+    def frame(con, viewer):
+        calls.append(viewer.email)
+        return pd.DataFrame({"agent": [viewer.name], "score": [1.0]})
+
+    the_store = store.open_store(demo_db)
+    with the_store.snapshot() as con:
+        viewer = access.identify(con, AGENT_EMAIL)
+    first = cache.scoped(the_store, viewer, frame)
+    first.loc[0, "score"] = 99.0
+    first["extra"] = 1
+    again = cache.scoped(the_store, viewer, frame)
+    assert calls == [AGENT_EMAIL]
+    assert list(again.columns) == ["agent", "score"] and again.loc[0, "score"] == 1.0
 
 
 # -- 8. a lead's team -------------------------------------------------------------------------------

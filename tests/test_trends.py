@@ -24,6 +24,7 @@ from coaching.trends import (
     TrendFilters,
     audit_gap_by_agent,
     coaching_effect,
+    coaching_effect_report,
     coaching_effect_summary,
     coaching_monitor,
     dispute_trends,
@@ -341,6 +342,17 @@ def test_coaching_effect_summaries(con) -> None:
         empty = coaching_effect_summary(none, key)
         assert empty.empty and list(empty.columns) == [key, "assignments", "measured", "mean_change",
                                                        "mean_uncoached_change", "mean_effect"]
+
+
+@pytest.mark.parametrize("window", [1, 7])
+def test_coaching_effect_report_is_the_effect_and_both_summaries(con, window: int) -> None:
+    """What the Coaching view caches in one call is exactly the effect and its two summaries."""
+    report = coaching_effect_report(con, who(con, SAM), JULY, window)
+    assert set(report) == {"effects", "coaching_area", "lead"}
+    effects = coaching_effect(con, who(con, SAM), JULY, window)
+    pd.testing.assert_frame_equal(report["effects"], effects)
+    for key in ("coaching_area", "lead"):
+        pd.testing.assert_frame_equal(report[key], coaching_effect_summary(effects, key))
 
 
 def test_a_window_of_one_day(con) -> None:
