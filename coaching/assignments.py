@@ -83,22 +83,10 @@ def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> tuple[str, str]
         WHEN w.supervisor_waits THEN 'Pending Supervisor Review' ELSE {stored} END"""
 
 
-def assignment_list(
-    con: duckdb.DuckDBPyConnection,
-    viewer: Viewer,
-    filters: AssignmentFilters = AssignmentFilters(),
-    today: date | None = None,
-    accept_dispute: bool = True,
-    order: str = next(iter(LIST_ORDERS)),
-) -> pd.DataFrame:
-    """The coaching assignments in the viewer's scope that pass ``filters``, in ``order`` (one of
-    :data:`LIST_ORDERS`; newest first by default).
-
-    Columns: assignment_id, agent, name, coaching_areas (all), area_tags (for a list), assigned_date,
-    follow_up_date, status (in the viewer's words), follow_up ("Overdue", "Due in N days", "Due today"
-    or None; only for sessions not completed), and for viewers other than agents coaching_type and
-    group_name.
-    """
+def _listed_sql(
+    viewer: Viewer, filters: AssignmentFilters, today: date | None, accept_dispute: bool, order: str
+) -> tuple[str, str, list[object]]:
+    """The list's rows (``SELECT … WHERE …``, unordered) and its ORDER BY, with their parameters."""
     if order not in LIST_ORDERS:
         raise ValueError(f"unknown order {order!r}; expected one of {', '.join(LIST_ORDERS)}")
     today = today or date.today()
@@ -120,8 +108,7 @@ def assignment_list(
         wanted_params.append(filters.assigned_to)
     where = " AND ".join(wanted) or "true"
     waits, status = _session_status_sql(viewer, accept_dispute)
-    frame = con.execute(
-        f"""SELECT * FROM (
+    sql = f"""SELECT * FROM (
                 SELECT a.assignment_id, a.agent, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
                        {status} AS status,
                        CASE WHEN a.status = 'Completed' OR a.follow_up_date IS NULL THEN NULL
@@ -132,12 +119,107 @@ def assignment_list(
                                      || CASE WHEN a.follow_up_date - ?::DATE = 1 THEN ' day' ELSE ' days' END
                        END AS follow_up{group_columns}
                 FROM assignments a {waits} WHERE {condition})
-            WHERE {where}
-            ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, agent""",
-        [today, today, today, today, today, *params, *wanted_params],
-    ).df()
+            WHERE {where}"""
+    order_by = f"ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, agent"
+    return sql, order_by, [today, today, today, today, today, *params, *wanted_params]
+
+
+_TEXT_COLUMNS = ("assignment_id", "agent", "name", "status", "follow_up", "coaching_type", "group_name")
+
+
+def _with_area_tags(frame: pd.DataFrame) -> pd.DataFrame:
+    """The list's frame: area tags added, and text columns typed as text even when all empty (as they
+    can be on one page)."""
     frame.insert(4, "area_tags", [area_tags(list(areas)) for areas in frame["coaching_areas"]])
-    return frame
+    return frame.astype({c: "str" for c in _TEXT_COLUMNS if c in frame.columns})
+
+
+def assignment_list(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    filters: AssignmentFilters = AssignmentFilters(),
+    today: date | None = None,
+    accept_dispute: bool = True,
+    order: str = next(iter(LIST_ORDERS)),
+) -> pd.DataFrame:
+    """The coaching assignments in the viewer's scope that pass ``filters``, in ``order`` (one of
+    :data:`LIST_ORDERS`; newest first by default). A page shows one :func:`assignment_page` of them.
+
+    Columns: assignment_id, agent, name, coaching_areas (all), area_tags (for a list), assigned_date,
+    follow_up_date, status (in the viewer's words), follow_up ("Overdue", "Due in N days", "Due today"
+    or None; only for sessions not completed), and for viewers other than agents coaching_type and
+    group_name.
+    """
+    sql, order_by, params = _listed_sql(viewer, filters, today, accept_dispute, order)
+    return _with_area_tags(con.execute(f"{sql} {order_by}", params).df())
+
+
+@dataclass(frozen=True)
+class ListChoices:
+    """What the viewer's list can be narrowed to, whatever is chosen now."""
+
+    sessions: int  # every session in the viewer's scope
+    statuses: list[str]  # the statuses they are in (the viewer's words), A to Z
+    coaching_areas: list[str]  # every coaching area they name, A to Z
+
+
+def list_choices(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, today: date | None = None, accept_dispute: bool = True
+) -> ListChoices:
+    """How many sessions the viewer has, and the statuses and coaching areas to filter them by."""
+    sql, _, params = _listed_sql(viewer, AssignmentFilters(), today, accept_dispute, next(iter(LIST_ORDERS)))
+    sessions, statuses, areas = con.execute(
+        f"""SELECT count(*), list_sort(list_distinct(list(status))),
+                   list_sort(list_distinct(flatten(list(coaching_areas))))
+            FROM ({sql})""",
+        params,
+    ).fetchone()
+    return ListChoices(sessions, statuses or [], areas or [])
+
+
+@dataclass(frozen=True)
+class AssignmentPage:
+    """One page of the list: its rows, which page it is, and counts over every matching session."""
+
+    sessions: pd.DataFrame  # the page's rows, with :func:`assignment_list`'s columns
+    page: int  # 1-based; the last page when the one asked for is past the end
+    pages: int  # at least 1
+    matching: int  # sessions that pass the filters
+    overdue: int  # of those, overdue
+
+
+def assignment_page(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    filters: AssignmentFilters = AssignmentFilters(),
+    today: date | None = None,
+    accept_dispute: bool = True,
+    order: str = next(iter(LIST_ORDERS)),
+    page: int = 1,
+    page_size: int = LIST_PAGE_SIZE,
+) -> AssignmentPage:
+    """Page ``page`` of :func:`assignment_list` (``page_size`` rows), cut in SQL: only the page's rows
+    reach pandas, whatever the scope. A page past the end gives the last one (filters can shrink the
+    list under a page someone is on)."""
+    if page_size < 1:
+        raise ValueError("a page holds at least one session")
+    sql, order_by, params = _listed_sql(viewer, filters, today, accept_dispute, order)
+    page = max(1, int(page))
+    counts = "count(*) OVER () AS matching, count(*) FILTER (WHERE follow_up = 'Overdue') OVER () AS overdue"
+    frame = con.execute(
+        f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT ? OFFSET ?", [*params, page_size, (page - 1) * page_size]
+    ).df()
+    if frame.empty:
+        matching, overdue = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE follow_up = 'Overdue') FROM ({sql})", params
+        ).fetchone()
+        last = max(1, -(-matching // page_size))
+        if matching and page > last:
+            return assignment_page(con, viewer, filters, today, accept_dispute, order, last, page_size)
+        return AssignmentPage(_with_area_tags(frame.drop(columns=["matching", "overdue"])), 1, 1, 0, 0)
+    matching, overdue = int(frame["matching"].iloc[0]), int(frame["overdue"].iloc[0])
+    rows = _with_area_tags(frame.drop(columns=["matching", "overdue"]))
+    return AssignmentPage(rows, page, max(1, -(-matching // page_size)), matching, overdue)
 
 
 @dataclass(frozen=True)

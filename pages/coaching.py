@@ -14,11 +14,11 @@ from coaching.access import AGENT, Capability
 from coaching.assignments import (
     AGENT_STATUS,
     LIST_ORDERS,
-    LIST_PAGE_SIZE,
     AssignmentFilters,
     assignment_detail,
-    assignment_list,
+    assignment_page,
     best_response_examples,
+    list_choices,
     marked_interactions,
     session_status,
 )
@@ -86,8 +86,8 @@ def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) ->
 
 def show_list() -> None:
     st.title("Coaching Assignments")
-    everything = scoped(store, viewer, assignment_list, AssignmentFilters(), today, options.accept_dispute)
-    if everything.empty:
+    choices = scoped(store, viewer, list_choices, today, options.accept_dispute)
+    if not choices.sessions:
         st.info(
             "No coaching sessions yet. When a supervisor or QA evaluator assigns you coaching, it appears "
             "here with its coaching areas, assigned and follow-up dates, and status."
@@ -97,49 +97,46 @@ def show_list() -> None:
         return
 
     status_choice, area_choice, date_choice, order_choice = st.columns([2, 2, 2, 2])
-    all_statuses = sorted(everything["status"].unique())
-    all_areas = sorted({area for areas in everything["coaching_areas"] for area in areas})
-    state.restore("status_filter", all_statuses)
-    state.restore("area_filter", all_areas)
+    state.restore("status_filter", choices.statuses)
+    state.restore("area_filter", choices.coaching_areas)
     state.restore("date_filter")
     state.restore("order")
-    statuses = status_choice.multiselect("Status", all_statuses, key="status_filter")
-    areas = area_choice.multiselect("Coaching Area", all_areas, key="area_filter")
+    statuses = status_choice.multiselect("Status", choices.statuses, key="status_filter")
+    areas = area_choice.multiselect("Coaching Area", choices.coaching_areas, key="area_filter")
     dates = date_choice.date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
     order = order_choice.selectbox("Sort by", list(LIST_ORDERS), key="order")
     for key in ("status_filter", "area_filter", "date_filter", "order"):
         state.keep(key)  # still chosen after a look at a session
     chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
-    sessions = (
-        everything
-        if filters == AssignmentFilters() and order == next(iter(LIST_ORDERS))
-        else scoped(store, viewer, assignment_list, filters, today, options.accept_dispute, order)
-    )
-    overdue = int((sessions["follow_up"] == "Overdue").sum())
+    if st.session_state.get("list_query") != (filters, order):
+        st.session_state.pop("list_page", None)  # another filter or order starts on its first page
+        st.session_state["list_query"] = (filters, order)
+    wanted = int(st.session_state.get("list_page") or 1)
+    listed = scoped(store, viewer, assignment_page, filters, today, options.accept_dispute, order, wanted)
+    if listed.page != wanted:  # the list shrank under the page (an import): back to its first page
+        st.session_state.pop("list_page", None)
+        listed = scoped(store, viewer, assignment_page, filters, today, options.accept_dispute, order, 1)
     st.caption(
-        f"{len(sessions):,} of {len(everything):,} coaching session(s)"
-        + (f" · {overdue} overdue" if overdue else "")
-        + (". Choose one by its name to open it." if len(sessions) else ".")
+        f"{listed.matching:,} of {choices.sessions:,} coaching session(s)"
+        + (f" · {listed.overdue} overdue" if listed.overdue else "")
+        + (". Choose one by its name to open it." if listed.matching else ".")
     )
-    if sessions.empty:
+    if not listed.matching:
         st.info("No coaching session matches these filters. Clear a filter to see more.")
         return
     lead = viewer.role != AGENT
     widths = [4, 2, 4, 2, 2, 3] if lead else [3, 4, 2, 2, 3]
-    pages = -(-len(sessions) // LIST_PAGE_SIZE)
-    page = 1
-    if pages > 1:
-        page = st.segmented_control(
-            "Page", range(1, pages + 1), default=1, key="list_page", required=True,
-        ) if pages <= 10 else st.number_input("Page", 1, pages, 1, key="list_page")
+    if listed.pages > 1:
+        st.segmented_control(
+            "Page", range(1, listed.pages + 1), default=1, key="list_page", required=True,
+        ) if listed.pages <= 10 else st.number_input("Page", 1, listed.pages, 1, key="list_page")
     list_header(widths, ["Name", *(["Agent"] if lead else []), "Coaching Area", "Assigned Date",
                          "Follow-Up Date", "Status"])
-    shown = sessions.iloc[(page - 1) * LIST_PAGE_SIZE: page * LIST_PAGE_SIZE]
-    for position, (_, row) in enumerate(shown.iterrows()):
+    for position, (_, row) in enumerate(listed.sessions.iterrows()):
         session_row(position, row, widths, lead)
-    if pages > 1:
-        st.caption(f"Page {page} of {pages}")
+    if listed.pages > 1:
+        st.caption(f"Page {listed.page} of {listed.pages}")
 
 
 def score_text(score: float | None, result: str) -> str:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from coaching import access, demo, store
@@ -24,7 +25,9 @@ from coaching.assignments import (
     area_tags,
     assignment_detail,
     assignment_list,
+    assignment_page,
     best_response_examples,
+    list_choices,
     marked_interactions,
     session_status,
     status_for,
@@ -618,3 +621,57 @@ def test_demo_marked_interactions_results_agree_with_their_scores(demo_con) -> N
                 assert m.audit_result == "Not audited"
                 seen_not_audited = True
     assert seen_not_audited
+
+
+# -- paging in SQL -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("email", ["agent@example.com", "lead@example.com", "admin@example.com"])
+@pytest.mark.parametrize("order", list(LIST_ORDERS))
+@pytest.mark.parametrize("filters", [AssignmentFilters(), AssignmentFilters(statuses=("Completed",)),
+                                     AssignmentFilters(assigned_from=DEMO_END - timedelta(days=30))],
+                         ids=["all", "completed", "last-30-days"])
+def test_pages_are_the_list_cut_in_order(demo_con, email: str, order: str, filters) -> None:
+    """Every page in turn gives back the whole list, in its order, with the list's counts."""
+    viewer = access.identify(demo_con, email)
+    whole = assignment_list(demo_con, viewer, filters, DEMO_END, order=order)
+    first = assignment_page(demo_con, viewer, filters, DEMO_END, order=order, page=1, page_size=7)
+    assert first.matching == len(whole) and first.pages == max(1, -(-len(whole) // 7))
+    assert first.overdue == int((whole["follow_up"] == "Overdue").sum())
+    pages = [assignment_page(demo_con, viewer, filters, DEMO_END, order=order, page=n, page_size=7)
+             for n in range(1, first.pages + 1)]
+    assert [p.page for p in pages] == list(range(1, first.pages + 1))
+    assert all(len(p.sessions) == 7 for p in pages[:-1]) and len(pages[-1].sessions) <= 7
+    joined = pd.concat([p.sessions for p in pages], ignore_index=True)
+    pd.testing.assert_frame_equal(joined, whole)
+
+
+def test_a_page_past_the_end_is_the_last_and_no_match_is_one_empty_page(demo_con) -> None:
+    viewer = access.identify(demo_con, "lead@example.com")
+    whole = assignment_list(demo_con, viewer, today=DEMO_END)
+    assert len(whole) > 5
+    last = assignment_page(demo_con, viewer, today=DEMO_END, page=999, page_size=5)
+    assert last.page == last.pages == -(-len(whole) // 5)
+    assert list(last.sessions["assignment_id"]) == list(whole["assignment_id"][(last.page - 1) * 5:])
+    none = assignment_page(demo_con, viewer, AssignmentFilters(coaching_areas=("No such area",)), DEMO_END)
+    assert (none.page, none.pages, none.matching, none.overdue) == (1, 1, 0, 0)
+    assert none.sessions.empty and list(none.sessions.columns) == list(whole.columns)
+    with pytest.raises(ValueError):
+        assignment_page(demo_con, viewer, today=DEMO_END, page_size=0)
+
+
+@pytest.mark.parametrize("email", ["agent@example.com", "lead@example.com", "admin@example.com"])
+@pytest.mark.parametrize("accept_dispute", [True, False])
+def test_list_choices_are_the_lists_statuses_and_areas(demo_con, email: str, accept_dispute: bool) -> None:
+    viewer = access.identify(demo_con, email)
+    whole = assignment_list(demo_con, viewer, today=DEMO_END, accept_dispute=accept_dispute)
+    choices = list_choices(demo_con, viewer, DEMO_END, accept_dispute)
+    assert choices.sessions == len(whole)
+    assert choices.statuses == sorted(set(whole["status"]))
+    assert choices.coaching_areas == sorted({a for areas in whole["coaching_areas"] for a in areas})
+
+
+def test_no_sessions_no_choices(con) -> None:
+    nobody = Viewer("Nobody", "nobody@example.com", access.AGENT, None, ())
+    choices = list_choices(con, nobody, TODAY)
+    assert (choices.sessions, choices.statuses, choices.coaching_areas) == (0, [], [])

@@ -376,6 +376,28 @@ def test_a_long_list_comes_in_pages(demo_db: Path) -> None:
     assert seen == list(zip(expected["assignment_id"], expected["agent"], strict=True))
 
 
+def test_another_filter_or_order_starts_on_the_first_page(demo_db: Path) -> None:
+    at = as_user(ADMIN_EMAIL, "pages/coaching.py")
+    expected = sessions(demo_db, ADMIN_EMAIL)
+    pages = -(-len(expected) // PAGE_SIZE)
+    choose_page(at, pages)
+    assert f"Page {pages} of {pages}" in captions(at)
+    order = next(s for s in at.selectbox if s.label == "Sort by")
+    order.set_value("Oldest assigned")
+    at.run()
+    assert f"Page 1 of {pages}" in captions(at)
+    oldest = sessions(demo_db, ADMIN_EMAIL, order="Oldest assigned").head(PAGE_SIZE)
+    assert list(list_rows(at)["assignment_id"]) == list(oldest["assignment_id"])
+    choose_page(at, 2)
+    assert f"Page 2 of {pages}" in captions(at)
+    status = next(m for m in at.multiselect if m.label == "Status")
+    status.set_value(["Completed"])
+    at.run()
+    completed = sessions(demo_db, ADMIN_EMAIL, AssignmentFilters(statuses=("Completed",)), order="Oldest assigned")
+    assert list(list_rows(at)["assignment_id"]) == list(completed["assignment_id"].head(PAGE_SIZE))
+    assert page_count(at) == 1 or f"Page 1 of {page_count(at)}" in captions(at)
+
+
 # -- opening a session ------------------------------------------------------------------------------
 
 

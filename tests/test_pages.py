@@ -398,14 +398,14 @@ def test_cached_coaching_lists_never_cross_agents(demo_db: Path, names, monkeypa
         AGENT_EMAIL,
     )[0]
     calls = []
-    original = assignments.assignment_list
+    original = assignments.assignment_page
 
     @functools.wraps(original)
     def counted(con, viewer, *args):
         calls.append(viewer.email)
         return original(con, viewer, *args)
 
-    monkeypatch.setattr(assignments, "assignment_list", counted)
+    monkeypatch.setattr(assignments, "assignment_page", counted)
     cache.clear()
     seen = {}
     for email in (AGENT_EMAIL, other_email, AGENT_EMAIL, other_email):

@@ -11,6 +11,7 @@ turns into a private copy the moment a page changes it, so no page can alter wha
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -45,6 +46,9 @@ def _private(value: T) -> T:
         return {k: _private(v) for k, v in value.items()}  # type: ignore[return-value]
     if isinstance(value, list):
         return [_private(v) for v in value]  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(  # type: ignore[return-value]
+            value, **{f.name: _private(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
     return value
 
 
