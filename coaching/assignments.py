@@ -205,10 +205,11 @@ def assignment_page(
         raise ValueError("a page holds at least one session")
     sql, order_by, params = _listed_sql(viewer, filters, today, accept_dispute, order)
     page = max(1, int(page))
-    counts = "count(*) OVER () AS matching, count(*) FILTER (WHERE follow_up = 'Overdue') OVER () AS overdue"
-    frame = con.execute(
-        f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT ? OFFSET ?", [*params, page_size, (page - 1) * page_size]
-    ).df()
+    # Not count(*) FILTER (…) OVER (): DuckDB takes a slow path for a filtered window (1.4 s for an
+    # admin's list against 0.1 s).
+    counts = "count(*) OVER () AS matching, coalesce(sum((follow_up = 'Overdue')::INT) OVER (), 0) AS overdue"
+    limit, offset = int(page_size), (page - 1) * int(page_size)
+    frame = con.execute(f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT {limit} OFFSET {offset}", params).df()
     if frame.empty:
         matching, overdue = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE follow_up = 'Overdue') FROM ({sql})", params
