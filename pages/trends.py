@@ -30,7 +30,7 @@ from coaching.trends import (
     own_trends,
     score_trends,
 )
-from ui import clock, navigation, session
+from ui import cache, clock, navigation, session
 from ui.cache import scoped
 
 viewer = session.viewer()
@@ -80,8 +80,8 @@ def show_own() -> None:
     if trends.empty:
         st.info("No evaluated interactions of yours in these dates.")
         return
-    st.altair_chart(charts.score_trend_chart(trends), key="own_chart")
-    st.altair_chart(charts.sentiment_trend_chart(trends), key="own_sentiment_chart")
+    st.altair_chart(cache.chart(charts.score_trend_chart, trends), key="own_chart")
+    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends), key="own_sentiment_chart")
     download(trends, "my-score-trends")
 
 
@@ -93,8 +93,8 @@ def show_score_trends(filters: TrendFilters, grain: str) -> None:
     totals = trends.groupby("measure")["n"].sum()
     st.caption(" · ".join(f"{measure}: {count:,} evaluations" for measure, count in totals.items())
                + f". Hover a point for its average and count; hollow points rest on fewer than {FEW}.")
-    st.altair_chart(charts.score_trend_chart(trends), key="trend_chart")
-    st.altair_chart(charts.sentiment_trend_chart(trends), key="sentiment_chart")
+    st.altair_chart(cache.chart(charts.score_trend_chart, trends), key="trend_chart")
+    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends), key="sentiment_chart")
     download(trends, "score-trends")
 
 
@@ -106,7 +106,7 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
     st.subheader("Audited interactions")
     st.caption(f"{len(points):,} most recent audited interactions; on the dashed line Kore and the audit "
                "agree. Choose a point to open its audit.")
-    event = st.altair_chart(charts.kore_audit_scatter(points), on_select="rerun", key="scatter",
+    event = st.altair_chart(cache.chart(charts.kore_audit_scatter, points), on_select="rerun", key="scatter",
                             selection_mode=charts.POINT_PICK)
     if picked := chosen(event, charts.POINT_PICK):
         navigation.open_audit(picked[0]["conversation_id"])
@@ -119,8 +119,8 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
                    "see only them.")
     else:
         st.caption("Mean of audit − Kore with ± one standard deviation. Choose an agent to see only them.")
-    st.altair_chart(charts.audit_gap_chart(gaps), on_select=lambda: pick_agent("gap_chart"), key="gap_chart",
-                    selection_mode=charts.AGENT_PICK)
+    st.altair_chart(cache.chart(charts.audit_gap_chart, gaps), on_select=lambda: pick_agent("gap_chart"),
+                    key="gap_chart", selection_mode=charts.AGENT_PICK)
     download(gaps, "audit-gap-per-agent")
 
 
@@ -169,7 +169,7 @@ def show_coaching(filters: TrendFilters) -> None:
         "how much uncoached agents moved over the same dates. Choose one to see only that agent."
     )
     if not measured.empty:
-        st.altair_chart(charts.coaching_effect_chart(effects), on_select=lambda: pick_agent("effect_chart"),
+        st.altair_chart(cache.chart(charts.coaching_effect_chart, effects), on_select=lambda: pick_agent("effect_chart"),
                         key="effect_chart", selection_mode=charts.AGENT_PICK)
     download(effects, "coaching-effect")
     by_area, by_lead = st.columns(2)
@@ -178,7 +178,7 @@ def show_coaching(filters: TrendFilters) -> None:
             st.markdown(f"**{title}**")
             summary = report[by]
             if summary["mean_effect"].notna().any():
-                st.altair_chart(charts.effect_summary_chart(summary, by), key=f"effect_{by}")
+                st.altair_chart(cache.chart(charts.effect_summary_chart, summary, by), key=f"effect_{by}")
             st.dataframe(summary, hide_index=True, column_config={
                 by: "Coaching area" if by == "coaching_area" else "Lead",
                 "assignments": "Assignments", "measured": "Measured",
@@ -195,7 +195,7 @@ def show_disputes(filters: TrendFilters, grain: str) -> None:
         return
     st.caption("Per period of the audit: the share of audits with a disputed metric and the share of "
                "answered disputes the reviewer accepted. Rounds and time to resolve are in the table.")
-    st.altair_chart(charts.dispute_trend_chart(disputes), key="dispute_chart")
+    st.altair_chart(cache.chart(charts.dispute_trend_chart, disputes), key="dispute_chart")
     st.dataframe(disputes, hide_index=True, column_config={
         "period": st.column_config.DateColumn("Audited in", format="DD MMM YYYY"),
         "audited": "Audited", "disputed": "Disputed",
@@ -211,7 +211,7 @@ def show_disputes(filters: TrendFilters, grain: str) -> None:
     if disputed.empty:
         st.info("No metric was disputed in these dates.")
     else:
-        st.altair_chart(charts.metric_overturn_chart(disputed), key="metric_chart")
+        st.altair_chart(cache.chart(charts.metric_overturn_chart, disputed), key="metric_chart")
         st.dataframe(disputed, hide_index=True, column_config={
             "metric": "Metric", "evaluated": "Scored", "not_adhered": "Not adhered", "disputed": "Disputed",
             "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent"),

@@ -12,9 +12,11 @@ turns into a private copy the moment a page changes it, so no page can alter wha
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -63,3 +65,28 @@ def scoped(store: Store, viewer: Viewer, function: Callable[..., T], *args: Any)
 def clear() -> None:
     """Forget every cached result (tests and the benchmark start cold with it)."""
     _cached.clear()
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """A fingerprint of a frame: its columns, their types and every value (lists in cells included)."""
+    listed = {c: frame[c].map(lambda v: repr(list(v)) if isinstance(v, list | tuple | np.ndarray) else v)
+              for c in frame.columns if frame[c].dtype == object}
+    values = pd.util.hash_pandas_object(frame.assign(**listed), index=True).to_numpy()
+    fingerprint = hashlib.sha256(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    fingerprint.update(values.tobytes())
+    return fingerprint.hexdigest()
+
+
+@st.cache_resource(ttl=900, max_entries=256, show_spinner=False)
+def _chart(name: str, digest: str, args: tuple[Any, ...], _make: Callable[..., Any], _frame: pd.DataFrame) -> Any:
+    return _make(_frame, *args)
+
+
+def chart(make: Callable[..., T], frame: pd.DataFrame, *args: Any) -> T:
+    """``make(frame, *args)``, an Altair chart from :mod:`coaching.charts`, built once per distinct data.
+
+    Building a chart (Altair checks every encoding as it is made) cost more than drawing it. The entry is
+    keyed by the frame's contents, so a chart is never drawn from anyone else's data. The chart is
+    shared: Streamlit only reads it.
+    """
+    return _chart(f"{make.__module__}.{make.__qualname__}", _digest(frame), args, make, frame)
