@@ -40,11 +40,16 @@ DAYS = 365
 #: The day the benchmark's data ends (fixed, so runs compare).
 END = date(2026, 11, 1)
 VIEWERS = {"agent": "agent@example.com", "lead": "lead@example.com", "admin": "admin@example.com"}
-#: Every page's script, as a viewer opens it (page, query, the view to open on pages with tabs).
+#: Every page's script, as a viewer opens it (page, query, the view to open on pages with tabs). A query
+#: named by a string is the viewer's own: their newest coaching session, the audit newest on their
+#: Disputes tab (see :func:`targets`).
 PAGES = [
     ("overview", "pages/overview.py", {}, None),
     ("coaching list", "pages/coaching.py", {}, None),
+    ("coaching session", "pages/coaching.py", "session", None),
+    ("audit", "pages/audit.py", "audit", None),
     ("review: pending", "pages/review.py", {"tab": "pending"}, None),
+    ("review: disputes", "pages/review.py", {"tab": "disputes"}, None),
     ("review: resolved", "pages/review.py", {"tab": "resolved"}, None),
     ("trends: scores", "pages/trends.py", {}, "Score trends"),
     ("trends: kore vs audit", "pages/trends.py", {}, "Kore vs audit"),
@@ -113,6 +118,7 @@ def run_pages(db: str, role: str) -> dict:
     # makes a new cache for every run, which would add compiling the scripts to every warm run.
     server_scripts = ScriptCache()
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: server_scripts
+
     def page_run(page: str, query: dict, view: str | None) -> tuple[AppTest, float]:
         """A new session opening ``page``: the page's own run, in milliseconds."""
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -127,12 +133,20 @@ def run_pages(db: str, role: str) -> dict:
         at.run()
         return at, (time.perf_counter() - started) * 1000
 
+    from coaching import access, store
+    from coaching.overview import store_overview
+
+    with store.open_store(Path(db)).snapshot() as con:
+        viewer = access.identify(con, VIEWERS[role])
+        opened = targets(con, viewer)
     # A running server has imported its modules (Altair, pandas' writers …) long before a cache goes
     # cold: open every page once first, so a cold run is an empty cache, not a fresh process.
-    for _, page, query, view in PAGES:
+    pages = [(name, page, opened[query] if isinstance(query, str) else query, view)
+             for name, page, query, view in PAGES]
+    for _, page, query, view in pages:
         page_run(page, query, view)
     results = {}
-    for name, page, query, view in PAGES:
+    for name, page, query, view in pages:
         cache.clear()
         times = []
         for run in range(1 + WARM_RUNS):
@@ -143,13 +157,11 @@ def run_pages(db: str, role: str) -> dict:
             if run == 0 and not (at.dataframe or at.get("vega_lite_chart") or at.metric or at.info
                                  or at.get("page_link")):
                 raise SystemExit(f"{name} as {role}: the page shows nothing")
+            if run == 0 and any("not found" in w.value for w in at.warning):
+                raise SystemExit(f"{name} as {role}: {[w.value for w in at.warning]}")
         results[name] = {"cold_ms": times[0], "warm_ms": statistics.median(times[1:])}
-    from coaching import access, store
-    from coaching.overview import store_overview
-
     with store.open_store(Path(db)).snapshot() as con:
-        viewer = access.identify(con, VIEWERS[role])
-        for name, work in data_calls(viewer).items():
+        for name, work in data_calls(viewer, opened).items():
             times = []
             for _ in range(WARM_RUNS):
                 started = time.perf_counter()
@@ -160,10 +172,34 @@ def run_pages(db: str, role: str) -> dict:
     return {"pages": results, "peak_mb": peak_mb(), "evaluations": evaluations}
 
 
-def data_calls(viewer) -> dict:
+def targets(con, viewer) -> dict[str, dict[str, str]]:
+    """The queries of the pages that show one thing: the viewer's newest coaching session, and the audit
+    newest on their Disputes tab (else on any tab)."""
+    from coaching.assignments import AssignmentFilters, assignment_page
+    from coaching.reviews import review_tab
+
+    newest = assignment_page(con, viewer, AssignmentFilters(), END, page_size=1).sessions.iloc[0]
+    audits = review_tab(con, viewer, "disputes", limit=1)
+    if audits.empty:
+        audits = review_tab(con, viewer, "pending", limit=1)
+    return {"session": {"assignment": newest["assignment_id"], "agent": newest["agent"]},
+            "audit": {"conversation": audits["conversation_id"].iloc[0]}}
+
+
+def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
     """The `coaching/` calls behind each page (what a page asks the store for), by page name."""
+    from coaching import settings
     from coaching.access import AGENT
-    from coaching.assignments import AssignmentFilters, assignment_page, list_choices
+    from coaching.assignments import (
+        AssignmentFilters,
+        assignment_detail,
+        assignment_page,
+        best_response_examples,
+        list_choices,
+        marked_interactions,
+        session_status,
+    )
+    from coaching.evaluations import evaluation_detail
     from coaching.overview import store_overview
     from coaching.reviews import review_counts, review_tab
     from coaching.trends import (
@@ -180,11 +216,20 @@ def data_calls(viewer) -> dict:
 
     window = TrendFilters.last_days(END)
     trend = own_trends if viewer.role == AGENT else score_trends
+    options = settings.review_settings()
+    session, agent = opened["session"]["assignment"], opened["session"]["agent"]
     return {
         "overview": lambda con: store_overview(con, viewer),
         "coaching list": lambda con: (list_choices(con, viewer, END),
                                       assignment_page(con, viewer, AssignmentFilters(), END)),
+        "coaching session": lambda con: (assignment_detail(con, viewer, session, agent),
+                                         session_status(con, viewer, session, agent, options.accept_dispute),
+                                         marked_interactions(con, viewer, session, agent, options.pass_score),
+                                         best_response_examples(con, viewer, session, agent)),
+        "audit": lambda con: evaluation_detail(con, viewer, opened["audit"]["conversation"],
+                                               options.hide_auditor_details),
         "review: pending": lambda con: (review_counts(con, viewer), review_tab(con, viewer, "pending", limit=1000)),
+        "review: disputes": lambda con: review_tab(con, viewer, "disputes", limit=1000),
         "review: resolved": lambda con: review_tab(con, viewer, "resolved", limit=1000),
         "trends: scores": lambda con: trend(con, viewer, window, "week"),
         "trends: kore vs audit": lambda con: (kore_vs_audit(con, viewer, window),
