@@ -218,7 +218,7 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
     trend = own_trends if viewer.role == AGENT else score_trends
     options = settings.review_settings()
     session, agent = opened["session"]["assignment"], opened["session"]["agent"]
-    return {
+    calls = {
         "overview": lambda con: store_overview(con, viewer),
         "coaching list": lambda con: (list_choices(con, viewer, END),
                                       assignment_page(con, viewer, AssignmentFilters(), END)),
@@ -239,6 +239,9 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
         "trends: disputes": lambda con: (dispute_trends(con, viewer, window, "week"),
                                          metric_overturns(con, viewer, window)),
     }
+    if viewer.role == AGENT:  # an agent's Score Trends page is one view, their own trends, whatever is asked
+        calls.update({name: calls["trends: scores"] for name in calls if name.startswith("trends: ")})
+    return calls
 
 
 def run_baseline(exports: str, db: str, role: str) -> dict:

@@ -38,6 +38,8 @@ store = session.store()
 today = clock.today()
 lead_view = can(viewer, Capability.TEAM_ANALYTICS)
 VIEWS = ("Score trends", "Kore vs audit", "Coaching", "Disputes")
+#: Most rows a table shows (the first); its CSV download has them all.
+MOST_ROWS = 1_000
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
@@ -133,8 +135,10 @@ def show_coaching(filters: TrendFilters) -> None:
     if monitor.empty:
         st.info("No coaching assignments were made in these dates.")
         return
+    if len(monitor) > MOST_ROWS:
+        st.caption(f"The newest {MOST_ROWS:,} of {len(monitor):,} assignments are shown; the CSV has them all.")
     st.dataframe(
-        monitor,
+        monitor.head(MOST_ROWS),
         column_order=["name", "agent", "assigned_date", "follow_up_date", "coaching_areas", "status",
                       "kore_before", "kore_recent", "change", "marker"],
         column_config={
@@ -155,6 +159,7 @@ def show_coaching(filters: TrendFilters) -> None:
         },
         hide_index=True,
     )
+    download(monitor, "coaching-monitor")
     st.subheader("Coaching effect")
     window = st.number_input("Days on each side of the assigned date", 1, 60, 7, key="effect_window",
                              width=240)

@@ -18,7 +18,14 @@ from streamlit.testing.v1 import AppTest
 
 from coaching import store
 from coaching.charts import POINT_PICK
-from coaching.trends import DEFAULT_DAYS, TrendFilters, kore_vs_audit, own_trends, score_trends
+from coaching.trends import (
+    DEFAULT_DAYS,
+    TrendFilters,
+    coaching_monitor,
+    kore_vs_audit,
+    own_trends,
+    score_trends,
+)
 
 from app_pages import (
     ADMIN_EMAIL,
@@ -109,6 +116,16 @@ def test_every_view_renders_for_a_lead_with_only_the_team(demo_db: Path, view: s
     seen = agents_in(at)
     assert seen <= team(demo_db, LEAD_EMAIL), seen - team(demo_db, LEAD_EMAIL)
     assert at.get("download_button"), view
+
+
+def test_the_coaching_monitor_lists_the_teams_assignments_with_a_csv(demo_db: Path) -> None:
+    at = open_view(as_user(LEAD_EMAIL, PAGE), "Coaching")
+    expected = query(demo_db, coaching_monitor, LEAD_EMAIL, DEMO_NOW.date(), DEFAULT)
+    assert not expected.empty
+    shown = at.dataframe[0].value
+    assert list(shown["assignment_id"]) == list(expected["assignment_id"])
+    assert list(shown["marker"].fillna("")) == list(expected["marker"].fillna(""))
+    assert [d.label for d in at.get("download_button")] == ["Download CSV", "Download CSV"]  # monitor, effect
 
 
 def test_the_agent_filter_offers_the_team_and_narrows_every_view(demo_db: Path) -> None:
