@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from coaching import review
 
@@ -59,9 +60,12 @@ class ColumnType:
     importer tells the two apart with :func:`is_missing`); ``unacceptable(value)`` is SQL true when a
     value that was read is still not allowed (out of range), or None when any value will do.
     Plain values take a fast path: these expressions run on millions of cells.
+    ``null_only_when_missing``: ``typed`` is NULL exactly when the text is missing (so a value that
+    is there is always readable), which lets the importer skip the check for an optional column.
     """
 
     sql_type: str = "VARCHAR"
+    null_only_when_missing: ClassVar[bool] = False
 
     def typed(self, raw: str) -> str:
         return f"kore_text({raw})"
@@ -75,7 +79,8 @@ class ColumnType:
 
 @dataclass(frozen=True)
 class Text(ColumnType):
-    pass
+    # kore_text(x) is x itself or kore_clean(x), which is NULL only for a missing marker.
+    null_only_when_missing: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -120,17 +120,31 @@ def _struct(index: int, raw: str, expected: str) -> str:
 REQUIRED = "a value (the column is required)"
 
 
-def _problem_sql(index: int, column_type: formats.ColumnType, value: str, required: bool) -> str:
-    """SQL giving this cell's problem (a struct) or NULL; ``value`` is the typed value's column."""
+def _problem_sql(index: int, column_type: formats.ColumnType, value: str, required: bool) -> tuple[str, str]:
+    """SQL for this cell's check: a cheap condition true when the cell has a problem, and the problem.
+
+    ``value`` is the typed value's column. The problem (a struct) is only built on rows where some
+    cell's condition holds, so the many good rows pay for the conditions alone.
+    """
     raw = f"r{index}"
     bad = _struct(index, raw, column_type.expected())
     when_missing = _struct(index, raw, REQUIRED) if required else "NULL"
     unacceptable = column_type.unacceptable(value)
     when_read = f"CASE WHEN {unacceptable} THEN {bad} END" if unacceptable else "NULL"
-    return (
+    problem = (
         f"CASE WHEN {value} IS NOT NULL THEN {when_read} "
         f"WHEN {formats.is_missing(raw)} THEN {when_missing} ELSE {bad} END"
     )
+    # The same cases as ``problem``, as a condition (NULL counts as false, as in CASE WHEN).
+    if column_type.null_only_when_missing:
+        # The typed value is NULL exactly when the text is missing: only a required column can fail.
+        condition = f"{value} IS NULL" if required else "false"
+    elif required:
+        condition = f"{value} IS NULL" + (f" OR ({unacceptable})" if unacceptable else "")
+    else:
+        when_read_bad = f"({unacceptable})" if unacceptable else "false"
+        condition = f"CASE WHEN {value} IS NOT NULL THEN {when_read_bad} ELSE NOT {formats.is_missing(raw)} END"
+    return condition, problem
 
 
 def _metric_result_sql(raw: str) -> tuple[str, str]:
@@ -158,14 +172,15 @@ def _metric_result_sql(raw: str) -> tuple[str, str]:
 def _stage_sql(source: Source, table: str) -> str:
     """One pass over a file: typed values, plus a list of problems on the rows that have any.
 
-    Three layers: raw text and typed values; one problem (or NULL) per checked cell; the problems
-    gathered into a list only on rows that have one.
+    Three layers: raw text and typed values; the stage's columns and one cheap condition per checked
+    cell; the problems (structs naming column, value and what was expected) built and gathered into a
+    list only on rows where some condition holds.
     """
     fmt = source.format
     fields = source.match.fields
     values: list[str] = []  # layer 1: raw text and typed values
     outputs: list[str] = []  # layer 2: the stage's columns
-    problems: list[str] = []  # layer 2: problem per cell
+    checks: list[tuple[str, str]] = []  # layer 2: condition per cell; layer 3: its problem
     for column in fmt.columns:
         index = fields.get(column.field)
         if index is None:
@@ -175,7 +190,7 @@ def _stage_sql(source: Source, table: str) -> str:
         values += [f"c{index} AS r{index}", f"{column.type.typed(f'c{index}')} AS {value}"]
         stored = f"coalesce({value}, [])" if isinstance(column.type, formats.TextList) else value
         outputs.append(f"{stored} AS {column.field}")
-        problems.append(_problem_sql(index, column.type, value, column.required))
+        checks.append(_problem_sql(index, column.type, value, column.required))
     for metric in source.match.metrics:
         p = metric.position
         result_raw = f"r{metric.result}"
@@ -186,10 +201,11 @@ def _stage_sql(source: Source, table: str) -> str:
                  ("violation", metric.violation, formats.METRIC_WEIGHT))
         for part, index, kind in parts:
             values += [f"c{index} AS r{index}", f"{kind.typed(f'c{index}')} AS v_m{p}_{part}"]
-            problems.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
-        problems.append(
-            f"CASE WHEN bad_m{p}_result THEN "
-            f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END"
+            checks.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
+        checks.append(
+            (f"bad_m{p}_result",
+             f"CASE WHEN bad_m{p}_result THEN "
+             f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END")
         )
         outputs += [f"v_m{p}_{part} AS m{p}_{part}" for part in ("result", "fatal", "weight", "violation")]
         # A metric that is not on this row's form has all four values empty.
@@ -197,29 +213,31 @@ def _stage_sql(source: Source, table: str) -> str:
             f"(nullif({result_raw}, '') IS NOT NULL OR v_m{p}_fatal IS NOT NULL OR v_m{p}_weight IS NOT NULL "
             f"OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
         )
+    output_names = [o.rsplit(" AS ", 1)[1] for o in outputs]
+    finals = list(output_names)
     if fmt is formats.EVALUATIONS:
-        # One number that changes when any of the row's metrics does, whatever the file's layout.
+        # One number that changes when any of the row's metrics does, whatever the file's layout: the
+        # hash of the present metrics' values in name order (DuckDB's order for text: by bytes).
+        ordered = sorted(source.match.metrics, key=lambda m: m.metric.encode())
         structs = ", ".join(
-            f"CASE WHEN nullif(r{m.result}, '') IS NOT NULL OR v_m{m.position}_fatal IS NOT NULL "
-            f"OR v_m{m.position}_weight IS NOT NULL OR v_m{m.position}_violation IS NOT NULL THEN "
-            f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
-            f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
-            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
-            for m in source.match.metrics
+            f"CASE WHEN m{m.position}_present THEN "
+            f"{{'metric': {formats.sql_str(m.metric)}, 'result': m{m.position}_result, "
+            f"'fatal': m{m.position}_fatal, 'weight': m{m.position}_weight, "
+            f"'violation': m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
+            for m in ordered
         )
-        listed_metrics = f"list_sort(list_filter([{structs}], lambda x: x IS NOT NULL))" if structs else "[]"
-        outputs.append(f"hash({listed_metrics}) AS metrics_digest")
-    named = [f"{sql} AS p{i}" for i, sql in enumerate(problems)]
-    if problems:
-        any_problem = " OR ".join(f"p{i} IS NOT NULL" for i in range(len(problems)))
-        listed = ", ".join(f"p{i}" for i in range(len(problems)))
+        listed_metrics = f"list_filter([{structs}], lambda x: x IS NOT NULL)" if structs else "[]"
+        finals.append(f"hash({listed_metrics}) AS metrics_digest")
+    conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
+    if checks:
+        any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
+        listed = ", ".join(problem for _, problem in checks)
         gathered = f"CASE WHEN {any_problem} THEN list_filter([{listed}], lambda x: x IS NOT NULL) END"
     else:
         gathered = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[])"
-    output_names = [o.rsplit(" AS ", 1)[1] for o in outputs]
     return (
-        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(output_names)}, {gathered} AS problems "
-        f"FROM (SELECT {', '.join(outputs + named)} "
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(finals)}, {gathered} AS problems "
+        f"FROM (SELECT *, {', '.join(outputs + conditions)} "
         f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
     )
 
