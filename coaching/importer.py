@@ -113,6 +113,13 @@ class _Progress:
 # ------------------------------------------------------------------------------------------------
 # Reading and checking each file
 # ------------------------------------------------------------------------------------------------
+METRIC_COLUMNS = (
+    "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
+)
+#: The type of a staged evaluation's metrics: the metrics on its row, sorted by name.
+METRICS_LIST = "STRUCT(metric VARCHAR, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE, manual BOOLEAN)[]"
+
+
 def _struct(index: int, raw: str, expected: str) -> str:
     return f"{{'c': {index}, 'v': {raw}, 'e': {formats.sql_str(expected)}}}"
 
@@ -174,12 +181,14 @@ def _stage_sql(source: Source, table: str) -> str:
 
     Three layers: raw text and typed values; the stage's columns and one cheap condition per checked
     cell; the problems (structs naming column, value and what was expected) built and gathered into a
-    list only on rows where some condition holds.
+    list only on rows where some condition holds. An evaluation's metrics are staged as one list
+    (``metrics``, :data:`METRICS_LIST`) of the metrics on its row, with its hash (``metrics_digest``).
     """
     fmt = source.format
     fields = source.match.fields
     values: list[str] = []  # layer 1: raw text and typed values
     outputs: list[str] = []  # layer 2: the stage's columns
+    metric_values: list[str] = []  # layer 2: whether each metric is on the row
     checks: list[tuple[str, str]] = []  # layer 2: condition per cell; layer 3: its problem
     for column in fmt.columns:
         index = fields.get(column.field)
@@ -207,27 +216,28 @@ def _stage_sql(source: Source, table: str) -> str:
              f"CASE WHEN bad_m{p}_result THEN "
              f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END")
         )
-        outputs += [f"v_m{p}_{part} AS m{p}_{part}" for part in ("result", "fatal", "weight", "violation")]
         # A metric that is not on this row's form has all four values empty.
-        outputs.append(
+        metric_values.append(
             f"(nullif({result_raw}, '') IS NOT NULL OR v_m{p}_fatal IS NOT NULL OR v_m{p}_weight IS NOT NULL "
             f"OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
         )
-    output_names = [o.rsplit(" AS ", 1)[1] for o in outputs]
-    finals = list(output_names)
+    finals = [o.rsplit(" AS ", 1)[1] for o in outputs]
+    digest = ""
     if fmt is formats.EVALUATIONS:
-        # One number that changes when any of the row's metrics does, whatever the file's layout: the
-        # hash of the present metrics' values in name order (DuckDB's order for text: by bytes).
+        # The row's metrics as one list of the ones present, in name order (DuckDB's order for text:
+        # by bytes); its hash is one number that changes when any of the row's metrics does, whatever
+        # the file's layout.
         ordered = sorted(source.match.metrics, key=lambda m: m.metric.encode())
         structs = ", ".join(
             f"CASE WHEN m{m.position}_present THEN "
-            f"{{'metric': {formats.sql_str(m.metric)}, 'result': m{m.position}_result, "
-            f"'fatal': m{m.position}_fatal, 'weight': m{m.position}_weight, "
-            f"'violation': m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
+            f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
+            f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
+            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
             for m in ordered
         )
-        listed_metrics = f"list_filter([{structs}], lambda x: x IS NOT NULL)" if structs else "[]"
-        finals.append(f"hash({listed_metrics}) AS metrics_digest")
+        listed = f"list_filter([{structs}], lambda x: x IS NOT NULL)" if structs else f"CAST([] AS {METRICS_LIST})"
+        finals.append(f"{listed} AS metrics")
+        digest = ", hash(metrics) AS metrics_digest"
     conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
     if checks:
         any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
@@ -236,9 +246,9 @@ def _stage_sql(source: Source, table: str) -> str:
     else:
         gathered = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[])"
     return (
-        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(finals)}, {gathered} AS problems "
-        f"FROM (SELECT *, {', '.join(outputs + conditions)} "
-        f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
+        f"CREATE TEMP TABLE {table} AS SELECT *{digest} FROM (SELECT {', '.join(finals)}, {gathered} AS problems "
+        f"FROM (SELECT *, {', '.join(outputs + metric_values + conditions)} "
+        f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation})))"
     )
 
 
@@ -595,24 +605,22 @@ def _check_references(run: _Run) -> None:
     )
 
 
-METRIC_COLUMNS = (
-    "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
-)
 
 
 def _staged_metric_rows(run: _Run, good_rows_only: bool) -> str:
-    """SQL for the run's metric rows in the store's columns: the staged wide rows, one metric at a time."""
-    good = "problems IS NULL AND " if good_rows_only else ""
-    parts = [
-        f"SELECT conversation_id, {formats.sql_str(m.metric)} AS metric, {m.position} AS position, "
-        f"m{m.position}_result AS result, m{m.position}_fatal AS is_fatal_metric, "
-        f"m{m.position}_weight AS adherence_weight, m{m.position}_violation AS violation_weight, "
-        f"{str(m.is_manual).lower()} AS is_manual "
-        f"FROM stage_{source.index} WHERE {good}m{m.position}_present"
-        for source in run.by_kind("evaluations")
-        if source.index not in run.broken
-        for m in source.match.metrics
-    ]
+    """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested."""
+    good = " WHERE problems IS NULL" if good_rows_only else ""
+    parts = []
+    for source in run.by_kind("evaluations"):
+        if source.index in run.broken:
+            continue
+        positions = " ".join(f"WHEN {formats.sql_str(m.metric)} THEN {m.position}" for m in source.match.metrics)
+        position = f"CASE m.metric {positions} END" if positions else "CAST(NULL AS INTEGER)"
+        parts.append(
+            f"SELECT conversation_id, m.metric AS metric, {position} AS position, m.result AS result, "
+            f"m.fatal AS is_fatal_metric, m.weight AS adherence_weight, m.violation AS violation_weight, "
+            f"m.manual AS is_manual FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{good})"
+        )
     return " UNION ALL ".join(parts) or f"SELECT {METRIC_COLUMNS} FROM evaluation_metrics WHERE false"
 
 
