@@ -761,18 +761,12 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
 
 def _add_unrostered_agents(run: _Run) -> list[str]:
     """Evaluated agents missing from the roster join it by name, unable to sign in."""
-    names = [
-        r[0]
-        for r in run.con.execute(
-            "SELECT DISTINCT scored_agent FROM stage_evaluations "
-            "WHERE scored_agent NOT IN (SELECT name FROM people) ORDER BY 1"
-        ).fetchall()
-    ]
-    if names:
-        run.con.executemany(
-            "INSERT INTO people VALUES (?, NULL, NULL, NULL, 'Agent', [], false)", [[n] for n in names]
-        )
-    return names
+    added = run.con.execute(
+        "INSERT INTO people SELECT scored_agent, NULL, NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), false FROM "
+        "(SELECT DISTINCT scored_agent FROM stage_evaluations WHERE scored_agent NOT IN (SELECT name FROM people)) "
+        "ORDER BY 1 RETURNING name"
+    ).fetchall()
+    return sorted(r[0] for r in added)
 
 
 def _replay_reviews(run: _Run, everything: bool, progress: _Progress, previous_rounds: str | None) -> None:
