@@ -38,7 +38,8 @@ assert all(m.isascii() for m in MISSING_MARKERS)
 #: ``kore_split`` splits only text that has a separator.
 SQL_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO kore_trim(x) AS trim(x, {_TRIMMED_CHARS});
-CREATE OR REPLACE TEMP MACRO kore_untrimmed(x) AS ascii(x) NOT IN ({_TRIMMED_CODES}) AND NOT ({_TRIMMED_AT_END});
+CREATE OR REPLACE TEMP MACRO kore_untrimmed(x) AS
+    ascii(x) NOT IN ({_TRIMMED_CODES}) AND NOT ({_TRIMMED_AT_END});
 CREATE OR REPLACE TEMP MACRO kore_clean_trimmed(t) AS
     CASE WHEN strlen(t) <= {_MARKER_BYTES} AND lower(t) IN ({_MARKERS_SQL}) THEN NULL
          WHEN NOT starts_with(t, '''') THEN t

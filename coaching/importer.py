@@ -117,7 +117,9 @@ METRIC_COLUMNS = (
     "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
 )
 #: The type of a staged evaluation's metrics: the metrics on its row, sorted by name.
-METRICS_LIST = "STRUCT(metric VARCHAR, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE, manual BOOLEAN)[]"
+METRICS_LIST = (
+    "STRUCT(metric VARCHAR, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE, manual BOOLEAN)[]"
+)
 
 
 def _struct(index: int, raw: str, expected: str) -> str:
@@ -214,11 +216,8 @@ def _stage_sql(source: Source, table: str) -> str:
         for part, index, kind in parts:
             values += [f"c{index} AS r{index}", f"{kind.typed(f'c{index}')} AS v_m{p}_{part}"]
             checks.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
-        checks.append(
-            (f"bad_m{p}_result",
-             f"CASE WHEN bad_m{p}_result THEN "
-             f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END")
-        )
+        result_problem = _struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)
+        checks.append((f"bad_m{p}_result", f"CASE WHEN bad_m{p}_result THEN {result_problem} END"))
         # A metric that is not on this row's form has all four values empty.
         metric_values.append(
             f"(({result_raw} IS NOT NULL AND {result_raw} <> '') OR v_m{p}_fatal IS NOT NULL "
@@ -622,7 +621,8 @@ def _staged_metric_rows(run: _Run, good_rows_only: bool) -> str:
         parts.append(
             f"SELECT conversation_id, m.metric AS metric, {position} AS position, m.result AS result, "
             f"m.fatal AS is_fatal_metric, m.weight AS adherence_weight, m.violation AS violation_weight, "
-            f"m.manual AS is_manual FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{good})"
+            f"m.manual AS is_manual "
+            f"FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{good})"
         )
     return " UNION ALL ".join(parts) or f"SELECT {METRIC_COLUMNS} FROM evaluation_metrics WHERE false"
 
@@ -765,8 +765,9 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
 def _add_unrostered_agents(run: _Run) -> list[str]:
     """Evaluated agents missing from the roster join it by name, unable to sign in."""
     added = run.con.execute(
-        "INSERT INTO people SELECT scored_agent, NULL, NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), false FROM "
-        "(SELECT DISTINCT scored_agent FROM stage_evaluations WHERE scored_agent NOT IN (SELECT name FROM people)) "
+        "INSERT INTO people SELECT scored_agent, NULL, NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), false "
+        "FROM (SELECT DISTINCT scored_agent FROM stage_evaluations "
+        "WHERE scored_agent NOT IN (SELECT name FROM people)) "
         "ORDER BY 1 RETURNING name"
     ).fetchall()
     return sorted(r[0] for r in added)
