@@ -116,10 +116,9 @@ class _Progress:
 METRIC_COLUMNS = (
     "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
 )
-#: The type of a staged evaluation's metrics: the metrics on its row, sorted by name.
-METRICS_LIST = (
-    "STRUCT(metric VARCHAR, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE, manual BOOLEAN)[]"
-)
+#: The type of a staged evaluation's metrics: the metrics on its row, by their position in the file
+#: (which names them; their names are not repeated on every row, to keep the stage small).
+METRICS_LIST = "STRUCT(position INTEGER, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE)[]"
 
 
 def _struct(index: int, raw: str, expected: str) -> str:
@@ -187,7 +186,7 @@ def _stage_sql(source: Source, table: str) -> str:
     Three layers: raw text and typed values; the stage's columns and one cheap condition per checked
     cell; the problems (structs naming column, value and what was expected) built and gathered into a
     list only on rows where some condition holds. An evaluation's metrics are staged as one list
-    (``metrics``, :data:`METRICS_LIST`) of the metrics on its row, with its hash (``metrics_digest``).
+    (``metrics``, :data:`METRICS_LIST`) of the metrics on its row, with a digest of them.
     """
     fmt = source.format
     fields = source.match.fields
@@ -224,22 +223,27 @@ def _stage_sql(source: Source, table: str) -> str:
             f"OR v_m{p}_weight IS NOT NULL OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
         )
     finals = [o.rsplit(" AS ", 1)[1] for o in outputs]
-    digest = ""
     if fmt is formats.EVALUATIONS:
-        # The row's metrics as one list of the ones present, in name order (DuckDB's order for text:
-        # by bytes); its hash is one number that changes when any of the row's metrics does, whatever
-        # the file's layout.
-        ordered = sorted(source.match.metrics, key=lambda m: m.metric.encode())
-        structs = ", ".join(
+        metrics = source.match.metrics
+        staged = ", ".join(
+            f"{{'position': {m.position}, 'result': v_m{m.position}_result, 'fatal': v_m{m.position}_fatal, "
+            f"'weight': v_m{m.position}_weight, 'violation': v_m{m.position}_violation}}"
+            for m in metrics
+        )
+        present = ", ".join(f"m{m.position}_present" for m in metrics)
+        empty = f"CAST([] AS {METRICS_LIST})"
+        finals.append(f"{f'list_where([{staged}], [{present}])' if metrics else empty} AS metrics")
+        # One number that changes when any of the row's metrics does, whatever the file's layout: the
+        # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
+        ordered = sorted(metrics, key=lambda m: m.metric.encode())
+        named = ", ".join(
             f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
             f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
             f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
             for m in ordered
         )
         present = ", ".join(f"m{m.position}_present" for m in ordered)
-        listed = f"list_where([{structs}], [{present}])" if structs else f"CAST([] AS {METRICS_LIST})"
-        finals.append(f"{listed} AS metrics")
-        digest = ", hash(metrics) AS metrics_digest"
+        finals.append(f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'}) AS metrics_digest")
     conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
     if checks:
         any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
@@ -248,9 +252,9 @@ def _stage_sql(source: Source, table: str) -> str:
     else:
         gathered = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[])"
     return (
-        f"CREATE TEMP TABLE {table} AS SELECT *{digest} FROM (SELECT {', '.join(finals)}, {gathered} AS problems "
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(finals)}, {gathered} AS problems "
         f"FROM (SELECT *, {', '.join(outputs + metric_values + conditions)} "
-        f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation})))"
+        f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
     )
 
 
@@ -590,7 +594,7 @@ def _check_references(run: _Run) -> None:
         lambda row: "the ConversationID of an evaluated interaction in this import or the store",
     )
     # The metrics the events name, looked up in the (large) metric rows by a semi join that hashes
-    # only the events' side.
+    # only the events' side; only the evaluations the events name have their metric lists unnested.
     run.con.execute(
         "CREATE OR REPLACE TEMP TABLE event_metrics_found AS SELECT DISTINCT conversation_id, metric "
         "FROM run_metrics SEMI JOIN (SELECT DISTINCT conversation_id, metric FROM stage_review_events "
@@ -609,34 +613,50 @@ def _check_references(run: _Run) -> None:
 
 
 
-def _staged_metric_rows(run: _Run, good_rows_only: bool) -> str:
-    """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested."""
-    good = " WHERE problems IS NULL" if good_rows_only else ""
+def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | None = None) -> str:
+    """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested.
+
+    ``conversations``: a table of conversation_id; only those evaluations' lists are unnested.
+    """
+    filters = (["problems IS NULL"] if good_rows_only else []) + (
+        [f"conversation_id IN (SELECT conversation_id FROM {conversations})"] if conversations else []
+    )
+    where = f" WHERE {' AND '.join(filters)}" if filters else ""
     parts = []
     for source in run.by_kind("evaluations"):
         if source.index in run.broken:
             continue
-        positions = " ".join(f"WHEN {formats.sql_str(m.metric)} THEN {m.position}" for m in source.match.metrics)
-        position = f"CASE m.metric {positions} END" if positions else "CAST(NULL AS INTEGER)"
+        metrics = source.match.metrics
+        names = " ".join(f"WHEN {m.position} THEN {formats.sql_str(m.metric)}" for m in metrics)
+        name = f"CASE m.position {names} END" if metrics else "CAST(NULL AS VARCHAR)"
+        manual = ", ".join(str(m.position) for m in metrics if m.is_manual)
+        is_manual = f"m.position IN ({manual})" if manual else "false"
         parts.append(
-            f"SELECT conversation_id, m.metric AS metric, {position} AS position, m.result AS result, "
+            f"SELECT conversation_id, {name} AS metric, m.position AS position, m.result AS result, "
             f"m.fatal AS is_fatal_metric, m.weight AS adherence_weight, m.violation AS violation_weight, "
-            f"m.manual AS is_manual "
-            f"FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{good})"
+            f"{is_manual} AS is_manual "
+            f"FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{where})"
         )
     return " UNION ALL ".join(parts) or f"SELECT {METRIC_COLUMNS} FROM evaluation_metrics WHERE false"
 
 
 def _run_metrics_view(run: _Run) -> None:
-    """The metric names each evaluation will have after the run (the run's replace the store's).
+    """``run_metrics``: the metric names each evaluation named by a review event of the run will have
+    after the run (the run's replace the store's); only those evaluations' metrics are read.
 
     Bad rows count too, like every reference check's known values.
     """
     run.con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_conversations AS SELECT DISTINCT conversation_id "
+        "FROM stage_review_events WHERE metric IS NOT NULL"
+    )
+    run.con.execute(
         "CREATE OR REPLACE TEMP VIEW run_metrics AS "
-        "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
+        "SELECT conversation_id, metric FROM evaluation_metrics "
+        "WHERE conversation_id IN (SELECT conversation_id FROM event_conversations) AND conversation_id NOT IN "
         "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL) "
-        f"UNION ALL SELECT conversation_id, metric FROM ({_staged_metric_rows(run, good_rows_only=False)})"
+        "UNION ALL SELECT conversation_id, metric FROM "
+        f"({_staged_metric_rows(run, good_rows_only=False, conversations='event_conversations')})"
     )
 
 
