@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from coaching import review
 
@@ -18,19 +19,44 @@ from coaching import review
 MISSING_MARKERS = ("", "n/a", "na", "'-'", "-", "null", "none")
 _MARKERS_SQL = ", ".join("'" + m.replace("'", "''") + "'" for m in MISSING_MARKERS)
 
+#: The characters trimmed from every value's ends, as code points: space, tab, LF, CR, no-break space.
+_TRIMMED = (32, 9, 10, 13, 160)
+_TRIMMED_CODES = ", ".join(str(c) for c in _TRIMMED)
+_TRIMMED_CHARS = " || ".join(f"chr({c})" for c in _TRIMMED)
+_TRIMMED_AT_END = " OR ".join(f"ends_with(x, chr({c}))" for c in _TRIMMED)
+#: Markers are short ASCII, and lower() maps no longer text to them (no other character lowers to
+#: their letters), so only text this short is compared with them.
+_MARKER_BYTES = max(len(m) for m in MISSING_MARKERS)
+assert all(m.isascii() for m in MISSING_MARKERS)
+
 #: DuckDB macros the formats' SQL relies on; the importer creates them on its connection.
-#: ``kore_clean`` is the full rule (trim, missing markers, Kore's single quotes); ``kore_text`` skips it
-#: for the usual long, plain value, because it runs on millions of cells.
+#: ``kore_clean`` is the full rule (trim, missing markers, Kore's single quotes). It runs on millions
+#: of cells, so the usual value takes a fast path with the same result: ``kore_untrimmed`` finds that
+#: there is nothing to trim from a cheap look at the first code point and the last bytes (a UTF-8
+#: character never ends inside another), which ``trim`` with a character set is slow to find out;
+#: only short text is compared with the markers, and only quoted text goes to the regular expression.
+#: ``kore_split`` splits only text that has a separator.
 SQL_MACROS = f"""
-CREATE OR REPLACE TEMP MACRO kore_trim(x) AS trim(x, ' ' || chr(9) || chr(10) || chr(13) || chr(160));
+CREATE OR REPLACE TEMP MACRO kore_trim(x) AS trim(x, {_TRIMMED_CHARS});
+CREATE OR REPLACE TEMP MACRO kore_untrimmed(x) AS
+    ascii(x) NOT IN ({_TRIMMED_CODES}) AND NOT ({_TRIMMED_AT_END});
+CREATE OR REPLACE TEMP MACRO kore_clean_trimmed(t) AS
+    CASE WHEN strlen(t) <= {_MARKER_BYTES} AND lower(t) IN ({_MARKERS_SQL}) THEN NULL
+         WHEN NOT starts_with(t, '''') THEN t
+         ELSE regexp_replace(t, '^''(.*)''$', '\\1') END;
 CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
-    CASE WHEN x IS NULL OR lower(kore_trim(x)) IN ({_MARKERS_SQL}) THEN NULL
-         ELSE regexp_replace(kore_trim(x), '^''(.*)''$', '\\1') END;
-CREATE OR REPLACE TEMP MACRO kore_text(x) AS
-    CASE WHEN length(x) > 4 AND kore_trim(x) = x AND NOT starts_with(x, '''') THEN x ELSE kore_clean(x) END;
-CREATE OR REPLACE TEMP MACRO kore_list(x) AS
-    list_filter(list_transform(regexp_split_to_array(kore_clean(x), '\\s*[,;|]\\s*'), lambda v: trim(v)),
-                lambda v: v <> '');
+    CASE WHEN x IS NULL THEN NULL
+         WHEN kore_untrimmed(x) THEN kore_clean_trimmed(x)
+         ELSE kore_clean_trimmed(kore_trim(x)) END;
+CREATE OR REPLACE TEMP MACRO kore_text(x) AS kore_clean(x);
+CREATE OR REPLACE TEMP MACRO kore_unquoted(x) AS regexp_replace(kore_trim(x), '^''(.*)''$', '\\1');
+CREATE OR REPLACE TEMP MACRO kore_split(c) AS
+    CASE WHEN c IS NULL THEN NULL
+         WHEN NOT (contains(c, ',') OR contains(c, ';') OR contains(c, '|')) THEN
+             CASE WHEN trim(c) = '' THEN CAST([] AS VARCHAR[]) ELSE [trim(c)] END
+         ELSE list_filter(list_transform(regexp_split_to_array(c, '\\s*[,;|]\\s*'), lambda v: trim(v)),
+                          lambda v: v <> '') END;
+CREATE OR REPLACE TEMP MACRO kore_list(x) AS kore_split(kore_clean(x));
 """
 
 
@@ -45,7 +71,8 @@ def sql_str(value: str) -> str:
 
 def is_missing(raw: str) -> str:
     """SQL: the raw text stands for a missing value."""
-    return f"({raw} IS NULL OR kore_clean({raw}) IS NULL)"
+    # kore_clean(raw) IS NULL, without its CASE (whose fixed cost shows on millions of cells).
+    return f"({raw} IS NULL OR lower(kore_trim({raw})) IN ({_MARKERS_SQL}))"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -59,9 +86,12 @@ class ColumnType:
     importer tells the two apart with :func:`is_missing`); ``unacceptable(value)`` is SQL true when a
     value that was read is still not allowed (out of range), or None when any value will do.
     Plain values take a fast path: these expressions run on millions of cells.
+    ``null_only_when_missing``: ``typed`` is NULL exactly when the text is missing (so a value that
+    is there is always readable), which lets the importer skip the check for an optional column.
     """
 
     sql_type: str = "VARCHAR"
+    null_only_when_missing: ClassVar[bool] = False
 
     def typed(self, raw: str) -> str:
         return f"kore_text({raw})"
@@ -75,7 +105,8 @@ class ColumnType:
 
 @dataclass(frozen=True)
 class Text(ColumnType):
-    pass
+    # kore_text(x) is x itself or kore_clean(x), which is NULL only for a missing marker.
+    null_only_when_missing: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -85,8 +116,9 @@ class Number(ColumnType):
     sql_type: str = "DOUBLE"
 
     def typed(self, raw: str) -> str:
-        # Plain numbers cast directly; quoted ones ('-36') and markers take the slow path.
-        return f"coalesce(TRY_CAST({raw} AS DOUBLE), TRY_CAST(kore_clean({raw}) AS DOUBLE))"
+        # Plain numbers cast directly; quoted ones ('-36') and padded ones take the slow path, where
+        # markers need no test of their own: none of them reads as a number.
+        return f"coalesce(TRY_CAST({raw} AS DOUBLE), TRY_CAST(kore_unquoted({raw}) AS DOUBLE))"
 
     def unacceptable(self, value: str) -> str:
         checks = [f"NOT isfinite({value})"]

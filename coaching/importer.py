@@ -113,6 +113,14 @@ class _Progress:
 # ------------------------------------------------------------------------------------------------
 # Reading and checking each file
 # ------------------------------------------------------------------------------------------------
+METRIC_COLUMNS = (
+    "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
+)
+#: The type of a staged evaluation's metrics: the metrics on its row, by their position in the file
+#: (which names them; their names are not repeated on every row, to keep the stage small).
+METRICS_LIST = "STRUCT(position INTEGER, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE)[]"
+
+
 def _struct(index: int, raw: str, expected: str) -> str:
     return f"{{'c': {index}, 'v': {raw}, 'e': {formats.sql_str(expected)}}}"
 
@@ -120,17 +128,34 @@ def _struct(index: int, raw: str, expected: str) -> str:
 REQUIRED = "a value (the column is required)"
 
 
-def _problem_sql(index: int, column_type: formats.ColumnType, value: str, required: bool) -> str:
-    """SQL giving this cell's problem (a struct) or NULL; ``value`` is the typed value's column."""
+def _problem_sql(index: int, column_type: formats.ColumnType, value: str, required: bool) -> tuple[str, str]:
+    """SQL for this cell's check: a cheap condition true when the cell has a problem, and the problem.
+
+    ``value`` is the typed value's column. The problem (a struct) is only built on rows where some
+    cell's condition holds, so the many good rows pay for the conditions alone.
+    """
     raw = f"r{index}"
     bad = _struct(index, raw, column_type.expected())
     when_missing = _struct(index, raw, REQUIRED) if required else "NULL"
     unacceptable = column_type.unacceptable(value)
     when_read = f"CASE WHEN {unacceptable} THEN {bad} END" if unacceptable else "NULL"
-    return (
+    problem = (
         f"CASE WHEN {value} IS NOT NULL THEN {when_read} "
         f"WHEN {formats.is_missing(raw)} THEN {when_missing} ELSE {bad} END"
     )
+    # The same cases as ``problem``, as a condition (NULL counts as false, as in CASE WHEN), without
+    # a CASE: its fixed cost shows on millions of cells. ``unacceptable`` is NULL when the value is.
+    if column_type.null_only_when_missing:
+        # The typed value is NULL exactly when the text is missing: only a required column can fail.
+        condition = f"{value} IS NULL" if required else "false"
+    elif required:
+        condition = f"{value} IS NULL" + (f" OR ({unacceptable})" if unacceptable else "")
+    else:
+        # A value that was read: is it acceptable? (false, or NULL when there is none) Else: is
+        # there text that could not be read?
+        when_read = f"({unacceptable})" if unacceptable else f"({value} IS NULL AND NULL)"
+        condition = f"coalesce({when_read}, NOT {formats.is_missing(raw)})"
+    return condition, problem
 
 
 def _metric_result_sql(raw: str) -> tuple[str, str]:
@@ -158,14 +183,17 @@ def _metric_result_sql(raw: str) -> tuple[str, str]:
 def _stage_sql(source: Source, table: str) -> str:
     """One pass over a file: typed values, plus a list of problems on the rows that have any.
 
-    Three layers: raw text and typed values; one problem (or NULL) per checked cell; the problems
-    gathered into a list only on rows that have one.
+    Three layers: raw text and typed values; the stage's columns and one cheap condition per checked
+    cell; the problems (structs naming column, value and what was expected) built and gathered into a
+    list only on rows where some condition holds. An evaluation's metrics are staged as one list
+    (``metrics``, :data:`METRICS_LIST`) of the metrics on its row, with a digest of them.
     """
     fmt = source.format
     fields = source.match.fields
     values: list[str] = []  # layer 1: raw text and typed values
     outputs: list[str] = []  # layer 2: the stage's columns
-    problems: list[str] = []  # layer 2: problem per cell
+    metric_values: list[str] = []  # layer 2: whether each metric is on the row
+    checks: list[tuple[str, str]] = []  # layer 2: condition per cell; layer 3: its problem
     for column in fmt.columns:
         index = fields.get(column.field)
         if index is None:
@@ -175,7 +203,7 @@ def _stage_sql(source: Source, table: str) -> str:
         values += [f"c{index} AS r{index}", f"{column.type.typed(f'c{index}')} AS {value}"]
         stored = f"coalesce({value}, [])" if isinstance(column.type, formats.TextList) else value
         outputs.append(f"{stored} AS {column.field}")
-        problems.append(_problem_sql(index, column.type, value, column.required))
+        checks.append(_problem_sql(index, column.type, value, column.required))
     for metric in source.match.metrics:
         p = metric.position
         result_raw = f"r{metric.result}"
@@ -186,40 +214,46 @@ def _stage_sql(source: Source, table: str) -> str:
                  ("violation", metric.violation, formats.METRIC_WEIGHT))
         for part, index, kind in parts:
             values += [f"c{index} AS r{index}", f"{kind.typed(f'c{index}')} AS v_m{p}_{part}"]
-            problems.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
-        problems.append(
-            f"CASE WHEN bad_m{p}_result THEN "
-            f"{_struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)} END"
-        )
-        outputs += [f"v_m{p}_{part} AS m{p}_{part}" for part in ("result", "fatal", "weight", "violation")]
+            checks.append(_problem_sql(index, kind, f"v_m{p}_{part}", required=False))
+        result_problem = _struct(metric.result, result_raw, formats.METRIC_RESULT_EXPECTED)
+        checks.append((f"bad_m{p}_result", f"CASE WHEN bad_m{p}_result THEN {result_problem} END"))
         # A metric that is not on this row's form has all four values empty.
-        outputs.append(
-            f"(nullif({result_raw}, '') IS NOT NULL OR v_m{p}_fatal IS NOT NULL OR v_m{p}_weight IS NOT NULL "
-            f"OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
+        metric_values.append(
+            f"(({result_raw} IS NOT NULL AND {result_raw} <> '') OR v_m{p}_fatal IS NOT NULL "
+            f"OR v_m{p}_weight IS NOT NULL OR v_m{p}_violation IS NOT NULL) AS m{p}_present"
         )
+    finals = [o.rsplit(" AS ", 1)[1] for o in outputs]
     if fmt is formats.EVALUATIONS:
-        # One number that changes when any of the row's metrics does, whatever the file's layout.
-        structs = ", ".join(
-            f"CASE WHEN nullif(r{m.result}, '') IS NOT NULL OR v_m{m.position}_fatal IS NOT NULL "
-            f"OR v_m{m.position}_weight IS NOT NULL OR v_m{m.position}_violation IS NOT NULL THEN "
+        metrics = source.match.metrics
+        staged = ", ".join(
+            f"{{'position': {m.position}, 'result': v_m{m.position}_result, 'fatal': v_m{m.position}_fatal, "
+            f"'weight': v_m{m.position}_weight, 'violation': v_m{m.position}_violation}}"
+            for m in metrics
+        )
+        present = ", ".join(f"m{m.position}_present" for m in metrics)
+        empty = f"CAST([] AS {METRICS_LIST})"
+        finals.append(f"{f'list_where([{staged}], [{present}])' if metrics else empty} AS metrics")
+        # One number that changes when any of the row's metrics does, whatever the file's layout: the
+        # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
+        ordered = sorted(metrics, key=lambda m: m.metric.encode())
+        named = ", ".join(
             f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
             f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
-            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}} END"
-            for m in source.match.metrics
+            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
+            for m in ordered
         )
-        listed_metrics = f"list_sort(list_filter([{structs}], lambda x: x IS NOT NULL))" if structs else "[]"
-        outputs.append(f"hash({listed_metrics}) AS metrics_digest")
-    named = [f"{sql} AS p{i}" for i, sql in enumerate(problems)]
-    if problems:
-        any_problem = " OR ".join(f"p{i} IS NOT NULL" for i in range(len(problems)))
-        listed = ", ".join(f"p{i}" for i in range(len(problems)))
+        present = ", ".join(f"m{m.position}_present" for m in ordered)
+        finals.append(f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'}) AS metrics_digest")
+    conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
+    if checks:
+        any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
+        listed = ", ".join(problem for _, problem in checks)
         gathered = f"CASE WHEN {any_problem} THEN list_filter([{listed}], lambda x: x IS NOT NULL) END"
     else:
         gathered = "CAST(NULL AS STRUCT(c INTEGER, v VARCHAR, e VARCHAR)[])"
-    output_names = [o.rsplit(" AS ", 1)[1] for o in outputs]
     return (
-        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(output_names)}, {gathered} AS problems "
-        f"FROM (SELECT {', '.join(outputs + named)} "
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(finals)}, {gathered} AS problems "
+        f"FROM (SELECT *, {', '.join(outputs + metric_values + conditions)} "
         f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
     )
 
@@ -560,7 +594,7 @@ def _check_references(run: _Run) -> None:
         lambda row: "the ConversationID of an evaluated interaction in this import or the store",
     )
     # The metrics the events name, looked up in the (large) metric rows by a semi join that hashes
-    # only the events' side.
+    # only the events' side; only the evaluations the events name have their metric lists unnested.
     run.con.execute(
         "CREATE OR REPLACE TEMP TABLE event_metrics_found AS SELECT DISTINCT conversation_id, metric "
         "FROM run_metrics SEMI JOIN (SELECT DISTINCT conversation_id, metric FROM stage_review_events "
@@ -577,37 +611,52 @@ def _check_references(run: _Run) -> None:
     )
 
 
-METRIC_COLUMNS = (
-    "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
-)
 
 
-def _staged_metric_rows(run: _Run, good_rows_only: bool) -> str:
-    """SQL for the run's metric rows in the store's columns: the staged wide rows, one metric at a time."""
-    good = "problems IS NULL AND " if good_rows_only else ""
-    parts = [
-        f"SELECT conversation_id, {formats.sql_str(m.metric)} AS metric, {m.position} AS position, "
-        f"m{m.position}_result AS result, m{m.position}_fatal AS is_fatal_metric, "
-        f"m{m.position}_weight AS adherence_weight, m{m.position}_violation AS violation_weight, "
-        f"{str(m.is_manual).lower()} AS is_manual "
-        f"FROM stage_{source.index} WHERE {good}m{m.position}_present"
-        for source in run.by_kind("evaluations")
-        if source.index not in run.broken
-        for m in source.match.metrics
-    ]
+def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | None = None) -> str:
+    """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested.
+
+    ``conversations``: a table of conversation_id; only those evaluations' lists are unnested.
+    """
+    filters = (["problems IS NULL"] if good_rows_only else []) + (
+        [f"conversation_id IN (SELECT conversation_id FROM {conversations})"] if conversations else []
+    )
+    where = f" WHERE {' AND '.join(filters)}" if filters else ""
+    parts = []
+    for source in run.by_kind("evaluations"):
+        if source.index in run.broken:
+            continue
+        metrics = source.match.metrics
+        names = " ".join(f"WHEN {m.position} THEN {formats.sql_str(m.metric)}" for m in metrics)
+        name = f"CASE m.position {names} END" if metrics else "CAST(NULL AS VARCHAR)"
+        manual = ", ".join(str(m.position) for m in metrics if m.is_manual)
+        is_manual = f"m.position IN ({manual})" if manual else "false"
+        parts.append(
+            f"SELECT conversation_id, {name} AS metric, m.position AS position, m.result AS result, "
+            f"m.fatal AS is_fatal_metric, m.weight AS adherence_weight, m.violation AS violation_weight, "
+            f"{is_manual} AS is_manual "
+            f"FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{where})"
+        )
     return " UNION ALL ".join(parts) or f"SELECT {METRIC_COLUMNS} FROM evaluation_metrics WHERE false"
 
 
 def _run_metrics_view(run: _Run) -> None:
-    """The metric names each evaluation will have after the run (the run's replace the store's).
+    """``run_metrics``: the metric names each evaluation named by a review event of the run will have
+    after the run (the run's replace the store's); only those evaluations' metrics are read.
 
     Bad rows count too, like every reference check's known values.
     """
     run.con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_conversations AS SELECT DISTINCT conversation_id "
+        "FROM stage_review_events WHERE metric IS NOT NULL"
+    )
+    run.con.execute(
         "CREATE OR REPLACE TEMP VIEW run_metrics AS "
-        "SELECT conversation_id, metric FROM evaluation_metrics WHERE conversation_id NOT IN "
+        "SELECT conversation_id, metric FROM evaluation_metrics "
+        "WHERE conversation_id IN (SELECT conversation_id FROM event_conversations) AND conversation_id NOT IN "
         "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL) "
-        f"UNION ALL SELECT conversation_id, metric FROM ({_staged_metric_rows(run, good_rows_only=False)})"
+        "UNION ALL SELECT conversation_id, metric FROM "
+        f"({_staged_metric_rows(run, good_rows_only=False, conversations='event_conversations')})"
     )
 
 
@@ -735,18 +784,13 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
 
 def _add_unrostered_agents(run: _Run) -> list[str]:
     """Evaluated agents missing from the roster join it by name, unable to sign in."""
-    names = [
-        r[0]
-        for r in run.con.execute(
-            "SELECT DISTINCT scored_agent FROM stage_evaluations "
-            "WHERE scored_agent NOT IN (SELECT name FROM people) ORDER BY 1"
-        ).fetchall()
-    ]
-    if names:
-        run.con.executemany(
-            "INSERT INTO people VALUES (?, NULL, NULL, NULL, 'Agent', [], false)", [[n] for n in names]
-        )
-    return names
+    added = run.con.execute(
+        "INSERT INTO people SELECT scored_agent, NULL, NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), false "
+        "FROM (SELECT DISTINCT scored_agent FROM stage_evaluations "
+        "WHERE scored_agent NOT IN (SELECT name FROM people)) "
+        "ORDER BY 1 RETURNING name"
+    ).fetchall()
+    return sorted(r[0] for r in added)
 
 
 def _replay_reviews(run: _Run, everything: bool, progress: _Progress, previous_rounds: str | None) -> None:

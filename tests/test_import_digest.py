@@ -1,0 +1,65 @@
+"""The evaluations' metrics digest: what it is, so stores written before stay comparable.
+
+An evaluation's ``metrics_digest`` is the hash of its metrics (name, result, fatal, weights, manual)
+sorted by name. Importing the same report again compares digests to tell unchanged evaluations
+from changed ones, so the digest must not depend on the file's column order, and must stay what
+older versions stored (or every evaluation of an existing store would count as updated once).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+import duckdb
+
+from coaching.importer import import_files
+
+#: The digest as older versions defined it, computed from the stored metric rows.
+STORED_DIGEST = """
+SELECT e.conversation_id FROM evaluations e LEFT JOIN (
+    SELECT conversation_id, hash(list_sort(list({'metric': metric, 'result': result, 'fatal': is_fatal_metric,
+        'weight': adherence_weight, 'violation': violation_weight, 'manual': is_manual}))) AS digest
+    FROM evaluation_metrics GROUP BY conversation_id) m USING (conversation_id)
+WHERE e.metrics_digest IS DISTINCT FROM coalesce(m.digest, hash([]))
+"""
+
+
+def _mismatches(db: Path) -> list[tuple[str]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(STORED_DIGEST).fetchall()
+    finally:
+        con.close()
+
+
+def _reordered(report: Path) -> str:
+    """The same report with its columns, metric quadruples included, in another order."""
+    rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8"))))
+    order = list(range(len(rows[0])))
+    random.Random(7).shuffle(order)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[row[i] for i in order] for row in rows])
+    return out.getvalue()
+
+
+def test_the_digest_is_the_hash_of_the_sorted_metrics(tmp_path: Path, templates: Path, kore_report: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_files(db, [templates, kore_report])
+    assert _mismatches(db) == []
+
+
+def test_the_same_report_in_another_column_order_is_unchanged(
+    tmp_path: Path, write, templates: Path, kore_report: Path
+) -> None:
+    db = tmp_path / "store.duckdb"
+    import_files(db, [templates, kore_report])
+    for report in (templates / "ie-report.csv", kore_report):
+        shuffled = write(f"shuffled-{report.parent.name}.csv", _reordered(report))
+        summary = import_files(db, [shuffled])
+        evaluations = summary.kinds["evaluations"]
+        assert (evaluations.new, evaluations.updated) == (0, 0)
+        assert evaluations.unchanged == evaluations.rows > 0
+    assert _mismatches(db) == []
