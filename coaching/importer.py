@@ -244,6 +244,13 @@ def _stage_sql(source: Source, table: str) -> str:
         )
         present = ", ".join(f"m{m.position}_present" for m in ordered)
         finals.append(f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'}) AS metrics_digest")
+        # The names of the metrics with a result, and of those not adhered to, in name order: what the
+        # per-metric trends count, read from the evaluations alone (never from the long metric rows).
+        names = ", ".join(formats.sql_str(m.metric) for m in ordered)
+        for listed, condition in (("scored_metrics", "v_m{p}_result IS NOT NULL"),
+                                  ("not_adhered_metrics", "coalesce(v_m{p}_result = 'Not Adhered', false)")):
+            mask = ", ".join(condition.format(p=m.position) for m in ordered)
+            finals.append(f"{f'list_where([{names}], [{mask}])' if metrics else 'CAST([] AS VARCHAR[])'} AS {listed}")
     conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
     if checks:
         any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
@@ -364,7 +371,8 @@ def _stage_source(run: _Run, source: Source, progress: _Progress, share: float) 
 # Checks across rows, files and the store
 # ------------------------------------------------------------------------------------------------
 #: Staged columns beyond a format's own: (name, SQL type).
-_STAGE_EXTRAS = {"evaluations": (("metrics_digest", "UBIGINT"),)}
+_STAGE_EXTRAS = {"evaluations": (("metrics_digest", "UBIGINT"), ("scored_metrics", "VARCHAR[]"),
+                                  ("not_adhered_metrics", "VARCHAR[]"))}
 
 
 def _stage_views(run: _Run) -> None:

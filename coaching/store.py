@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The schema, table by table. docs/schema.md describes the same tables for people.
 SCHEMA = """
@@ -71,7 +71,9 @@ CREATE TABLE IF NOT EXISTS evaluations (
     duration_status VARCHAR,
     evaluation_form VARCHAR,
     source VARCHAR NOT NULL,
-    metrics_digest UBIGINT NOT NULL
+    metrics_digest UBIGINT NOT NULL,
+    scored_metrics VARCHAR[] NOT NULL,
+    not_adhered_metrics VARCHAR[] NOT NULL
 );
 CREATE TABLE IF NOT EXISTS evaluation_metrics (
     conversation_id VARCHAR NOT NULL,

@@ -63,3 +63,42 @@ def test_the_same_report_in_another_column_order_is_unchanged(
         assert (evaluations.new, evaluations.updated) == (0, 0)
         assert evaluations.unchanged == evaluations.rows > 0
     assert _mismatches(db) == []
+
+
+#: Evaluations whose lists of scored and not-adhered metrics differ from their stored metric rows.
+LISTS_AGREE = """
+SELECT e.conversation_id FROM evaluations e LEFT JOIN (
+    SELECT conversation_id,
+           list_sort(list(metric) FILTER (WHERE result IS NOT NULL)) AS scored,
+           list_sort(list(metric) FILTER (WHERE result = 'Not Adhered')) AS not_adhered
+    FROM evaluation_metrics GROUP BY conversation_id) m USING (conversation_id)
+WHERE e.scored_metrics IS DISTINCT FROM coalesce(m.scored, [])
+   OR e.not_adhered_metrics IS DISTINCT FROM coalesce(m.not_adhered, [])
+"""
+
+
+def test_the_metric_lists_are_the_stored_metric_rows(
+    tmp_path: Path, write, templates: Path, kore_report: Path
+) -> None:
+    """Per-metric trends count an evaluation's metric lists; they must say what its metric rows say, in
+    any column order, and after a re-import that changes a result."""
+    db = tmp_path / "store.duckdb"
+    import_files(db, [templates, kore_report])
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM evaluations WHERE len(scored_metrics) > 0").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM evaluations WHERE len(not_adhered_metrics) > 0").fetchone()[0] > 0
+        assert con.execute(LISTS_AGREE).fetchall() == []
+    # Greeting flipped on every row (1 ↔ 0), in another column order: the lists follow.
+    rows = list(csv.reader(io.StringIO(_reordered(templates / "ie-report.csv"))))
+    greeting = rows[0].index("Greeting")
+    for row in rows[1:]:
+        row[greeting] = {"1": "0", "0": "1"}.get(row[greeting], row[greeting])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    summary = import_files(db, [write("changed.csv", out.getvalue())])
+    assert summary.kinds["evaluations"].updated >= 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(LISTS_AGREE).fetchall() == []
+        flipped = con.execute("SELECT count(*) FROM evaluations WHERE list_contains(not_adhered_metrics, "
+                              "'Greeting')").fetchone()[0]
+        assert flipped >= 2
