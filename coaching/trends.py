@@ -435,30 +435,40 @@ def coaching_effect_report(
     """What the Coaching view shows, in one call a page can cache: ``effects`` (:func:`coaching_effect`)
     and its summaries per ``coaching_area`` and per ``lead`` (:func:`coaching_effect_summary`)."""
     effects = coaching_effect(con, viewer, filters, window_days)
-    return {"effects": effects, **{by: coaching_effect_summary(effects, by) for by in ("coaching_area", "lead")}}
+    return {"effects": effects,
+            **{by: coaching_effect_summary(effects, by, con) for by in ("coaching_area", "lead")}}
 
 
 #: The columns of :func:`coaching_effect_summary`, after the grouping one.
 SUMMARY_COLUMNS = ("assignments", "measured", "mean_change", "mean_uncoached_change", "mean_effect")
 
 
-def coaching_effect_summary(effects: pd.DataFrame, by: str) -> pd.DataFrame:
+def coaching_effect_summary(
+    effects: pd.DataFrame, by: str, con: duckdb.DuckDBPyConnection | None = None
+) -> pd.DataFrame:
     """The rows of :func:`coaching_effect` summarised in SQL per coaching area (``by="coaching_area"``:
     an assignment counts once for each of its areas) or per lead (``by="lead"``): assignments, measured
     (a change on both sides), mean_change, mean_uncoached_change, mean_effect; largest effect first.
 
     It takes the rows a page already has rather than querying the store again, so the effect (the
-    expensive part) is computed once for the rows and both summaries."""
+    expensive part) is computed once for the rows and both summaries. ``con``: a connection to run on
+    (the store's, which only reads the rows handed to it); else a new in-memory one."""
     if by not in ("coaching_area", "lead"):
         raise ValueError("summaries are per coaching_area or per lead")
     if effects.empty:
         return pd.DataFrame(columns=[by, *SUMMARY_COLUMNS])
-    rows = "SELECT unnest(coaching_areas) AS coaching_area, * FROM effects" if by == "coaching_area" \
-        else "SELECT * FROM effects"
-    with duckdb.connect() as con:
-        con.register("effects", effects)
-        return con.execute(
+    rows = "SELECT unnest(coaching_areas) AS coaching_area, * FROM effect_rows" if by == "coaching_area" \
+        else "SELECT * FROM effect_rows"
+    grouped = "coaching_areas" if by == "coaching_area" else by
+    own = con is None
+    runner = duckdb.connect() if own else con.cursor()  # a cursor of its own: the name stays local to it
+    try:
+        runner.register("effect_rows", effects[[grouped, "change", "uncoached_change", "effect"]])
+        return runner.execute(
             f"""SELECT {by}, count(*) AS assignments, count(change) AS measured, avg(change) AS mean_change,
                        avg(uncoached_change) AS mean_uncoached_change, avg(effect) AS mean_effect
                 FROM ({rows}) GROUP BY {by} ORDER BY mean_effect DESC NULLS LAST, {by}"""
         ).df()
+    finally:
+        runner.unregister("effect_rows")
+        runner.close()

@@ -447,19 +447,22 @@ def test_cached_frames_are_private_to_each_caller(demo_db: Path) -> None:
 
 
 def test_charts_are_built_once_per_distinct_data() -> None:
-    """A chart is reused only for a frame with the same columns, types and values, lists included."""
+    """A chart is reused only for a frame with the same columns, types and values; columns of lists,
+    which no chart draws, are left out of the chart's data."""
     built = []
 
     def make(frame: pd.DataFrame, label: str) -> dict:
-        built.append(label)
+        built.append((label, list(frame.columns)))
         return {"rows": len(frame), "label": label}
 
     frame = pd.DataFrame({"agent": ["Ana", "Ben"], "areas": [["Empathy"], ["Call flow", "Hold"]], "n": [1, 2]})
     first = cache.chart(make, frame, "a")
-    assert cache.chart(make, frame.copy(), "a") is first and built == ["a"]
+    assert built == [("a", ["agent", "n"])]
+    assert cache.chart(make, frame.copy(), "a") is first
+    assert cache.chart(make, frame.assign(areas=[["Empathy"], ["Hold"]]), "a") is first
     assert cache.chart(make, frame, "b")["label"] == "b"  # other arguments: another chart
-    changed = [frame.assign(n=[1, 3]), frame.assign(areas=[["Empathy"], ["Call flow"]]),
-               frame.assign(agent=["Ana", "Cy"]), frame.astype({"n": float}), frame.head(1)]
+    changed = [frame.assign(n=[1, 3]), frame.assign(agent=["Ana", "Cy"]), frame.astype({"n": float}),
+               frame.head(1), frame.drop(columns="areas").rename(columns={"n": "count"})]
     for other in changed:
         assert cache.chart(make, other, "a") is not first
     assert len(built) == 2 + len(changed)

@@ -47,7 +47,7 @@ def _private(value: T) -> T:
     if isinstance(value, dict):
         return {k: _private(v) for k, v in value.items()}  # type: ignore[return-value]
     if isinstance(value, list):
-        return [_private(v) for v in value]  # type: ignore[return-value]
+        return list(value)  # type: ignore[return-value]  # of names and numbers, never of frames
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(  # type: ignore[return-value]
             value, **{f.name: _private(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
@@ -67,13 +67,17 @@ def clear() -> None:
     _cached.clear()
 
 
+def _drawable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without its columns of lists: no chart draws one, and they cannot be hashed cheaply."""
+    listed = [c for c in frame.columns if frame[c].dtype == object
+              and isinstance(next((v for v in frame[c] if v is not None), None), list | tuple | np.ndarray)]
+    return frame.drop(columns=listed) if listed else frame
+
+
 def _digest(frame: pd.DataFrame) -> str:
-    """A fingerprint of a frame: its columns, their types and every value (lists in cells included)."""
-    listed = {c: frame[c].map(lambda v: repr(list(v)) if isinstance(v, list | tuple | np.ndarray) else v)
-              for c in frame.columns if frame[c].dtype == object}
-    values = pd.util.hash_pandas_object(frame.assign(**listed), index=True).to_numpy()
+    """A fingerprint of a frame: its columns, their types and every value."""
     fingerprint = hashlib.sha256(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    fingerprint.update(values.tobytes())
+    fingerprint.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     return fingerprint.hexdigest()
 
 
@@ -86,7 +90,8 @@ def chart(make: Callable[..., T], frame: pd.DataFrame, *args: Any) -> T:
     """``make(frame, *args)``, an Altair chart from :mod:`coaching.charts`, built once per distinct data.
 
     Building a chart (Altair checks every encoding as it is made) cost more than drawing it. The entry is
-    keyed by the frame's contents, so a chart is never drawn from anyone else's data. The chart is
-    shared: Streamlit only reads it.
+    keyed by the frame's contents, so a chart is never drawn from anyone else's data. Columns of lists
+    (coaching areas) are left out of both. The chart is shared: Streamlit only reads it.
     """
-    return _chart(f"{make.__module__}.{make.__qualname__}", _digest(frame), args, make, frame)
+    drawn = _drawable(frame)
+    return _chart(f"{make.__module__}.{make.__qualname__}", _digest(drawn), args, make, drawn)
