@@ -162,10 +162,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     found = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
     if found is None:
         con.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-    elif int(found[0]) != SCHEMA_VERSION:
+    else:
+        _check_version(found[0])
+
+
+def _check_version(found: str | None) -> None:
+    if found is None or int(found) != SCHEMA_VERSION:
         raise StoreError(
-            f"the store was written with schema version {found[0]}; this version of the dashboard "
-            f"reads version {SCHEMA_VERSION}. Re-import the exports into a new store file."
+            f"the store was written with schema version {found or 'unknown'}; this version of the "
+            f"dashboard reads version {SCHEMA_VERSION}. Re-import the exports into a new store file."
         )
 
 
@@ -290,7 +295,15 @@ class Store:
                     self._con.close()
                     self._con = None
                 con = duckdb.connect(str(self.path), read_only=True)
-                _configure(con)
+                try:
+                    _configure(con)
+                    # A store written by another version would fail later, on a missing column.
+                    _check_version(meta(con, "schema_version"))
+                except (StoreError, duckdb.Error) as error:
+                    con.close()
+                    if isinstance(error, StoreError):
+                        raise
+                    raise StoreError(f"{self.path} is not a store of this dashboard ({error})") from None
                 self._con, self._generation = con, generation
             self._active += 1
             con = self._con

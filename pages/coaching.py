@@ -109,13 +109,15 @@ def show_list() -> None:
         state.keep(key)  # still chosen after a look at a session
     chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
-    if st.session_state.get("list_query") != (filters, order):
-        st.session_state.pop("list_page", None)  # another filter or order starts on its first page
+    # The page is set, never dropped, so the browser's Page control shows it too. Another filter or
+    # order starts on the first page.
+    if st.session_state.get("list_query") != (filters, order) or "list_page" not in st.session_state:
+        st.session_state["list_page"] = 1
         st.session_state["list_query"] = (filters, order)
-    wanted = int(st.session_state.get("list_page") or 1)
+    wanted = int(st.session_state["list_page"] or 1)
     listed = scoped(store, viewer, assignment_page, filters, today, options.accept_dispute, order, wanted)
     if listed.page != wanted:  # the list shrank under the page (an import): back to its first page
-        st.session_state.pop("list_page", None)
+        st.session_state["list_page"] = 1
         listed = scoped(store, viewer, assignment_page, filters, today, options.accept_dispute, order, 1)
     st.caption(
         f"{listed.matching:,} of {choices.sessions:,} coaching session(s)"
@@ -127,10 +129,10 @@ def show_list() -> None:
         return
     lead = viewer.role != AGENT
     widths = [4, 2, 4, 2, 2, 3] if lead else [3, 4, 2, 2, 3]
-    if listed.pages > 1:
-        st.segmented_control(
-            "Page", range(1, listed.pages + 1), default=1, key="list_page", required=True,
-        ) if listed.pages <= 10 else st.number_input("Page", 1, listed.pages, 1, key="list_page")
+    if 1 < listed.pages <= 10:
+        st.segmented_control("Page", range(1, listed.pages + 1), key="list_page", required=True)
+    elif listed.pages > 10:
+        st.number_input("Page", 1, listed.pages, key="list_page")
     list_header(widths, ["Name", *(["Agent"] if lead else []), "Coaching Area", "Assigned Date",
                          "Follow-Up Date", "Status"])
     for position, (_, row) in enumerate(listed.sessions.iterrows()):

@@ -386,6 +386,9 @@ def test_another_filter_or_order_starts_on_the_first_page(demo_db: Path) -> None
     order.set_value("Oldest assigned")
     at.run()
     assert f"Page 1 of {pages}" in captions(at)
+    # The Page control says so too (its state is set, so the browser is told, not only the server).
+    [control] = [c for c in [*at.get("button_group"), *at.number_input] if c.label == "Page"]
+    assert control.value == 1 and at.session_state["list_page"] == 1
     oldest = sessions(demo_db, ADMIN_EMAIL, order="Oldest assigned").head(PAGE_SIZE)
     assert list(list_rows(at)["assignment_id"]) == list(oldest["assignment_id"])
     choose_page(at, 2)

@@ -52,6 +52,22 @@ def test_a_new_store_gets_the_schema(tmp_path: Path) -> None:
     con.close()
 
 
+def test_the_dashboard_refuses_a_store_of_another_schema_version(tmp_path: Path) -> None:
+    """Reading a store another version wrote would fail later on a missing column: it is refused at
+    once, with what to do."""
+    db = tmp_path / "old.duckdb"
+    with store.next_generation(db) as con:
+        con.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
+    with pytest.raises(store.StoreError, match=r"schema version 2; .* reads version \d+\. Re-import"):
+        with store.open_store(db).snapshot():
+            pass
+    stranger = tmp_path / "stranger.duckdb"
+    duckdb.connect(str(stranger)).close()
+    with pytest.raises(store.StoreError, match="is not a store of this dashboard"):
+        with store.open_store(stranger).snapshot():
+            pass
+
+
 def test_a_failed_write_leaves_the_live_store_and_no_leftovers(tmp_path: Path) -> None:
     db = tmp_path / "live.duckdb"
     import_files(db, [TEMPLATES])

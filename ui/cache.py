@@ -62,9 +62,7 @@ def scoped(store: Store, viewer: Viewer, function: Callable[..., T], *args: Any)
                                 _function=function, _store=store, _viewer=viewer))
 
 
-def clear() -> None:
-    """Forget every cached result (tests and the benchmark start cold with it)."""
-    _cached.clear()
+
 
 
 def _drawable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,3 +93,9 @@ def chart(make: Callable[..., T], frame: pd.DataFrame, *args: Any) -> T:
     """
     drawn = _drawable(frame)
     return _chart(f"{make.__module__}.{make.__qualname__}", _digest(drawn), args, make, drawn)
+
+
+def clear() -> None:
+    """Forget every cached result and chart (tests and the benchmark start cold with it)."""
+    _cached.clear()
+    _chart.clear()
