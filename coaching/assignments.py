@@ -210,17 +210,15 @@ def assignment_page(
     counts = "count(*) OVER () AS matching, coalesce(sum((follow_up = 'Overdue')::INT) OVER (), 0) AS overdue"
     limit, offset = int(page_size), (page - 1) * int(page_size)
     frame = con.execute(f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT {limit} OFFSET {offset}", params).df()
-    if frame.empty:
-        matching, overdue = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE follow_up = 'Overdue') FROM ({sql})", params
-        ).fetchone()
-        last = max(1, -(-matching // page_size))
-        if matching and page > last:
-            return assignment_page(con, viewer, filters, today, accept_dispute, order, last, page_size)
-        return AssignmentPage(_with_area_tags(frame.drop(columns=["matching", "overdue"])), 1, 1, 0, 0)
-    matching, overdue = int(frame["matching"].iloc[0]), int(frame["overdue"].iloc[0])
     rows = _with_area_tags(frame.drop(columns=["matching", "overdue"]))
-    return AssignmentPage(rows, page, max(1, -(-matching // page_size)), matching, overdue)
+    if frame.empty:  # nothing matches, or the page is past the end: then the last page
+        matching = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+        if matching:
+            last = -(-matching // page_size)
+            return assignment_page(con, viewer, filters, today, accept_dispute, order, last, page_size)
+        return AssignmentPage(rows, 1, 1, 0, 0)
+    matching, overdue = int(frame["matching"].iloc[0]), int(frame["overdue"].iloc[0])
+    return AssignmentPage(rows, page, -(-matching // page_size), matching, overdue)
 
 
 @dataclass(frozen=True)

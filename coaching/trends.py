@@ -460,8 +460,7 @@ def coaching_effect_summary(
     rows = "SELECT unnest(coaching_areas) AS coaching_area, * FROM effect_rows" if by == "coaching_area" \
         else "SELECT * FROM effect_rows"
     grouped = "coaching_areas" if by == "coaching_area" else by
-    own = con is None
-    runner = duckdb.connect() if own else con.cursor()  # a cursor of its own: the name stays local to it
+    runner = duckdb.connect() if con is None else con.cursor()  # a cursor of its own: the name stays local
     try:
         runner.register("effect_rows", effects[[grouped, "change", "uncoached_change", "effect"]])
         return runner.execute(
