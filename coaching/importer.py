@@ -671,6 +671,20 @@ def _run_metrics_view(run: _Run) -> None:
 # ------------------------------------------------------------------------------------------------
 # Writing
 # ------------------------------------------------------------------------------------------------
+def _insert(run: _Run, progress: _Progress, sql: str, label: str, share: float) -> None:
+    """Run an INSERT into a store table with its rows in any order, so DuckDB writes in parallel.
+
+    Staging keeps the files' order (a staged row's rowid is its ordinal, which finds its line); the
+    store's tables are only ever read with an ORDER BY, so their rows need no order. Keeping it would
+    cost a sort of the whole run, and a single writer: about 7 of 12 seconds for 2 million evaluations.
+    """
+    run.con.execute("SET preserve_insertion_order = false")
+    try:
+        progress.run(run.con, sql, label=label, share=share)
+    finally:
+        run.con.execute("SET preserve_insertion_order = true")
+
+
 def _upsert(
     run: _Run,
     fmt: Format,
@@ -710,12 +724,8 @@ def _upsert(
         # Nothing to merge with: insert straight from the stage.
         selects = ", ".join(f"{fresh(c)} AS {c.field}" for c in fmt.columns) + extras_sql
         selects += f", {extra[1]}" if extra else ""
-        progress.run(
-            run.con,
-            f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} s ORDER BY src, ordinal",
-            label=label,
-            share=share,
-        )
+        _insert(run, progress, f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} s",
+                label, share)
         return KindSummary(rows=rows, new=rows)
     merged = ", ".join(
         f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field} THEN s.{c.field} "
@@ -740,12 +750,7 @@ def _upsert(
     ).fetchone()
     key_match = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
     run.con.execute(f"DELETE FROM {table} USING stage_{fmt.kind} s WHERE {key_match}")
-    progress.run(
-        run.con,
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM merged ORDER BY src, ordinal",
-        label=label,
-        share=share,
-    )
+    _insert(run, progress, f"INSERT INTO {table} ({columns}) SELECT {columns} FROM merged", label, share)
     return KindSummary(rows=rows, new=new, updated=updated, unchanged=rows - new - updated)
 
 
@@ -779,11 +784,12 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
     summary = _upsert(run, fmt, progress, share * 0.4, extra=("source", source_sql))
     if rewritten:
         wanted = "" if all_new else " SEMI JOIN metrics_to_write USING (conversation_id)"
-        progress.run(
-            run.con,
+        _insert(
+            run,
+            progress,
             f"INSERT INTO evaluation_metrics ({METRIC_COLUMNS}) SELECT {METRIC_COLUMNS} FROM ({run_metrics}){wanted}",
-            label="Writing metrics",
-            share=share * 0.6,
+            "Writing metrics",
+            share * 0.6,
         )
     else:
         progress.report("Writing metrics", share * 0.6)
