@@ -27,6 +27,8 @@ def test_the_benchmark_runs_at_a_hundredth_and_agrees_with_its_baseline(tmp_path
     assert generated["interactions"] > 15_000 and generated["assignments"] > 0 and generated["review_events"] > 0
     # Every generated evaluation was imported.
     assert results["import"]["report"]["rows"] >= generated["interactions"]
+    # The floor copies the same report: every row of it, and nothing else.
+    assert results["import"]["copy"]["rows"] == generated["interactions"]
     for role in ("agent", "lead", "admin"):
         pages = results["pages"][role]
         assert list(pages["pages"]) == ["overview", "coaching list", "coaching session", "audit",
