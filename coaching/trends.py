@@ -352,27 +352,37 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
         f"""WITH chosen AS (
                 SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.coaching_areas
                 FROM assignments a WHERE {chosen.sql}),
-            sides AS (
-                SELECT c.assignment_id, c.agent,
-                       avg(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_mean,
-                       count(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_n,
-                       var_samp(e.kore_score) FILTER (WHERE e.start_time < c.assigned_date) AS before_var,
-                       avg(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_mean,
-                       count(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_n,
-                       var_samp(e.kore_score) FILTER (WHERE e.start_time >= c.assigned_date) AS after_var
-                FROM chosen c JOIN evaluations e ON e.scored_agent = c.agent
-                 AND e.start_time >= c.assigned_date - {w} AND e.start_time < c.assigned_date + {w}
-                GROUP BY ALL),
             dates AS (SELECT DISTINCT assigned_date AS d FROM chosen),
-            -- Uncoached agents' change, as everyone's sums minus the coached agents' (one pass over each
-            -- agent's days, rather than a look-up of assignments for every evaluation and date).
+            -- Each agent's Kore sums per day, read once: the coached agent's two sides and the uncoached
+            -- agents' change both come from them (a look-up of evaluations per assignment cost more).
             days AS (
                 SELECT e.scored_agent AS agent, e.start_time::DATE AS day, sum(e.kore_score) AS total,
-                       count(e.kore_score) AS n
+                       sum(e.kore_score * e.kore_score) AS squares, count(e.kore_score) AS n
                 FROM evaluations e
                 WHERE {agents_scope} AND e.start_time >= (SELECT min(d) FROM dates) - {w}
                   AND e.start_time < (SELECT max(d) FROM dates) + {w}
                 GROUP BY ALL),
+            -- The coached agent's two sides, from the days' sums: mean, and sample variance as
+            -- (Σx² − (Σx)²/n) / (n − 1) (scores are at most 100 points, so nothing that matters cancels).
+            sides AS (
+                SELECT c.assignment_id, c.agent,
+                       sum(y.total) FILTER (WHERE y.day < c.assigned_date) AS before_total,
+                       sum(y.squares) FILTER (WHERE y.day < c.assigned_date) AS before_squares,
+                       coalesce(sum(y.n) FILTER (WHERE y.day < c.assigned_date), 0)::BIGINT AS before_n,
+                       sum(y.total) FILTER (WHERE y.day >= c.assigned_date) AS after_total,
+                       sum(y.squares) FILTER (WHERE y.day >= c.assigned_date) AS after_squares,
+                       coalesce(sum(y.n) FILTER (WHERE y.day >= c.assigned_date), 0)::BIGINT AS after_n
+                FROM chosen c JOIN days y ON y.agent = c.agent
+                 AND y.day >= c.assigned_date - {w} AND y.day < c.assigned_date + {w}
+                GROUP BY ALL),
+            moments AS (
+                SELECT assignment_id, agent, before_n, after_n,
+                       before_total / nullif(before_n, 0) AS before_mean, after_total / nullif(after_n, 0) AS after_mean,
+                       CASE WHEN before_n > 1 THEN greatest(before_squares - before_total * before_total / before_n, 0)
+                           / (before_n - 1) END AS before_var,
+                       CASE WHEN after_n > 1 THEN greatest(after_squares - after_total * after_total / after_n, 0)
+                           / (after_n - 1) END AS after_var
+                FROM sides),
             everyone AS (
                 SELECT t.d, sum(y.total) FILTER (WHERE y.day < t.d) AS before_total,
                        sum(y.n) FILTER (WHERE y.day < t.d) AS before_n,
@@ -405,7 +415,7 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                    s.after_mean - s.before_mean - 1.96 * {spread} AS change_low,
                    s.after_mean - s.before_mean + 1.96 * {spread} AS change_high,
                    u.uncoached_change, s.after_mean - s.before_mean - u.uncoached_change AS effect
-            FROM chosen c LEFT JOIN sides s USING (assignment_id, agent)
+            FROM chosen c LEFT JOIN moments s USING (assignment_id, agent)
             LEFT JOIN uncoached u USING (assigned_date)
             LEFT JOIN people p ON p.name = c.agent LEFT JOIN people lead ON lead.email = p.team_lead_email
             ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
