@@ -269,7 +269,7 @@ def run_baseline(exports: str, db: str, role: str) -> dict:
     import pandas as pd
 
     with duckdb.connect(db, read_only=True) as con:
-        name, email, team = con.execute("SELECT name, email, team FROM people WHERE email = ?",
+        name, email = con.execute("SELECT name, email FROM people WHERE email = ?",
                                         [VIEWERS[role]]).fetchone()
         team_names = {n for (n,) in con.execute("SELECT name FROM people WHERE team_lead_email = ?",
                                                 [email]).fetchall()}
@@ -306,7 +306,7 @@ def run_baseline(exports: str, db: str, role: str) -> dict:
             times.append((time.perf_counter() - started) * 1000)
         warm[label] = statistics.median(times)
     return {"cold_ms": cold, "warm_ms": warm, "peak_mb": peak_mb(),
-            "evaluations": int(len(scope(report, "Scored Agent")))}
+            "evaluations": len(scope(report, "Scored Agent"))}
 
 
 # -- the run ------------------------------------------------------------------------------------------

@@ -96,8 +96,10 @@ def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = T
     return _Where(" AND ".join(parts), values)
 
 
-_FROM = ("FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent "
-         "LEFT JOIN evaluation_reviews r USING (conversation_id)")
+#: The evaluations (``e``) with their agent (``p``), for :func:`_evaluations_where`.
+_FROM_EVALUATIONS = "FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent"
+#: The same with each evaluation's review (``r``), for the final audit score (:data:`AUDIT_SQL`).
+_FROM = f"{_FROM_EVALUATIONS} LEFT JOIN evaluation_reviews r USING (conversation_id)"
 
 
 def _grain(grain: str) -> str:
@@ -224,7 +226,8 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
     where = _evaluations_where(viewer, filters)
     return con.execute(
         f"""WITH chosen AS (
-                SELECT e.conversation_id, e.scored_metrics, e.not_adhered_metrics {_FROM} WHERE {where.sql}),
+                SELECT e.conversation_id, e.scored_metrics, e.not_adhered_metrics {_FROM_EVALUATIONS}
+                WHERE {where.sql}),
             -- From the evaluations' own lists of scored and not-adhered metrics: a join to the long
             -- metric rows (a dozen per evaluation) cost a second over everyone's.
             scored AS (

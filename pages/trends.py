@@ -121,8 +121,9 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
                    "see only them.")
     else:
         st.caption("Mean of audit − Kore with ± one standard deviation. Choose an agent to see only them.")
-    st.altair_chart(cache.chart(charts.audit_gap_chart, gaps), on_select=lambda: pick_agent("gap_chart"),
-                    key="gap_chart", selection_mode=charts.AGENT_PICK)
+    # Only the rows the chart draws: the chart cache's key hashes every row it is handed.
+    st.altair_chart(cache.chart(charts.audit_gap_chart, gaps.head(charts.CHART_ROWS)),
+                    on_select=lambda: pick_agent("gap_chart"), key="gap_chart", selection_mode=charts.AGENT_PICK)
     download(gaps, "audit-gap-per-agent")
 
 
@@ -174,8 +175,9 @@ def show_coaching(filters: TrendFilters) -> None:
         "how much uncoached agents moved over the same dates. Choose one to see only that agent."
     )
     if not measured.empty:
-        st.altair_chart(cache.chart(charts.coaching_effect_chart, effects), on_select=lambda: pick_agent("effect_chart"),
-                        key="effect_chart", selection_mode=charts.AGENT_PICK)
+        st.altair_chart(cache.chart(charts.coaching_effect_chart, measured.head(charts.CHART_ROWS)),
+                        on_select=lambda: pick_agent("effect_chart"), key="effect_chart",
+                        selection_mode=charts.AGENT_PICK)
     download(effects, "coaching-effect")
     by_area, by_lead = st.columns(2)
     for column, by, title in ((by_area, "coaching_area", "Per coaching area"), (by_lead, "lead", "Per lead")):
