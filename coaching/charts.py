@@ -56,6 +56,16 @@ def _checked_once(chart: _AnyChart) -> _AnyChart:
     return chart
 
 
+def _colour_when(predicate: Any, chosen: str, other: str) -> alt.ColorValue:
+    """``alt.condition(predicate, chosen, other)`` as the colour channel it stands for.
+
+    Altair makes a channel of a plain dict (which ``alt.condition`` of two values gives, like a shorthand
+    string) by hashing every class of its schema: about 10 ms for each such channel of every chart built.
+    A channel object is taken as it is, so the charts here name their channel classes.
+    """
+    return alt.ColorValue(**alt.condition(predicate, alt.value(chosen), alt.value(other)))
+
+
 def _measure_colour(measures: list[str]) -> alt.Color:
     return alt.Color("measure:N", title="Score",
                      scale=alt.Scale(domain=measures, range=[MEASURE_COLOURS[m] for m in measures]),
@@ -111,7 +121,7 @@ def kore_audit_scatter(points: pd.DataFrame) -> alt.LayerChart:
     dots = alt.Chart(points).mark_circle(size=40, opacity=0.6).encode(
         x=alt.X("kore_score:Q", title=KORE, scale=scale),
         y=alt.Y("audit_score:Q", title=AUDIT, scale=scale),
-        color=alt.condition(pick, alt.value(MEASURE_COLOURS[AUDIT]), alt.value("#999999")),
+        color=_colour_when(pick, MEASURE_COLOURS[AUDIT], "#999999"),
         tooltip=[alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("start_time:T", title="Interaction"),
                  alt.Tooltip("kore_score:Q", title=KORE, format=".0f"),
                  alt.Tooltip("audit_score:Q", title=AUDIT, format=".0f"),
@@ -119,7 +129,7 @@ def kore_audit_scatter(points: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("conversation_id:N", title="Conversation")],
     ).add_params(pick)
     diagonal = alt.Chart(pd.DataFrame({"x": list(SCORE_DOMAIN), "y": list(SCORE_DOMAIN)})).mark_line(
-        color="#666666", strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+        color="#666666", strokeDash=[4, 4]).encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
     return _checked_once(alt.layer(diagonal, dots).properties(width=WIDTH, height=360))
 
 
@@ -137,12 +147,11 @@ def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChar
                alt.Tooltip("mean_kore:Q", title=f"Mean {KORE}", format=".1f"),
                alt.Tooltip("mean_audit:Q", title=f"Mean {AUDIT}", format=".1f")]
     spread = alt.Chart(data).mark_rule(color="#999999").encode(
-        y, x=alt.X("low:Q", title="Gap: audit − Kore (points)"), x2="high:Q", tooltip=tooltip)
+        y, x=alt.X("low:Q", title="Gap: audit − Kore (points)"), x2=alt.X2("high:Q"), tooltip=tooltip)
     means = alt.Chart(data).mark_point(filled=True, size=70).encode(
-        y, x="mean_gap:Q", tooltip=tooltip,
-        color=alt.condition(pick, alt.value(MEASURE_COLOURS[AUDIT]), alt.value("#bbbbbb")),
+        y, x=alt.X("mean_gap:Q"), tooltip=tooltip, color=_colour_when(pick, MEASURE_COLOURS[AUDIT], "#bbbbbb"),
     ).add_params(pick)
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x=alt.X("x:Q"))
     return _checked_once(alt.layer(spread, means, zero).properties(width=WIDTH, height=max(120, 28 * len(gaps))))
 
 
@@ -205,15 +214,14 @@ def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.
                alt.Tooltip("uncoached_change:Q", title="Uncoached change", format="+.1f"),
                alt.Tooltip("effect:Q", title="Effect", format="+.1f")]
     interval = alt.Chart(data).mark_rule(color="#999999").encode(
-        y, x=alt.X("change_low:Q", title="Change in Kore average (points)"), x2="change_high:Q",
+        y, x=alt.X("change_low:Q", title="Change in Kore average (points)"), x2=alt.X2("change_high:Q"),
         tooltip=tooltip)
     change = alt.Chart(data).mark_point(filled=True, size=60).encode(
-        y, x="change:Q", tooltip=tooltip,
-        color=alt.condition(pick, alt.value(MEASURE_COLOURS[KORE]), alt.value("#bbbbbb")),
+        y, x=alt.X("change:Q"), tooltip=tooltip, color=_colour_when(pick, MEASURE_COLOURS[KORE], "#bbbbbb"),
     ).add_params(pick)
     uncoached = alt.Chart(data.dropna(subset=["uncoached_change"])).mark_tick(
-        color="#ff7f0e", thickness=2).encode(y, x="uncoached_change:Q", tooltip=tooltip)
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x="x:Q")
+        color="#ff7f0e", thickness=2).encode(y, x=alt.X("uncoached_change:Q"), tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x=alt.X("x:Q"))
     return _checked_once(alt.layer(interval, change, uncoached, zero).properties(
         width=WIDTH, height=max(120, 26 * len(data))))
 
@@ -228,8 +236,7 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
     return _checked_once(alt.Chart(shown).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=None, sort="-x"),
         x=alt.X("mean_effect:Q", title="Mean effect (coached − uncoached change, points)"),
-        color=alt.condition(alt.datum.mean_effect >= 0, alt.value(MEASURE_COLOURS[SENTIMENT]),
-                            alt.value(MEASURE_COLOURS[AUDIT])),
+        color=_colour_when(alt.datum.mean_effect >= 0, MEASURE_COLOURS[SENTIMENT], MEASURE_COLOURS[AUDIT]),
         tooltip=[alt.Tooltip(f"{by}:N", title=title),
                  alt.Tooltip("assignments:Q", title="Assignments"),
                  alt.Tooltip("measured:Q", title="Measured"),
