@@ -674,9 +674,11 @@ def _run_metrics_view(run: _Run) -> None:
 def _insert(run: _Run, progress: _Progress, sql: str, label: str, share: float) -> None:
     """Run an INSERT into a store table with its rows in any order, so DuckDB writes in parallel.
 
-    Staging keeps the files' order (a staged row's rowid is its ordinal, which finds its line); the
-    store's tables are only ever read with an ORDER BY, so their rows need no order. Keeping it would
-    cost a sort of the whole run, and a single writer: about 7 of 12 seconds for 2 million evaluations.
+    Staging keeps the files' order (a staged row's rowid is its ordinal, which finds its line); nothing
+    that reads the store's tables depends on their rows' physical order (lists end their ORDER BY on a
+    unique column; look-ups are by key). Keeping it would cost a sort of the whole run, and a single
+    writer: about 7 of 12 seconds for 2 million evaluations. The setting is the database's, not the
+    connection's; an import is the only user of its next generation.
     """
     run.con.execute("SET preserve_insertion_order = false")
     try:

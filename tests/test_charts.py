@@ -237,7 +237,6 @@ def test_every_chart_draws_without_validating_again(make, frame, monkeypatch) ->
     assert [spec for spec in checked if {"mark", "layer", "encoding"} & set(spec)]
 
 
-
 @pytest.mark.parametrize(("make", "frame"), [c[1:] for c in CHARTS], ids=CHART_IDS)
 def test_every_chart_is_built_from_channel_objects(make, frame, monkeypatch) -> None:
     """No encoding is a shorthand string or a plain dict: Altair turns those into channels by hashing
@@ -254,6 +253,7 @@ def test_every_chart_is_built_from_channel_objects(make, frame, monkeypatch) -> 
     assert made == []
     alt.Chart(frame()).mark_point().encode(x="x:Q")  # the check sees a shorthand string
     assert made
+
 
 @pytest.mark.parametrize(("make", "frame"), [c[1:] for c in CHARTS], ids=CHART_IDS)
 def test_every_chart_accepts_an_empty_result(make, frame) -> None:

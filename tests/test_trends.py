@@ -262,6 +262,24 @@ def test_metric_overturns(con) -> None:
     assert row["mean_rounds"] == 1 and row["median_days_to_resolve"] == pytest.approx(2.0)  # p1: 6 → 8 Jul
 
 
+
+def test_metric_overturns_under_every_filter(con) -> None:
+    """Each filter narrows the counts the same way, whichever filters are set (their values are bound once
+    for each of the query's reads of the evaluations)."""
+    sam = who(con, SAM)
+    everything = metric_overturns(con, sam, JULY)
+    options = filter_options(con, sam)
+    wide = TrendFilters(JULY.start, JULY.end, teams=tuple(options["teams"]), agents=tuple(options["agents"]),
+                        queues=tuple(options["queues"]), forms=tuple(options["forms"]))
+    pd.testing.assert_frame_equal(metric_overturns(con, sam, wide), everything)
+    # The lead narrowed to Priya counts what Priya sees of herself.
+    priya_only = TrendFilters(JULY.start, JULY.end, teams=tuple(options["teams"]), agents=(PRIYA,),
+                              queues=tuple(options["queues"]), forms=tuple(options["forms"]))
+    mine = metric_overturns(con, who(con, PRIYA_EMAIL), JULY)
+    pd.testing.assert_frame_equal(metric_overturns(con, sam, priya_only), mine)
+    assert mine["evaluated"].sum() < everything["evaluated"].sum()
+    assert metric_overturns(con, sam, TrendFilters(JULY.start, JULY.end, forms=("No such form",))).empty
+
 # -- disputes ----------------------------------------------------------------------------------------
 
 
