@@ -38,18 +38,19 @@ assert all(m.isascii() for m in MISSING_MARKERS)
 #: ``kore_split`` splits only text that has a separator.
 SQL_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO kore_trim(x) AS trim(x, {_TRIMMED_CHARS});
+CREATE OR REPLACE TEMP MACRO kore_dequoted(t) AS regexp_replace(t, '^''(.*)''$', '\\1');
 CREATE OR REPLACE TEMP MACRO kore_untrimmed(x) AS
     ascii(x) NOT IN ({_TRIMMED_CODES}) AND NOT ({_TRIMMED_AT_END});
 CREATE OR REPLACE TEMP MACRO kore_clean_trimmed(t) AS
     CASE WHEN strlen(t) <= {_MARKER_BYTES} AND lower(t) IN ({_MARKERS_SQL}) THEN NULL
          WHEN NOT starts_with(t, '''') THEN t
-         ELSE regexp_replace(t, '^''(.*)''$', '\\1') END;
+         ELSE kore_dequoted(t) END;
 CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
     CASE WHEN x IS NULL THEN NULL
          WHEN kore_untrimmed(x) THEN kore_clean_trimmed(x)
          ELSE kore_clean_trimmed(kore_trim(x)) END;
 CREATE OR REPLACE TEMP MACRO kore_text(x) AS kore_clean(x);
-CREATE OR REPLACE TEMP MACRO kore_unquoted(x) AS regexp_replace(kore_trim(x), '^''(.*)''$', '\\1');
+CREATE OR REPLACE TEMP MACRO kore_unquoted(x) AS kore_dequoted(kore_trim(x));
 CREATE OR REPLACE TEMP MACRO kore_split(c) AS
     CASE WHEN c IS NULL THEN NULL
          WHEN NOT (contains(c, ',') OR contains(c, ';') OR contains(c, '|')) THEN
