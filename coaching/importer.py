@@ -619,8 +619,6 @@ def _check_references(run: _Run) -> None:
     )
 
 
-
-
 def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | None = None) -> str:
     """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested.
 

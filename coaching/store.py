@@ -299,10 +299,11 @@ class Store:
                     _configure(con)
                     # A store written by another version would fail later, on a missing column.
                     _check_version(meta(con, "schema_version"))
-                except (StoreError, duckdb.Error) as error:
+                except StoreError:
                     con.close()
-                    if isinstance(error, StoreError):
-                        raise
+                    raise
+                except duckdb.Error as error:
+                    con.close()
                     raise StoreError(f"{self.path} is not a store of this dashboard ({error})") from None
                 self._con, self._generation = con, generation
             self._active += 1

@@ -54,15 +54,16 @@ def _private(value: T) -> T:
     return value
 
 
+def _name(function: Callable[..., Any]) -> str:
+    """How a cache entry names the function that made it."""
+    return f"{function.__module__}.{function.__qualname__}"
+
+
 def scoped(store: Store, viewer: Viewer, function: Callable[..., T], *args: Any) -> T:
     """``function(con, viewer, *args)`` on the page's snapshot, cached per viewer scope."""
     with store.snapshot():
-        name = f"{function.__module__}.{function.__qualname__}"
-        return _private(_cached(name, scope=viewer.scope, generation=store.held_generation(), args=args,
-                                _function=function, _store=store, _viewer=viewer))
-
-
-
+        return _private(_cached(_name(function), scope=viewer.scope, generation=store.held_generation(),
+                                args=args, _function=function, _store=store, _viewer=viewer))
 
 
 def _drawable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +93,7 @@ def chart(make: Callable[..., T], frame: pd.DataFrame, *args: Any) -> T:
     (coaching areas) are left out of both. The chart is shared: Streamlit only reads it.
     """
     drawn = _drawable(frame)
-    return _chart(f"{make.__module__}.{make.__qualname__}", _digest(drawn), args, make, drawn)
+    return _chart(_name(make), _digest(drawn), args, make, drawn)
 
 
 def clear() -> None:
