@@ -35,7 +35,6 @@ def _close_readers():
 def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("COACHING_DB", str(db))
     monkeypatch.setattr(credentials, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
-    monkeypatch.setattr(credentials, "THROTTLE", credentials.Throttle())
     monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 

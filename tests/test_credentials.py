@@ -1,4 +1,5 @@
-"""The dashboard's own passwords: hashes only, roster members only, atomic file, throttled sign-in."""
+"""The dashboard's own passwords: hashes only, roster members only, atomic file (throttled sign-in:
+test_sign_in_throttle.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from coaching import cli, credentials, demo, store
-from coaching.credentials import CredentialError, Throttle
+from coaching.credentials import CredentialError
 from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,132 +214,6 @@ def test_a_failed_rehash_does_not_fail_the_sign_in(db: Path, monkeypatch: pytest
     monkeypatch.setattr(credentials, "_write", broken_write)
     assert credentials.verify_password(db, PRIYA, SECRET)
     assert credentials.credentials_path(db).read_bytes() == before
-
-
-# -- throttling ------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def _fail(throttle: Throttle, email: str, times: int) -> None:
-    for _ in range(times):
-        throttle.failed(email)
-
-
-def test_five_failures_lock_the_email_for_30_seconds() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 4)
-    assert throttle.check(PRIYA) == 0.0
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 30.0
-    assert throttle.check("PRIYA.Nair@example.com") == 30.0  # keys ignore case
-    assert throttle.check(TOM) == 0.0  # other emails are free
-    clock.advance(29)
-    assert throttle.check(PRIYA) == pytest.approx(1.0)
-    clock.advance(1)
-    assert throttle.check(PRIYA) == 0.0
-
-
-def test_each_further_failure_doubles_the_lock_up_to_15_minutes() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 5)
-    waits = []
-    for _ in range(8):
-        clock.advance(throttle.check(PRIYA))  # the caller waits, then fails again
-        throttle.failed(PRIYA)
-        waits.append(throttle.check(PRIYA))
-    assert waits == [60.0, 120.0, 240.0, 480.0, 900.0, 900.0, 900.0, 900.0]
-
-
-def test_a_failure_while_locked_out_doubles_the_lock_from_then() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 5)
-    clock.advance(10)
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 60.0
-
-
-def test_a_success_clears_the_record() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 5)
-    clock.advance(30)
-    throttle.succeeded("Priya.Nair@example.com")
-    assert throttle.check(PRIYA) == 0.0
-    _fail(throttle, PRIYA, 4)
-    assert throttle.check(PRIYA) == 0.0  # counting starts again
-
-
-def test_failures_older_than_15_minutes_do_not_count() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 4)
-    clock.advance(15 * 60)
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 0.0
-    for _ in range(3):
-        clock.advance(60)
-        throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 0.0  # 4 failures in the window
-    clock.advance(60)
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 30.0  # the 5th within 15 minutes
-
-
-def test_a_lockout_is_remembered_for_15_minutes_after_it_ends() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock)
-    _fail(throttle, PRIYA, 10)
-    assert throttle.check(PRIYA) == 900.0
-    clock.advance(15 * 60)
-    assert throttle.check(PRIYA) == 0.0
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 900.0  # still locked out: straight back to the cap
-    clock.advance(15 * 60)
-    assert throttle.check(PRIYA) == 0.0
-    clock.advance(15 * 60)
-    throttle.failed(PRIYA)
-    assert throttle.check(PRIYA) == 0.0  # a quarter of an hour without failures: a fresh start
-
-
-def test_memory_stays_bounded() -> None:
-    clock = FakeClock()
-    throttle = Throttle(clock, max_emails=100)
-    for i in range(50):
-        _fail(throttle, f"user{i}@example.com", 100)
-    assert all(len(record.failures) <= 5 for record in throttle._records.values())
-    clock.advance(30 * 60)  # the longest lock, then the window
-    throttle.failed(PRIYA)
-    assert list(throttle._records) == [PRIYA]  # the old records are gone
-    for i in range(500):
-        throttle.failed(f"spray{i}@example.com")
-    assert len(throttle._records) <= 100
-
-
-def test_the_throttle_is_thread_safe() -> None:
-    import threading
-
-    throttle = Throttle(FakeClock(), threshold=10_000, base_lock=1.0)
-    threads = [threading.Thread(target=_fail, args=(throttle, PRIYA, 500)) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert throttle.check(PRIYA) == 0.0  # 4,000 failures: under the threshold, none lost to a race
-    _fail(throttle, PRIYA, 6_000)
-    assert throttle.check(PRIYA) == 1.0
 
 
 # -- the command line ------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import datetime
 import functools
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,15 +79,13 @@ def names(demo_db: Path) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> credentials.Throttle:
-    """The app reads the demo store, verifies cheaply, and starts with a fresh sign-in throttle."""
+def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads the demo store, verifies cheaply, and starts with no failed sign-ins counted."""
     monkeypatch.setenv("COACHING_DB", str(demo_db))
     # The demo hashes are cheap: with the default hasher a sign-in would rehash (and rewrite) them.
     monkeypatch.setattr(credentials, "HASHER", CHEAP_HASHER)
-    throttle = credentials.Throttle()
-    monkeypatch.setattr(credentials, "THROTTLE", throttle)  # ui/session.py reads credentials.THROTTLE
+    shutil.rmtree(credentials.throttle_dir(demo_db), ignore_errors=True)
     monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
-    return throttle
 
 
 # -- driving the app --------------------------------------------------------------------------------
@@ -217,19 +217,21 @@ def test_signing_in_with_the_demo_password_shows_the_agents_overview(demo_db: Pa
     assert any(names[AGENT_EMAIL] in m.value for m in at.sidebar.markdown)
 
 
-def test_a_wrong_password_is_refused_clearly(app_env: credentials.Throttle) -> None:
+def test_a_wrong_password_is_refused_clearly() -> None:
     at = submit_sign_in(new_app().run(), AGENT_EMAIL, "not-the-password")
     assert errors(at) == [DO_NOT_MATCH]
     assert shows_only_the_sign_in_form(at)
     assert "signed_in_email" not in at.session_state
 
 
-def test_after_five_wrong_passwords_even_the_right_one_must_wait(app_env: credentials.Throttle) -> None:
+def test_after_five_wrong_passwords_even_the_right_one_must_wait(demo_db: Path) -> None:
     at = new_app().run()
     for _ in range(5):
         submit_sign_in(at, AGENT_EMAIL, "not-the-password")
         assert errors(at) == [DO_NOT_MATCH]
-    assert app_env.check(AGENT_EMAIL) > 0  # the throttle the app used is the one this test made
+    # The form counted them where every process of the server looks.
+    locked = credentials.attempt_sign_in(demo_db, AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert locked.outcome is credentials.Outcome.LOCKED
     submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
     [message] = errors(at)
     assert re.fullmatch(r"Too many failed sign-ins for this email\. Try again in \d+ seconds\.", message)
@@ -238,6 +240,21 @@ def test_after_five_wrong_passwords_even_the_right_one_must_wait(app_env: creden
     # Another email is not locked.
     submit_sign_in(at, LEAD_EMAIL, demo.DEMO_PASSWORD)
     assert titles(at) == ["Overview"]
+
+
+def test_failures_in_another_process_of_the_server_lock_the_form_too(demo_db: Path) -> None:
+    guesses = (
+        "import sys; from coaching import credentials\n"
+        "for _ in range(5):\n"
+        "    print(credentials.attempt_sign_in(sys.argv[1], sys.argv[2], 'not-the-password').outcome)"
+    )
+    other = subprocess.run([sys.executable, "-c", guesses, str(demo_db), AGENT_EMAIL],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    assert other.stdout.split() == ["wrong"] * 5
+    at = submit_sign_in(new_app().run(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+    [message] = errors(at)
+    assert message.startswith("Too many failed sign-ins for this email.")
+    assert shows_only_the_sign_in_form(at)
 
 
 def test_an_unknown_email_gets_the_same_message_as_a_wrong_password() -> None:

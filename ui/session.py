@@ -71,22 +71,18 @@ def _sign_in_body() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    address = email.strip().lower()
-    wait = credentials.THROTTLE.check(address)
-    if wait > 0:
-        st.error(f"Too many failed sign-ins for this email. Try again in {int(wait) + 1} seconds.")
+    # Checking the lock-out, the password and recording the outcome are one step in coaching/.
+    result = credentials.attempt_sign_in(store().path, email, password)
+    if result.outcome is credentials.Outcome.LOCKED:
+        st.error(f"Too many failed sign-ins for this email. Try again in {int(result.wait) + 1} seconds.")
         return
-    try:
-        valid = bool(address) and credentials.verify_password(store().path, address, password)
-    except credentials.CredentialError as error:
-        st.error(f"Sign-in is unavailable: {error}")
+    if result.outcome is credentials.Outcome.UNAVAILABLE:
+        st.error(f"Sign-in is unavailable: {result.reason}")
         return
-    if not valid:
-        credentials.THROTTLE.failed(address)
+    if not result.accepted:
         st.error("That email and password do not match an account.")
         return
-    credentials.THROTTLE.succeeded(address)
-    st.session_state[SIGNED_IN] = address
+    st.session_state[SIGNED_IN] = result.email
     st.rerun()
 
 
