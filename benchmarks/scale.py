@@ -200,7 +200,7 @@ def targets(con, viewer) -> dict[str, dict[str, str]]:
     audits = review_tab(con, viewer, "disputes", limit=1)
     if audits.empty:
         audits = review_tab(con, viewer, "pending", limit=1)
-    return {"session": {"assignment": newest["assignment_id"], "agent": newest["agent"]},
+    return {"session": {"assignment": newest["assignment_id"], "agent": newest["person_id"]},
             "audit": {"conversation": audits["conversation_id"].iloc[0]}}
 
 

@@ -37,7 +37,8 @@ class AccessDenied(Exception):
 
 @dataclass(frozen=True)
 class Viewer:
-    """A signed-in person, as the roster describes them."""
+    """A signed-in person, as the roster describes them. ``person_id`` is who they are (their email:
+    see coaching/people.py); ``name`` is only shown."""
 
     name: str
     email: str
@@ -46,13 +47,18 @@ class Viewer:
     permissions: tuple[str, ...]
 
     @property
+    def person_id(self) -> str:
+        """The viewer's ``people.person_id``: a roster entry is its email."""
+        return self.email
+
+    @property
     def scope(self) -> tuple[str, ...]:
         """What this viewer may see, as a key: viewers with equal scopes see the same rows.
 
         Caches of query results are keyed by it, so no entry can serve one viewer's rows to another.
         """
         if self.role == AGENT:
-            return ("agent", self.name)
+            return ("agent", self.person_id)
         if self.role == SUPERVISOR:
             return ("team", self.email)
         if self.sees_everyone:
@@ -99,7 +105,7 @@ def identify(con: duckdb.DuckDBPyConnection, email: str | None) -> Viewer:
     if not address:
         raise AccessDenied("Your sign-in did not say who you are (no email). Sign in again.")
     row = con.execute(
-        "SELECT name, email, role, team, permissions FROM people WHERE on_roster AND email = ?",
+        "SELECT name, email, role, team, permissions FROM people WHERE on_roster AND person_id = ?",
         [address],
     ).fetchone()
     if row is None:
@@ -112,15 +118,16 @@ def identify(con: duckdb.DuckDBPyConnection, email: str | None) -> Viewer:
 
 
 def agent_filter(viewer: Viewer, column: str) -> tuple[str, list[object]]:
-    """An SQL condition limiting ``column`` (an agent's name) to the viewer's scope, and its parameters.
+    """An SQL condition limiting ``column`` (a ``person_id``: who an agent is, never their name) to the
+    viewer's scope, and its parameters.
 
     ``column`` is always a column name chosen in ``coaching/``, never user input.
     """
     if viewer.role == AGENT:
-        return f"{column} = ?", [viewer.name]
+        return f"{column} = ?", [viewer.person_id]
     if viewer.role == SUPERVISOR:
         return (
-            f"{column} IN (SELECT name FROM people WHERE team_lead_email = ?)",
+            f"{column} IN (SELECT person_id FROM people WHERE team_lead_email = ?)",
             [viewer.email],
         )
     if viewer.sees_everyone:

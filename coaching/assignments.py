@@ -55,15 +55,15 @@ def area_tags(areas: list[str], shown: int = SHOWN_AREAS) -> list[str]:
     return [*areas[:shown], f"+{len(areas) - shown}"]
 
 
-#: Sessions with a linked evaluation waiting on a review, per (assignment, agent): joined as ``w``.
+#: Sessions with a linked evaluation waiting on a review, per (assignment, person): joined as ``w``.
 _WAITS_JOIN = """LEFT JOIN (
-        SELECT c.assignment_id, e.scored_agent AS agent,
+        SELECT c.assignment_id, e.person_id,
                bool_or(r.review_status = 'Pending Agent Review') AS agent_waits,
                bool_or(r.review_status = 'Pending Supervisor Review') AS supervisor_waits
         FROM evaluation_reviews r JOIN coaching_interactions c USING (conversation_id)
         JOIN evaluations e USING (conversation_id)
         WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review')
-        GROUP BY ALL) w ON w.assignment_id = a.assignment_id AND w.agent = a.agent"""
+        GROUP BY ALL) w ON w.assignment_id = a.assignment_id AND w.person_id = a.person_id"""
 
 
 def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def _listed_sql(
     if order not in LIST_ORDERS:
         raise ValueError(f"unknown order {order!r}; expected one of {', '.join(LIST_ORDERS)}")
     today = today or date.today()
-    condition, params = agent_filter(viewer, "a.agent")
+    condition, params = agent_filter(viewer, "a.person_id")
     group_columns = "" if viewer.role == AGENT else ", a.coaching_type, a.group_name"
     wanted: list[str] = []
     wanted_params: list[object] = []
@@ -109,7 +109,7 @@ def _listed_sql(
     where = " AND ".join(wanted) or "true"
     waits, status = _session_status_sql(viewer, accept_dispute)
     sql = f"""SELECT * FROM (
-                SELECT a.assignment_id, a.agent, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
+                SELECT a.assignment_id, a.agent, a.person_id, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
                        {status} AS status,
                        CASE WHEN a.status = 'Completed' OR a.follow_up_date IS NULL THEN NULL
                             WHEN a.follow_up_date < ?::DATE THEN 'Overdue'
@@ -120,17 +120,20 @@ def _listed_sql(
                        END AS follow_up{group_columns}
                 FROM assignments a {waits} WHERE {condition})
             WHERE {where}"""
-    order_by = f"ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, agent"
+    order_by = f"ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, person_id"
     return sql, order_by, [today, today, today, today, today, *params, *wanted_params]
 
 
-_TEXT_COLUMNS = ("assignment_id", "agent", "name", "status", "follow_up", "coaching_type", "group_name")
+_TEXT_COLUMNS = (
+    "assignment_id", "agent", "person_id", "name", "status", "follow_up", "coaching_type", "group_name",
+)
 
 
 def _with_area_tags(frame: pd.DataFrame) -> pd.DataFrame:
     """The list's frame: area tags added, and text columns typed as text even when all empty (as they
     can be on one page)."""
-    frame.insert(4, "area_tags", [area_tags(list(areas)) for areas in frame["coaching_areas"]])
+    frame.insert(frame.columns.get_loc("coaching_areas") + 1, "area_tags",
+                 [area_tags(list(areas)) for areas in frame["coaching_areas"]])
     return frame.astype({c: "str" for c in _TEXT_COLUMNS if c in frame.columns})
 
 
@@ -226,7 +229,8 @@ class AssignmentDetail:
     """One coaching session as the viewer may see it."""
 
     assignment_id: str
-    agent: str
+    agent: str  # the agent's name, as exported
+    person_id: str  # who the agent is (coaching/people.py)
     name: str
     coaching_type: str | None  # None for agents: a group assignment looks individual to them
     group_name: str | None
@@ -240,22 +244,22 @@ class AssignmentDetail:
 
 
 def assignment_detail(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, agent: str | None = None
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, person_id: str | None = None
 ) -> AssignmentDetail | None:
-    """The session ``assignment_id`` (for ``agent``, when a lead picks one member of a group), or
+    """The session ``assignment_id`` (for ``person_id``, when a lead picks one member of a group), or
     None when it does not exist *or* is outside the viewer's scope: both are "not found"."""
-    condition, params = agent_filter(viewer, "a.agent")
-    agent_condition = "" if agent is None else " AND a.agent = ?"
+    condition, params = agent_filter(viewer, "a.person_id")
+    agent_condition = "" if person_id is None else " AND a.person_id = ?"
     row = con.execute(
-        f"SELECT a.assignment_id, a.agent, a.name, a.coaching_type, a.group_name, a.coaching_areas, "
+        f"SELECT a.assignment_id, a.agent, a.person_id, a.name, a.coaching_type, a.group_name, a.coaching_areas, "
         f"a.assigned_date, a.follow_up_date, a.status, a.assigned_by, a.feedback, a.action_plan "
         f"FROM assignments a WHERE a.assignment_id = ? AND {condition}{agent_condition} "
-        f"ORDER BY a.agent LIMIT 1",
-        [assignment_id, *params, *([] if agent is None else [agent])],
+        f"ORDER BY a.person_id LIMIT 1",
+        [assignment_id, *params, *([] if person_id is None else [person_id])],
     ).fetchone()
     if row is None:
         return None
-    detail = AssignmentDetail(*row[:5], list(row[5] or []), *row[6:])
+    detail = AssignmentDetail(*row[:6], list(row[6] or []), *row[7:])
     if viewer.role == AGENT:
         return AssignmentDetail(
             **{**detail.__dict__, "coaching_type": None, "group_name": None}
@@ -267,7 +271,7 @@ def marked_interactions(
     con: duckdb.DuckDBPyConnection,
     viewer: Viewer,
     assignment_id: str,
-    agent: str,
+    person_id: str,
     pass_score: float = DEFAULT_PASS_SCORE,
 ) -> pd.DataFrame:
     """The interactions marked for coaching in one session, limited to the session's agent's own
@@ -277,9 +281,9 @@ def marked_interactions(
     why there is no score: "Below threshold", "Not evaluated", "Not audited") and the linked
     evaluation's ``review_status`` (None when it has no audit in the review log).
     """
-    if assignment_detail(con, viewer, assignment_id, agent) is None:
+    if assignment_detail(con, viewer, assignment_id, person_id) is None:
         return pd.DataFrame()
-    condition, params = agent_filter(viewer, "e.scored_agent")
+    condition, params = agent_filter(viewer, "e.person_id")
     return con.execute(
         f"""SELECT c.conversation_id, c.date, c.coaching_area, e.scored_agent AS agent, e.queues,
                    e.topics, e.intent, e.kore_score,
@@ -294,22 +298,22 @@ def marked_interactions(
                    e.sentiment_score, r.review_status, e.duration_status, e.start_time
             FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
             LEFT JOIN evaluation_reviews r USING (conversation_id)
-            WHERE c.assignment_id = ? AND e.scored_agent = ? AND {condition}
+            WHERE c.assignment_id = ? AND e.person_id = ? AND {condition}
             ORDER BY c.date, e.start_time""",
-        [pass_score, pass_score, assignment_id, agent, *params],
+        [pass_score, pass_score, assignment_id, person_id, *params],
     ).df()
 
 
 def best_response_examples(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, agent: str
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, person_id: str
 ) -> pd.DataFrame:
     """The session's best response examples: reference interactions chosen by the supervisor.
 
     An example by another agent is shared deliberately, but without that agent's name.
     """
-    if assignment_detail(con, viewer, assignment_id, agent) is None:
+    if assignment_detail(con, viewer, assignment_id, person_id) is None:
         return pd.DataFrame()
-    condition, params = agent_filter(viewer, "e.scored_agent")
+    condition, params = agent_filter(viewer, "e.person_id")
     return con.execute(
         f"""SELECT b.conversation_id, b.note, e.start_time, e.queues, e.topics, e.intent, e.kore_score,
                    e.sentiment_score, CASE WHEN {condition} THEN e.scored_agent ELSE ? END AS agent
@@ -326,14 +330,15 @@ def status_for(viewer: Viewer, status: str) -> str:
 
 
 def session_status(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, agent: str, accept_dispute: bool = True
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, person_id: str,
+    accept_dispute: bool = True,
 ) -> str | None:
     """One session's status as the viewer sees it (with pending reviews), or None if not found."""
-    condition, params = agent_filter(viewer, "a.agent")
+    condition, params = agent_filter(viewer, "a.person_id")
     waits, status = _session_status_sql(viewer, accept_dispute)
     row = con.execute(
         f"SELECT {status} FROM assignments a {waits} "
-        f"WHERE a.assignment_id = ? AND a.agent = ? AND {condition}",
-        [assignment_id, agent, *params],
+        f"WHERE a.assignment_id = ? AND a.person_id = ? AND {condition}",
+        [assignment_id, person_id, *params],
     ).fetchone()
     return None if row is None else row[0]

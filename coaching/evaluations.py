@@ -23,7 +23,8 @@ ANOTHER_AGENT = "Another agent"
 @dataclass(frozen=True)
 class EvaluationDetail:
     conversation_id: str
-    agent: str
+    agent: str  # the scored agent's name as exported, or ANOTHER_AGENT for someone else's example
+    person_id: str | None  # who the scored agent is; None for someone else's example
     channel: str | None
     queues: list[str]
     topics: str | None
@@ -77,10 +78,10 @@ def evaluation_detail(
     Denied). ``review_events`` is the log, round by round. With ``hide_auditor_details`` the auditor
     and every reviewer (Supervisor, QA) show as "Anonymous".
     """
-    own, own_params = agent_filter(viewer, "e.scored_agent")
-    shared, shared_params = agent_filter(viewer, "a.agent")
+    own, own_params = agent_filter(viewer, "e.person_id")
+    shared, shared_params = agent_filter(viewer, "a.person_id")
     row = con.execute(
-        f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.channel, e.queues, e.topics,
+        f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.person_id, e.channel, e.queues, e.topics,
                    e.intent, e.language, e.contact_direction, e.start_time, e.evaluation_form,
                    e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
                    r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor
@@ -93,6 +94,8 @@ def evaluation_detail(
     if row is None:
         return None
     in_scope = bool(row[2])
+    person_id = row[3] if in_scope else None
+    row = (*row[:3], *row[4:])
     outcome_cases = " ".join(
         f"WHEN {formats.sql_str(action)} THEN {formats.sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
     )
@@ -117,6 +120,7 @@ def evaluation_detail(
     return EvaluationDetail(
         conversation_id=row[0],
         agent=row[1] if in_scope else ANOTHER_AGENT,
+        person_id=person_id,
         channel=row[3],
         queues=list(row[4] or []),
         topics=row[5],

@@ -315,13 +315,15 @@ ROSTER = Format(
     columns=(
         Column("Agent Name", "name", required=True, aliases=("Name",)),
         Column("Email", "email", Email(), required=True),
+        Column("Agent ID", "agent_id"),
         Column("Team", "team"),
         Column("Team Lead", "team_lead_email", Email()),
         Column("Role", "role", Choice(values=ROLES), required=True),
         Column("Permissions", "permissions", TextList(values=PERMISSIONS)),
     ),
-    key=("name",),
-    unique=(("email",),),
+    # A person is their email: two people may share a name (see coaching/people.py).
+    key=("email",),
+    unique=(("agent_id",),),
 )
 
 ASSIGNMENTS = Format(
@@ -332,6 +334,9 @@ ASSIGNMENTS = Format(
         Column("Assignment ID", "assignment_id", required=True),
         Column("Name", "name", required=True),
         Column("Agent", "agent", required=True),
+        # Optional: which person "Agent" is, when a name is shared (coaching/people.py).
+        Column("Agent Email", "agent_email", Email()),
+        Column("Agent ID", "agent_id"),
         Column("Coaching Type", "coaching_type", Choice(values=COACHING_TYPES), required=True),
         Column("Group Name", "group_name"),
         Column("Coaching Areas", "coaching_areas", TextList(), required=True),
@@ -347,7 +352,9 @@ ASSIGNMENTS = Format(
         Column("Feedback", "feedback"),
         Column("Action Plan", "action_plan"),
     ),
-    key=("assignment_id", "agent"),
+    # person_id: the person the row's agent is, found by the import (coaching/people.py); the run's
+    # rows are checked against this key once their agents are known.
+    key=("assignment_id", "person_id"),
 )
 
 COACHING_INTERACTIONS = Format(
@@ -407,6 +414,9 @@ EVALUATIONS = Format(
         Column("Language", "language"),
         Column("Agents", "agents", TextList()),
         Column("Scored Agent", "scored_agent", required=True),
+        # Not in Kore's CSV report: which person the Scored Agent is, when a name is shared.
+        Column("Agent Email", "agent_email", Email(), aliases=("Scored Agent Email",)),
+        Column("Agent ID", "agent_id", aliases=("Scored Agent ID",)),
         Column("Start Time", "start_time", Timestamp(), required=True),
         Column("Sentiment Score", "sentiment_score", Number(low=1, high=10)),
         Column("Topics", "topics"),

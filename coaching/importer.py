@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from coaching import formats, review, store
+from coaching import formats, people, review, store
 from coaching.formats import Format
 from coaching.problems import ImportFailed, Problem
 from coaching.settings import ImportSettings
@@ -445,8 +445,8 @@ def _key_sql(fmt: Format, alias: str) -> str:
     return ", ".join(f"{alias}.{k}" for k in fmt.key)
 
 
-def _check_keys(run: _Run) -> None:
-    for fmt in formats.ALL_FORMATS:
+def _check_keys(run: _Run, kinds: Sequence[Format]) -> None:
+    for fmt in kinds:
         for key in (fmt.key, *fmt.unique):
             columns = ", ".join(key)
             sql = (
@@ -468,18 +468,16 @@ def _check_keys(run: _Run) -> None:
 
 
 def _label_any(fmt: Format, field_name: str) -> str:
+    if field_name == "person_id":
+        return "agent"
     return fmt.column(field_name).header
 
 
 def _check_references(run: _Run) -> None:
     # Known values come from the store and from every staged row, bad ones included (so a bad row
     # does not make the rows that point at it look wrong), never NULL (NOT IN would match nothing).
-    known_people = (
-        "SELECT name FROM people UNION SELECT name FROM all_roster WHERE name IS NOT NULL "
-        "UNION SELECT scored_agent FROM all_evaluations WHERE scored_agent IS NOT NULL"
-    )
     known_emails = (
-        "SELECT email FROM people WHERE email IS NOT NULL "
+        "SELECT email FROM people WHERE on_roster "
         "UNION SELECT email FROM all_roster WHERE email IS NOT NULL"
     )
     known_assignments = (
@@ -501,20 +499,14 @@ def _check_references(run: _Run) -> None:
     )
     _check(
         run,
-        "SELECT s.src, s.ordinal, s.email, p.name FROM stage_roster s JOIN people p "
-        "ON p.email = s.email AND p.name <> s.name "
-        "WHERE p.name NOT IN (SELECT name FROM all_roster WHERE name IS NOT NULL)",
-        "email",
-        lambda row: f"an email no one else has ({row[3]} has it in the store)",
+        "SELECT s.src, s.ordinal, s.agent_id, p.name, p.email FROM stage_roster s JOIN people p "
+        "ON p.on_roster AND p.agent_id = s.agent_id AND p.email <> s.email "
+        "WHERE p.email NOT IN (SELECT email FROM all_roster WHERE email IS NOT NULL)",
+        "agent_id",
+        lambda row: f"an Agent ID no one else has ({row[3]}, {row[4]}, has it in the store)",
     )
 
-    # Assignments: a known agent; one agent per individual assignment; consistent groups; dates.
-    _check(
-        run,
-        f"SELECT src, ordinal, agent FROM stage_assignments WHERE agent NOT IN ({known_people})",
-        "agent",
-        lambda row: "an agent on the roster or in the evaluations",
-    )
+    # Assignments: dates and groups (their agents are checked once found, _check_assignments).
     _check(
         run,
         "SELECT src, ordinal, follow_up_date FROM stage_assignments "
@@ -529,38 +521,6 @@ def _check_references(run: _Run) -> None:
         "group_name",
         lambda row: "the group's name for a Group Agents assignment",
     )
-    every_assignment = (
-        "SELECT assignment_id, agent, name, coaching_type, NULL AS src, NULL AS ordinal FROM assignments "
-        "WHERE (assignment_id, agent) NOT IN (SELECT (assignment_id, agent) FROM stage_assignments) "
-        "UNION ALL SELECT assignment_id, agent, name, coaching_type, src, ordinal FROM stage_assignments"
-    )
-    _check(
-        run,
-        f"SELECT src, ordinal, coaching_type, others FROM (SELECT src, ordinal, coaching_type, "
-        f"count(*) OVER (PARTITION BY assignment_id) AS members, "
-        f"string_agg(agent, ', ') OVER (PARTITION BY assignment_id) AS others "
-        f"FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type = 'Individual Agent' "
-        f"AND members > 1",
-        "coaching_type",
-        lambda row: f"Group Agents: this Assignment ID is given to several agents ({row[3]})",
-    )
-    _check(
-        run,
-        f"SELECT src, ordinal, name, first_name FROM (SELECT src, ordinal, name, "
-        f"first_value(name) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
-        f"AS first_name FROM ({every_assignment})) WHERE src IS NOT NULL AND name <> first_name",
-        "name",
-        lambda row: f"the same Name on every row of the assignment ({row[3]!r})",
-    )
-    _check(
-        run,
-        f"SELECT src, ordinal, coaching_type, first_type FROM (SELECT src, ordinal, coaching_type, "
-        f"first_value(coaching_type) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
-        f"AS first_type FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type <> first_type",
-        "coaching_type",
-        lambda row: f"the same Coaching Type on every row of the assignment ({row[3]!r})",
-    )
-
     # Coaching interactions and best responses point at known assignments and conversations.
     for kind in ("coaching_interactions", "best_responses"):
         _check(
@@ -617,6 +577,150 @@ def _check_references(run: _Run) -> None:
         "metric",
         lambda row: "the name of one of this evaluation's metrics",
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# People: who each row's agent is (coaching/people.py states the rule)
+# ------------------------------------------------------------------------------------------------
+#: Kinds whose rows name an agent: the columns that say who (a display name, and optionally the
+#: person's email or Kore's Agent ID, which decide it).
+_AGENT_COLUMNS = {"evaluations": "scored_agent", "assignments": "agent"}
+
+
+def _adopt_placeholders(run: _Run) -> None:
+    """Agents known only from exports join the roster entry that now names them: by Kore's Agent ID,
+    or by a name exactly one roster entry has. Their evaluations and assignments follow them."""
+    con = run.con
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE adopted AS
+            SELECT p.person_id AS placeholder, coalesce(by_id.person_id, by_name.person_id) AS person_id
+            FROM people p
+            LEFT JOIN people by_id ON p.agent_id IS NOT NULL AND by_id.on_roster AND by_id.agent_id = p.agent_id
+            LEFT JOIN (SELECT name, any_value(person_id) AS person_id FROM people WHERE on_roster
+                       GROUP BY name HAVING count(*) = 1) by_name
+                   ON p.agent_id IS NULL AND by_name.name = p.name
+            WHERE NOT p.on_roster AND p.email IS NULL AND p.person_id LIKE {formats.sql_str(people.BY_NAME + "%")}
+               OR NOT p.on_roster AND p.email IS NULL AND p.agent_id IS NOT NULL"""
+    )
+    con.execute("DELETE FROM adopted WHERE person_id IS NULL")
+    for table in ("evaluations", "assignments"):
+        con.execute(
+            f"UPDATE {table} SET person_id = a.person_id FROM adopted a WHERE {table}.person_id = a.placeholder"
+        )
+    con.execute("DELETE FROM people WHERE person_id IN (SELECT placeholder FROM adopted)")
+
+
+def _resolve_agents(run: _Run, kind: str) -> None:
+    """``resolved_<kind>`` (src, ordinal, person_id) for the run's good rows of ``kind``, and
+    ``stage_<kind>`` with their ``person_id``; a name that could be several people is a problem.
+
+    A row's agent is, in this order: the person with its Agent Email; the person with its Agent ID
+    (or a new one known by it); the person a stored row of the same evaluation or assignment with the
+    same name already names; the one person (on the roster or known by email or Agent ID) with that
+    name; else someone known only by that name. Two or more people with the name, and nothing to
+    decide between them, is reported with the line.
+    """
+    name = _AGENT_COLUMNS[kind]
+    if kind == "evaluations":
+        kept = (
+            "LEFT JOIN evaluations k ON k.conversation_id = s.conversation_id AND k.scored_agent = s.scored_agent"
+        )
+    else:
+        kept = (
+            "LEFT JOIN (SELECT assignment_id, agent, any_value(person_id) AS person_id FROM assignments "
+            "GROUP BY ALL HAVING count(*) = 1) k ON k.assignment_id = s.assignment_id AND k.agent = s.agent"
+        )
+    run.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE resolved_{kind} AS
+            SELECT s.src, s.ordinal, s.{name} AS name, s.agent_email, s.agent_id,
+                   CASE WHEN s.agent_email IS NOT NULL THEN s.agent_email
+                        WHEN s.agent_id IS NOT NULL
+                            THEN coalesce(by_id.person_id, {formats.sql_str(people.BY_AGENT_ID)} || s.agent_id)
+                        WHEN k.person_id IS NOT NULL THEN k.person_id
+                        WHEN namesakes.n = 1 THEN namesakes.person_id
+                        WHEN namesakes.n IS NULL THEN {formats.sql_str(people.BY_NAME)} || s.{name}
+                   END AS person_id,
+                   namesakes.n AS namesakes, namesakes.emails
+            FROM (SELECT * FROM all_{kind} WHERE ok) s
+            LEFT JOIN (SELECT agent_id, any_value(person_id) AS person_id FROM people
+                       WHERE agent_id IS NOT NULL GROUP BY agent_id) by_id ON by_id.agent_id = s.agent_id
+            {kept}
+            LEFT JOIN (SELECT name, count(*) AS n, any_value(person_id) AS person_id,
+                              string_agg(coalesce(email, agent_id), ', ' ORDER BY coalesce(email, agent_id)) AS emails
+                       FROM people WHERE {people.KNOWN_PERSON} GROUP BY name) namesakes
+                   ON namesakes.name = s.{name}"""
+    )
+    run.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW stage_{kind} AS SELECT s.*, r.person_id FROM all_{kind} s "
+        f"JOIN resolved_{kind} r USING (src, ordinal) WHERE s.ok"
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, name, namesakes, emails FROM resolved_{kind} WHERE person_id IS NULL",
+        name,
+        lambda row: (
+            f"one person, but {row[3]} people are named {row[2]} ({row[4]}): add an Agent Email (or Agent ID) "
+            "column that says which"
+        ),
+    )
+
+
+def _add_unrostered_agents(run: _Run) -> list[str]:
+    """Evaluated agents who are no one yet join the people, not on the roster and unable to sign in:
+    known by their email or Agent ID when the export gave one, else by their name."""
+    added = run.con.execute(
+        "INSERT INTO people (person_id, name, email, agent_id, team, team_lead_email, role, permissions, on_roster) "
+        "SELECT person_id, min(name), min(agent_email), min(agent_id), NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), "
+        "false FROM resolved_evaluations "
+        "WHERE person_id IS NOT NULL AND person_id NOT IN (SELECT person_id FROM people) "
+        "GROUP BY person_id ORDER BY 2 RETURNING name"
+    ).fetchall()
+    return sorted(r[0] for r in added)
+
+
+def _check_assignments(run: _Run) -> None:
+    """Once the run's assignments know their agents: each is someone known, once per assignment; an
+    individual assignment has one agent; every row of an assignment has its name and type."""
+    _check(
+        run,
+        "SELECT src, ordinal, name FROM resolved_assignments "
+        "WHERE person_id IS NOT NULL AND person_id NOT IN (SELECT person_id FROM people)",
+        "agent",
+        lambda row: "an agent on the roster or in the evaluations",
+    )
+    _check_keys(run, [formats.ASSIGNMENTS])
+    every_assignment = (
+        "SELECT assignment_id, person_id, agent, name, coaching_type, NULL AS src, NULL AS ordinal FROM assignments "
+        "WHERE (assignment_id, person_id) NOT IN (SELECT (assignment_id, person_id) FROM stage_assignments) "
+        "UNION ALL SELECT assignment_id, person_id, agent, name, coaching_type, src, ordinal FROM stage_assignments"
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, coaching_type, others FROM (SELECT src, ordinal, coaching_type, "
+        f"count(*) OVER (PARTITION BY assignment_id) AS members, "
+        f"string_agg(agent, ', ') OVER (PARTITION BY assignment_id) AS others "
+        f"FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type = 'Individual Agent' "
+        f"AND members > 1",
+        "coaching_type",
+        lambda row: f"Group Agents: this Assignment ID is given to several agents ({row[3]})",
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, name, first_name FROM (SELECT src, ordinal, name, "
+        f"first_value(name) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
+        f"AS first_name FROM ({every_assignment})) WHERE src IS NOT NULL AND name <> first_name",
+        "name",
+        lambda row: f"the same Name on every row of the assignment ({row[3]!r})",
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, coaching_type, first_type FROM (SELECT src, ordinal, coaching_type, "
+        f"first_value(coaching_type) OVER (PARTITION BY assignment_id ORDER BY src NULLS FIRST, ordinal) "
+        f"AS first_type FROM ({every_assignment})) WHERE src IS NOT NULL AND coaching_type <> first_type",
+        "coaching_type",
+        lambda row: f"the same Coaching Type on every row of the assignment ({row[3]!r})",
+    )
+
 
 
 def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | None = None) -> str:
@@ -690,17 +794,19 @@ def _upsert(
     fmt: Format,
     progress: _Progress,
     share: float,
-    extra: tuple[str, str] | None = None,
+    extras: Sequence[tuple[str, str]] = (),
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
     A column the file does not have keeps the stored value of a row it updates (a roster without
     Team does not clear everyone's team); a new row gets nothing there (an empty list for lists).
-    ``extra`` is one more store column and the SQL that fills it (not part of the comparison); the
-    kind's staged extras (the evaluations' metrics digest) are stored and compared like its columns.
+    ``extras`` are more store columns and the SQL that fills each (not part of the comparison); the
+    kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
+    :func:`_resolve_agents`) are stored and compared like its columns.
     """
     table = fmt.table
     staged_extras = [name for name, _ in _STAGE_EXTRAS.get(fmt.kind, ())]
+    staged_extras += ["person_id"] if fmt.kind in _AGENT_COLUMNS else []
     fields = [c.field for c in fmt.columns] + staged_extras
     join = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in fmt.key)
     first_key = fmt.key[0]
@@ -714,7 +820,7 @@ def _upsert(
         f"SELECT count(*) FROM stage_{fmt.kind} s JOIN {table} t ON {join}"  # noqa: S608
     ).fetchone()[0]
     rows = run.con.execute(f"SELECT count(*) FROM stage_{fmt.kind}").fetchone()[0]  # noqa: S608
-    columns = ", ".join(fields) + (f", {extra[0]}" if extra else "")
+    columns = ", ".join(fields + [name for name, _ in extras])
     extras_sql = "".join(f", s.{name} AS {name}" for name in staged_extras)
     label = f"Writing {fmt.title.lower()}"
     if not rows:
@@ -723,7 +829,7 @@ def _upsert(
     if not overlap:
         # Nothing to merge with: insert straight from the stage.
         selects = ", ".join(f"{fresh(c)} AS {c.field}" for c in fmt.columns) + extras_sql
-        selects += f", {extra[1]}" if extra else ""
+        selects += "".join(f", {sql}" for _, sql in extras)
         _insert(run, progress, f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} s",
                 label, share)
         return KindSummary(rows=rows, new=rows)
@@ -737,7 +843,7 @@ def _upsert(
     )
     run.con.execute(
         f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{extras_sql}"
-        + (f", {extra[1]} AS {extra[0]}" if extra else "")
+        + "".join(f", {sql} AS {name}" for name, sql in extras)
         + f", t.{first_key} IS NULL AS is_new "
         f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
     )
@@ -755,7 +861,7 @@ def _upsert(
 
 
 def _write_roster(run: _Run, progress: _Progress) -> KindSummary:
-    return _upsert(run, formats.ROSTER, progress, 0.01, extra=("on_roster", "true"))
+    return _upsert(run, formats.ROSTER, progress, 0.01, extras=(("person_id", "s.email"), ("on_roster", "true")))
 
 
 def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSummary:
@@ -781,7 +887,7 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         "DELETE FROM evaluation_metrics USING metrics_to_write w "
         "WHERE evaluation_metrics.conversation_id = w.conversation_id AND NOT w.is_new"
     )
-    summary = _upsert(run, fmt, progress, share * 0.4, extra=("source", source_sql))
+    summary = _upsert(run, fmt, progress, share * 0.4, extras=(("source", source_sql),))
     if rewritten:
         wanted = "" if all_new else " SEMI JOIN metrics_to_write USING (conversation_id)"
         _insert(
@@ -794,17 +900,6 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
     else:
         progress.report("Writing metrics", share * 0.6)
     return summary
-
-
-def _add_unrostered_agents(run: _Run) -> list[str]:
-    """Evaluated agents missing from the roster join it by name, unable to sign in."""
-    added = run.con.execute(
-        "INSERT INTO people SELECT scored_agent, NULL, NULL, NULL, 'Agent', CAST([] AS VARCHAR[]), false "
-        "FROM (SELECT DISTINCT scored_agent FROM stage_evaluations "
-        "WHERE scored_agent NOT IN (SELECT name FROM people)) "
-        "ORDER BY 1 RETURNING name"
-    ).fetchall()
-    return sorted(r[0] for r in added)
 
 
 def _replay_reviews(run: _Run, everything: bool, progress: _Progress, previous_rounds: str | None) -> None:
@@ -959,7 +1054,8 @@ def import_files(
         meter.report("Checking keys and references", 0.0)
         _stage_views(run)
         _run_metrics_view(run)
-        _check_keys(run)
+        # The assignments' key names their agent's person, known once the roster is written.
+        _check_keys(run, [f for f in formats.ALL_FORMATS if f is not formats.ASSIGNMENTS])
         if not (run.unreadable or run.broken):
             # A file that could not be read would make every reference to its rows look wrong.
             _check_references(run)
@@ -967,14 +1063,20 @@ def import_files(
 
         kinds: dict[str, KindSummary] = {}
         kinds["roster"] = _write_roster(run, meter)
-        kinds["evaluations"] = _write_evaluations(run, meter, 0.25)
+        _adopt_placeholders(run)
+        _resolve_agents(run, "evaluations")
+        run.fail_if_problems()
         unrostered = _add_unrostered_agents(run)
+        kinds["evaluations"] = _write_evaluations(run, meter, 0.25)
         if unrostered:
             shown = ", ".join(unrostered[:10]) + (f" and {len(unrostered) - 10} more" if len(unrostered) > 10 else "")
             warnings.append(
-                f"{len(unrostered)} evaluated agent(s) are not on the roster and were added by name; "
+                f"{len(unrostered)} evaluated agent(s) are not on the roster and were added; "
                 f"they cannot sign in until the roster names them: {shown}"
             )
+        _resolve_agents(run, "assignments")
+        _check_assignments(run)
+        run.fail_if_problems()
         for fmt in (formats.ASSIGNMENTS, formats.COACHING_INTERACTIONS, formats.BEST_RESPONSES,
                     formats.REVIEW_EVENTS):
             kinds[fmt.kind] = _upsert(run, fmt, meter, 0.02)

@@ -30,13 +30,13 @@ class StoreOverview:
 
 def store_overview(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> StoreOverview:
     """Counts over the viewer's scope only (an agent's are their own)."""
-    on_evaluations, evaluation_params = agent_filter(viewer, "e.scored_agent")
+    on_evaluations, evaluation_params = agent_filter(viewer, "e.person_id")
     evaluations, audited, agents, first, last = con.execute(
-        "SELECT count(*), count(e.audit_score), count(DISTINCT e.scored_agent), min(e.start_time), "
+        "SELECT count(*), count(e.audit_score), count(DISTINCT e.person_id), min(e.start_time), "
         f"max(e.start_time) FROM evaluations e WHERE {on_evaluations}",
         evaluation_params,
     ).fetchone()
-    on_assignments, assignment_params = agent_filter(viewer, "a.agent")
+    on_assignments, assignment_params = agent_filter(viewer, "a.person_id")
     assignments = con.execute(
         f"SELECT count(*) FROM assignments a WHERE {on_assignments}", assignment_params
     ).fetchone()[0]

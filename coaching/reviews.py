@@ -64,15 +64,15 @@ def tabs_for(review_status: str | None, disputed_metrics: Sequence[str] = ()) ->
 
 @dataclass(frozen=True)
 class ReviewFilters:
-    """What the tabs are narrowed to: for a lead, some of their team's agents."""
+    """What the tabs are narrowed to: for a lead, some of their team's agents (by person_id)."""
 
     agents: tuple[str, ...] = ()
 
 
 def _where(viewer: Viewer, filters: ReviewFilters) -> tuple[str, list[object]]:
-    condition, params = agent_filter(viewer, "e.scored_agent")
+    condition, params = agent_filter(viewer, "e.person_id")
     if filters.agents:
-        condition += " AND list_contains(?, e.scored_agent)"
+        condition += " AND list_contains(?, e.person_id)"
         params = [*params, list(filters.agents)]
     return condition, params
 
@@ -112,7 +112,7 @@ def review_tab(
     condition, params = _where(viewer, filters)
     date = "r.completed_at" if tab == RESOLVED_TAB else "e.start_time"
     return con.execute(
-        f"""SELECT r.conversation_id, e.scored_agent AS agent, {date} AS date, e.start_time, r.completed_at,
+        f"""SELECT r.conversation_id, e.scored_agent AS agent, e.person_id, {date} AS date, e.start_time, r.completed_at,
                    e.queues, coalesce(r.final_audit_score, e.audit_score) AS audit_score, r.review_status,
                    r.dispute_rounds, r.disputed_metrics, r.awaiting_response, r.audit_score_history,
                    r.status_since

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: The schema, table by table. docs/schema.md describes the same tables for people.
 SCHEMA = """
@@ -40,8 +40,10 @@ CREATE TABLE IF NOT EXISTS imports (
     summary JSON NOT NULL
 );
 CREATE TABLE IF NOT EXISTS people (
+    person_id VARCHAR NOT NULL,
     name VARCHAR NOT NULL,
     email VARCHAR,
+    agent_id VARCHAR,
     team VARCHAR,
     team_lead_email VARCHAR,
     role VARCHAR NOT NULL,
@@ -56,6 +58,9 @@ CREATE TABLE IF NOT EXISTS evaluations (
     language VARCHAR,
     agents VARCHAR[],
     scored_agent VARCHAR NOT NULL,
+    agent_email VARCHAR,
+    agent_id VARCHAR,
+    person_id VARCHAR NOT NULL,
     start_time TIMESTAMP NOT NULL,
     sentiment_score DOUBLE,
     topics VARCHAR,
@@ -88,6 +93,9 @@ CREATE TABLE IF NOT EXISTS evaluation_metrics (
 CREATE TABLE IF NOT EXISTS assignments (
     assignment_id VARCHAR NOT NULL,
     agent VARCHAR NOT NULL,
+    agent_email VARCHAR,
+    agent_id VARCHAR,
+    person_id VARCHAR NOT NULL,
     name VARCHAR NOT NULL,
     coaching_type VARCHAR NOT NULL,
     group_name VARCHAR,

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+from coaching import people
 from coaching.access import AGENT, Viewer, agent_filter
 
 KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
@@ -72,7 +73,7 @@ class _Where:
 
 def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = True) -> _Where:
     """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people)."""
-    scope, params = agent_filter(viewer, "e.scored_agent")
+    scope, params = agent_filter(viewer, "e.person_id")
     parts, values = [scope], list(params)
     if dates:
         parts.append("e.start_time >= ?::DATE AND e.start_time < ?::DATE + 1")
@@ -81,7 +82,7 @@ def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = T
         parts.append("list_contains(?, p.team)")
         values.append(list(filters.teams))
     if filters.agents:
-        parts.append("list_contains(?, e.scored_agent)")
+        parts.append("list_contains(?, e.person_id)")
         values.append(list(filters.agents))
     if filters.queues:
         parts.append("list_has_any(e.queues, ?)")
@@ -91,13 +92,13 @@ def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = T
         values.append(list(filters.forms))
     if filters.coaching_areas:
         parts.append(
-            "e.scored_agent IN (SELECT agent FROM assignments WHERE list_has_any(coaching_areas, ?))")
+            "e.person_id IN (SELECT person_id FROM assignments WHERE list_has_any(coaching_areas, ?))")
         values.append(list(filters.coaching_areas))
     return _Where(" AND ".join(parts), values)
 
 
 #: The evaluations (``e``) with their agent (``p``), for :func:`_evaluations_where`.
-_FROM_EVALUATIONS = "FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent"
+_FROM_EVALUATIONS = "FROM evaluations e LEFT JOIN people p USING (person_id)"
 #: The same with each evaluation's review (``r``), for the final audit score (:data:`AUDIT_SQL`).
 _FROM = f"{_FROM_EVALUATIONS} LEFT JOIN evaluation_reviews r USING (conversation_id)"
 
@@ -110,26 +111,33 @@ def _grain(grain: str) -> str:
 
 def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, list[str]]:
     """What each filter can offer in the viewer's scope: teams, agents, queues, coaching areas, forms."""
-    scope, params = agent_filter(viewer, "e.scored_agent")
+    scope, params = agent_filter(viewer, "e.person_id")
     row = con.execute(
         f"""SELECT list_sort(list(DISTINCT p.team) FILTER (WHERE p.team IS NOT NULL)),
-                   list_sort(list(DISTINCT e.scored_agent)),
                    list_sort(list(DISTINCT e.evaluation_form) FILTER (WHERE e.evaluation_form IS NOT NULL))
-            FROM evaluations e LEFT JOIN people p ON p.name = e.scored_agent WHERE {scope}""",
+            FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {scope}""",
         params,
     ).fetchone()
     queues = con.execute(
         f"SELECT DISTINCT unnest(e.queues) AS q FROM evaluations e WHERE {scope} ORDER BY q", params
     ).fetchall()
-    area_scope, area_params = agent_filter(viewer, "a.agent")
+    area_scope, area_params = agent_filter(viewer, "a.person_id")
     areas = con.execute(
         f"SELECT DISTINCT unnest(a.coaching_areas) AS area FROM assignments a WHERE {area_scope} "
         "ORDER BY area",
         area_params,
     ).fetchall()
-    teams, agents, forms = (list(v or []) for v in row)
-    return {"teams": teams, "agents": agents, "queues": [q for (q,) in queues],
-            "coaching_areas": [a for (a,) in areas], "forms": forms}
+    # Agents are chosen by who they are; a name two of them share is told apart by email (or Agent ID).
+    agents = con.execute(
+        f"""SELECT person_id, {people.LABEL} AS label
+            FROM (SELECT DISTINCT e.person_id, coalesce(p.name, e.scored_agent) AS name, p.email, p.agent_id
+                  FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {scope})
+            ORDER BY label, person_id""",
+        params,
+    ).fetchall()
+    teams, forms = (list(v or []) for v in row)
+    return {"teams": teams, "agents": [a for a, _ in agents], "agent_labels": dict(agents),
+            "queues": [q for (q,) in queues], "coaching_areas": [a for (a,) in areas], "forms": forms}
 
 
 def score_trends(
@@ -171,19 +179,19 @@ def own_trends(
     return con.execute(
         f"""WITH mine AS (
                 SELECT 'You' AS series, {period} AS period, {measures}, 1 AS agents_n
-                {_FROM} WHERE e.scored_agent = ? AND {dates} GROUP BY ALL),
+                {_FROM} WHERE e.person_id = ? AND {dates} GROUP BY ALL),
             team AS (
                 SELECT 'Team average' AS series, {period} AS period, {measures},
-                       count(DISTINCT e.scored_agent) AS agents_n
+                       count(DISTINCT e.person_id) AS agents_n
                 {_FROM} WHERE p.team = ? AND p.team IS NOT NULL AND {dates} GROUP BY ALL
-                HAVING count(DISTINCT e.scored_agent) >= {MIN_TEAM_AGENTS}),
+                HAVING count(DISTINCT e.person_id) >= {MIN_TEAM_AGENTS}),
             per AS (SELECT * FROM mine UNION ALL SELECT * FROM team)
             SELECT series, period, measure, mean, n, n < {FEW} AS thin FROM (
                 SELECT series, period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
                 UNION ALL SELECT series, period, '{AUDIT}', audit, audit_n, 1 FROM per
                 UNION ALL SELECT series, period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
             WHERE n > 0 ORDER BY series DESC, period, o""",
-        [viewer.name, filters.start, filters.end, viewer.team, filters.start, filters.end],
+        [viewer.person_id, filters.start, filters.end, viewer.team, filters.start, filters.end],
     ).df()
 
 
@@ -194,7 +202,7 @@ def kore_vs_audit(
     start_time, kore_score, audit_score, gap (audit − Kore)."""
     where = _evaluations_where(viewer, filters)
     return con.execute(
-        f"""SELECT e.conversation_id, e.scored_agent AS agent, e.start_time, e.kore_score,
+        f"""SELECT e.conversation_id, e.scored_agent AS agent, e.person_id, e.start_time, e.kore_score,
                    {AUDIT_SQL} AS audit_score, {AUDIT_SQL} - e.kore_score AS gap
             {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
             ORDER BY e.start_time DESC, e.conversation_id LIMIT ?""",
@@ -207,11 +215,12 @@ def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: 
     2), mean_kore, mean_audit; largest disagreement first."""
     where = _evaluations_where(viewer, filters)
     return con.execute(
-        f"""SELECT e.scored_agent AS agent, count(*) AS n, avg({AUDIT_SQL} - e.kore_score) AS mean_gap,
+        f"""SELECT any_value(e.scored_agent) AS agent, e.person_id, count(*) AS n,
+                   avg({AUDIT_SQL} - e.kore_score) AS mean_gap,
                    stddev_samp({AUDIT_SQL} - e.kore_score) AS sd_gap, avg(e.kore_score) AS mean_kore,
                    avg({AUDIT_SQL}) AS mean_audit
             {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
-            GROUP BY ALL ORDER BY abs(mean_gap) DESC, agent""",
+            GROUP BY e.person_id ORDER BY abs(mean_gap) DESC, agent, e.person_id""",
         where.params,
     ).df()
 
@@ -293,19 +302,19 @@ def dispute_trends(
 def _assignments_where(viewer: Viewer, filters: TrendFilters | None) -> _Where:
     """The conditions on ``a`` (assignments): the viewer's scope and, given ``filters``, assignments made
     in their dates to their agents, coaching areas and teams."""
-    scope, params = agent_filter(viewer, "a.agent")
+    scope, params = agent_filter(viewer, "a.person_id")
     parts, values = [scope], list(params)
     if filters is not None:
         parts.append("a.assigned_date BETWEEN ? AND ?")
         values += [filters.start, filters.end]
         if filters.agents:
-            parts.append("list_contains(?, a.agent)")
+            parts.append("list_contains(?, a.person_id)")
             values.append(list(filters.agents))
         if filters.coaching_areas:
             parts.append("list_has_any(a.coaching_areas, ?)")
             values.append(list(filters.coaching_areas))
         if filters.teams:
-            parts.append("a.agent IN (SELECT name FROM people WHERE list_contains(?, team))")
+            parts.append("a.person_id IN (SELECT person_id FROM people WHERE list_contains(?, team))")
             values.append(list(filters.teams))
     return _Where(" AND ".join(parts), values)
 
@@ -320,26 +329,26 @@ def coaching_monitor(
     chosen = _assignments_where(viewer, filters)
     return con.execute(
         f"""WITH chosen AS (
-                SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.follow_up_date, a.coaching_areas,
-                       a.status FROM assignments a WHERE {chosen.sql}),
+                SELECT a.assignment_id, a.agent, a.person_id, a.name, a.assigned_date, a.follow_up_date,
+                       a.coaching_areas, a.status FROM assignments a WHERE {chosen.sql}),
             before AS (
-                SELECT c.assignment_id, c.agent, avg(e.kore_score) AS kore_before,
+                SELECT c.assignment_id, c.person_id, avg(e.kore_score) AS kore_before,
                        count(e.kore_score) AS n_before
-                FROM chosen c JOIN evaluations e ON e.scored_agent = c.agent
+                FROM chosen c JOIN evaluations e ON e.person_id = c.person_id
                  AND e.start_time >= c.assigned_date - {MONITOR_DAYS} AND e.start_time < c.assigned_date
                 GROUP BY ALL),
             recent AS (
-                SELECT e.scored_agent AS agent, avg(e.kore_score) AS kore_recent,
+                SELECT e.person_id, avg(e.kore_score) AS kore_recent,
                        count(e.kore_score) AS n_recent
-                FROM evaluations e WHERE e.scored_agent IN (SELECT agent FROM chosen)
+                FROM evaluations e WHERE e.person_id IN (SELECT person_id FROM chosen)
                  AND e.start_time >= ?::DATE - {MONITOR_DAYS - 1} AND e.start_time < ?::DATE + 1
                 GROUP BY ALL)
             SELECT c.*, b.kore_before, coalesce(b.n_before, 0) AS n_before, r.kore_recent,
                    coalesce(r.n_recent, 0) AS n_recent, r.kore_recent - b.kore_before AS change,
                    CASE WHEN r.kore_recent - b.kore_before >= {MONITOR_CHANGE} THEN 'Spike'
                         WHEN r.kore_recent - b.kore_before <= -{MONITOR_CHANGE} THEN 'Dip' END AS marker
-            FROM chosen c LEFT JOIN before b USING (assignment_id, agent) LEFT JOIN recent r USING (agent)
-            ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
+            FROM chosen c LEFT JOIN before b USING (assignment_id, person_id) LEFT JOIN recent r USING (person_id)
+            ORDER BY c.assigned_date DESC, c.assignment_id, c.person_id""",
         [*chosen.params, today, today],
     ).df()
 
@@ -348,18 +357,18 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
     if window_days < 1:
         raise ValueError("the window is at least 1 day")
     chosen = _assignments_where(viewer, filters)
-    agents_scope, agents_params = agent_filter(viewer, "e.scored_agent")
+    agents_scope, agents_params = agent_filter(viewer, "e.person_id")
     w = int(window_days)
     spread = "sqrt(s.before_var / s.before_n + s.after_var / s.after_n)"  # the change's standard error
     return (
         f"""WITH chosen AS (
-                SELECT a.assignment_id, a.agent, a.name, a.assigned_date, a.coaching_areas
+                SELECT a.assignment_id, a.agent, a.person_id, a.name, a.assigned_date, a.coaching_areas
                 FROM assignments a WHERE {chosen.sql}),
             dates AS (SELECT DISTINCT assigned_date AS d FROM chosen),
             -- Each agent's Kore sums per day, read once: the coached agent's two sides and the uncoached
             -- agents' change both come from them (a look-up of evaluations per assignment cost more).
             days AS (
-                SELECT e.scored_agent AS agent, e.start_time::DATE AS day, sum(e.kore_score) AS total,
+                SELECT e.person_id, e.start_time::DATE AS day, sum(e.kore_score) AS total,
                        sum(e.kore_score * e.kore_score) AS squares, count(e.kore_score) AS n
                 FROM evaluations e
                 WHERE {agents_scope} AND e.start_time >= (SELECT min(d) FROM dates) - {w}
@@ -368,18 +377,18 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
             -- The coached agent's two sides, from the days' sums: mean, and sample variance as
             -- (Σx² − (Σx)²/n) / (n − 1) (scores are at most 100 points, so nothing that matters cancels).
             sides AS (
-                SELECT c.assignment_id, c.agent,
+                SELECT c.assignment_id, c.person_id,
                        sum(y.total) FILTER (WHERE y.day < c.assigned_date) AS before_total,
                        sum(y.squares) FILTER (WHERE y.day < c.assigned_date) AS before_squares,
                        coalesce(sum(y.n) FILTER (WHERE y.day < c.assigned_date), 0)::BIGINT AS before_n,
                        sum(y.total) FILTER (WHERE y.day >= c.assigned_date) AS after_total,
                        sum(y.squares) FILTER (WHERE y.day >= c.assigned_date) AS after_squares,
                        coalesce(sum(y.n) FILTER (WHERE y.day >= c.assigned_date), 0)::BIGINT AS after_n
-                FROM chosen c JOIN days y ON y.agent = c.agent
+                FROM chosen c JOIN days y ON y.person_id = c.person_id
                  AND y.day >= c.assigned_date - {w} AND y.day < c.assigned_date + {w}
                 GROUP BY ALL),
             moments AS (
-                SELECT assignment_id, agent, before_n, after_n,
+                SELECT assignment_id, person_id, before_n, after_n,
                        before_total / nullif(before_n, 0) AS before_mean, after_total / nullif(after_n, 0) AS after_mean,
                        CASE WHEN before_n > 1 THEN greatest(before_squares - before_total * before_total / before_n, 0)
                            / (before_n - 1) END AS before_var,
@@ -395,14 +404,14 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                   ON y.day >= t.d - {w} AND y.day < t.d + {w}
                 GROUP BY t.d),
             coached AS (
-                SELECT DISTINCT t.d, x.agent FROM dates t JOIN assignments x
+                SELECT DISTINCT t.d, x.person_id FROM dates t JOIN assignments x
                   ON x.assigned_date > t.d - {w} AND x.assigned_date < t.d + {w}),
             coached_days AS (
                 SELECT k.d, sum(y.total) FILTER (WHERE y.day < k.d) AS before_total,
                        sum(y.n) FILTER (WHERE y.day < k.d) AS before_n,
                        sum(y.total) FILTER (WHERE y.day >= k.d) AS after_total,
                        sum(y.n) FILTER (WHERE y.day >= k.d) AS after_n
-                FROM coached k JOIN days y ON y.agent = k.agent AND y.day >= k.d - {w} AND y.day < k.d + {w}
+                FROM coached k JOIN days y ON y.person_id = k.person_id AND y.day >= k.d - {w} AND y.day < k.d + {w}
                 GROUP BY k.d),
             uncoached AS (
                 SELECT a.d AS assigned_date,
@@ -411,17 +420,17 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                        - (a.before_total - coalesce(c.before_total, 0))
                            / nullif(a.before_n - coalesce(c.before_n, 0), 0) AS uncoached_change
                 FROM everyone a LEFT JOIN coached_days c USING (d)),
-            SELECT c.assignment_id, c.agent, c.name, c.assigned_date, c.coaching_areas,
+            SELECT c.assignment_id, c.agent, c.person_id, c.name, c.assigned_date, c.coaching_areas,
                    lead.name AS lead, s.before_mean, coalesce(s.before_n, 0) AS before_n,
                    s.after_mean, coalesce(s.after_n, 0) AS after_n,
                    s.after_mean - s.before_mean AS change,
                    s.after_mean - s.before_mean - 1.96 * {spread} AS change_low,
                    s.after_mean - s.before_mean + 1.96 * {spread} AS change_high,
                    u.uncoached_change, s.after_mean - s.before_mean - u.uncoached_change AS effect
-            FROM chosen c LEFT JOIN moments s USING (assignment_id, agent)
+            FROM chosen c LEFT JOIN moments s USING (assignment_id, person_id)
             LEFT JOIN uncoached u USING (assigned_date)
-            LEFT JOIN people p ON p.name = c.agent LEFT JOIN people lead ON lead.email = p.team_lead_email
-            ORDER BY c.assigned_date DESC, c.assignment_id, c.agent""",
+            LEFT JOIN people p USING (person_id) LEFT JOIN people lead ON lead.person_id = p.team_lead_email
+            ORDER BY c.assigned_date DESC, c.assignment_id, c.person_id""",
         [*chosen.params, *agents_params],
     )
 

@@ -1,6 +1,7 @@
 """Coaching Assignments: the viewer's coaching sessions, and one session's detail by its URL.
 
-`?assignment=ID` opens a session (leads add `&agent=NAME` for one member of a group). Agents read
+`?assignment=ID` opens a session (leads add `&agent=PERSON` for one member of a group: who they are,
+an email, never a name). Agents read
 here; nothing on this page changes coaching content, scores or reviews.
 """
 
@@ -66,7 +67,7 @@ def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) ->
     with st.container(border=True, key=f"session-{position}"):
         cells = iter(st.columns(widths, vertical_alignment="center"))
         next(cells).page_link("pages/coaching.py", label=escape_markdown(row["name"]),
-                              query_params={"assignment": row["assignment_id"], "agent": row["agent"]})
+                              query_params={"assignment": row["assignment_id"], "agent": row["person_id"]})
         if lead:
             next(cells).text(row["agent"])
         with next(cells).container(horizontal=True, gap="xsmall"):
@@ -145,15 +146,16 @@ def score_text(score: float | None, result: str) -> str:
     return f"{score:.0f} ({result})" if pd.notna(score) else f"— ({result})"
 
 
-def show_detail(assignment_id: str, agent: str | None) -> None:
+def show_detail(assignment_id: str, person_id: str | None) -> None:
     if st.button("All coaching assignments", icon=":material/arrow_back:"):
         st.query_params.clear()
         st.rerun()
-    detail = scoped(store, viewer, assignment_detail, assignment_id, agent)
+    detail = scoped(store, viewer, assignment_detail, assignment_id, person_id)
     if detail is None:
         st.warning("Coaching session not found. It may have been removed, or it is not one of yours.")
         return
-    status = scoped(store, viewer, session_status, detail.assignment_id, detail.agent, options.accept_dispute)
+    status = scoped(store, viewer, session_status, detail.assignment_id, detail.person_id,
+                    options.accept_dispute)
     st.title(escape_markdown(detail.name))
     facts = st.columns(3)
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
@@ -161,7 +163,7 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
     overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
     facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse",
                     delta_arrow="off")
-    facts[2].metric("Assigned by", detail.assigned_by or "—")
+    facts[2].metric("Assigned by", escape_markdown(detail.assigned_by) if detail.assigned_by else "—")
     st.metric("Status", status or "—")
     if viewer.role != AGENT:
         st.caption(
@@ -173,7 +175,8 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
     st.markdown(" ".join(f":blue-badge[{escape_markdown(area)}]" for area in detail.coaching_areas))
 
     st.subheader("Interactions Marked for Coaching")
-    marked = scoped(store, viewer, marked_interactions, detail.assignment_id, detail.agent, options.pass_score)
+    marked = scoped(store, viewer, marked_interactions, detail.assignment_id, detail.person_id,
+                    options.pass_score)
     if marked.empty:
         st.info("No interactions were marked for coaching in this session.")
     else:
@@ -205,10 +208,10 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
             selection_mode="single-row",
             key="marked",
         )
-        open_audit(picked, shown, detail.assignment_id, detail.agent)
+        open_audit(picked, shown, detail.assignment_id, detail.person_id)
 
     st.subheader("Best Response Examples")
-    examples = scoped(store, viewer, best_response_examples, detail.assignment_id, detail.agent)
+    examples = scoped(store, viewer, best_response_examples, detail.assignment_id, detail.person_id)
     if examples.empty:
         st.info("No best response examples were added to this session.")
     else:
@@ -246,7 +249,7 @@ def show_detail(assignment_id: str, agent: str | None) -> None:
             selection_mode="single-row",
             key="reviews",
         )
-        open_audit(picked_review, reviews, detail.assignment_id, detail.agent)
+        open_audit(picked_review, reviews, detail.assignment_id, detail.person_id)
 
 
 if "assignment" in st.query_params:

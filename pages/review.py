@@ -127,9 +127,12 @@ st.caption(
 )
 filters = ReviewFilters()
 if lead:
-    agents = scoped(store, viewer, agents_in_scope)["agent"].tolist()
-    state.restore("review_agents", agents)
-    chosen = st.multiselect("Agent", agents, key="review_agents", placeholder="Everyone in your scope")
+    # Chosen by who they are (person_id); shown by name, with the email where two share a name.
+    in_scope = scoped(store, viewer, agents_in_scope)
+    agent_labels = dict(zip(in_scope["person_id"], in_scope["label"], strict=True))
+    state.restore("review_agents", list(agent_labels))
+    chosen = st.multiselect("Agent", list(agent_labels), format_func=agent_labels.get, key="review_agents",
+                            placeholder="Everyone in your scope")
     state.keep("review_agents")  # still chosen after a look at an audit
     filters = ReviewFilters(tuple(chosen))
 

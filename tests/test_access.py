@@ -36,7 +36,7 @@ SPEC = demo.DemoSpec(agents=36, days=90, seed=5, end=datetime.date(2026, 11, 1))
 PROPERTY = settings(max_examples=60, deadline=None, database=None)
 PENDING = ("Pending Agent Review", "Pending Supervisor Review")
 INDIVIDUAL_COLUMNS = [
-    "assignment_id", "agent", "name", "coaching_areas", "area_tags", "assigned_date", "follow_up_date",
+    "assignment_id", "agent", "person_id", "name", "coaching_areas", "area_tags", "assigned_date", "follow_up_date",
     "status", "follow_up",
 ]
 
@@ -69,12 +69,14 @@ def _grouped(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[str]]:
 
 @dataclasses.dataclass
 class Facts:
-    """What the store holds, read once with plain SQL: the expectations the tests compare with."""
+    """What the store holds, read once with plain SQL: the expectations the tests compare with.
+    Agents are people (``person_id``), never names."""
 
     agents: list[str]  # rostered agents (they can sign in)
     email: dict[str, str]
+    name: dict[str, str]  # agent -> their name
     leads: list[str]  # lead emails
-    team: dict[str, list[str]]  # lead email -> agent names
+    team: dict[str, list[str]]  # lead email -> agents
     assignments: dict[str, list[str]]  # agent -> assignment ids
     conversations: dict[str, list[str]]  # agent -> conversations they are scored on
     scored: dict[str, str]  # conversation -> scored agent
@@ -85,28 +87,29 @@ class Facts:
 
 @pytest.fixture(scope="module")
 def facts(con: duckdb.DuckDBPyConnection) -> Facts:
-    agents = _column(con, "SELECT name FROM people WHERE role = 'Agent' AND on_roster ORDER BY name")
+    agents = _column(con, "SELECT person_id FROM people WHERE role = 'Agent' AND on_roster ORDER BY person_id")
     best = _grouped(
         con,
-        "SELECT a.agent, b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)",
+        "SELECT a.person_id, b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)",
     )
     facts = Facts(
         agents=agents,
-        email=dict(con.execute("SELECT name, email FROM people WHERE email IS NOT NULL").fetchall()),
+        email=dict(con.execute("SELECT person_id, email FROM people WHERE email IS NOT NULL").fetchall()),
+        name=dict(con.execute("SELECT person_id, name FROM people").fetchall()),
         leads=_column(con, "SELECT email FROM people WHERE role = 'Supervisor' ORDER BY email"),
-        team=_grouped(con, "SELECT team_lead_email, name FROM people WHERE team_lead_email IS NOT NULL"),
-        assignments=_grouped(con, "SELECT agent, assignment_id FROM assignments"),
-        conversations=_grouped(con, "SELECT scored_agent, conversation_id FROM evaluations"),
-        scored=dict(con.execute("SELECT conversation_id, scored_agent FROM evaluations").fetchall()),
+        team=_grouped(con, "SELECT team_lead_email, person_id FROM people WHERE team_lead_email IS NOT NULL"),
+        assignments=_grouped(con, "SELECT person_id, assignment_id FROM assignments"),
+        conversations=_grouped(con, "SELECT person_id, conversation_id FROM evaluations"),
+        scored=dict(con.execute("SELECT conversation_id, person_id FROM evaluations").fetchall()),
         shared_with={k: set(v) for k, v in best.items()},
         group_rows=[
             tuple(r) for r in con.execute(
-                "SELECT agent, assignment_id FROM assignments WHERE coaching_type = 'Group Agents' "
-                "ORDER BY assignment_id, agent"
+                "SELECT person_id, assignment_id FROM assignments WHERE coaching_type = 'Group Agents' "
+                "ORDER BY assignment_id, person_id"
             ).fetchall()
         ],
         group_members=_grouped(
-            con, "SELECT assignment_id, agent FROM assignments WHERE coaching_type = 'Group Agents'"
+            con, "SELECT assignment_id, person_id FROM assignments WHERE coaching_type = 'Group Agents'"
         ),
     )
     # The demo must exercise what the tests look for, or they would pass vacuously.
@@ -138,31 +141,31 @@ def test_an_agent_sees_nothing_of_another_agent(con, facts: Facts, data: st.Data
         assignment_id = data.draw(st.sampled_from(b_assignments), label="other's assignment")
         detail = assignment_detail(con, viewer, assignment_id)
         if assignment_id in own_assignments:  # a group assignment both are members of: A's own row
-            assert detail is not None and detail.agent == a
+            assert detail is not None and detail.person_id == a
         else:
             assert detail is None
-        assert assignment_detail(con, viewer, assignment_id, agent=b) is None
+        assert assignment_detail(con, viewer, assignment_id, person_id=b) is None
         assert marked_interactions(con, viewer, assignment_id, b).empty
         assert best_response_examples(con, viewer, assignment_id, b).empty
 
     if own_assignments:
         assignment_id = data.draw(st.sampled_from(sorted(own_assignments)), label="own assignment")
         detail = assignment_detail(con, viewer, assignment_id, a)
-        assert detail is not None and detail.agent == a
+        assert detail is not None and detail.person_id == a
         marked = marked_interactions(con, viewer, assignment_id, a)
         if not marked.empty:
-            assert set(marked["agent"]) == {a}
+            assert set(marked["agent"]) == {facts.name[a]}
         assert sorted(marked.get("conversation_id", [])) == sorted(_column(
             con,
             "SELECT c.conversation_id FROM coaching_interactions c "
-            "JOIN evaluations e USING (conversation_id) WHERE c.assignment_id = ? AND e.scored_agent = ?",
+            "JOIN evaluations e USING (conversation_id) WHERE c.assignment_id = ? AND e.person_id = ?",
             [assignment_id, a],
         ))
         best = best_response_examples(con, viewer, assignment_id, a)
         if not best.empty:
-            assert set(best["agent"]) <= {a, ANOTHER_AGENT}
+            assert set(best["agent"]) <= {facts.name[a], ANOTHER_AGENT}
             for conversation_id, agent in zip(best["conversation_id"], best["agent"], strict=True):
-                assert agent == (a if facts.scored[conversation_id] == a else ANOTHER_AGENT)
+                assert agent == (facts.name[a] if facts.scored[conversation_id] == a else ANOTHER_AGENT)
 
     # B's interactions: shared ones (best responses of A's assignments) are drawn often on purpose.
     b_conversations = facts.conversations.get(b, [])
@@ -187,31 +190,31 @@ def test_each_agent_sees_only_themself_in_lists_and_counts(con, facts: Facts) ->
     """The parts of (1) that depend on the viewer alone, for every agent."""
     for a in facts.agents:
         viewer = _viewer(con, facts.email[a])
-        assert viewer.name == a and viewer.role == AGENT
+        assert viewer.person_id == a and viewer.role == AGENT
 
         listed = assignment_list(con, viewer)
-        assert set(listed["agent"]) <= {a}
+        assert set(listed["person_id"]) <= {a}
         assert sorted(listed["assignment_id"]) == facts.assignments.get(a, [])
 
-        assert agents_in_scope(con, viewer)["agent"].tolist() == [a]
+        assert agents_in_scope(con, viewer)["person_id"].tolist() == [a]
 
         own = evaluation_detail(con, viewer, facts.conversations[a][0])
-        assert own is not None and own.agent == a
+        assert own is not None and own.person_id == a
 
         overview = store_overview(con, viewer)
         evaluations, audited, first, last = con.execute(
             "SELECT count(*), count(audit_score), min(start_time), max(start_time) FROM evaluations "
-            "WHERE scored_agent = ?",
+            "WHERE person_id = ?",
             [a],
         ).fetchone()
         assert (overview.evaluations, overview.audited, overview.agents) == (evaluations, audited, 1)
         assert (overview.first_interaction, overview.last_interaction) == (first, last)
         assert overview.assignments == con.execute(
-            "SELECT count(*) FROM assignments WHERE agent = ?", [a]
+            "SELECT count(*) FROM assignments WHERE person_id = ?", [a]
         ).fetchone()[0]
         assert overview.pending_reviews == con.execute(
             "SELECT count(*) FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
-            "WHERE e.scored_agent = ? AND r.review_status IN (?, ?)",
+            "WHERE e.person_id = ? AND r.review_status IN (?, ?)",
             [a, *PENDING],
         ).fetchone()[0]
 
@@ -225,7 +228,7 @@ def test_every_best_response_by_another_agent_is_anonymised(con, facts: Facts) -
             detail = evaluation_detail(con, viewer, conversation_id)
             assert detail is not None
             if facts.scored[conversation_id] == a:
-                assert detail.agent == a
+                assert detail.person_id == a
                 continue
             checked += 1
             assert detail.agent == ANOTHER_AGENT
@@ -271,14 +274,14 @@ def test_group_assignments_look_individual_to_agents(con, facts: Facts) -> None:
             returned[a] = [listed, agents_in_scope(con, viewer), store_overview(con, viewer)]
         for agent in (None, a):
             detail = assignment_detail(con, viewer, assignment_id, agent)
-            assert detail is not None and detail.agent == a
+            assert detail is not None and detail.person_id == a
             assert detail.coaching_type is None and detail.group_name is None
             returned[a].append(detail)
         marked = marked_interactions(con, viewer, assignment_id, a)
         best = best_response_examples(con, viewer, assignment_id, a)
         returned[a] += [marked, best]
         if not marked.empty:
-            assert set(marked["agent"]) == {a}
+            assert set(marked["agent"]) == {facts.name[a]}
         # The interactions these rows link to; marked ones are the agent's own, best responses
         # may be anyone's.
         for conversation_id in [*marked.get("conversation_id", [])[:1], *best.get("conversation_id", [])]:
@@ -289,7 +292,8 @@ def test_group_assignments_look_individual_to_agents(con, facts: Facts) -> None:
         co_members = {m for g in facts.assignments[a] for m in facts.group_members.get(g, [])} - {a}
         assert co_members, "a group has more than one member"
         for other in sorted(set(facts.agents) - {a}):  # every other agent, co-members included
-            assert other not in text, f"{a} is shown {other}'s name"
+            assert facts.name[other] not in text, f"{a} is shown {other}'s name"
+            assert other not in text, f"{a} is shown {other}'s email"
 
 
 # -- 3. a lead sees exactly their team ------------------------------------------------------------
@@ -301,30 +305,30 @@ def test_each_lead_lists_and_counts_exactly_their_team(con, facts: Facts) -> Non
         viewer = _viewer(con, lead)
         assert viewer.role == SUPERVISOR
         team = facts.team[lead]
-        assert team == sorted(_column(con, "SELECT name FROM people WHERE team_lead_email = ?", [lead]))
+        assert team == sorted(_column(con, "SELECT person_id FROM people WHERE team_lead_email = ?", [lead]))
 
         listed = assignment_list(con, viewer)
-        assert set(listed["agent"]) == set(_column(
-            con, "SELECT DISTINCT agent FROM assignments WHERE agent IN "
-            "(SELECT name FROM people WHERE team_lead_email = ?)", [lead],
+        assert set(listed["person_id"]) == set(_column(
+            con, "SELECT DISTINCT person_id FROM assignments WHERE person_id IN "
+            "(SELECT person_id FROM people WHERE team_lead_email = ?)", [lead],
         ))
         assert len(listed) == con.execute(
-            "SELECT count(*) FROM assignments a JOIN people p ON p.name = a.agent "
+            "SELECT count(*) FROM assignments a JOIN people p USING (person_id) "
             "WHERE p.team_lead_email = ?",
             [lead],
         ).fetchone()[0]
         assert {"coaching_type", "group_name"} <= set(listed.columns)
-        assert agents_in_scope(con, viewer)["agent"].tolist() == team
+        assert sorted(agents_in_scope(con, viewer)["person_id"]) == team
         for member in team:
             detail = evaluation_detail(con, viewer, facts.conversations[member][0])
-            assert detail is not None and detail.agent == member
+            assert detail is not None and detail.person_id == member
 
         overview = store_overview(con, viewer)
         evaluations, audited, agents, pending = con.execute(
-            "SELECT count(*), count(e.audit_score), count(DISTINCT e.scored_agent), "
+            "SELECT count(*), count(e.audit_score), count(DISTINCT e.person_id), "
             "count(*) FILTER (WHERE r.review_status IN (?, ?)) "
             "FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id) "
-            "WHERE e.scored_agent IN (SELECT name FROM people WHERE team_lead_email = ?)",
+            "WHERE e.person_id IN (SELECT person_id FROM people WHERE team_lead_email = ?)",
             [*PENDING, lead],
         ).fetchone()
         assert (overview.evaluations, overview.audited, overview.agents) == (evaluations, audited, agents)
@@ -346,15 +350,15 @@ def test_a_lead_sees_nothing_outside_their_team(con, facts: Facts, data: st.Data
     if member_assignments:
         assignment_id = data.draw(st.sampled_from(member_assignments), label="member's assignment")
         detail = assignment_detail(con, viewer, assignment_id, member)
-        assert detail is not None and detail.agent == member
+        assert detail is not None and detail.person_id == member
         marked = marked_interactions(con, viewer, assignment_id, member)
         if not marked.empty:
-            assert set(marked["agent"]) == {member}
+            assert set(marked["agent"]) == {facts.name[member]}
         best = best_response_examples(con, viewer, assignment_id, member)
         shown = zip(best.get("conversation_id", []), best.get("agent", []), strict=True)
         for conversation_id, agent in shown:
             by = facts.scored[conversation_id]
-            assert agent == (by if by in team else ANOTHER_AGENT)
+            assert agent == (facts.name[by] if by in team else ANOTHER_AGENT)
     outsider_assignments = facts.assignments.get(outsider, [])
     if outsider_assignments:
         assignment_id = data.draw(st.sampled_from(outsider_assignments), label="outsider's assignment")
@@ -389,13 +393,13 @@ def test_qa_and_admins_see_everyone(con, facts: Facts, email: str) -> None:
         return con.execute(sql).fetchone()[0]
 
     assert len(assignment_list(con, viewer)) == count("SELECT count(*) FROM assignments")
-    assert agents_in_scope(con, viewer)["agent"].tolist() == _column(
-        con, "SELECT name FROM people WHERE role = 'Agent' ORDER BY name"
+    assert sorted(agents_in_scope(con, viewer)["person_id"]) == _column(
+        con, "SELECT person_id FROM people WHERE role = 'Agent' ORDER BY person_id"
     )
     overview = store_overview(con, viewer)
     assert overview.evaluations == count("SELECT count(*) FROM evaluations")
     assert overview.audited == count("SELECT count(audit_score) FROM evaluations")
-    assert overview.agents == count("SELECT count(DISTINCT scored_agent) FROM evaluations")
+    assert overview.agents == count("SELECT count(DISTINCT person_id) FROM evaluations")
     assert overview.assignments == count("SELECT count(*) FROM assignments")
     assert overview.pending_reviews == count(
         "SELECT count(*) FROM evaluation_reviews WHERE review_status IN "
@@ -408,7 +412,7 @@ def test_qa_and_admins_see_everyone(con, facts: Facts, email: str) -> None:
         assert ANOTHER_AGENT not in set(best.get("agent", []))
     for conversation_id in list(facts.scored)[::200]:
         detail = evaluation_detail(con, viewer, conversation_id)
-        assert detail is not None and detail.agent == facts.scored[conversation_id]
+        assert detail is not None and detail.person_id == facts.scored[conversation_id]
 
 
 # -- 5. identify and can --------------------------------------------------------------------------
@@ -463,6 +467,7 @@ def test_an_agent_not_on_the_roster_cannot_sign_in(unrostered) -> None:
     # Nobody's team: only QA and admins see them.
     lead = access.identify(con, "lead@example.com")
     assert name not in agents_in_scope(con, lead)["agent"].tolist()
+    assert con.execute("SELECT person_id FROM people WHERE name = ?", [name]).fetchone()[0] == f"name:{name}"
     assert name in agents_in_scope(con, access.identify(con, "qa@example.com"))["agent"].tolist()
 
 
@@ -514,7 +519,7 @@ INJECTION = "x' OR '1'='1"
 def test_viewer_data_is_never_interpolated_into_sql(con, facts: Facts, role: str) -> None:
     viewer = Viewer(name=INJECTION, email=INJECTION, role=role, team=INJECTION,
                     permissions=access.COACHING_PERMISSIONS)
-    condition, params = access.agent_filter(viewer, "a.agent")
+    condition, params = access.agent_filter(viewer, "a.person_id")
     assert INJECTION not in condition and "'" not in condition and params == [INJECTION]
 
     assert assignment_list(con, viewer).empty

@@ -296,8 +296,8 @@ def test_only_the_sessions_own_agents_evaluations_make_it_pending(con) -> None:
     assert by_id(lead, "status", PRIYA)["A-GROUP"] == "In Progress"
     own = assignment_list(con, who(con, AGENT_EMAIL), today=TODAY)
     assert by_id(own, "status")["A-GROUP"] == "In Progress"
-    assert session_status(con, who(con, OTHER_AGENT_EMAIL), "A-GROUP", TOM) == "Pending Agent Review"
-    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", PRIYA) == "In Progress"
+    assert session_status(con, who(con, OTHER_AGENT_EMAIL), "A-GROUP", OTHER_AGENT_EMAIL) == "Pending Agent Review"
+    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", AGENT_EMAIL) == "In Progress"
 
 
 def test_pending_statuses_are_off_without_accept_and_dispute(con) -> None:
@@ -308,15 +308,15 @@ def test_pending_statuses_are_off_without_accept_and_dispute(con) -> None:
     assert by_id(lead, "status", TOM)["A-GROUP"] == "In Progress"
     assert not any(s.startswith("Pending") for s in lead["status"])
     viewer = who(con, AGENT_EMAIL)
-    assert session_status(con, viewer, "A-PA", PRIYA) == "Pending Agent Review"
-    assert session_status(con, viewer, "A-PA", PRIYA, accept_dispute=False) == "Completed"
-    assert session_status(con, viewer, "A-PS", PRIYA) == "Pending Supervisor Review"
-    assert session_status(con, viewer, "A-PS", PRIYA, accept_dispute=False) == "Start Coaching"
+    assert session_status(con, viewer, "A-PA", AGENT_EMAIL) == "Pending Agent Review"
+    assert session_status(con, viewer, "A-PA", AGENT_EMAIL, accept_dispute=False) == "Completed"
+    assert session_status(con, viewer, "A-PS", AGENT_EMAIL) == "Pending Supervisor Review"
+    assert session_status(con, viewer, "A-PS", AGENT_EMAIL, accept_dispute=False) == "Start Coaching"
 
 
 def test_session_status_is_none_out_of_scope(con) -> None:
-    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", TOM) is None
-    assert session_status(con, who(con, AGENT_EMAIL), "A-NOPE", PRIYA) is None
+    assert session_status(con, who(con, AGENT_EMAIL), "A-GROUP", OTHER_AGENT_EMAIL) is None
+    assert session_status(con, who(con, AGENT_EMAIL), "A-NOPE", AGENT_EMAIL) is None
 
 
 # -- filters ----------------------------------------------------------------------------------------
@@ -404,11 +404,11 @@ def test_assignment_detail_hides_the_group_from_agents(con) -> None:
     mine = assignment_detail(con, who(con, AGENT_EMAIL), "A-GROUP")
     assert mine is not None and mine.agent == PRIYA
     assert mine.coaching_type is None and mine.group_name is None
-    toms = assignment_detail(con, who(con, LEAD_EMAIL), "A-GROUP", TOM)
+    toms = assignment_detail(con, who(con, LEAD_EMAIL), "A-GROUP", OTHER_AGENT_EMAIL)
     assert toms is not None and toms.agent == TOM
     assert (toms.coaching_type, toms.group_name) == ("Group Agents", "Billing East")
-    assert assignment_detail(con, who(con, AGENT_EMAIL), "A-GROUP", TOM) is None
-    detail = assignment_detail(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    assert assignment_detail(con, who(con, AGENT_EMAIL), "A-GROUP", OTHER_AGENT_EMAIL) is None
+    detail = assignment_detail(con, who(con, AGENT_EMAIL), "A-SCORES", AGENT_EMAIL)
     assert detail.coaching_areas == ["Empathy", "Compliance", "Product Knowledge", "Etiquette"]
     assert (detail.assigned_date, detail.follow_up_date) == (date(2026, 7, 20), date(2026, 7, 31))
     assert (detail.status, detail.assigned_by) == ("Completed", "Sam Ortiz")
@@ -417,8 +417,8 @@ def test_assignment_detail_hides_the_group_from_agents(con) -> None:
 
 def results(con, pass_score: float | None = None, email: str = AGENT_EMAIL) -> dict[str, tuple]:
     viewer = who(con, email)
-    frame = (marked_interactions(con, viewer, "A-SCORES", PRIYA) if pass_score is None
-             else marked_interactions(con, viewer, "A-SCORES", PRIYA, pass_score))
+    frame = (marked_interactions(con, viewer, "A-SCORES", AGENT_EMAIL) if pass_score is None
+             else marked_interactions(con, viewer, "A-SCORES", AGENT_EMAIL, pass_score))
     return {
         row.conversation_id: (
             None if row.kore_score != row.kore_score else row.kore_score, row.kore_result,
@@ -443,7 +443,7 @@ def test_marked_interactions_say_why_a_score_is_missing(con) -> None:
 def test_the_final_audit_score_after_a_re_evaluation_is_used(con) -> None:
     found = results(con)
     assert found["s-reeval"] == (50, "Pass", 45, "Pass")  # exported 30 would fail
-    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA).set_index("conversation_id")
+    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", AGENT_EMAIL).set_index("conversation_id")
     assert frame.loc["s-reeval", "review_status"] == "Resolved"
     assert frame["review_status"].drop("s-reeval").isna().all()
 
@@ -460,7 +460,7 @@ def test_a_custom_pass_score(con) -> None:
 
 
 def test_marked_interactions_columns_and_order(con) -> None:
-    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    frame = marked_interactions(con, who(con, AGENT_EMAIL), "A-SCORES", AGENT_EMAIL)
     assert list(frame["conversation_id"]) == ["s-40", "s-39", "s-below", "s-none", "s-reeval"]
     assert list(frame["coaching_area"]) == [
         "Empathy", "Compliance", "Product Knowledge", "Etiquette", "Empathy"]
@@ -469,20 +469,20 @@ def test_marked_interactions_columns_and_order(con) -> None:
     assert (row["topics"], row["intent"], row["sentiment_score"]) == ("refund request", "Refund", 6.5)
     # The same for the lead; nothing for someone whose session it is not.
     assert results(con, email=LEAD_EMAIL) == results(con)
-    assert marked_interactions(con, who(con, OTHER_AGENT_EMAIL), "A-SCORES", PRIYA).empty
+    assert marked_interactions(con, who(con, OTHER_AGENT_EMAIL), "A-SCORES", AGENT_EMAIL).empty
 
 
 def test_a_group_session_shows_each_member_only_their_own_marked_interactions(con) -> None:
     lead = who(con, LEAD_EMAIL)
-    assert list(marked_interactions(con, lead, "A-GROUP", TOM)["conversation_id"]) == ["t-super", "t-agent"]
-    assert marked_interactions(con, lead, "A-GROUP", PRIYA).empty
-    assert marked_interactions(con, who(con, AGENT_EMAIL), "A-GROUP", PRIYA).empty
+    assert list(marked_interactions(con, lead, "A-GROUP", OTHER_AGENT_EMAIL)["conversation_id"]) == ["t-super", "t-agent"]
+    assert marked_interactions(con, lead, "A-GROUP", AGENT_EMAIL).empty
+    assert marked_interactions(con, who(con, AGENT_EMAIL), "A-GROUP", AGENT_EMAIL).empty
 
 
 def test_best_response_examples(con) -> None:
-    examples = best_response_examples(con, who(con, AGENT_EMAIL), "A-SCORES", PRIYA)
+    examples = best_response_examples(con, who(con, AGENT_EMAIL), "A-SCORES", AGENT_EMAIL)
     assert list(examples["note"]) == ["Names the concern first."]
-    assert best_response_examples(con, who(con, AGENT_EMAIL), "A-OVER", PRIYA).empty
+    assert best_response_examples(con, who(con, AGENT_EMAIL), "A-OVER", AGENT_EMAIL).empty
 
 
 # -- the audit --------------------------------------------------------------------------------------
@@ -589,7 +589,7 @@ def test_the_demo_agents_last_two_sessions_wait_on_a_review(demo_con) -> None:
     assert set(stored["status"]) <= {"Start Coaching", "In Progress", "Completed"}
     # Each pending session links an evaluation of the agent's waiting for that party.
     for row in frame.head(2).itertuples():
-        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.agent)
+        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.person_id)
         assert row.status in set(marked["review_status"].dropna())
         assert set(marked["agent"]) == {viewer.name}
 
@@ -600,7 +600,7 @@ def test_the_demo_agent_has_an_overdue_follow_up_and_a_session_without_examples(
     assert "Overdue" in set(frame["follow_up"].dropna())
     assert not (frame[frame["follow_up"] == "Overdue"]["status"] == "Completed").any()
     empty = [r.assignment_id for r in frame.itertuples()
-             if best_response_examples(demo_con, viewer, r.assignment_id, r.agent).empty]
+             if best_response_examples(demo_con, viewer, r.assignment_id, r.person_id).empty]
     assert len(empty) >= 1
 
 
@@ -609,7 +609,7 @@ def test_demo_marked_interactions_results_agree_with_their_scores(demo_con) -> N
     frame = assignment_list(demo_con, viewer, today=DEMO_END)
     seen_not_audited = False
     for row in frame.itertuples():
-        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.agent, 40)
+        marked = marked_interactions(demo_con, viewer, row.assignment_id, row.person_id, 40)
         for m in marked.itertuples():
             if m.kore_score == m.kore_score:  # not NaN
                 assert m.kore_result == ("Pass" if m.kore_score >= 40 else "Fail")

@@ -240,7 +240,8 @@ def test_kore_sample_adds_unrostered_agents_with_a_warning(kore_store) -> None:
     for name in ("John Doe", "Jane Doe", "John Doe Agent"):
         assert name in warning
     assert sorted(query(db, "SELECT * FROM people")) == [
-        (name, None, None, None, "Agent", [], False) for name in ("Jane Doe", "John Doe", "John Doe Agent")
+        (f"name:{name}", name, None, None, None, None, "Agent", [], False)
+        for name in ("Jane Doe", "John Doe", "John Doe Agent")
     ]
 
 
@@ -653,26 +654,27 @@ def test_the_store_is_unchanged_by_a_failed_import_into_it(loaded: Path, write, 
 
 @pytest.mark.parametrize("where", ["same file", "another file"])
 def test_a_duplicate_key(where: str, db: Path, write, templates: Path) -> None:
+    """A person is their email: the roster's key. (A shared name is no duplicate: tests/test_people.py.)"""
     roster = templates / "roster.csv"
     if where == "same file":
         first = path = write(
-            "roster.csv", roster.read_text(encoding="utf-8") + "Quinn Lee,quinn2@example.com,,,QA,\n"
+            "roster.csv", roster.read_text(encoding="utf-8") + "Q. Lee,quinn.lee@example.com,,,QA,\n"
         )
         paths, line = [path], 7
     else:
         first, path = (
             roster,
-            write("more-people.csv", "Agent Name,Email,Role\nQuinn Lee,quinn2@example.com,QA\n"),
+            write("more-people.csv", "Agent Name,Email,Role\nQ. Lee,quinn.lee@example.com,QA\n"),
         )
         paths, line = [roster, path], 2
     problem = only_problem(fails(db, paths))
     assert (problem.file, problem.line, problem.column, problem.value) == (
         str(path),
         line,
-        "Agent Name",
-        "Quinn Lee",
+        "Email",
+        "quinn.lee@example.com",
     )
-    assert problem.expected == f"Agent Name not already on line 5 of {first}"
+    assert problem.expected == f"Email not already on line 5 of {first}"
 
 
 def test_a_duplicate_email_within_a_file(db: Path, write, templates: Path) -> None:

@@ -44,6 +44,7 @@ from review_walks import METRICS, walks
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
 PRIYA, TOM, UMA = "Priya Nair", "Tom Becker", "Uma Ueda"
+TOM_ID, UMA_ID = "tom.becker@example.com", "uma.ueda@example.com"  # who they are: filters choose people
 AGENT_EMAIL, LEAD_EMAIL, OTHER_LEAD_EMAIL, QA_EMAIL = (
     "priya.nair@example.com", "sam.ortiz@example.com", "zoe.zimmer@example.com", "quinn.lee@example.com")
 
@@ -202,10 +203,10 @@ def test_an_agent_sees_only_their_own_evaluations(con) -> None:
 def test_a_lead_sees_their_team_and_can_narrow_it_to_agents(con) -> None:
     assert set(on_tabs(con, LEAD_EMAIL)) == {c for c, t in EXPECTED_TABS.items() if t and c[0] in "at"}
     assert set(on_tabs(con, OTHER_LEAD_EMAIL)) == {"u-audit"}
-    assert set(on_tabs(con, LEAD_EMAIL, ReviewFilters(agents=(TOM,)))) == {"t-disputed"}
+    assert set(on_tabs(con, LEAD_EMAIL, ReviewFilters(agents=(TOM_ID,)))) == {"t-disputed"}
     # A filter cannot widen a scope: another team's agent gives nothing.
-    assert on_tabs(con, LEAD_EMAIL, ReviewFilters(agents=(UMA,))) == {}
-    assert review_counts(con, who(con, LEAD_EMAIL), ReviewFilters(agents=(UMA,))) == dict.fromkeys(TABS, 0)
+    assert on_tabs(con, LEAD_EMAIL, ReviewFilters(agents=(UMA_ID,))) == {}
+    assert review_counts(con, who(con, LEAD_EMAIL), ReviewFilters(agents=(UMA_ID,))) == dict.fromkeys(TABS, 0)
     lead_rows = review_tab(con, who(con, LEAD_EMAIL), PENDING_TAB)
     assert set(lead_rows["agent"]) == {PRIYA, TOM}
 

@@ -36,6 +36,8 @@ from coaching.trends import (
 )
 
 PRIYA, TOM, VIC, UMA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda"
+# Who they are (filters choose people, never names): their emails.
+PRIYA_ID, TOM_ID, VIC_ID, UMA_ID = (f"{n.lower().replace(' ', '.')}@example.com" for n in (PRIYA, TOM, VIC, UMA))
 PRIYA_EMAIL, SAM, ZOE, QA = ("priya.nair@example.com", "sam.ortiz@example.com", "zoe.zimmer@example.com",
                              "quinn.lee@example.com")
 JULY = TrendFilters(date(2026, 7, 1), date(2026, 7, 31))
@@ -172,7 +174,7 @@ def test_filters_narrow_the_trends(con) -> None:
     chat = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, forms=("Chat Quality Form",)), "month"),
               "measure")
     assert chat[KORE]["mean"] == 15  # v1 10, p3 20
-    tom = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, agents=(TOM,)), "month"), "measure")
+    tom = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, agents=(TOM_ID,)), "month"), "measure")
     assert tom[KORE]["mean"] == 30  # 80, −20
     coached = by(score_trends(con, lead, TrendFilters(JULY.start, JULY.end, coaching_areas=("Empathy",)),
                               "month"), "measure")
@@ -273,7 +275,7 @@ def test_metric_overturns_under_every_filter(con) -> None:
                         queues=tuple(options["queues"]), forms=tuple(options["forms"]))
     pd.testing.assert_frame_equal(metric_overturns(con, sam, wide), everything)
     # The lead narrowed to Priya counts what Priya sees of herself.
-    priya_only = TrendFilters(JULY.start, JULY.end, teams=tuple(options["teams"]), agents=(PRIYA,),
+    priya_only = TrendFilters(JULY.start, JULY.end, teams=tuple(options["teams"]), agents=(PRIYA_ID,),
                               queues=tuple(options["queues"]), forms=tuple(options["forms"]))
     mine = metric_overturns(con, who(con, PRIYA_EMAIL), JULY)
     pd.testing.assert_frame_equal(metric_overturns(con, sam, priya_only), mine)
@@ -318,7 +320,7 @@ def test_a_spike_and_no_move(con) -> None:
     assert a1["kore_recent"] == 90 and a1["change"] == 40 and a1["marker"] == "Spike"
     # Tom's recent week seen from 12 Jul: 6–12 Jul has t1 80; before A2 (6–12 Jul) also 80 → no marker.
     [row] = coaching_monitor(con, who(con, SAM), date(2026, 7, 12),
-                             TrendFilters(JULY.start, JULY.end, agents=(TOM,))).to_dict("records")
+                             TrendFilters(JULY.start, JULY.end, agents=(TOM_ID,))).to_dict("records")
     assert row["change"] == 0 and pd.isna(row["marker"])
     # Vic seen from 16 Jul: A3's week before it has nothing, so still no marker even with scores now.
     assert pd.isna(by(coaching_monitor(con, who(con, SAM), date(2026, 7, 16)), "assignment_id")["A3"]["marker"])
@@ -392,11 +394,12 @@ def test_every_figure_keeps_to_the_viewers_scope(con) -> None:
     assert coaching_effect(con, zoe, JULY).empty
     assert by(score_trends(con, zoe, JULY, "month"), "measure")[KORE]["mean"] == 90
     # A filter naming someone outside the scope shows nothing more.
-    assert kore_vs_audit(con, zoe, TrendFilters(JULY.start, JULY.end, agents=(PRIYA,))).empty
+    assert kore_vs_audit(con, zoe, TrendFilters(JULY.start, JULY.end, agents=(PRIYA_ID,))).empty
     options = filter_options(con, zoe)
-    assert options["agents"] == [UMA] and options["teams"] == ["Claims"]
+    assert options["agents"] == [UMA_ID] and options["teams"] == ["Claims"]
+    assert options["agent_labels"] == {UMA_ID: UMA}
     everyone = filter_options(con, who(con, QA))
-    assert everyone["agents"] == sorted([PRIYA, TOM, VIC, UMA])
+    assert everyone["agents"] == [PRIYA_ID, TOM_ID, UMA_ID, VIC_ID]  # by name
     assert everyone["queues"] == ["Billing queue", "Claims queue"]
     assert everyone["forms"] == ["Chat Quality Form", "Voice Quality Form"]
     assert everyone["coaching_areas"] == ["Compliance", "Empathy", "Etiquette"]
