@@ -103,4 +103,12 @@ def infos(at: AppTest) -> list[str]:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """Each metric's value as people read it, by its label."""
+    return {m.label: unescaped(m.value) for m in at.metric}
+
+
+def person_of(db: Path, name: str) -> str:
+    """The person_id of the one person named ``name`` (filters choose people, never names)."""
+    with store.open_store(db).snapshot() as con:
+        [(person_id,)] = con.execute("SELECT person_id FROM people WHERE name = ?", [name]).fetchall()
+    return person_id

@@ -1,12 +1,38 @@
-"""Showing text that people wrote (feedback, notes, names) as text, never as markdown or HTML."""
+"""Showing what people wrote or imported (names, titles, feedback, notes) as text, never as markdown or HTML.
+
+Streamlit renders markdown in st.markdown, st.caption, titles and headers, st.metric (label, value, delta),
+alerts, badges, help tooltips and the labels of buttons, page links, tabs, expanders and widgets. Every
+imported string placed in one of those goes through :func:`escape_markdown`, the one helper for it. What
+Streamlit shows as plain text (st.text, st.dataframe cells, multiselect and selectbox options, chart
+tooltips) takes the string as it is.
+"""
 
 from __future__ import annotations
 
 import re
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+#: Every ASCII punctuation character: CommonMark lets a backslash escape each one, and an escaped one is
+#: shown as itself (no emphasis, link, image, HTML tag, entity, list, heading, math or directive).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+#: U+2060 WORD JOINER: invisible and never a line break. Streamlit's markdown turns ``https://…``,
+#: ``www.…`` and ``name@host.tld`` into links, and ``:name:`` into an emoji, by searching the text *after*
+#: escapes are read, so escaping cannot stop them; a word joiner after each ``:`` and ``@`` and between
+#: ``www`` and its ``.`` does.
+WORD_JOINER = "\u2060"
+_AUTOLINKED = re.compile(r"(?<=[:@])|(?<=www)(?=\.)", re.IGNORECASE)
+#: A line break: in a paragraph it reads as a space, and a space it becomes, so that no imported line
+#: can start a block of its own (a code block, a heading, a table, a paragraph).
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def escape_markdown(text: object) -> str:
-    """``text`` made safe to place inside a markdown string: every markup character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+    """``text`` (None as "") made safe to place in markdown: it renders as these characters, a line break
+    as a space (as in any paragraph).
+
+    Every ASCII punctuation character is backslash-escaped; a word joiner (invisible) follows every
+    ``:`` and ``@`` and parts ``www`` from a following ``.``, so no URL, address or emoji code is
+    turned into a link or a picture; a line break becomes a space, as a paragraph shows it.
+    """
+    plain = _LINE_BREAK.sub(" ", "" if text is None else str(text))
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINKED.sub(WORD_JOINER, plain))
