@@ -14,6 +14,7 @@ from coaching.importer import import_files
 from coaching.problems import ImportFailed
 from coaching.settings import ImportSettings
 from ui import session
+from ui.text import escape_markdown
 
 session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this page on its own
 st.title("Import exports")
@@ -70,4 +71,4 @@ if submitted:
         hide_index=True,
     )
     for warning in summary.warnings:
-        st.warning(warning)
+        st.warning(escape_markdown(warning))  # it quotes the files: names, columns, agents

@@ -12,6 +12,7 @@ import streamlit as st
 
 from coaching import charts
 from coaching.access import Capability, can
+from coaching.export import csv_bytes
 from coaching.trends import (
     DEFAULT_DAYS,
     FEW,
@@ -32,6 +33,7 @@ from coaching.trends import (
 )
 from ui import cache, clock, navigation, session
 from ui.cache import scoped
+from ui.text import escape_markdown
 
 viewer = session.viewer()
 store = session.store()
@@ -43,8 +45,9 @@ MOST_ROWS = 1_000
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
-    """The data behind a chart, as CSV, written only when someone asks for it (not on every run)."""
-    st.download_button("Download CSV", lambda: frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    """The data behind a chart, as CSV (safe to open in a spreadsheet), written only when someone asks for it
+    (not on every run)."""
+    st.download_button("Download CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key=f"csv_{name}")
 
 
@@ -244,7 +247,7 @@ def show_team() -> None:
         forms = first.multiselect("Evaluation form", options["forms"], key="trend_forms")
     filters = TrendFilters(start, end, tuple(teams), tuple(agents), tuple(queues), tuple(areas), tuple(forms))
     if agents:
-        st.caption("Showing " + ", ".join(agents) + ". Clear the Agent filter to see everyone.")
+        st.caption("Showing " + ", ".join(map(escape_markdown, agents)) + ". Clear the Agent filter to see everyone.")
     views = st.tabs(VIEWS, key="trend_view", on_change="rerun")
     for view, tab in zip(VIEWS, views, strict=True):
         if not tab.open:
