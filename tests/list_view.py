@@ -16,15 +16,15 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from coaching.assignments import LIST_PAGE_SIZE as PAGE_SIZE
-from ui.text import WORD_JOINER
+from ui.text import ZERO_WIDTH_SPACE
 
 LIST_TITLE = "Coaching Assignments"
 BADGE = re.compile(r"^:(?P<colour>[a-z]+)-badge\[(?P<label>.*)\]$", re.DOTALL)
 
 
 def unescaped(markdown: str) -> str:
-    """Markdown as people read it: no bold markers, no escapes, no word joiners (they are invisible)."""
-    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown)).replace(WORD_JOINER, "")
+    """Markdown as people read it: no bold markers, no escapes, no zero-width spaces (they are invisible)."""
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown)).replace(ZERO_WIDTH_SPACE, "")
 
 
 @dataclass(frozen=True)

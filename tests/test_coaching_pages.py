@@ -33,7 +33,7 @@ from coaching.assignments import (
 )
 from coaching.evaluations import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
-from ui.text import WORD_JOINER
+from ui.text import ZERO_WIDTH_SPACE
 
 from app_pages import (
     ADMIN_EMAIL,
@@ -198,12 +198,13 @@ def test_names_and_coaching_areas_are_shown_as_text(demo_db: Path, tmp_path: Pat
     assert row["area_help"] == "All coaching areas: **Loud**, _soft_ :red[x], B, [C] `c`"
     # What Streamlit is given: no markup character left unescaped.
     bodies = [m.value for m in at.markdown if "Loud" in m.value or "soft" in m.value]
-    # (A word joiner, invisible, follows each ":" so that no URL or emoji code is found in the text.)
-    assert bodies == [r":blue-badge[\*\*Loud\*\*]", rf":blue-badge[\_soft\_ \:{WORD_JOINER}red\[x\]]"]
+    # (A zero-width space, invisible, follows each ":" so that no URL or emoji code is found in the text.)
+    zw = ZERO_WIDTH_SPACE
+    assert bodies == [r":blue-badge[\*\*Loud\*\*]", rf":blue-badge[\_soft\_ \:{zw}red\[x\]]"]
     [hover] = [m.proto.help for m in at.markdown if "Loud" in m.proto.help]
-    assert hover == rf"All coaching areas: \*\*Loud\*\*, \_soft\_ \:{WORD_JOINER}red\[x\], B, \[C\] \`c\`"
+    assert hover == rf"All coaching areas: \*\*Loud\*\*, \_soft\_ \:{zw}red\[x\], B, \[C\] \`c\`"
     [label] = [link.proto.label for link in at.get("page_link") if "Bold" in link.proto.label]
-    assert label.startswith(rf"\*\*Bold\*\* \[link\]\(http\:{WORD_JOINER}\/\/x\.test\)")
+    assert label.startswith(rf"\*\*Bold\*\* \[link\]\(http\:{zw}\/\/x\.test\)")
 
 
 def test_filters_and_order_outlast_a_look_at_a_session(demo_db: Path) -> None:
