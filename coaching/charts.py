@@ -137,7 +137,7 @@ def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChar
     """:func:`coaching.trends.audit_gap_by_agent`: each agent's mean gap (audit − Kore) with ± one
     standard deviation, for the ``rows`` agents whose audits disagree most with Kore (the frame's first
     rows); choosing an agent selects them (:data:`AGENT_PICK`)."""
-    pick = alt.selection_point(name=AGENT_PICK, fields=["agent"], on="click")
+    pick = alt.selection_point(name=AGENT_PICK, fields=["person_id"], on="click")
     gaps = gaps.head(rows)
     data = gaps.assign(low=gaps["mean_gap"] - gaps["sd_gap"], high=gaps["mean_gap"] + gaps["sd_gap"])
     y = alt.Y("agent:N", title=None, sort=alt.EncodingSortField("mean_gap", order="descending"), scale=ROWS)
@@ -199,7 +199,7 @@ def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.
     (after − before) with its 95% interval, and a tick where uncoached agents moved over the same
     dates, for the ``rows`` most recent assignments measured on both sides (the frame's first).
     Choosing an assignment selects its agent (:data:`AGENT_PICK`)."""
-    pick = alt.selection_point(name=AGENT_PICK, fields=["agent"], on="click")
+    pick = alt.selection_point(name=AGENT_PICK, fields=["person_id"], on="click")
     data = effects.dropna(subset=["change"]).head(rows).assign(
         label=lambda f: f["agent"] + " · " + f["name"] + " · "
         + pd.to_datetime(f["assigned_date"]).dt.strftime("%d %b %Y"))

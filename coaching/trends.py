@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -109,8 +110,9 @@ def _grain(grain: str) -> str:
     return grain
 
 
-def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, list[str]]:
-    """What each filter can offer in the viewer's scope: teams, agents, queues, coaching areas, forms."""
+def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, Any]:
+    """What each filter can offer in the viewer's scope: teams, agents (person_ids, by label), their
+    ``agent_labels`` (name, with the email where two share it), queues, coaching areas, forms."""
     scope, params = agent_filter(viewer, "e.person_id")
     row = con.execute(
         f"""SELECT list_sort(list(DISTINCT p.team) FILTER (WHERE p.team IS NOT NULL)),

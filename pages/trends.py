@@ -60,7 +60,7 @@ def pick_agent(chart_key: str) -> None:
     """Drill down: the agent chosen on a chart becomes the Agent filter."""
     picked = chosen(st.session_state.get(chart_key), charts.AGENT_PICK)
     if picked:
-        st.session_state["trend_agents"] = [picked[0]["agent"]]
+        st.session_state["trend_agents"] = [picked[0]["person_id"]]  # who, never a name
 
 
 def period_controls() -> tuple[date, date, str]:
@@ -240,14 +240,16 @@ def show_team() -> None:
     with st.expander("Filters", icon=":material/filter_list:"):
         first, second = st.columns(2)
         teams = first.multiselect("Team", options["teams"], key="trend_teams")
-        agents = second.multiselect("Agent", options["agents"], key="trend_agents")
+        labels = options["agent_labels"]  # agents are chosen by who they are, shown by name
+        agents = second.multiselect("Agent", options["agents"], format_func=labels.get, key="trend_agents")
         queues = first.multiselect("Queue", options["queues"], key="trend_queues")
         areas = second.multiselect("Coaching area", options["coaching_areas"], key="trend_areas",
                                    help="Agents who have an assignment in the area")
         forms = first.multiselect("Evaluation form", options["forms"], key="trend_forms")
     filters = TrendFilters(start, end, tuple(teams), tuple(agents), tuple(queues), tuple(areas), tuple(forms))
     if agents:
-        st.caption("Showing " + ", ".join(map(escape_markdown, agents)) + ". Clear the Agent filter to see everyone.")
+        shown = ", ".join(escape_markdown(labels.get(a, a)) for a in agents)
+        st.caption(f"Showing {shown}. Clear the Agent filter to see everyone.")
     views = st.tabs(VIEWS, key="trend_view", on_change="rerun")
     for view, tab in zip(VIEWS, views, strict=True):
         if not tab.open:

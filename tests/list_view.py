@@ -82,7 +82,7 @@ def list_rows(at: AppTest) -> pd.DataFrame:
         tags, markers, [status_tag] = tags_in(areas), tags_in(follow_up), tags_in(status)
         found.append({
             "name": unescaped(link.proto.label), "page": link.proto.page,
-            "assignment_id": query["assignment"], "agent": query["agent"],
+            "assignment_id": query["assignment"], "person_id": query["agent"],  # who: never a name
             "shown_agent": texts_in(agent[0])[0] if agent else None,
             "area_tags": [t.label for t in tags],
             "area_help": tags[-1].help if tags else "",
@@ -93,7 +93,7 @@ def list_rows(at: AppTest) -> pd.DataFrame:
             "status": status_tag.label, "status_colour": status_tag.colour,
         })
     return pd.DataFrame(found, columns=[
-        "name", "page", "assignment_id", "agent", "shown_agent", "area_tags", "area_help", "tag_colours",
+        "name", "page", "assignment_id", "person_id", "shown_agent", "area_tags", "area_help", "tag_colours",
         "assigned_date", "follow_up_date", "follow_up", "status", "status_colour"])
 
 

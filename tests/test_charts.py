@@ -115,6 +115,7 @@ def gaps_frame() -> pd.DataFrame:
     """audit_gap_by_agent: sd_gap is NaN below two audited interactions."""
     return pd.DataFrame({
         "agent": ["Ana", "Ben", "Cy"],
+        "person_id": ["ana@example.com", "ben@example.com", "cy@example.com"],
         "n": [6, 4, 1],
         "mean_gap": [-12.5, 4.0, 30.0],
         "sd_gap": [3.5, 10.25, np.nan],
@@ -154,6 +155,7 @@ def effects_frame() -> pd.DataFrame:
     return pd.DataFrame({
         "assignment_id": ["a1", "a2", "a3"],
         "agent": ["Ana", "Ben", "Cy"],
+        "person_id": ["ana@example.com", "ben@example.com", "cy@example.com"],
         "name": ["Call flow", "Empathy", "Holds"],
         "assigned_date": pd.to_datetime(["2024-03-05", "2024-03-12", "2024-03-19"]),
         "coaching_areas": [np.array(["Call flow"]), np.array(["Empathy", "Tone"]), np.array(["Holds"])],
@@ -421,7 +423,7 @@ def test_scatter_tooltip_names_the_conversation_and_gap() -> None:
 def test_audit_gap_agent_pick() -> None:
     spec = spec_of(charts.audit_gap_chart(gaps_frame()))
     pick = param(spec, charts.AGENT_PICK)
-    assert pick["select"] == {"type": "point", "fields": ["agent"], "on": "click"}
+    assert pick["select"] == {"type": "point", "fields": ["person_id"], "on": "click"}  # who, not a name
     means = only_layer(spec, "point")
     assert means["encoding"]["x"]["field"] == "mean_gap"
     assert means["encoding"]["color"]["condition"]["param"] == charts.AGENT_PICK
@@ -567,7 +569,7 @@ def test_coaching_effect_uncoached_tick_only_where_measured() -> None:
 def test_coaching_effect_agent_pick_and_zero_line() -> None:
     spec = spec_of(charts.coaching_effect_chart(effects_frame()))
     pick = param(spec, charts.AGENT_PICK)
-    assert pick["select"] == {"type": "point", "fields": ["agent"], "on": "click"}
+    assert pick["select"] == {"type": "point", "fields": ["person_id"], "on": "click"}  # who, not a name
     assert only_layer(spec, "point")["encoding"]["color"]["condition"]["param"] == charts.AGENT_PICK
     zero = [layer for layer in layers_with(spec, "rule") if layer["encoding"]["x"]["field"] == "x"]
     assert len(zero) == 1 and rows(spec, zero[0]) == [{"x": 0}]

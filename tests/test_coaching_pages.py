@@ -361,9 +361,9 @@ def test_a_lead_sees_the_agent_column_and_the_leads_words(demo_db: Path) -> None
     assert list_header(at) == ["Name", "Agent", "Coaching Area", "Assigned Date", "Follow-Up Date", "Status"]
     expected = sessions(demo_db, LEAD_EMAIL).head(PAGE_SIZE)
     shown = list_rows(at)
-    assert list(zip(shown["assignment_id"], shown["agent"], shown["status"], strict=True)) == list(
-        zip(expected["assignment_id"], expected["agent"], expected["status"], strict=True))
-    assert list(shown["shown_agent"]) == list(shown["agent"])
+    assert list(zip(shown["assignment_id"], shown["person_id"], shown["status"], strict=True)) == list(
+        zip(expected["assignment_id"], expected["person_id"], expected["status"], strict=True))
+    assert list(shown["shown_agent"]) == list(expected["agent"])
     assert "Start Coaching" not in set(shown["status"])
 
 
@@ -379,8 +379,8 @@ def test_a_long_list_comes_in_pages(demo_db: Path) -> None:
         shown = list_rows(at)
         assert len(shown) == min(PAGE_SIZE, len(expected) - (page - 1) * PAGE_SIZE)
         assert f"Page {page} of {pages}" in captions(at)
-        seen.extend(zip(shown["assignment_id"], shown["agent"], strict=True))
-    assert seen == list(zip(expected["assignment_id"], expected["agent"], strict=True))
+        seen.extend(zip(shown["assignment_id"], shown["person_id"], strict=True))
+    assert seen == list(zip(expected["assignment_id"], expected["person_id"], strict=True))
 
 
 def test_another_filter_or_order_starts_on_the_first_page(demo_db: Path) -> None:
@@ -417,15 +417,15 @@ def follow(at: AppTest, row: pd.Series) -> AppTest:
     assert row["page"] == "coaching"
     at.query_params.clear()
     at.query_params["assignment"] = row["assignment_id"]
-    at.query_params["agent"] = row["agent"]
+    at.query_params["agent"] = row["person_id"]
     return rerun(at)
 
 
-def test_a_sessions_name_opens_the_session_and_back_returns_to_the_list(demo_db: Path, agent_name) -> None:
+def test_a_sessions_name_opens_the_session_and_back_returns_to_the_list(demo_db: Path) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
     shown = list_rows(at)
     row = shown.iloc[1]
-    assert row["agent"] == agent_name
+    assert row["person_id"] == AGENT_PERSON
     follow(at, row)
     assert titles(at) == [row["name"]]
     assert metrics(at)["Status"] == row["status"]
@@ -443,9 +443,9 @@ def test_a_lead_choosing_a_group_members_row_opens_that_members_session(demo_db:
     member = group.iloc[-1]
     shown = list_rows(at)
     [row] = [r for _, r in shown.iterrows()
-             if (r["assignment_id"], r["agent"]) == (member["assignment_id"], member["agent"])]
+             if (r["assignment_id"], r["person_id"]) == (member["assignment_id"], member["person_id"])]
     follow(at, row)
-    assert at.query_params == {"assignment": member["assignment_id"], "agent": member["agent"]}
+    assert at.query_params == {"assignment": member["assignment_id"], "agent": member["person_id"]}
     [caption] = [c for c in captions(at) if c.startswith("Agent:")]
     assert member["agent"] in caption and "Group Agents" in caption and "group" in caption
 

@@ -171,14 +171,15 @@ def listed(at: AppTest) -> pd.DataFrame:
 
 
 def team(db: Path, lead_email: str) -> set[str]:
-    return {n for (n,) in rows(db, "SELECT name FROM people WHERE team_lead_email = ?", lead_email)}
+    """Who is on the lead's team (person_ids)."""
+    return {p for (p,) in rows(db, "SELECT person_id FROM people WHERE team_lead_email = ?", lead_email)}
 
 
 # -- 1. not signed in -------------------------------------------------------------------------------
 
 
 def test_without_sign_in_every_page_shows_only_the_sign_in_form(demo_db: Path) -> None:
-    own = rows(demo_db, "SELECT assignment_id, agent FROM assignments LIMIT 1")[0]
+    own = rows(demo_db, "SELECT assignment_id, person_id FROM assignments LIMIT 1")[0]
     conversation = rows(demo_db, "SELECT conversation_id FROM evaluations LIMIT 1")[0][0]
     at = new_app().run()
     assert not at.exception
@@ -312,8 +313,8 @@ def test_an_agent_without_coaching_permission_sees_the_overview_but_no_coaching(
 def test_an_agent_sees_only_their_own_sessions(demo_db: Path, names) -> None:
     at = as_user(AGENT_EMAIL, "pages/coaching.py")
     table = listed(at)
-    assert set(table["agent"]) == {names[AGENT_EMAIL]}
-    expected = rows(demo_db, "SELECT assignment_id FROM assignments WHERE agent = ?", names[AGENT_EMAIL])
+    assert set(table["person_id"]) == {AGENT_EMAIL}
+    expected = rows(demo_db, "SELECT assignment_id FROM assignments WHERE person_id = ?", AGENT_EMAIL)
     assert sorted(table["assignment_id"]) == sorted(a for (a,) in expected)
     assert set(table["shown_agent"]) == {None}  # an agent is not shown an Agent column
 
@@ -326,7 +327,7 @@ def test_an_agent_opens_their_session_by_its_url(demo_db: Path, names) -> None:
         "ORDER BY assignment_id LIMIT 1",
         name, demo.UNSAFE_FEEDBACK,
     )[0]
-    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=name)
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=AGENT_EMAIL)
     assert titles(at) == [title]
     subheaders = [s.value for s in at.subheader]
     assert "Feedback" in subheaders and "Action Plan" in subheaders
@@ -339,11 +340,11 @@ def test_a_tampered_session_url_shows_not_found(demo_db: Path, names) -> None:
     name = names[AGENT_EMAIL]
     other_id, other_agent, feedback, plan = rows(
         demo_db,
-        "SELECT assignment_id, agent, feedback, action_plan FROM assignments WHERE assignment_id NOT IN "
+        "SELECT assignment_id, person_id, feedback, action_plan FROM assignments WHERE assignment_id NOT IN "
         "(SELECT assignment_id FROM assignments WHERE agent = ?) ORDER BY assignment_id LIMIT 1",
         name,
     )[0]
-    for agent in (other_agent, name):  # the other agent's name, or the viewer's own on their session id
+    for agent in (other_agent, AGENT_EMAIL):  # the other agent, or the viewer themself on their session id
         at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=other_id, agent=agent)
         assert any("Coaching session not found" in w for w in warnings(at))
         assert not at.title and not at.subheader and not at.dataframe and not at.text and not at.metric
@@ -396,7 +397,7 @@ def test_markdown_and_html_in_feedback_are_shown_as_text(demo_db: Path, names) -
     [(assignment_id,)] = rows(
         demo_db, "SELECT assignment_id FROM assignments WHERE agent = ? AND feedback = ?", name, demo.UNSAFE_FEEDBACK
     )
-    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=name)
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", assignment=assignment_id, agent=AGENT_EMAIL)
     assert demo.UNSAFE_FEEDBACK in [t.value for t in at.text]
     rendered = [m.value for m in at.markdown] + [c.value for c in at.caption] + titles(at)
     rendered += [s.value for s in at.subheader]
@@ -427,7 +428,7 @@ def test_cached_coaching_lists_never_cross_agents(demo_db: Path, names, monkeypa
     seen = {}
     for email in (AGENT_EMAIL, other_email, AGENT_EMAIL, other_email):
         table = listed(as_user(email, "pages/coaching.py"))
-        assert set(table["agent"]) == {names[email]}
+        assert set(table["person_id"]) == {email}
         seen.setdefault(email, []).append(sorted(table["assignment_id"]))
     assert names[other_email] == other
     assert seen[AGENT_EMAIL][0] == seen[AGENT_EMAIL][1] != seen[other_email][0] == seen[other_email][1]
@@ -439,7 +440,7 @@ def test_cached_coaching_lists_never_cross_leads(demo_db: Path, monkeypatch) -> 
     teams = {email: team(demo_db, email) for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL)}
     assert teams[LEAD_EMAIL] and teams[OTHER_LEAD_EMAIL] and not teams[LEAD_EMAIL] & teams[OTHER_LEAD_EMAIL]
     for email in (LEAD_EMAIL, OTHER_LEAD_EMAIL, LEAD_EMAIL, OTHER_LEAD_EMAIL):
-        agents = set(listed(as_user(email, "pages/coaching.py"))["agent"])
+        agents = set(listed(as_user(email, "pages/coaching.py"))["person_id"])
         assert agents and agents <= teams[email]
 
 
@@ -493,16 +494,16 @@ def test_a_lead_sees_their_teams_sessions_with_an_agent_column(demo_db: Path) ->
     at = as_user(LEAD_EMAIL, "pages/coaching.py")
     assert "Agent" in list_header(at)
     shown = listed(at)
-    assert list(shown["shown_agent"]) == list(shown["agent"])
-    assert set(shown["agent"]) <= members
+    assert set(shown["person_id"]) <= members
     expected = rows(
         demo_db,
-        "SELECT assignment_id, agent FROM assignments WHERE agent IN (SELECT name FROM people "
+        "SELECT assignment_id, person_id, agent FROM assignments WHERE person_id IN (SELECT person_id FROM people "
         "WHERE team_lead_email = ?)",
         LEAD_EMAIL,
     )
-    assert sorted(zip(shown["assignment_id"], shown["agent"], strict=True)) == sorted(expected)
-    assert len({a for _, a in expected}) > 1
+    assert sorted(zip(shown["assignment_id"], shown["person_id"], shown["shown_agent"], strict=True)) == sorted(
+        expected)
+    assert len({a for _, a, _ in expected}) > 1
 
 
 # -- 9. the link opened before signing in -----------------------------------------------------------
@@ -516,13 +517,13 @@ def test_after_signing_in_the_viewer_lands_on_the_link_they_opened(demo_db: Path
     )[0]
     at = new_app().run()
     at.switch_page("pages/coaching.py")
-    at.query_params.update({"assignment": assignment_id, "agent": name})
+    at.query_params.update({"assignment": assignment_id, "agent": AGENT_EMAIL})
     at.run()
     assert shows_only_the_sign_in_form(at)
     submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
     assert titles(at) == [title]
     assert "Feedback" in [s.value for s in at.subheader]
-    assert at.query_params == {"assignment": assignment_id, "agent": name}
+    assert at.query_params == {"assignment": assignment_id, "agent": AGENT_EMAIL}
 
 
 # -- 10. signing out --------------------------------------------------------------------------------

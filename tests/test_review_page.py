@@ -33,6 +33,7 @@ from app_pages import (
     build_demo_store,
     captions,
     infos,
+    person_of,
     point_app_at,
     query,
     rerun,
@@ -209,13 +210,13 @@ def test_a_lead_sees_the_team_with_an_agent_column_and_filter(demo_db: Path) -> 
     assert len(set(shown["agent"])) > 1
     [agents] = [m for m in at.multiselect if m.label == "Agent"]
     one = sorted(set(shown["agent"]))[0]
-    agents.set_value([one])
+    agents.set_value([person_of(demo_db, one)])  # chosen by who they are, shown by name
     rerun(at)
     narrowed, _, _ = table(at)
     assert set(narrowed["agent"]) == {one}
     assert list(narrowed["conversation_id"]) == list(
-        expected(demo_db, DISPUTES_TAB, LEAD_EMAIL, ReviewFilters((one,)))["conversation_id"])
-    counts = query(demo_db, review_counts, LEAD_EMAIL, ReviewFilters((one,)))
+        expected(demo_db, DISPUTES_TAB, LEAD_EMAIL, ReviewFilters((person_of(demo_db, one),)))["conversation_id"])
+    counts = query(demo_db, review_counts, LEAD_EMAIL, ReviewFilters((person_of(demo_db, one),)))
     assert tab_labels(at) == [f"{TABS[slug]} ({counts[slug]})" for slug in TABS]
 
 
@@ -247,7 +248,7 @@ def test_a_leads_agent_filter_outlasts_a_look_at_an_audit(demo_db: Path) -> None
     at = as_user(LEAD_EMAIL, PAGE, tab=DISPUTES_TAB)
     [agents] = [m for m in at.multiselect if m.label == "Agent"]
     one = sorted(set(table(at)[0]["agent"]))[0]
-    agents.set_value([one])
+    agents.set_value([person_of(demo_db, one)])
     rerun(at)
     narrowed, _, _ = table(at)
     at.session_state[f"review_rows_{DISPUTES_TAB}"] = {"selection": {"rows": [0], "columns": []}}
@@ -255,7 +256,7 @@ def test_a_leads_agent_filter_outlasts_a_look_at_an_audit(demo_db: Path) -> None
     assert titles(at) == ["Audit"]
     next(b for b in at.button if b.label == "Back to Review").click()
     rerun(at)
-    assert [m.value for m in at.multiselect if m.label == "Agent"] == [[one]]
+    assert [m.value for m in at.multiselect if m.label == "Agent"] == [[person_of(demo_db, one)]]
     assert list(table(at)[0]["conversation_id"]) == list(narrowed["conversation_id"])
 
 

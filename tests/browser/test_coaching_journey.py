@@ -115,7 +115,7 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     page.mouse.move(*POINTER_REST)
     expect(page).to_have_url(re.compile(r"[?&]assignment="))
     assert urlsplit(page.url).path == list_path
-    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [store.agent_name]}
+    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": ["agent@example.com"]}
 
     # The session's detail.
     title = main.get_by_role("heading", name=session.name, exact=True, level=1)
@@ -159,5 +159,5 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
     expect(title).to_be_visible()
     assert urlsplit(page.url).path == list_path
-    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [store.agent_name]}
+    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": ["agent@example.com"]}
     expect(main.get_by_role("heading", name="Interactions Marked for Coaching")).to_be_visible()
