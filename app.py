@@ -46,7 +46,7 @@ try:
     with store.snapshot() as con:
         viewer = access.identify(con, email)
 except access.AccessDenied as denied:
-    st.error(str(denied))
+    st.error(escape_markdown(str(denied)))  # it quotes the email the sign-in gave
     st.button("Sign out", on_click=session.sign_out)
     st.stop()
 except StoreError as error:

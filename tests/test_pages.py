@@ -32,7 +32,7 @@ from coaching import access, assignments, credentials, demo, store
 from coaching.importer import import_files
 from ui import cache
 
-from list_view import every_list_row, list_header
+from list_view import every_list_row, list_header, unescaped
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -125,11 +125,6 @@ def button(at: AppTest, label: str):
 
 def titles(at: AppTest) -> list[str]:
     return [unescaped(t.value) for t in at.title]
-
-
-def unescaped(markdown: str) -> str:
-    """Text that was escaped for markdown (``\\-`` -> ``-``), as people read it."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def errors(at: AppTest) -> list[str]:
@@ -271,7 +266,10 @@ def test_an_unknown_email_gets_the_same_message_as_a_wrong_password() -> None:
 def test_someone_not_on_the_roster_gets_a_message_and_no_data() -> None:
     at = as_user("stranger@example.com")
     [message] = errors(at)
-    assert "stranger@example.com is not on the dashboard's roster" in message
+    assert "stranger@example.com is not on the dashboard's roster" in unescaped(message)
+    # The email is the identity provider's word, shown as text.
+    hostile = as_user("[x](https://evil.example)@example.com")
+    assert "](" not in errors(hostile)[0].replace("\\]\\(", "") and "\\[x\\]" in errors(hostile)[0]
     assert shows_no_data(at)
     assert not at.title
     sign_out = button(at, "Sign out")
