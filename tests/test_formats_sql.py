@@ -78,7 +78,7 @@ def test_kore_list(con: duckdb.DuckDBPyConnection, text: str | None, items: list
      ("abc", None)],
 )
 def test_numbers(con: duckdb.DuckDBPyConnection, text: str, number: float | None) -> None:
-    assert con.execute(f"SELECT {formats.Number().typed('?')}", [text, text]).fetchone()[0] == number
+    assert con.execute(f"SELECT {formats.Number().typed('$1')}", [text]).fetchone()[0] == number
 
 
 @pytest.mark.parametrize("text", [None, "", "N/A", " na ", "'-'", "-", "null", "None", f"{NBSP}NA\t"])

@@ -1,0 +1,124 @@
+"""Imports that a hostile user or an operator's bad day could make hurt (issue 13).
+
+Numbers are plain decimal numbers only, dates only dates; a file far too wide is refused before any
+heavy work; line endings may be mixed as spreadsheets mix them; a disk that fills while the store is
+copied leaves nothing behind and names the live store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from coaching import formats, store
+from coaching.importer import import_files
+from coaching.problems import ImportFailed, Problem
+
+
+def fails(db: Path, paths: list[Path]) -> ImportFailed:
+    """An import that must fail and leave the store as it was; returns the failure."""
+    before = db.read_bytes() if db.exists() else None
+    with pytest.raises(ImportFailed) as caught:
+        import_files(db, paths)
+    assert (db.read_bytes() if db.exists() else None) == before
+    assert not db.with_name(db.name + ".next").exists()
+    return caught.value
+
+
+def only_problem(failure: ImportFailed) -> Problem:
+    assert failure.total == 1, failure.report()
+    return failure.problems[0]
+
+
+def set_cell(text: str, row: int, column: str, value: str) -> str:
+    """The CSV with data row ``row`` (1 = first after the header) given ``value`` in ``column``."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows[row][rows[0].index(column)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory: pytest.TempPathFactory, templates: Path) -> Path:
+    db = tmp_path_factory.mktemp("templates") / "store.duckdb"
+    import_files(db, [templates])
+    store.close_all()
+    return db
+
+
+# ------------------------------------------------------------------------------------------------
+# Only plain decimal numbers are numbers (DuckDB's cast reads 1_0 as 10 and +-5 as -5)
+# ------------------------------------------------------------------------------------------------
+SCORE = "a number from -100 to 100"
+SENTIMENT = "a number from 1 to 10"
+WEIGHT = "a number from 0 to 1000"
+ROUND = "a whole number from 0 to 99"
+DATE = "a date as YYYY-MM-DD"
+TIME = "an ISO 8601 date and time"
+
+# (file, data row, column, value, needs the templates in the store, what the problem expects)
+NOT_NUMBERS = {
+    "kore score 1_0": ("ie-report.csv", 2, "Kore Evaluation Score", "1_0", False, SCORE),
+    "quoted kore score '1_0'": ("ie-report.csv", 2, "Kore Evaluation Score", "'1_0'", False, SCORE),
+    "padded kore score": ("ie-report.csv", 2, "Kore Evaluation Score", " 1_0 ", False, SCORE),
+    "audit score 5_5": ("ie-report.csv", 2, "Audit Score", "5_5", False, SCORE),
+    "sentiment 1_0": ("ie-report.csv", 1, "Sentiment Score", "1_0", False, SENTIMENT),
+    "kore score +-5": ("ie-report.csv", 1, "Kore Evaluation Score", "+-5", False, SCORE),
+    "padded audit score +-5": ("ie-report.csv", 2, "Audit Score", " +-5", False, SCORE),
+    "adherence weight 1_0": ("ie-report.csv", 1, "Greeting - Adherence Weight", "1_0", False, WEIGHT),
+    "violation 1_000": ("ie-report.csv", 1, "Greeting - Violation", "1_000", False, WEIGHT),
+    "round 1_0": ("review-events.csv", 2, "Round", "1_0", True, ROUND),
+    "event audit score 5_5": ("review-events.csv", 1, "Audit Score", "5_5", True, SCORE),
+    "assigned date epoch": ("assignments.csv", 1, "Assigned Date", "epoch", True, DATE),
+    "follow-up date epoch": ("assignments.csv", 1, "Follow-Up Date", "Epoch", True, DATE),
+    "timestamp epoch": ("review-events.csv", 2, "Timestamp", "epoch", True, TIME),
+    "start time epoch": ("ie-report.csv", 1, "Start Time", "epoch", False, TIME),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(NOT_NUMBERS))
+def test_only_plain_numbers_and_dates_are_read(
+    case: str, tmp_path: Path, write, templates: Path, template_store: Path
+) -> None:
+    source, row, column, value, needs_store, expected = NOT_NUMBERS[case]
+    path = write(f"bad-{source}", set_cell((templates / source).read_text(encoding="utf-8"), row, column, value))
+    db = tmp_path / "store.duckdb"
+    if needs_store:
+        shutil.copyfile(template_store, db)
+    problem = only_problem(fails(db, [path]))
+    assert (problem.file, problem.line, problem.column, problem.value) == (str(path), row + 1, column, value)
+    assert problem.expected.startswith(expected)
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(formats.SQL_MACROS)
+    return con
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("5", 5.0), ("+5", 5.0), ("-5", -5.0), ("5.", 5.0), ("-.5", -0.5), ("007", 7.0), ("1e3", 1000.0),
+     ("1E-05", 1e-05), ("2.5e+2", 250.0), (" 7 ", 7.0), ("'-36'", -36.0), ("\u00a0'7.5'\t", 7.5),
+     ("1_0", None), ("1_000.5", None), ("'1_0'", None), ("+-5", None), (" +-5", None), ("-+5", None),
+     ("0x10", None), ("1,5", None), ("five", None), ("N/A", None), ("", None)],
+)  # fmt: skip
+def test_the_number_reader_takes_plain_decimal_numbers_only(
+    con: duckdb.DuckDBPyConnection, text: str, number: float | None
+) -> None:
+    assert con.execute(f"SELECT {formats.Number().typed('$1')}", [text]).fetchone()[0] == number
+    whole = None if number is None or number != int(number) else int(number)
+    assert con.execute(f"SELECT {formats.Integer().typed('$1')}", [text]).fetchone()[0] == whole
+
+
+@pytest.mark.parametrize("text", ["epoch", "EPOCH", " epoch", "'epoch'", "infinity", "-infinity"])
+def test_words_are_not_dates(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    assert con.execute(f"SELECT {formats.Date().typed('$1')}", [text]).fetchone()[0] is None
+    assert con.execute(f"SELECT {formats.Timestamp().typed('$1')}", [text]).fetchone()[0] is None
