@@ -221,29 +221,30 @@ def next_generation(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """
     path = Path(path)
     following = path.with_name(path.name + ".next")
+    partial = (following, following.with_name(following.name + ".wal"))
     with _exclusive(path.with_name(path.name + ".lock")):
-        for leftover in (following, following.with_name(following.name + ".wal")):
+        for leftover in partial:
             leftover.unlink(missing_ok=True)
-        if path.exists():
-            # Only writers change the live file, and we hold the writers' lock: a copy is a snapshot.
-            shutil.copyfile(path, following)
-            live_wal = path.with_name(path.name + ".wal")
-            if live_wal.exists():
-                shutil.copyfile(live_wal, following.with_name(following.name + ".wal"))
-        con = duckdb.connect(str(following))
+        con: duckdb.DuckDBPyConnection | None = None
         try:
+            if path.exists():
+                _copy_live(path, following)
+            con = duckdb.connect(str(following))
             _configure(con)
             con.execute("SET preserve_insertion_order = true")
             ensure_schema(con)
             yield con
             con.execute("CHECKPOINT")
-        except BaseException:
             con.close()
-            following.unlink(missing_ok=True)
-            following.with_name(following.name + ".wal").unlink(missing_ok=True)
+            _fsync(following)
+        except BaseException:
+            # Whatever failed (a full disk while copying, checkpointing or syncing included), the
+            # partial next generation goes: left behind, it would keep the disk full.
+            if con is not None:
+                con.close()
+            for leftover in partial:
+                leftover.unlink(missing_ok=True)
             raise
-        con.close()
-        _fsync(following)
         # A stale WAL beside the live file (someone opened it read-write) goes first: a reader that
         # opens in between sees the old file without it, never the new file with it.
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
@@ -253,6 +254,21 @@ def next_generation(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _copy_live(path: Path, following: Path) -> None:
+    """Copy the live store (and its WAL) to the next generation; a failure names the live store."""
+    try:
+        # Only writers change the live file, and we hold the writers' lock: a copy is a snapshot.
+        shutil.copyfile(path, following)
+        live_wal = path.with_name(path.name + ".wal")
+        if live_wal.exists():
+            shutil.copyfile(live_wal, following.with_name(following.name + ".wal"))
+    except OSError as error:
+        raise StoreError(
+            f"could not copy the store {path} to write to it ({error.strerror or error}); "
+            "nothing was changed"
+        ) from error
 
 
 class Store:

@@ -8,16 +8,19 @@ copied leaves nothing behind and names the live store.
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from coaching import formats, store
+from coaching import cli, formats, store
 from coaching.importer import import_files
 from coaching.problems import ImportFailed, Problem
+from coaching.store import StoreError
 
 
 def fails(db: Path, paths: list[Path]) -> ImportFailed:
@@ -122,3 +125,40 @@ def test_the_number_reader_takes_plain_decimal_numbers_only(
 def test_words_are_not_dates(con: duckdb.DuckDBPyConnection, text: str) -> None:
     assert con.execute(f"SELECT {formats.Date().typed('$1')}", [text]).fetchone()[0] is None
     assert con.execute(f"SELECT {formats.Timestamp().typed('$1')}", [text]).fetchone()[0] is None
+
+
+# ------------------------------------------------------------------------------------------------
+# A disk that fills while the live store is copied
+# ------------------------------------------------------------------------------------------------
+def _copy_that_fills_the_disk(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    with open(source, "rb") as reading, open(target, "wb") as writing:
+        writing.write(reading.read(4096))
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+
+def test_a_disk_that_fills_while_copying_the_store_leaves_no_partial_copy(
+    template_store: Path, tmp_path: Path, templates: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(template_store, db)
+    before = db.read_bytes()
+    monkeypatch.setattr(store.shutil, "copyfile", _copy_that_fills_the_disk)
+    with pytest.raises(StoreError) as caught:
+        import_files(db, [templates / "roster.csv"])
+    message = str(caught.value)
+    assert str(db) in message and ".next" not in message
+    assert os.strerror(errno.ENOSPC) in message
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb", "store.duckdb.lock"]
+
+
+def test_the_command_line_says_which_store_could_not_be_copied(
+    template_store: Path, tmp_path: Path, templates: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(template_store, db)
+    monkeypatch.setattr(store.shutil, "copyfile", _copy_that_fills_the_disk)
+    assert cli.main(["import", "--db", str(db), "--quiet", str(templates / "roster.csv")]) == 1
+    err = capsys.readouterr().err
+    assert str(db) in err and ".next" not in err and "Traceback" not in err
+    assert not db.with_name(db.name + ".next").exists()
