@@ -52,7 +52,16 @@ def _positive(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+#: What ``users set-password`` says about arguments it does not take: never what they are, since a
+#: password typed on the command line is the likeliest of them (argparse would echo it).
+PASSWORD_NOT_AN_ARGUMENT = (
+    "the password is never an argument: it is asked twice at a terminal, else read from the first "
+    "line of standard input (printf '%s\\n' \"$PASSWORD\" | coaching users set-password EMAIL)"
+)
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The command line, and the ``users set-password`` parser (its errors never quote arguments)."""
     parser = argparse.ArgumentParser(
         prog="coaching", description="Coaching and quality dashboard: the store and its imports."
     )
@@ -96,7 +105,21 @@ def _parser() -> argparse.ArgumentParser:
         "on the command line.",
     )
     setpw.add_argument("email", metavar="EMAIL", help="the person's email, as on the roster")
-    return parser
+    return parser, setpw
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser, set_password = _parser()
+    args, unrecognised = parser.parse_known_args(argv)
+    if getattr(args, "users_command", None) == "set-password":
+        if unrecognised:
+            set_password.error(f"it takes one EMAIL, and {len(unrecognised)} more argument(s) were given "
+                               f"(not shown); {PASSWORD_NOT_AN_ARGUMENT}")
+        if "@" not in args.email:
+            set_password.error(f"EMAIL is not an email address (not shown); {PASSWORD_NOT_AN_ARGUMENT}")
+    elif unrecognised:
+        parser.error("unrecognized arguments: " + " ".join(unrecognised))
+    return args
 
 
 def _progress_bar(console: Console) -> Progress:
@@ -200,7 +223,7 @@ def _set_demo_passwords(db: Path, out: Console) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     out = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     try:

@@ -407,6 +407,8 @@ def _stage_views(run: _Run) -> None:
 
 def _label(run: _Run, src: int, field_name: str) -> str:
     source = run.sources[src]
+    if field_name == "person_id":  # a key's person: the row's agent, as its file names them
+        field_name = _AGENT_COLUMNS[source.format.kind]
     index = source.match.fields.get(field_name)
     return source.label(index) if index is not None else source.format.column(field_name).header
 
@@ -469,7 +471,7 @@ def _check_keys(run: _Run, kinds: Sequence[Format]) -> None:
 
 def _label_any(fmt: Format, field_name: str) -> str:
     if field_name == "person_id":
-        return "agent"
+        field_name = _AGENT_COLUMNS[fmt.kind]
     return fmt.column(field_name).header
 
 
@@ -500,7 +502,7 @@ def _check_references(run: _Run) -> None:
     _check(
         run,
         "SELECT s.src, s.ordinal, s.agent_id, p.name, p.email FROM stage_roster s JOIN people p "
-        "ON p.on_roster AND p.agent_id = s.agent_id AND p.email <> s.email "
+        "ON p.email IS NOT NULL AND p.agent_id = s.agent_id AND p.email <> s.email "
         "WHERE p.email NOT IN (SELECT email FROM all_roster WHERE email IS NOT NULL)",
         "agent_id",
         lambda row: f"an Agent ID no one else has ({row[3]}, {row[4]}, has it in the store)",
@@ -587,38 +589,79 @@ def _check_references(run: _Run) -> None:
 _AGENT_COLUMNS = {"evaluations": "scored_agent", "assignments": "agent"}
 
 
-def _adopt_placeholders(run: _Run) -> None:
-    """Agents known only from exports join the roster entry that now names them: by Kore's Agent ID,
-    or by a name exactly one roster entry has. Their evaluations and assignments follow them."""
+def _adopt_placeholders(run: _Run) -> list[str]:
+    """Agents known only from exports join the person who now has their Agent ID, or the roster entry
+    that is the only one with their name; their evaluations and assignments follow them. Returns
+    warnings naming the matches made by name (a guess the roster's names make, never silent)."""
     con = run.con
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE adopted AS
-            SELECT p.person_id AS placeholder, coalesce(by_id.person_id, by_name.person_id) AS person_id
+            SELECT p.person_id AS placeholder, p.name, coalesce(by_id.person_id, by_name.person_id) AS person_id,
+                   by_id.person_id IS NULL AS by_name
             FROM people p
-            LEFT JOIN people by_id ON p.agent_id IS NOT NULL AND by_id.on_roster AND by_id.agent_id = p.agent_id
+            LEFT JOIN people by_id ON p.agent_id IS NOT NULL AND by_id.email IS NOT NULL
+                                  AND by_id.agent_id = p.agent_id
             LEFT JOIN (SELECT name, any_value(person_id) AS person_id FROM people WHERE on_roster
                        GROUP BY name HAVING count(*) = 1) by_name
                    ON p.agent_id IS NULL AND by_name.name = p.name
-            WHERE NOT p.on_roster AND p.email IS NULL AND p.person_id LIKE {formats.sql_str(people.BY_NAME + "%")}
-               OR NOT p.on_roster AND p.email IS NULL AND p.agent_id IS NOT NULL"""
+            WHERE NOT p.on_roster AND p.email IS NULL
+              AND (p.agent_id IS NOT NULL OR p.person_id LIKE {formats.sql_str(people.BY_NAME + "%")})"""
     )
     con.execute("DELETE FROM adopted WHERE person_id IS NULL")
+    matched = con.execute(
+        "SELECT a.name, a.person_id, (SELECT count(*) FROM evaluations e WHERE e.person_id = a.placeholder) "
+        "FROM adopted a WHERE a.by_name ORDER BY a.name, a.person_id"
+    ).fetchall()
+    # A member already in a group under the person's email keeps that row, not the placeholder's.
+    con.execute(
+        "DELETE FROM assignments USING adopted a WHERE assignments.person_id = a.placeholder AND EXISTS "
+        "(SELECT 1 FROM assignments b WHERE b.assignment_id = assignments.assignment_id AND b.person_id = a.person_id)"
+    )
     for table in ("evaluations", "assignments"):
         con.execute(
             f"UPDATE {table} SET person_id = a.person_id FROM adopted a WHERE {table}.person_id = a.placeholder"
         )
     con.execute("DELETE FROM people WHERE person_id IN (SELECT placeholder FROM adopted)")
+    if not matched:
+        return []
+    shown = ", ".join(f"{name} → {person} ({count:,} evaluation(s))" for name, person, count in matched[:10])
+    more = f" and {len(matched) - 10} more" if len(matched) > 10 else ""
+    return [f"{len(matched)} agent(s) known only by name were matched by name to the one roster entry that has "
+            f"it: {shown}{more}. If that is someone else, re-import their rows with an Agent Email column."]
+
+
+def _namesake_warnings(run: _Run) -> list[str]:
+    """A person new to the roster who has the name of someone whose rows were matched by name alone:
+    those rows stay where they are, but some may be the new person's."""
+    found = run.con.execute(
+        """SELECT n.name, n.person_id, o.person_id,
+                  (SELECT count(*) FROM evaluations e WHERE e.person_id = o.person_id
+                     AND e.agent_email IS NULL AND e.agent_id IS NULL),
+                  (SELECT count(*) FROM assignments a WHERE a.person_id = o.person_id
+                     AND a.agent_email IS NULL AND a.agent_id IS NULL)
+           FROM people n JOIN people o ON o.name = n.name AND o.person_id <> n.person_id
+           WHERE n.on_roster AND n.person_id NOT IN (SELECT person_id FROM people_before)
+           ORDER BY 1, 2, 3"""
+    ).fetchall()
+    return [
+        f"{name} ({new}) is new and has the name of {old}, whose {evaluations:,} evaluation(s) and "
+        f"{assignments:,} assignment(s) were matched by name alone: they stay {old}'s; re-import any that are "
+        f"{new}'s with an Agent Email column"
+        for name, new, old, evaluations, assignments in found if evaluations or assignments
+    ]
 
 
 def _resolve_agents(run: _Run, kind: str) -> None:
     """``resolved_<kind>`` (src, ordinal, person_id) for the run's good rows of ``kind``, and
-    ``stage_<kind>`` with their ``person_id``; a name that could be several people is a problem.
+    ``stage_<kind>`` with their ``person_id``; a name that could be several people, or an Agent ID
+    given to several, is a problem.
 
     A row's agent is, in this order: the person with its Agent Email; the person with its Agent ID
-    (or a new one known by it); the person a stored row of the same evaluation or assignment with the
-    same name already names; the one person (on the roster or known by email or Agent ID) with that
-    name; else someone known only by that name. Two or more people with the name, and nothing to
-    decide between them, is reported with the line.
+    (known from the store or from another row of the run that gives both, or a new one known by it);
+    the person a stored row of the same evaluation or assignment with the same name already names;
+    the one person (on the roster or known by email or Agent ID) with that name; else someone known
+    only by that name. Two or more people with the name, and nothing to decide between them, is
+    reported with the line.
     """
     name = _AGENT_COLUMNS[kind]
     if kind == "evaluations":
@@ -630,20 +673,28 @@ def _resolve_agents(run: _Run, kind: str) -> None:
             "LEFT JOIN (SELECT assignment_id, agent, any_value(person_id) AS person_id FROM assignments "
             "GROUP BY ALL HAVING count(*) = 1) k ON k.assignment_id = s.assignment_id AND k.agent = s.agent"
         )
+    # Who has each Agent ID: people known by email, and every row of the run that gives both.
+    holders = " UNION ".join(
+        ["SELECT agent_id, person_id FROM people WHERE agent_id IS NOT NULL AND email IS NOT NULL"]
+        + [f"SELECT agent_id, agent_email FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NOT NULL"
+           for k in _AGENT_COLUMNS]
+    )
     run.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE resolved_{kind} AS
             SELECT s.src, s.ordinal, s.{name} AS name, s.agent_email, s.agent_id,
-                   CASE WHEN s.agent_email IS NOT NULL THEN s.agent_email
+                   CASE WHEN by_id.n > 1 THEN NULL
+                        WHEN s.agent_email IS NOT NULL THEN s.agent_email
                         WHEN s.agent_id IS NOT NULL
                             THEN coalesce(by_id.person_id, {formats.sql_str(people.BY_AGENT_ID)} || s.agent_id)
                         WHEN k.person_id IS NOT NULL THEN k.person_id
                         WHEN namesakes.n = 1 THEN namesakes.person_id
                         WHEN namesakes.n IS NULL THEN {formats.sql_str(people.BY_NAME)} || s.{name}
                    END AS person_id,
-                   namesakes.n AS namesakes, namesakes.emails
+                   namesakes.n AS namesakes, namesakes.emails, by_id.n AS holders, by_id.emails AS holder_emails
             FROM (SELECT * FROM all_{kind} WHERE ok) s
-            LEFT JOIN (SELECT agent_id, any_value(person_id) AS person_id FROM people
-                       WHERE agent_id IS NOT NULL GROUP BY agent_id) by_id ON by_id.agent_id = s.agent_id
+            LEFT JOIN (SELECT agent_id, count(*) AS n, any_value(person_id) AS person_id,
+                              string_agg(person_id, ', ' ORDER BY person_id) AS emails
+                       FROM ({holders}) GROUP BY agent_id) by_id ON by_id.agent_id = s.agent_id
             {kept}
             LEFT JOIN (SELECT name, count(*) AS n, any_value(person_id) AS person_id,
                               string_agg(coalesce(email, agent_id), ', ' ORDER BY coalesce(email, agent_id)) AS emails
@@ -656,7 +707,14 @@ def _resolve_agents(run: _Run, kind: str) -> None:
     )
     _check(
         run,
-        f"SELECT src, ordinal, name, namesakes, emails FROM resolved_{kind} WHERE person_id IS NULL",
+        f"SELECT src, ordinal, agent_id, holder_emails FROM resolved_{kind} WHERE holders > 1",
+        "agent_id",
+        lambda row: f"an Agent ID of one person, but it is given to {row[3]}",
+    )
+    _check(
+        run,
+        f"SELECT src, ordinal, name, namesakes, emails FROM resolved_{kind} "
+        f"WHERE person_id IS NULL AND coalesce(holders, 0) <= 1",
         name,
         lambda row: (
             f"one person, but {row[3]} people are named {row[2]} ({row[4]}): add an Agent Email (or Agent ID) "
@@ -678,20 +736,29 @@ def _add_unrostered_agents(run: _Run) -> list[str]:
     return sorted(r[0] for r in added)
 
 
+#: An individual assignment in the run replaces the stored rows of its Assignment ID (its agent may
+#: have been corrected, e.g. by an Agent Email); a group's rows are its members.
+_REPLACED_INDIVIDUALS = (
+    "SELECT assignment_id FROM stage_assignments WHERE coaching_type = 'Individual Agent'"
+)
+
+
 def _check_assignments(run: _Run) -> None:
     """Once the run's assignments know their agents: each is someone known, once per assignment; an
     individual assignment has one agent; every row of an assignment has its name and type."""
-    _check(
-        run,
-        "SELECT src, ordinal, name FROM resolved_assignments "
-        "WHERE person_id IS NOT NULL AND person_id NOT IN (SELECT person_id FROM people)",
-        "agent",
-        lambda row: "an agent on the roster or in the evaluations",
-    )
+    known = "SELECT person_id FROM people UNION SELECT person_id FROM resolved_evaluations"
+    unknown = f"FROM resolved_assignments WHERE person_id IS NOT NULL AND person_id NOT IN ({known})"
+    _check(run, f"SELECT src, ordinal, agent_email {unknown} AND agent_email IS NOT NULL", "agent_email",
+           lambda row: "the email of someone on the roster or in the evaluations")
+    _check(run, f"SELECT src, ordinal, agent_id {unknown} AND agent_email IS NULL AND agent_id IS NOT NULL",
+           "agent_id", lambda row: "the Agent ID of someone on the roster or in the evaluations")
+    _check(run, f"SELECT src, ordinal, name {unknown} AND agent_email IS NULL AND agent_id IS NULL", "agent",
+           lambda row: "an agent on the roster or in the evaluations")
     _check_keys(run, [formats.ASSIGNMENTS])
     every_assignment = (
         "SELECT assignment_id, person_id, agent, name, coaching_type, NULL AS src, NULL AS ordinal FROM assignments "
         "WHERE (assignment_id, person_id) NOT IN (SELECT (assignment_id, person_id) FROM stage_assignments) "
+        f"AND assignment_id NOT IN ({_REPLACED_INDIVIDUALS}) "
         "UNION ALL SELECT assignment_id, person_id, agent, name, coaching_type, src, ordinal FROM stage_assignments"
     )
     _check(
@@ -721,6 +788,14 @@ def _check_assignments(run: _Run) -> None:
         lambda row: f"the same Coaching Type on every row of the assignment ({row[3]!r})",
     )
 
+
+def _replace_individual_assignments(run: _Run) -> None:
+    """The stored rows of each individual assignment in the run that name another person go: the run
+    says who the one agent is."""
+    run.con.execute(
+        f"DELETE FROM assignments WHERE assignment_id IN ({_REPLACED_INDIVIDUALS}) "
+        "AND (assignment_id, person_id) NOT IN (SELECT (assignment_id, person_id) FROM stage_assignments)"
+    )
 
 
 def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | None = None) -> str:
@@ -1056,16 +1131,21 @@ def import_files(
         _run_metrics_view(run)
         # The assignments' key names their agent's person, known once the roster is written.
         _check_keys(run, [f for f in formats.ALL_FORMATS if f is not formats.ASSIGNMENTS])
+        kinds: dict[str, KindSummary] = {}
         if not (run.unreadable or run.broken):
             # A file that could not be read would make every reference to its rows look wrong.
             _check_references(run)
+            # Who each row's agent is needs the run's roster: it is written first (into the next
+            # generation, thrown away if anything is wrong), so every problem is found in one run.
+            run.con.execute("CREATE OR REPLACE TEMP TABLE people_before AS SELECT person_id FROM people")
+            kinds["roster"] = _write_roster(run, meter)
+            warnings += _adopt_placeholders(run)
+            warnings += _namesake_warnings(run)
+            for kind in _AGENT_COLUMNS:
+                _resolve_agents(run, kind)
+            _check_assignments(run)
         run.fail_if_problems()
 
-        kinds: dict[str, KindSummary] = {}
-        kinds["roster"] = _write_roster(run, meter)
-        _adopt_placeholders(run)
-        _resolve_agents(run, "evaluations")
-        run.fail_if_problems()
         unrostered = _add_unrostered_agents(run)
         kinds["evaluations"] = _write_evaluations(run, meter, 0.25)
         if unrostered:
@@ -1074,9 +1154,7 @@ def import_files(
                 f"{len(unrostered)} evaluated agent(s) are not on the roster and were added; "
                 f"they cannot sign in until the roster names them: {shown}"
             )
-        _resolve_agents(run, "assignments")
-        _check_assignments(run)
-        run.fail_if_problems()
+        _replace_individual_assignments(run)
         for fmt in (formats.ASSIGNMENTS, formats.COACHING_INTERACTIONS, formats.BEST_RESPONSES,
                     formats.REVIEW_EVENTS):
             kinds[fmt.kind] = _upsert(run, fmt, meter, 0.02)

@@ -213,16 +213,20 @@ def kore_vs_audit(
 
 
 def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
-    """Per agent: n audited interactions with both scores, mean_gap (audit − Kore), sd_gap (NaN below
-    2), mean_kore, mean_audit; largest disagreement first."""
+    """Per agent (person_id): agent (their name, with their email where two share it: one row each),
+    n audited interactions with both scores, mean_gap (audit − Kore), sd_gap (NaN below 2), mean_kore,
+    mean_audit; largest disagreement first."""
     where = _evaluations_where(viewer, filters)
     return con.execute(
-        f"""SELECT any_value(e.scored_agent) AS agent, e.person_id, count(*) AS n,
-                   avg({AUDIT_SQL} - e.kore_score) AS mean_gap,
-                   stddev_samp({AUDIT_SQL} - e.kore_score) AS sd_gap, avg(e.kore_score) AS mean_kore,
-                   avg({AUDIT_SQL}) AS mean_audit
-            {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
-            GROUP BY e.person_id ORDER BY abs(mean_gap) DESC, agent, e.person_id""",
+        f"""SELECT {people.LABEL} AS agent, * EXCLUDE (name, email, agent_id) FROM (
+                SELECT coalesce(any_value(p.name), any_value(e.scored_agent)) AS name, any_value(p.email) AS email,
+                       any_value(p.agent_id) AS agent_id, e.person_id, count(*) AS n,
+                       avg({AUDIT_SQL} - e.kore_score) AS mean_gap,
+                       stddev_samp({AUDIT_SQL} - e.kore_score) AS sd_gap, avg(e.kore_score) AS mean_kore,
+                       avg({AUDIT_SQL}) AS mean_audit
+                {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
+                GROUP BY e.person_id)
+            ORDER BY abs(mean_gap) DESC, agent, person_id""",
         where.params,
     ).df()
 

@@ -107,3 +107,34 @@ def test_a_missing_path_is_reported_together_with_the_other_files_problems(tmp_p
     assert "2 problem(s)" in result.stderr
     assert "absent: expected a file or folder that exists" in result.stderr
     assert "'Boss'" in result.stderr
+
+
+SECRET = "hunter2-correct-horse"
+
+
+def test_a_password_typed_as_an_extra_argument_is_never_echoed(tmp_path: Path) -> None:
+    for extra in ([SECRET], [f"--password={SECRET}"], ["--password", SECRET]):
+        result = coaching("users", "set-password", "--db", str(tmp_path / "s.duckdb"), "ada@example.com", *extra)
+        assert SECRET not in result.stdout + result.stderr
+        assert result.returncode == 2, result
+        assert "usage: coaching users set-password" in result.stderr
+        assert "read from the first line of standard input" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_password_typed_instead_of_the_email_is_never_echoed(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    assert coaching("import", "--db", str(db), str(TEMPLATES / "roster.csv")).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "coaching.cli", "users", "set-password", "--db", str(db), SECRET],
+        capture_output=True, text=True, cwd=ROOT, input="a-new-password-1\n",
+    )
+    assert SECRET not in result.stdout + result.stderr
+    assert result.returncode == 2, result
+    assert "EMAIL is not an email address" in result.stderr
+
+
+def test_other_commands_still_name_the_arguments_they_do_not_know(tmp_path: Path) -> None:
+    result = coaching("import", "--db", str(tmp_path / "s.duckdb"), "--bogus", str(TEMPLATES))
+    assert result.returncode == 2
+    assert "unrecognized arguments: --bogus" in result.stderr

@@ -207,3 +207,127 @@ def test_each_agent_sees_exactly_the_evaluations_that_name_their_email(
     for i, email in enumerate(emails):
         expected = {f"c-{k}" for k, owner in enumerate(owners) if owner % len(names) == i}
         assert seen_by(db, email) == expected
+
+
+# -- what a second read found ------------------------------------------------------------------------
+
+ASSIGNMENT_HEADER = "Assignment ID,Name,Agent,Agent Email,Coaching Type,Group Name,Coaching Areas,Assigned Date,Status"
+
+
+def assignments(*rows: str) -> str:
+    return "\n".join([ASSIGNMENT_HEADER, *rows]) + "\n"
+
+
+def fails(db: Path, paths: list[Path]) -> list:
+    with pytest.raises(ImportFailed) as failed:
+        import_files(db, paths)
+    return failed.value.problems
+
+
+def stored_assignments(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT assignment_id, person_id FROM assignments ORDER BY ALL").fetchall()
+
+
+def test_one_person_twice_in_an_assignment_is_reported_not_a_crash(store: Path, write) -> None:
+    path = write("a.csv", assignments(
+        "G-1,Basics,Priya Nair,,Group Agents,East,Empathy,2026-07-30,In Progress",
+        f"G-1,Basics,P. Nair,{PRIYA},Group Agents,East,Empathy,2026-07-30,In Progress"))
+    [problem] = fails(store, [path])
+    assert (problem.line, problem.column, problem.value) == (3, "Agent", PRIYA)
+    assert problem.expected == f"Assignment ID and Agent not already on line 2 of {path}"
+
+
+def test_a_match_by_name_to_the_roster_is_reported(tmp_path: Path, write) -> None:
+    db = tmp_path / "store.duckdb"
+    import_files(db, [write("first.csv", report(evaluation("n-1", "Nia Ndiaye")))])
+    summary = import_files(db, [write("roster.csv", "Agent Name,Email,Role\nNia Ndiaye,nia@example.com,Agent\n")])
+    [warning] = summary.warnings
+    assert "matched by name" in warning and "Nia Ndiaye → nia@example.com (1 evaluation(s))" in warning
+
+
+def test_a_namesake_joining_the_roster_is_reported(store: Path, write) -> None:
+    summary = import_files(store, [write("new-hire.csv", "Agent Name,Email,Role\n"
+                                                          f"Priya Nair,{NEW_PRIYA},Agent\n")])
+    [warning] = summary.warnings
+    assert warning.startswith(f"Priya Nair ({NEW_PRIYA}) is new and has the name of {PRIYA}, whose 1 evaluation(s)")
+    assert scored(store) == {"p-1": PRIYA}  # they stay the first Priya's
+
+
+def test_adopting_a_member_already_in_the_group_by_email_keeps_one_row(tmp_path: Path, write) -> None:
+    db = tmp_path / "store.duckdb"
+    by_email = evaluation("a-2", "Alex K").replace("Alex K,Alex K,", "Alex K,Alex K,alex@example.com,")
+    import_files(db, [write("e.csv", report(evaluation("a-1", "Alex Kim"))),
+                      write("e2.csv", report(by_email, header=IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,"))),
+                      write("a.csv", assignments(
+                          "G-1,Basics,Alex Kim,,Group Agents,East,Empathy,2026-07-30,In Progress",
+                          "G-1,Basics,Alex K,alex@example.com,Group Agents,East,Empathy,2026-07-30,In Progress"))])
+    import_files(db, [write("roster.csv", "Agent Name,Email,Role\nAlex Kim,alex@example.com,Agent\n")])
+    assert stored_assignments(db) == [("G-1", "alex@example.com")]
+    # The same file again names one person twice, now that both names are known to be hers: reported.
+    [problem] = fails(db, [tmp_path / "a.csv"])
+    assert (problem.line, problem.column, problem.value) == (3, "Agent", "alex@example.com")
+
+
+def test_an_agent_id_given_to_two_people_is_reported(tmp_path: Path, write) -> None:
+    db = tmp_path / "store.duckdb"
+    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,Agent ID,")
+
+    def row(cid: str, name: str, email: str, agent_id: str) -> str:
+        return evaluation(cid, name).replace(f"{name},{name},", f"{name},{name},{email},{agent_id},")
+
+    import_files(db, [write("e.csv", report(row("x-1", "Xavi", "xavi@example.com", "a-77"), header=header))])
+    [problem] = fails(db, [write("roster.csv", "Agent Name,Email,Agent ID,Role\nYara,yara@example.com,a-77,Agent\n")])
+    assert (problem.column, problem.value) == ("Agent ID", "a-77") and "xavi@example.com" in problem.expected
+    # In one run: an email with an Agent ID, and that Agent ID alone, are the same person.
+    import_files(db, [write("z.csv", report(row("z-1", "Zed", "zed@example.com", "z-1"),
+                                            row("z-2", "Zed", "", "z-1"), header=header))])
+    assert {c: p for c, p in scored(db).items() if c.startswith("z")} == {"z-1": "zed@example.com",
+                                                                          "z-2": "zed@example.com"}
+    # An Agent ID another row gives to someone else is reported, not resolved either way.
+    [problem] = fails(db, [write("w.csv", report(row("w-1", "Zed", "other@example.com", "z-1"), header=header))])
+    assert (problem.line, problem.column, problem.value) == (2, "Agent ID", "z-1")
+    assert "other@example.com" in problem.expected and "zed@example.com" in problem.expected
+
+
+def test_an_individual_assignment_can_be_given_to_the_right_namesake(store: Path, write) -> None:
+    import_files(store, [write("a.csv", assignments("A-1,Empathy,Priya Nair,,Individual Agent,,Empathy,2026-07-30,"
+                                                    "In Progress"))])
+    assert stored_assignments(store) == [("A-1", PRIYA)]
+    add_new_priya(store, write)
+    import_files(store, [write("a.csv", assignments(f"A-1,Empathy,Priya Nair,{NEW_PRIYA},Individual Agent,,"
+                                                    "Empathy,2026-07-30,In Progress"))])
+    assert stored_assignments(store) == [("A-1", NEW_PRIYA)]
+
+
+def test_every_problem_of_a_run_is_found_in_that_run(store: Path, write) -> None:
+    add_new_priya(store, write)
+    header = "Assignment ID,Name,Agent,Coaching Type,Coaching Areas,Assigned Date,Follow-Up Date,Status"
+    problems = fails(store, [
+        write("e.csv", report(evaluation("p-9", "Priya Nair"))),
+        write("a.csv", f"{header}\nA-1,Empathy,Priya Nair,Individual Agent,Empathy,2026-07-30,2026-07-01,Open\n"
+                       f"A-2,Empathy,Priya Nair,Individual Agent,Empathy,2026-07-30,,In Progress\n"),
+    ])
+    assert sorted((Path(p.file).name, p.line, p.column) for p in problems) == [
+        ("a.csv", 2, "Status"), ("a.csv", 3, "Agent"), ("e.csv", 2, "Scored Agent")]
+
+
+def test_an_unknown_agent_email_is_reported_on_its_column(store: Path, write) -> None:
+    [problem] = fails(store, [write("a.csv", assignments(
+        "A-1,Empathy,Priya Nair,priya.nair@example.con,Individual Agent,,Empathy,2026-07-30,In Progress"))])
+    assert (problem.line, problem.column, problem.value) == (2, "Agent Email", "priya.nair@example.con")
+    assert problem.expected == "the email of someone on the roster or in the evaluations"
+
+
+def test_namesakes_are_two_rows_of_the_gap_per_agent(store: Path, write) -> None:
+    from coaching.trends import audit_gap_by_agent
+
+    add_new_priya(store, write)
+    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
+    row = evaluation("p-3", "Priya Nair").replace("Priya Nair,Priya Nair,", f"Priya Nair,Priya Nair,{NEW_PRIYA},")
+    import_files(store, [write("next.csv", report(row, header=header))])
+    with duckdb.connect(str(store), read_only=True) as con:
+        gaps = audit_gap_by_agent(con, access.identify(con, "sam.ortiz@example.com"),
+                                  TrendFilters(date(2026, 7, 1), date(2026, 7, 31)))
+    assert sorted(zip(gaps["person_id"], gaps["agent"], strict=True)) == [
+        (NEW_PRIYA, f"Priya Nair ({NEW_PRIYA})"), (PRIYA, f"Priya Nair ({PRIYA})")]
