@@ -90,7 +90,12 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     dem.add_argument("--seed", type=int, default=demo.DemoSpec.seed, metavar="S")
     dem.add_argument("--end", type=date.fromisoformat, metavar="YYYY-MM-DD",
                      help="the last day of the data (default: today)")
-    dem.add_argument("--if-empty", action="store_true", help="do nothing when the store has evaluations")
+    dem.add_argument("--if-empty", action="store_true",
+                     help="do nothing when the store has evaluations or was not created by the demo")
+    dem.add_argument("--into-existing-store", action="store_true",
+                     help="also load into a store the demo did not create: adds its people and data AND "
+                     f"GIVES ITS ACCOUNTS, AN ADMIN AMONG THEM, THE PUBLISHED PASSWORD {demo.DEMO_PASSWORD!r}; "
+                     "never on a real store")
     dem.add_argument("--no-import", action="store_true", help="only write the exports")
     dem.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -183,12 +188,41 @@ def _status(db: Path, out: Console) -> int:
     return 0
 
 
-def _store_has_evaluations(db: Path) -> bool:
+def _demo_store_state(db: Path) -> tuple[bool, bool]:
+    """Whether the store was created by ``coaching demo`` (or is not there yet), and has evaluations."""
     if not db.exists():
-        return False
-    reader = store.open_store(db)
-    with reader.snapshot() as con:
-        return bool(con.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+        return True, False
+    with store.open_store(db).snapshot() as con:
+        evaluations = con.execute("SELECT count(*) FROM evaluations").fetchone()[0]
+        return demo.created_store(con), bool(evaluations)
+
+
+def _demo_refused(db: Path, args: argparse.Namespace, out: Console) -> int | None:
+    """The exit status when the demo must not load into ``db``; None when it may.
+
+    The demo's accounts get a published password: a store the demo did not create gets them only when
+    asked for with ``--into-existing-store``, never by ``--if-empty`` (``dev.py run`` uses it).
+    """
+    ours, has_evaluations = _demo_store_state(db)
+    if args.if_empty and has_evaluations:
+        out.print(f"The store {db} already has evaluations; no demo data loaded.", markup=False, highlight=False)
+        return 0
+    if ours or args.into_existing_store:
+        return None
+    if args.if_empty:
+        out.print(f"The store {db} was not created by `coaching demo`; no demo data loaded.",
+                  markup=False, highlight=False)
+        return 0
+    raise DemoRefused(
+        f"the store {db} was not created by `coaching demo`. The demo would add its people and data to it "
+        f"and give its accounts ({', '.join(demo.DEMO_ACCOUNTS)}) the published password "
+        f"{demo.DEMO_PASSWORD!r}. Nothing was changed: give the demo a new --db, or add "
+        "--into-existing-store if that store is only for trying things out."
+    )
+
+
+class DemoRefused(Exception):
+    """``coaching demo`` will not load into this store; the message says why and what to do."""
 
 
 def _read_new_password() -> str:
@@ -237,9 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_summary(summary, db, out)
             return 0
         if args.command == "demo":
-            if args.if_empty and _store_has_evaluations(db):
-                out.print(f"The store {db} already has evaluations; no demo data loaded.")
-                return 0
+            if not args.no_import and (refused := _demo_refused(db, args, out)) is not None:
+                return refused
             folder = Path(args.out) if args.out else DEFAULT_DEMO_OUT
             spec = demo.DemoSpec(agents=args.agents, days=args.days, seed=args.seed, end=args.end)
             with err.status("Generating demo exports…") if err.is_terminal and not args.quiet else nullcontext():
@@ -252,9 +285,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.no_import:
                 return 0
             options = ImportSettings(max_dispute_rounds=settings.max_dispute_rounds())
+            if not db.exists():
+                demo.create_store(db)
             summary = _run_import(db, [folder], options, args.quiet, out, err)
             _print_summary(summary, db, out)
             _set_demo_passwords(db, out)
+            if args.into_existing_store and not _demo_store_state(db)[0]:
+                err.print(
+                    f"[bold red]Warning:[/bold red] {escape(str(db))} was not created by `coaching demo`: its "
+                    f"demo accounts, an Admin among them, now have the published password "
+                    f"{escape(repr(demo.DEMO_PASSWORD))}. Never do this to a real store.",
+                    highlight=False,
+                )
             return 0
         if args.command == "users":
             return _set_password(db, args.email, out)
@@ -266,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The message may quote an email as typed: print it as it is, never as markup.
         err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
         return 1
-    except (StoreError, SettingError) as error:
-        err.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
+    except (StoreError, SettingError, DemoRefused) as error:
+        err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
         return 1
     except duckdb.Error as error:
         err.print(f"[bold red]Store error:[/bold red] {str(error).splitlines()[0]}", highlight=False)

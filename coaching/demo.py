@@ -18,6 +18,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from coaching import store
+
 COACHING_AREAS = (
     "Empathy",
     "Compliance",
@@ -154,6 +156,10 @@ DEMO_ACCOUNTS = {
 }
 #: The password `coaching demo` gives every demo account (the README says so).
 DEMO_PASSWORD = "coaching-demo"
+#: What ``store_meta`` says of a store ``coaching demo`` created: the only store it loads into (and
+#: gives its accounts the published password) unless told explicitly to use another.
+CREATED_BY_KEY = "created_by"
+CREATED_BY_DEMO = "coaching demo"
 #: Supervisor-written text with markdown and HTML in it, given to the demo agent: shown as plain text.
 UNSAFE_FEEDBACK = "**Great** recovery <b>today</b> <script>alert('x')</script> [link](javascript:alert(1))"
 
@@ -178,6 +184,20 @@ class DemoFiles:
     agents: int
     assignments: int
     review_events: int
+
+
+def create_store(db: Path) -> None:
+    """Create an empty store at ``db`` marked as the demo's own (its data may go into it)."""
+    with store.next_generation(db) as con:
+        if con.execute("SELECT count(*) FROM imports").fetchone()[0]:
+            # Another writer made a store there since the caller looked: it is not the demo's.
+            raise store.StoreError(f"the store {db} was created meanwhile by someone else; nothing was changed")
+        store.set_meta(con, CREATED_BY_KEY, CREATED_BY_DEMO)
+
+
+def created_store(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``coaching demo`` created this store."""
+    return store.meta(con, CREATED_BY_KEY) == CREATED_BY_DEMO
 
 
 def _target(folder: Path, name: str) -> str:

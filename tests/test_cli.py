@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
+from argon2 import PasswordHasher
 
-from coaching import cli, store
+from coaching import cli, credentials, demo, store
+from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -138,3 +141,70 @@ def test_other_commands_still_name_the_arguments_they_do_not_know(tmp_path: Path
     result = coaching("import", "--db", str(tmp_path / "s.duckdb"), "--bogus", str(TEMPLATES))
     assert result.returncode == 2
     assert "unrecognized arguments: --bogus" in result.stderr
+
+
+# -- coaching demo never plants its known passwords in a store it did not create ---------------------
+DEMO_ARGS = ("--agents", "12", "--days", "30", "--end", "2026-11-01", "--quiet")
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(credentials, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    store.close_all()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_demo_refuses_a_store_it_did_not_create(tmp_path: Path, cheap_hashes, capsys) -> None:
+    db, out = tmp_path / "production.duckdb", tmp_path / "exports"
+    import_files(db, [TEMPLATES])
+    store.close_all()
+    before = db.read_bytes()
+    assert cli.main(["demo", "--db", str(db), "--out", str(out), *DEMO_ARGS]) == 1
+    err = capsys.readouterr().err
+    assert str(db) in err and "not created by `coaching demo`" in err and "--into-existing-store" in err
+    store.close_all()
+    assert db.read_bytes() == before
+    assert not credentials.credentials_path(db).exists()  # no known password planted
+    assert not out.exists()  # refused before any work
+
+
+def test_if_empty_loads_nothing_into_a_store_the_demo_did_not_create(tmp_path: Path, cheap_hashes, capsys) -> None:
+    db = tmp_path / "production.duckdb"
+    import_files(db, [TEMPLATES / "roster.csv"])  # not empty, but without evaluations
+    store.close_all()
+    before = db.read_bytes()
+    assert cli.main(["demo", "--db", str(db), "--out", str(tmp_path / "exports"), "--if-empty", *DEMO_ARGS]) == 0
+    assert "no demo data loaded" in capsys.readouterr().out
+    store.close_all()
+    assert db.read_bytes() == before
+    assert not credentials.credentials_path(db).exists()
+
+
+def test_the_demo_loads_again_into_the_store_it_created(tmp_path: Path, cheap_hashes) -> None:
+    db, out = tmp_path / "demo.duckdb", tmp_path / "exports"
+    args = ["demo", "--db", str(db), "--out", str(out), *DEMO_ARGS]
+    assert cli.main(args) == 0
+    assert _rows(db, "SELECT value FROM store_meta WHERE key = 'created_by'") == [("coaching demo",)]
+    evaluations = _rows(db, "SELECT count(*) FROM evaluations")
+    assert cli.main(args) == 0  # the same files again: the same store
+    assert _rows(db, "SELECT count(*) FROM evaluations") == evaluations
+    assert credentials.verify_password(db, "admin@example.com", demo.DEMO_PASSWORD)
+
+
+def test_into_existing_store_loads_the_demo_and_says_what_it_planted(tmp_path: Path, cheap_hashes, capsys) -> None:
+    db = tmp_path / "other.duckdb"
+    import_files(db, [TEMPLATES])
+    store.close_all()
+    args = ["demo", "--db", str(db), "--out", str(tmp_path / "exports"), "--into-existing-store", *DEMO_ARGS]
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert "coaching-demo" in err and "Admin" in err
+    assert _rows(db, "SELECT count(*) FROM people WHERE email = 'admin@example.com'") == [(1,)]
+    assert _rows(db, "SELECT value FROM store_meta WHERE key = 'created_by'") == []
