@@ -13,8 +13,24 @@ from coaching.access import Capability
 from coaching.importer import import_files
 from coaching.problems import ImportFailed
 from coaching.settings import ImportSettings
+from coaching.store import StoreError
 from ui import session
 from ui.text import escape_markdown
+
+
+def upload_labels(names: list[str]) -> list[str]:
+    """How the page names each upload: its file name, with its place in the list when another
+    upload has the same name (two `roster.csv` from different folders are two files)."""
+    bare = [Path(name).name for name in names]
+    return [f"{name} (upload {i})" if bare.count(name) > 1 else name for i, name in enumerate(bare, start=1)]
+
+
+def named_as_uploaded(text: str, labels: dict[str, str]) -> str:
+    """``text`` with the uploads' paths on the server replaced by how the page names them."""
+    for path in sorted(labels, key=len, reverse=True):
+        text = text.replace(path, labels[path])
+    return text
+
 
 session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this page on its own
 st.title("Import exports")
@@ -37,10 +53,15 @@ if submitted:
     bar = st.progress(0.0, text="Starting")
     with tempfile.TemporaryDirectory(prefix="coaching-upload-") as folder:
         paths = []
-        for upload in uploads:
-            path = Path(folder) / Path(upload.name).name
+        labels: dict[str, str] = {}  # an upload's path on the server -> how the page names it
+        for number, (upload, label) in enumerate(zip(uploads, upload_labels([u.name for u in uploads]),
+                                                     strict=True), start=1):
+            # A folder per upload: uploads that share a name are all imported, none overwritten.
+            path = Path(folder) / str(number) / Path(upload.name).name
+            path.parent.mkdir()
             path.write_bytes(upload.getvalue())
             paths.append(path)
+            labels[str(path)] = label
         try:
             summary = import_files(
                 session.store().path,
@@ -52,14 +73,15 @@ if submitted:
             bar.empty()
             st.error(f"Nothing was imported: {failure.total:,} problem(s) found.")
             problems = pd.DataFrame([p.as_row() for p in failure.problems])
-            problems["File"] = [Path(f).name for f in problems["File"]]
+            problems["File"] = [labels.get(f, Path(f).name) for f in problems["File"]]
+            problems["Expected"] = [named_as_uploaded(e, labels) for e in problems["Expected"]]
             st.dataframe(problems, hide_index=True)
             if failure.total > len(failure.problems):
                 st.caption(f"… and {failure.total - len(failure.problems):,} more.")
             st.stop()
-        except settings.SettingError as error:
+        except (settings.SettingError, StoreError) as error:  # a bad setting, a full disk: nothing changed
             bar.empty()
-            st.error(str(error))
+            st.error(escape_markdown(str(error)))
             st.stop()
     bar.progress(1.0, text="Done")
     st.success(f"Imported {len(paths)} file(s) in {summary.seconds:.1f} s.")
@@ -71,4 +93,5 @@ if submitted:
         hide_index=True,
     )
     for warning in summary.warnings:
-        st.warning(escape_markdown(warning))  # it quotes the files: names, columns, agents
+        # It quotes the files: names, columns, agents.
+        st.warning(escape_markdown(named_as_uploaded(warning, labels)))
