@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
 import os
 import re
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,8 @@ class Source:
     problems: list[Problem] = field(default_factory=list)  # rows the reader itself rejected
     _lines: Callable[[Sequence[int]], dict[int, int]] | None = None
     _rejects: str | None = None
+    #: The file the reader reads, when it is not ``path`` itself (a copy with its line endings made one).
+    _read: Path | None = None
 
     @property
     def format(self) -> formats.Format:
@@ -78,7 +82,7 @@ class Source:
             f"FROM {self._rejects} "
             f"QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx NULLS LAST) = 1 ORDER BY line"
         ).fetchall()
-        lines = _lines_at(self.path, [r[0] for r in rows if r[0] is not None])
+        lines = _lines_at(self._read or self.path, [r[0] for r in rows if r[0] is not None])
         for byte_position, column_name, error_type, csv_line, message in rows:
             line = lines.get(byte_position)
             column = None
@@ -212,14 +216,18 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sourc
         raise _header_problem(name, error) from None
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     rejects = f"csv_rejects_{index}"
+    read = _one_line_ending(path)
     relation = (
-        f"read_csv({formats.sql_str(str(_literal_path(path)))}, header = true, auto_detect = false, "
+        f"read_csv({formats.sql_str(str(_literal_path(read or path)))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
         f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = 'csv_scans_{index}', "
         f"max_line_size = {MAX_LINE_BYTES})"
     )
-    source = Source(index, path, name, list(header), match, relation, _rejects=rejects)
-    source._lines = lambda ordinals: _csv_lines(path, ordinals, source.problems)
+    source = Source(index, path, name, list(header), match, relation, _rejects=rejects, _read=read)
+    problems = source.problems  # not the source itself: no cycle keeps a copy's clean-up waiting
+    source._lines = lambda ordinals: _csv_lines(read or path, ordinals, problems)
+    if read is not None:
+        weakref.finalize(source, read.unlink, missing_ok=True)
     return source
 
 
@@ -249,6 +257,53 @@ def _csv_lines(path: Path, ordinals: Sequence[int], rejected: Sequence[Problem])
                 break
             ordinal += 1
     return found
+
+
+_CHUNK = 1 << 24
+
+
+def _one_line_ending(path: Path) -> Path | None:
+    """A copy of the file with every line ending made LF, when it ends lines in more than one way.
+
+    DuckDB's CSV reader refuses a file whose lines end in both LF and CRLF (or CR), or splits its rows
+    wrongly, where a spreadsheet reads it; such files come from editing or joining exports by hand.
+    Each CRLF or CR becomes one LF, so line numbers stay the ones an editor shows (a line break inside
+    a quoted value becomes LF too). None, and no copy, for the usual file.
+    """
+    if not _mixed_line_endings(path):
+        return None
+    descriptor, name = tempfile.mkstemp(prefix="coaching-import-", suffix=path.suffix)
+    with open(path, "rb") as reading, os.fdopen(descriptor, "wb") as writing:
+        carry = b""
+        while chunk := reading.read(_CHUNK):
+            chunk, carry = carry + chunk, b""
+            if chunk.endswith(b"\r"):
+                chunk, carry = chunk[:-1], b"\r"  # its LF, if any, starts the next chunk
+            writing.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        writing.write(carry.replace(b"\r", b"\n"))
+    return Path(name)
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether lines end in two or more of LF, CRLF and CR. A file without CR (the usual one) is
+    found at memory speed; one with CR is counted through (about two seconds a GB)."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if mapped.find(b"\r") < 0:
+                return False
+            lf = cr = pairs = 0
+            for start in range(0, len(mapped), _CHUNK):
+                chunk = mapped[start : start + _CHUNK]
+                lf += chunk.count(b"\n")
+                cr += chunk.count(b"\r")
+                pairs += chunk.count(b"\r\n")
+                if chunk.endswith(b"\r") and mapped[start + _CHUNK : start + _CHUNK + 1] == b"\n":
+                    pairs += 1  # a CRLF across two chunks (its LF is counted with the next one)
+                if (pairs > 0) + (lf > pairs) + (cr > pairs) > 1:
+                    return True
+            return False
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import errno
+import gc
 import io
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -45,6 +47,14 @@ def set_cell(text: str, row: int, column: str, value: str) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +135,80 @@ def test_the_number_reader_takes_plain_decimal_numbers_only(
 def test_words_are_not_dates(con: duckdb.DuckDBPyConnection, text: str) -> None:
     assert con.execute(f"SELECT {formats.Date().typed('$1')}", [text]).fetchone()[0] is None
     assert con.execute(f"SELECT {formats.Timestamp().typed('$1')}", [text]).fetchone()[0] is None
+
+
+# ------------------------------------------------------------------------------------------------
+# Mixed line endings are read as a spreadsheet reads them
+# ------------------------------------------------------------------------------------------------
+def _mixed(text: str, crlf_lines: set[int]) -> bytes:
+    """``text`` (LF line endings) with the line endings of the given lines (1-based) made CRLF."""
+    lines = text.split("\n")
+    return b"".join(
+        (line + ("\r\n" if number in crlf_lines else "\n")).encode()
+        for number, line in enumerate(lines[:-1], start=1)
+    ) + lines[-1].encode()
+
+
+def test_a_report_with_mixed_line_endings_imports(tmp_path: Path, write, templates: Path) -> None:
+    text = (templates / "ie-report.csv").read_text(encoding="utf-8")
+    expected = tmp_path / "expected.duckdb"
+    import_files(expected, [templates / "ie-report.csv"])
+    for crlf in ({1}, {2}, {1, 3}, {2, 4}):
+        db = tmp_path / f"mixed-{len(crlf)}-{min(crlf)}.duckdb"
+        path = write(f"mixed-{min(crlf)}-{len(crlf)}/ie-report.csv", _mixed(text, crlf))
+        summary = import_files(db, [path])
+        assert summary.kinds["evaluations"].rows == 3
+        for table in ("evaluations", "evaluation_metrics"):
+            sql = f"SELECT * FROM {table} ORDER BY ALL"
+            assert query(db, sql) == query(expected, sql), (crlf, table)
+
+
+def test_a_quoted_value_before_the_other_line_ending(tmp_path: Path, write) -> None:
+    roster = 'Agent Name,Email,Role\nAda Byron,ada@example.com,"Agent"\r\nBo Chen,bo@example.com,"QA"\n'
+    db = tmp_path / "store.duckdb"
+    import_files(db, [write("roster.csv", roster)])
+    assert query(db, "SELECT name, role FROM people ORDER BY name") == [("Ada Byron", "Agent"), ("Bo Chen", "QA")]
+
+
+def test_line_breaks_inside_values_survive_mixed_line_endings(
+    tmp_path: Path, write, template_store: Path
+) -> None:
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(template_store, db)
+    notes = (
+        "Assignment ID,ConversationID,Note\r\n"
+        'A-100,c-0001,"First line\nsecond line"\n'
+        'A-100,c-0003,"Written on Windows\r\nin two lines"\r\n'
+    )
+    import_files(db, [write("best-responses.csv", notes.encode())])
+    stored = dict(query(db, "SELECT conversation_id, note FROM best_responses"))
+    assert stored["c-0001"] == "First line\nsecond line"
+    assert stored["c-0003"] == "Written on Windows\nin two lines"  # a line break, as the other one
+
+
+def test_a_bad_value_in_a_file_with_mixed_line_endings_names_its_line(
+    write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roster = (
+        "Agent Name,Email,Role\r\nAda Byron,ada@example.com,Agent\n"
+        'Bo Chen,bo@example.com,"Agent"\r\nCy Diaz,cy@example.com,Boss\nDi Eze,di@example.com,QA\r\n'
+    )
+    path = write("roster.csv", roster.encode())
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert (problem.file, problem.line, problem.column, problem.value) == (str(path), 4, "Role", "Boss")
+    gc.collect()  # the failure's traceback held the run (pytest keeps it in a cycle)
+    assert not list(temporary.iterdir())  # the copy with one line ending went with the run
+
+
+def test_a_row_with_too_many_values_is_still_a_problem_with_mixed_line_endings(write) -> None:
+    roster = "Agent Name,Email,Role\r\nAda Byron,ada@example.com,Agent\nBo Chen,bo@example.com,Agent,extra\r\n"
+    path = write("roster.csv", roster.encode())
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert (problem.file, problem.line) == (str(path), 3)
+    assert problem.expected.startswith("3 comma-separated values")
 
 
 # ------------------------------------------------------------------------------------------------
