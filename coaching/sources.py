@@ -453,6 +453,7 @@ _API_FIELDS = (
     ("language", "Language"),
     ("agents", "Agents"),
     ("scoredAgent", "Scored Agent"),
+    ("scoredAgentId", "Agent ID"),  # the scored agent's Kore Agent ID: who they are (coaching/people.py)
     ("startTime", "Start Time"),
     ("sentimentScore", "Sentiment Score"),
     ("topics", "Topics"),
@@ -482,6 +483,10 @@ def _api_value(record: dict[str, Any], key: str) -> Any:
     if key == "scoredAgent" and value is None:
         agents = _api_value(record, "agents")
         return agents[0] if isinstance(agents, list) and agents else None
+    if key == "scoredAgentId" and value is None:
+        agents = record.get("agents")
+        first = agents[0] if isinstance(agents, list) and agents else None
+        return first.get("agentId") if isinstance(first, dict) else None
     if key == "startTime" and value is None:
         return record.get("evaluatedAt")
     if key == "evaluation_status" and isinstance(value, str):

@@ -430,7 +430,7 @@ def test_kore_auto_qa_api_page(db: Path, write) -> None:
         "SELECT conversation_id, queues, last_queue, agents, scored_agent, start_time::VARCHAR, kore_score, "
         "audit_score, is_passed, duration_status, evaluation_form, source FROM evaluations ORDER BY 1",
         "SELECT * FROM evaluation_metrics ORDER BY conversation_id, metric",
-        "SELECT name, on_roster FROM people ORDER BY name",
+        "SELECT name, on_roster, person_id FROM people ORDER BY name",
     )
     assert evaluations == [
         ("c-api-1", ["Billing queue"], "Billing queue", ["Priya Nair", "Tom Becker"], "Priya Nair",
@@ -445,9 +445,10 @@ def test_kore_auto_qa_api_page(db: Path, write) -> None:
         ("c-api-2", "Empathy - Tone", 1, "Adhered", False, 20.0, 15.0, False),
         ("c-api-2", "Greeting", 0, "Adhered", False, 10.0, 5.0, False),
     ]
+    # Known by Kore's Agent ID (the scored agent's), which ties them to the roster's Agent ID later.
     assert people == [
-        ("Priya Nair", False),
-        ("Tom Becker", False),
+        ("Priya Nair", False, "agent-id:a-1"),
+        ("Tom Becker", False, "agent-id:a-2"),
     ]
 
 
