@@ -115,7 +115,7 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     page.mouse.move(*POINTER_REST)
     expect(page).to_have_url(re.compile(r"[?&]assignment="))
     assert urlsplit(page.url).path == list_path
-    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": ["agent@example.com"]}
+    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [AGENT_EMAIL]}
 
     # The session's detail.
     title = main.get_by_role("heading", name=session.name, exact=True, level=1)
@@ -154,10 +154,10 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
 
     # The session again, by its link. A page load starts a new Streamlit session, and the form's
     # sign-in lives in the session, so the form comes back; the link survives the sign-in.
-    page.goto(f"{list_path}?{urlencode({'assignment': session.assignment_id, 'agent': store.agent_name})}")
+    page.goto(f"{list_path}?{urlencode({'assignment': session.assignment_id, 'agent': AGENT_EMAIL})}")
     _expect_sign_in_form(page)
     _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
     expect(title).to_be_visible()
     assert urlsplit(page.url).path == list_path
-    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": ["agent@example.com"]}
+    assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [AGENT_EMAIL]}
     expect(main.get_by_role("heading", name="Interactions Marked for Coaching")).to_be_visible()
