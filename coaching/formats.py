@@ -40,9 +40,11 @@ assert all(m.isascii() for m in MISSING_MARKERS)
 #: DuckDB's cast also reads ``1_0`` as 10 and ``+-5`` (or `` +-5``) as -5, and nothing else that is
 #: not such a number but infinity and NaN (which the formats refuse: not finite). Text that starts
 #: with ``-``, ``.``, a digit or a letter (never ``+``, a quote or padding) and has no ``_`` is cast as
-#: it is; the rest is cast cleaned unless it has ``_`` or ``+-``. A few ``contains`` cost a few
-#: nanoseconds a cell where a regular expression costs ten times more; ``kore_clean`` is written once
-#: (a subexpression written twice is computed on every row, not only on the rare padded ones).
+#: it is; the rest is cast unquoted unless it has ``_`` or ``+-``. A few ``contains`` cost a few
+#: nanoseconds a cell where a regular expression costs ten times more; the expression stays small, as
+#: DuckDB's planning time grows with it on a report with many metrics (with ``kore_clean`` in it, one
+#: row of 500 metrics took twice as long), and has no subexpression written twice (one written twice
+#: is computed on every row, not only on the rare padded ones).
 #: ``kore_digit_first``: dates and times start with a digit (DuckDB's cast reads ``epoch`` as 1970);
 #: ``kore_digit_first_clean`` looks past the padding and quote ``kore_clean`` drops, at no regex.
 SQL_MACROS = f"""
@@ -59,6 +61,7 @@ CREATE OR REPLACE TEMP MACRO kore_clean(x) AS
          WHEN kore_untrimmed(x) THEN kore_clean_trimmed(x)
          ELSE kore_clean_trimmed(kore_trim(x)) END;
 CREATE OR REPLACE TEMP MACRO kore_text(x) AS kore_clean(x);
+CREATE OR REPLACE TEMP MACRO kore_unquoted(x) AS kore_dequoted(kore_trim(x));
 CREATE OR REPLACE TEMP MACRO kore_split(c) AS
     CASE WHEN c IS NULL THEN NULL
          WHEN NOT (contains(c, ',') OR contains(c, ';') OR contains(c, '|')) THEN
@@ -69,7 +72,7 @@ CREATE OR REPLACE TEMP MACRO kore_list(x) AS kore_split(kore_clean(x));
 CREATE OR REPLACE TEMP MACRO kore_number(x) AS
     coalesce(CASE WHEN ascii(x) >= 45 AND NOT contains(x, '_') THEN TRY_CAST(x AS DOUBLE) END,
              CASE WHEN NOT (contains(x, '_') OR contains(x, '+-'))
-                  THEN TRY_CAST(kore_clean(x) AS DOUBLE) END);
+                  THEN TRY_CAST(kore_unquoted(x) AS DOUBLE) END);
 CREATE OR REPLACE TEMP MACRO kore_digit_first(x) AS ascii(x) BETWEEN 48 AND 57;
 CREATE OR REPLACE TEMP MACRO kore_digit_first_clean(x) AS
     ascii(ltrim(x, {_TRIMMED_CHARS} || chr(39))) BETWEEN 48 AND 57;
@@ -521,40 +524,64 @@ class HeaderError(ValueError):
 
 def _match_columns(fmt: Format, header: Sequence[str], skip: set[int]) -> dict[str, int]:
     found: dict[str, int] = {}
+    names = [(column, column.names()) for column in fmt.columns]  # once, not once per header column
     for index, name in enumerate(header):
         if index in skip:
             continue
         key = normalise(name)
-        for column in fmt.columns:
-            if key in column.names() and column.field not in found:
+        for column, known in names:
+            if key in known and column.field not in found:
                 found[column.field] = index
                 break
     return found
 
 
+#: The most evaluation metrics one file may have (four columns each): far more than the forms of a
+#: contact center have, and a bound on the work one import may ask for (its SQL grows with them).
+MAX_METRICS = 500
+
+
+def too_many_metrics(found: int) -> str:
+    """What a file with more than :data:`MAX_METRICS` metrics is expected to have instead."""
+    return (
+        f"at most {MAX_METRICS:,} evaluation metrics in one file (found {found:,}); "
+        "export fewer evaluation forms per file"
+    )
+
+
 def _evaluation_metrics(header: Sequence[str]) -> tuple[list[MetricColumns], set[int]]:
-    """Find the metric quadruples: ``<M>`` (or ``<M> - <suffix>``), then its three suffixed columns."""
-    by_name = {name.strip(): i for i, name in enumerate(header)}
+    """Find the metric quadruples: ``<M>`` (or ``<M> - <suffix>``), then its three suffixed columns.
+
+    Linear in the columns: every name is looked up in dictionaries built once (a search of the whole
+    header for each metric's result column took minutes for thousands of metrics).
+    """
+    stripped = [name.strip() for name in header]
+    fatal = [i for i, name in enumerate(stripped) if name.lower().endswith(FATAL_SUFFIX.lower())]
+    if len(fatal) > MAX_METRICS:
+        raise HeaderError(None, None, too_many_metrics(len(fatal)))
+    by_name = {name: i for i, name in enumerate(stripped)}
+    # The columns that could be a result column with a suffix ("<M> - Manual Evaluation Metric"), by
+    # each "<M>" they could belong to: the part of their name before each " - ".
+    by_prefix: dict[str, list[int]] = {}
+    for i, name in enumerate(stripped):
+        if name.endswith((FATAL_SUFFIX, WEIGHT_SUFFIX, VIOLATION_SUFFIX)):
+            continue
+        at = name.find(" - ")
+        while at >= 0:
+            by_prefix.setdefault(name[:at], []).append(i)
+            at = name.find(" - ", at + 1)
     metrics: list[MetricColumns] = []
     used: set[int] = set()
-    for index, name in enumerate(header):
-        stripped = name.strip()
-        if not stripped.lower().endswith(FATAL_SUFFIX.lower()):
-            continue
-        metric = stripped[: -len(FATAL_SUFFIX)]
+    for index in fatal:
+        name = header[index]
+        metric = stripped[index][: -len(FATAL_SUFFIX)]
         weight = by_name.get(metric + WEIGHT_SUFFIX)
         violation = by_name.get(metric + VIOLATION_SUFFIX)
         result = by_name.get(metric)
         is_manual = False
         if result is None:
             # The result column may carry a suffix, e.g. " - Manual Evaluation Metric".
-            candidates = [
-                i
-                for i, n in enumerate(header)
-                if n.strip().startswith(metric + " - ")
-                and i not in (index, weight, violation)
-                and not any(n.strip().endswith(s) for s in (FATAL_SUFFIX, WEIGHT_SUFFIX, VIOLATION_SUFFIX))
-            ]
+            candidates = [i for i in by_prefix.get(metric, ()) if i not in (index, weight, violation)]
             manual = [i for i in candidates if header[i].strip().lower().endswith(MANUAL_SUFFIX.lower())]
             if len(manual) == 1:
                 candidates = manual  # "Empathy - Manual Evaluation Metric" beside "Empathy - Tone"

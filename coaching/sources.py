@@ -30,6 +30,10 @@ DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
 #: The longest CSV line read (DuckDB's max_line_size); Python's csv module must accept fields as long.
 MAX_LINE_BYTES = 10_000_000
 csv.field_size_limit(MAX_LINE_BYTES)
+#: The most columns one file may have: an Interaction Evaluation report with the most metrics a file
+#: may have (four columns each, formats.MAX_METRICS) and room to spare. A wider file is refused before
+#: anything else is done with it: the import's SQL grows with the columns.
+MAX_COLUMNS = 4 * formats.MAX_METRICS + 100
 
 
 class SourceError(Exception):
@@ -195,6 +199,18 @@ def _header_problem(name: str, error: HeaderError, line: int | None = 1) -> Sour
     return SourceError(Problem(name, line, error.column, error.value, error.expected))
 
 
+def _check_width(name: str, header: Sequence[str], line: int | None) -> None:
+    """Refuse a file wider than :data:`MAX_COLUMNS`, in metrics when it is a report of too many."""
+    if len(header) <= MAX_COLUMNS:
+        return
+    metrics = sum(h.strip().lower().endswith(formats.FATAL_SUFFIX.lower()) for h in header)
+    expected = (
+        formats.too_many_metrics(metrics) if metrics > formats.MAX_METRICS
+        else f"at most {MAX_COLUMNS:,} columns in one file (found {len(header):,})"
+    )
+    raise SourceError(Problem(name, line, None, None, expected))
+
+
 # ------------------------------------------------------------------------------------------------
 # CSV
 # ------------------------------------------------------------------------------------------------
@@ -210,6 +226,7 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sourc
         raise SourceError(Problem(name, 1, None, None, "UTF-8 text in the header row"))
     if not header or not any(h.strip() for h in header):
         raise SourceError(Problem(name, 1, None, None, "a header row naming the columns"))
+    _check_width(name, header, 1)
     try:
         match = formats.recognise(header)
     except HeaderError as error:
@@ -422,13 +439,10 @@ def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sour
     if (records and all(_is_api_record(r) for r in records)) or (unit == "record" and not records):
         header, rows, match = _flatten_api(name, records, lines, unit)
     else:
-        header = []
-        for record in records:
-            for key in record:
-                if key not in header:
-                    header.append(key)
+        header = list(dict.fromkeys(key for record in records for key in record))  # in order of appearance
         if not header:
             raise SourceError(Problem(name, None, None, None, "records with the columns of a known export"))
+        _check_width(name, header, None)
         try:
             match = formats.recognise(header)
         except HeaderError as error:
@@ -508,7 +522,7 @@ def _flatten_api(
     if not any("evaluationForm" in r or "formName" in r for r in records):
         # The API's pages do not name the evaluation form: leave it unknown rather than missing.
         del fields["evaluation_form"]
-    metric_names: list[str] = []
+    metric_names: dict[str, None] = {}  # in order of appearance (a list's `in` made this quadratic)
     for record, line in zip(records, lines, strict=True):
         metrics = record.get("metrics") or []
         if not isinstance(metrics, list):
@@ -519,8 +533,9 @@ def _flatten_api(
                 raise SourceError(
                     Problem(name, line, "metrics", _as_text(metric), "metrics with a metricName (text)", unit)
                 )
-            if metric_name not in metric_names:
-                metric_names.append(metric_name)
+            metric_names[metric_name] = None
+    if len(metric_names) > formats.MAX_METRICS:
+        raise SourceError(Problem(name, None, None, None, formats.too_many_metrics(len(metric_names))))
     metric_columns: list[MetricColumns] = []
     for position, metric_name in enumerate(metric_names):
         first = len(header)
@@ -550,6 +565,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> S
     except duckdb.Error as error:
         raise SourceError(Problem(name, None, None, None, f"a Parquet file ({_first_line(error)})")) from None
     header = [row[0] for row in described]
+    _check_width(name, header, None)
     try:
         match = formats.recognise(header)
     except HeaderError as error:

@@ -11,6 +11,7 @@ import csv
 import errno
 import gc
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from coaching import cli, formats, store
+from coaching import cli, formats, sources, store
 from coaching.importer import import_files
 from coaching.problems import ImportFailed, Problem
 from coaching.store import StoreError
@@ -209,6 +210,88 @@ def test_a_row_with_too_many_values_is_still_a_problem_with_mixed_line_endings(w
     problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
     assert (problem.file, problem.line) == (str(path), 3)
     assert problem.expected.startswith("3 comma-separated values")
+
+
+# ------------------------------------------------------------------------------------------------
+# A file far too wide is refused before any heavy work
+# ------------------------------------------------------------------------------------------------
+REPORT_COLUMNS = (
+    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
+    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
+    "Duration Status,Evaluation Form,Intent"
+).split(",")
+REPORT_ROW = (
+    "c-1,Voice,Billing,Billing,en,Ada Byron,Ada Byron,2026-07-27T08:23:44Z,5,refund,0,50,1,0,,inbound,"
+    "Evaluated,Voice form,Refund"
+).split(",")
+
+
+def wide_report(metrics: int, manual: bool = False) -> str:
+    header, row = list(REPORT_COLUMNS), list(REPORT_ROW)
+    for i in range(metrics):
+        name = f"Metric {i} - Part"
+        header += [name + (formats.MANUAL_SUFFIX if manual else ""), name + formats.FATAL_SUFFIX,
+                   name + formats.WEIGHT_SUFFIX, name + formats.VIOLATION_SUFFIX]
+        row += ["1", "0", "10", "10"]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, row])
+    return out.getvalue()
+
+
+def test_a_report_with_too_many_metrics_is_refused_with_the_limit(write) -> None:
+    too_many = formats.MAX_METRICS + 1
+    path = write("ie-report.csv", wide_report(too_many, manual=True))
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert problem.expected == (
+        f"at most {formats.MAX_METRICS:,} evaluation metrics in one file (found {too_many:,}); "
+        "export fewer evaluation forms per file"
+    )
+    assert str(problem).startswith(f"{path}, line 1: expected at most {formats.MAX_METRICS:,} evaluation metrics")
+
+
+def test_a_report_far_too_wide_is_refused_in_metrics(write) -> None:
+    path = write("ie-report.csv", wide_report(2_000))
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert problem.expected == formats.too_many_metrics(2_000)
+
+
+def test_a_file_with_too_many_columns_is_refused_with_the_limit(write, templates: Path) -> None:
+    header, *rows = (templates / "roster.csv").read_text(encoding="utf-8").splitlines()
+    extra = sources.MAX_COLUMNS + 1 - len(header.split(","))
+    wide = [header + "".join(f",Note {i}" for i in range(extra))] + [r + "," * extra for r in rows]
+    path = write("roster.csv", "\n".join(wide) + "\n")
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert problem.expected == (
+        f"at most {sources.MAX_COLUMNS:,} columns in one file (found {sources.MAX_COLUMNS + 1:,})"
+    )
+
+
+def test_an_api_page_with_too_many_metrics_is_refused_with_the_limit(write) -> None:
+    too_many = formats.MAX_METRICS + 1
+    record = {
+        "conversationId": "c-1",
+        "agents": [{"agentId": "a1", "agentName": "Ada Byron"}],
+        "koreEvaluationScore": 50,
+        "evaluatedAt": "2026-07-27T08:23:44Z",
+        "metrics": [{"metricName": f"Metric {i}", "qualification": "YES", "metricWeight": 10,
+                     "metricNegativeWeight": 10, "isFatalError": False} for i in range(too_many)],
+    }
+    path = write("page.json", json.dumps({"data": [record], "totalResults": 1, "hasMore": False}))
+    problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
+    assert problem.file == str(path)
+    assert problem.expected.startswith(f"at most {formats.MAX_METRICS:,} evaluation metrics in one file")
+
+
+def test_the_widest_report_allowed_is_matched_metric_by_metric() -> None:
+    header = wide_report(formats.MAX_METRICS, manual=True).splitlines()[0].split(",")
+    match = formats.recognise(header)
+    assert len(match.metrics) == formats.MAX_METRICS
+    last = match.metrics[-1]
+    assert last.metric == f"Metric {formats.MAX_METRICS - 1} - Part" and last.is_manual
+    assert (last.result, last.fatal, last.weight, last.violation) == tuple(range(len(header) - 4, len(header)))
 
 
 # ------------------------------------------------------------------------------------------------
