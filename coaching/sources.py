@@ -290,14 +290,18 @@ def _one_line_ending(path: Path) -> Path | None:
     if not _mixed_line_endings(path):
         return None
     descriptor, name = tempfile.mkstemp(prefix="coaching-import-", suffix=path.suffix)
-    with open(path, "rb") as reading, os.fdopen(descriptor, "wb") as writing:
-        carry = b""
-        while chunk := reading.read(_CHUNK):
-            chunk, carry = carry + chunk, b""
-            if chunk.endswith(b"\r"):
-                chunk, carry = chunk[:-1], b"\r"  # its LF, if any, starts the next chunk
-            writing.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
-        writing.write(carry.replace(b"\r", b"\n"))
+    try:
+        with open(path, "rb") as reading, os.fdopen(descriptor, "wb") as writing:
+            carry = b""
+            while chunk := reading.read(_CHUNK):
+                chunk, carry = carry + chunk, b""
+                if chunk.endswith(b"\r"):
+                    chunk, carry = chunk[:-1], b"\r"  # its LF, if any, starts the next chunk
+                writing.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+            writing.write(carry.replace(b"\r", b"\n"))
+    except BaseException:
+        os.unlink(name)  # a full disk leaves no partial copy
+        raise
     return Path(name)
 
 

@@ -101,7 +101,8 @@ def test_only_plain_numbers_and_dates_are_read(
     case: str, tmp_path: Path, write, templates: Path, template_store: Path
 ) -> None:
     source, row, column, value, needs_store, expected = NOT_NUMBERS[case]
-    path = write(f"bad-{source}", set_cell((templates / source).read_text(encoding="utf-8"), row, column, value))
+    text = (templates / source).read_text(encoding="utf-8")
+    path = write(f"bad-{source}", set_cell(text, row, column, value))
     db = tmp_path / "store.duckdb"
     if needs_store:
         shutil.copyfile(template_store, db)
@@ -168,7 +169,8 @@ def test_a_quoted_value_before_the_other_line_ending(tmp_path: Path, write) -> N
     roster = 'Agent Name,Email,Role\nAda Byron,ada@example.com,"Agent"\r\nBo Chen,bo@example.com,"QA"\n'
     db = tmp_path / "store.duckdb"
     import_files(db, [write("roster.csv", roster)])
-    assert query(db, "SELECT name, role FROM people ORDER BY name") == [("Ada Byron", "Agent"), ("Bo Chen", "QA")]
+    people = query(db, "SELECT name, role FROM people ORDER BY name")
+    assert people == [("Ada Byron", "Agent"), ("Bo Chen", "QA")]
 
 
 def test_line_breaks_inside_values_survive_mixed_line_endings(
@@ -205,7 +207,9 @@ def test_a_bad_value_in_a_file_with_mixed_line_endings_names_its_line(
 
 
 def test_a_row_with_too_many_values_is_still_a_problem_with_mixed_line_endings(write) -> None:
-    roster = "Agent Name,Email,Role\r\nAda Byron,ada@example.com,Agent\nBo Chen,bo@example.com,Agent,extra\r\n"
+    roster = (
+        "Agent Name,Email,Role\r\nAda Byron,ada@example.com,Agent\nBo Chen,bo@example.com,Agent,extra\r\n"
+    )
     path = write("roster.csv", roster.encode())
     problem = only_problem(fails(path.with_name("store.duckdb"), [path]))
     assert (problem.file, problem.line) == (str(path), 3)
@@ -247,7 +251,8 @@ def test_a_report_with_too_many_metrics_is_refused_with_the_limit(write) -> None
         f"at most {formats.MAX_METRICS:,} evaluation metrics in one file (found {too_many:,}); "
         "export fewer evaluation forms per file"
     )
-    assert str(problem).startswith(f"{path}, line 1: expected at most {formats.MAX_METRICS:,} evaluation metrics")
+    limit = f"{path}, line 1: expected at most {formats.MAX_METRICS:,} evaluation metrics"
+    assert str(problem).startswith(limit)
 
 
 def test_a_report_far_too_wide_is_refused_in_metrics(write) -> None:
@@ -291,7 +296,8 @@ def test_the_widest_report_allowed_is_matched_metric_by_metric() -> None:
     assert len(match.metrics) == formats.MAX_METRICS
     last = match.metrics[-1]
     assert last.metric == f"Metric {formats.MAX_METRICS - 1} - Part" and last.is_manual
-    assert (last.result, last.fatal, last.weight, last.violation) == tuple(range(len(header) - 4, len(header)))
+    columns = (last.result, last.fatal, last.weight, last.violation)
+    assert columns == tuple(range(len(header) - 4, len(header)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -329,3 +335,21 @@ def test_the_command_line_says_which_store_could_not_be_copied(
     err = capsys.readouterr().err
     assert str(db) in err and ".next" not in err and "Traceback" not in err
     assert not db.with_name(db.name + ".next").exists()
+
+
+def test_a_disk_that_fills_while_copying_a_file_with_mixed_line_endings_leaves_no_copy(
+    write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roster = b"Agent Name,Email,Role\r\nAda Byron,ada@example.com,Agent\nBo Chen,bo@example.com,QA\r\n"
+    path = write("roster.csv", roster)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", full)
+    with pytest.raises(OSError):
+        import_files(tmp_path / "store.duckdb", [path])
+    assert not list(temporary.iterdir())
