@@ -80,14 +80,16 @@ def child(metrics: int, lift_limit: bool) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("widths", nargs="*", type=int, default=[500, 2000], metavar="METRICS")
-    parser.add_argument("--lift-limit", action="store_true", help="import widths past formats.MAX_METRICS too")
+    parser.add_argument("--lift-limit", action="store_true",
+                        help="import widths past formats.MAX_METRICS too")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.widths[0], args.lift_limit)))
         return 0
     for metrics in args.widths:
-        command = [sys.executable, __file__, str(metrics), "--child"] + (["--lift-limit"] if args.lift_limit else [])
+        command = [sys.executable, __file__, str(metrics), "--child"]
+        command += ["--lift-limit"] if args.lift_limit else []
         result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
         print(
             f"{result['metrics']:>6,} metrics: header match {result['match_s']:.2f} s, "

@@ -205,7 +205,8 @@ def _demo_refused(db: Path, args: argparse.Namespace, out: Console) -> int | Non
     """
     ours, has_evaluations = _demo_store_state(db)
     if args.if_empty and has_evaluations:
-        out.print(f"The store {db} already has evaluations; no demo data loaded.", markup=False, highlight=False)
+        out.print(f"The store {db} already has evaluations; no demo data loaded.",
+                  markup=False, highlight=False)
         return 0
     if ours or args.into_existing_store:
         return None

@@ -191,7 +191,9 @@ def create_store(db: Path) -> None:
     with store.next_generation(db) as con:
         if con.execute("SELECT count(*) FROM imports").fetchone()[0]:
             # Another writer made a store there since the caller looked: it is not the demo's.
-            raise store.StoreError(f"the store {db} was created meanwhile by someone else; nothing was changed")
+            raise store.StoreError(
+                f"the store {db} was created meanwhile by someone else; nothing was changed"
+            )
         store.set_meta(con, CREATED_BY_KEY, CREATED_BY_DEMO)
 
 

@@ -149,7 +149,8 @@ DEMO_ARGS = ("--agents", "12", "--days", "30", "--end", "2026-11-01", "--quiet")
 
 @pytest.fixture
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(credentials, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    monkeypatch.setattr(credentials, "HASHER", cheap)
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -175,12 +176,15 @@ def test_the_demo_refuses_a_store_it_did_not_create(tmp_path: Path, cheap_hashes
     assert not out.exists()  # refused before any work
 
 
-def test_if_empty_loads_nothing_into_a_store_the_demo_did_not_create(tmp_path: Path, cheap_hashes, capsys) -> None:
+def test_if_empty_loads_nothing_into_a_store_the_demo_did_not_create(
+    tmp_path: Path, cheap_hashes, capsys
+) -> None:
     db = tmp_path / "production.duckdb"
     import_files(db, [TEMPLATES / "roster.csv"])  # not empty, but without evaluations
     store.close_all()
     before = db.read_bytes()
-    assert cli.main(["demo", "--db", str(db), "--out", str(tmp_path / "exports"), "--if-empty", *DEMO_ARGS]) == 0
+    args = ["demo", "--db", str(db), "--out", str(tmp_path / "exports"), "--if-empty", *DEMO_ARGS]
+    assert cli.main(args) == 0
     assert "no demo data loaded" in capsys.readouterr().out
     store.close_all()
     assert db.read_bytes() == before
@@ -198,7 +202,9 @@ def test_the_demo_loads_again_into_the_store_it_created(tmp_path: Path, cheap_ha
     assert credentials.verify_password(db, "admin@example.com", demo.DEMO_PASSWORD)
 
 
-def test_into_existing_store_loads_the_demo_and_says_what_it_planted(tmp_path: Path, cheap_hashes, capsys) -> None:
+def test_into_existing_store_loads_the_demo_and_says_what_it_planted(
+    tmp_path: Path, cheap_hashes, capsys
+) -> None:
     db = tmp_path / "other.duckdb"
     import_files(db, [TEMPLATES])
     store.close_all()

@@ -62,7 +62,8 @@ def test_problems_tell_uploads_with_the_same_name_apart(db: Path) -> None:
     before = emails(db)
     at = upload([("roster.csv", HEADER + "Ann One,ann.one@example.com,Agent\n"),
                  ("other.csv", HEADER + "Cy Three,cy.three@example.com,Agent\n"),
-                 ("roster.csv", HEADER + "Ben Two,ben.two@example.com,Wizard\nAnn Again,ann.one@example.com,QA\n")])
+                 ("roster.csv", HEADER + "Ben Two,ben.two@example.com,Wizard\n"
+                                  "Ann Again,ann.one@example.com,QA\n")])
     assert not at.success
     [message] = [e.value for e in at.error]
     assert message.startswith("Nothing was imported: 2 problem(s) found.")
