@@ -23,11 +23,12 @@ if overview.is_empty:
 first, second, third, fourth = st.columns(4)
 first.metric("Evaluated interactions", f"{overview.evaluations:,}")
 second.metric("Supervisor audits", f"{overview.audited:,}")
-if viewer.role == AGENT:
-    third.metric("Pending reviews", f"{overview.pending_reviews:,}")
-else:
+coaching = can(viewer, Capability.COACHING)
+if viewer.role != AGENT:
     third.metric("Agents", f"{overview.agents:,}")
-if can(viewer, Capability.COACHING):
+elif coaching:  # reviews open on the Review page, which needs the coaching permissions
+    third.metric("Pending reviews", f"{overview.pending_reviews:,}")
+if coaching:
     fourth.metric("Coaching assignments", f"{overview.assignments:,}")
     with st.container(horizontal=True):
         st.page_link("pages/coaching.py", label="Coaching Assignments", icon=":material/school:")

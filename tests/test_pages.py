@@ -286,6 +286,8 @@ def test_an_agent_without_coaching_permission_sees_the_overview_but_no_coaching(
     at = as_user("no-coaching@example.com")
     assert titles(at) == ["Overview"]
     assert {m.label for m in at.metric} >= {"Evaluated interactions", "Supervisor audits"}
+    # Reviews open on the Review page, which needs the permission: no count of what they cannot open.
+    assert "Pending reviews" not in {m.label for m in at.metric}
     [caption] = [c.value for c in at.sidebar.caption]
     assert "Coaching needs the “Coaching Assignments” permission" in caption
     assert "Agent Dashboard" not in caption  # the permission they have is not named as missing
