@@ -33,6 +33,18 @@ def kore_report() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the templates folder (read only: copy it before changing it)."""
+    from coaching import store  # noqa: PLC0415 - the project, imported where a test needs it
+    from coaching.importer import import_files  # noqa: PLC0415
+
+    db = tmp_path_factory.mktemp("template-store") / "coaching.duckdb"
+    import_files(db, [TEMPLATES])
+    store.close_all()
+    return db
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> WriteFile:
     def _write(name: str, content: str | bytes) -> Path:

@@ -16,10 +16,8 @@ from argon2 import PasswordHasher
 
 from coaching import cli, credentials, demo, store
 from coaching.credentials import CredentialError
-from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "data" / "templates"
 
 PRIYA = "priya.nair@example.com"
 TOM = "tom.becker@example.com"
@@ -28,13 +26,6 @@ SECRET = "correct horse battery"
 PRODUCTION_HASHER = credentials.HASHER
 #: Cheap, but stronger than the tests' usual hasher: hashes made before need a rehash.
 STRONGER = PasswordHasher(time_cost=2, memory_cost=8 * 1024, parallelism=1)
-
-
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("template") / "coaching.duckdb"
-    import_files(db, [TEMPLATES])
-    return db
 
 
 @pytest.fixture

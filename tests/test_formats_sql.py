@@ -89,3 +89,24 @@ def test_missing(con: duckdb.DuckDBPyConnection, text: str | None) -> None:
 @pytest.mark.parametrize("text", ["0", "Chat", "'x'", "nan", "n/a/b", "--"])
 def test_not_missing(con: duckdb.DuckDBPyConnection, text: str) -> None:
     assert con.execute(f"SELECT {formats.is_missing('$1')}", [text]).fetchone()[0] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("5", 5.0), ("+5", 5.0), ("-5", -5.0), ("5.", 5.0), ("-.5", -0.5), ("007", 7.0), ("1e3", 1000.0),
+     ("1E-05", 1e-05), ("2.5e+2", 250.0), (" 7 ", 7.0), ("'-36'", -36.0), ("\u00a0'7.5'\t", 7.5),
+     ("1_0", None), ("1_000.5", None), ("'1_0'", None), ("+-5", None), (" +-5", None), ("-+5", None),
+     ("0x10", None), ("1,5", None), ("five", None), ("N/A", None), ("", None)],
+)  # fmt: skip
+def test_the_number_reader_takes_plain_decimal_numbers_only(
+    con: duckdb.DuckDBPyConnection, text: str, number: float | None
+) -> None:
+    assert con.execute(f"SELECT {formats.Number().typed('$1')}", [text]).fetchone()[0] == number
+    whole = None if number is None or number != int(number) else int(number)
+    assert con.execute(f"SELECT {formats.Integer().typed('$1')}", [text]).fetchone()[0] == whole
+
+
+@pytest.mark.parametrize("text", ["epoch", "EPOCH", " epoch", "'epoch'", "infinity", "-infinity"])
+def test_words_are_not_dates(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    assert con.execute(f"SELECT {formats.Date().typed('$1')}", [text]).fetchone()[0] is None
+    assert con.execute(f"SELECT {formats.Timestamp().typed('$1')}", [text]).fetchone()[0] is None

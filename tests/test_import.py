@@ -577,6 +577,8 @@ DATE = "a date as YYYY-MM-DD"
 TIME = "an ISO 8601 date and time"
 SCORE = "a number from -100 to 100"
 SENTIMENT = "a number from 1 to 10"
+WEIGHT = "a number from 0 to 1000"
+ROUND = "a whole number from 0 to 99"
 KNOWN_ASSIGNMENT = "the Assignment ID of a coaching assignment in this import or the store"
 KNOWN_CONVERSATION = "the ConversationID of an evaluated interaction in this import or the store"
 BAD_VALUES = {
@@ -627,6 +629,23 @@ BAD_VALUES = {
     ),
     # a required value left empty
     "empty required value": ("roster.csv", 2, "Email", "", False, "a value (the column is required)"),
+    # only plain decimal numbers are numbers (DuckDB's cast reads 1_0 as 10 and +-5 as -5), and dates start
+    # with a digit (it reads "epoch" as 1970)
+    "kore score 1_0": ("ie-report.csv", 2, "Kore Evaluation Score", "1_0", False, SCORE),
+    "quoted kore score '1_0'": ("ie-report.csv", 2, "Kore Evaluation Score", "'1_0'", False, SCORE),
+    "padded kore score": ("ie-report.csv", 2, "Kore Evaluation Score", " 1_0 ", False, SCORE),
+    "audit score 5_5": ("ie-report.csv", 2, "Audit Score", "5_5", False, SCORE),
+    "sentiment 1_0": ("ie-report.csv", 1, "Sentiment Score", "1_0", False, SENTIMENT),
+    "kore score +-5": ("ie-report.csv", 1, "Kore Evaluation Score", "+-5", False, SCORE),
+    "padded audit score +-5": ("ie-report.csv", 2, "Audit Score", " +-5", False, SCORE),
+    "adherence weight 1_0": ("ie-report.csv", 1, "Greeting - Adherence Weight", "1_0", False, WEIGHT),
+    "violation 1_000": ("ie-report.csv", 1, "Greeting - Violation", "1_000", False, WEIGHT),
+    "round 1_0": ("review-events.csv", 2, "Round", "1_0", True, ROUND),
+    "event audit score 5_5": ("review-events.csv", 1, "Audit Score", "5_5", True, SCORE),
+    "assigned date epoch": ("assignments.csv", 1, "Assigned Date", "epoch", True, DATE),
+    "follow-up date epoch": ("assignments.csv", 1, "Follow-Up Date", "Epoch", True, DATE),
+    "timestamp epoch": ("review-events.csv", 2, "Timestamp", "epoch", True, TIME),
+    "start time epoch": ("ie-report.csv", 1, "Start Time", "epoch", False, TIME),
 }  # fmt: skip
 
 

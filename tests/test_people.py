@@ -37,6 +37,15 @@ def evaluation(conversation_id: str, agent: str, day: int = 2, score: int = 50) 
             f"6,topic,0,{score},1,0,{score},inbound,Evaluated,Billing Voice form,Intent,1,0,10,10")
 
 
+#: The report with the optional Agent Email column after Scored Agent.
+BY_EMAIL_HEADER = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
+
+
+def evaluation_by_email(conversation_id: str, agent: str, email: str) -> str:
+    """A row of :data:`BY_EMAIL_HEADER`: the agent's name, and the email that says who they are."""
+    return evaluation(conversation_id, agent).replace(f"{agent},{agent},", f"{agent},{agent},{email},")
+
+
 def report(*rows: str, header: str = IE_HEADER) -> str:
     return "\n".join([header, *rows]) + "\n"
 
@@ -76,6 +85,12 @@ def add_new_priya(db: Path, write) -> None:
     assert (roster.new, roster.updated) == (1, 0)  # a new person, not the first Priya changed
 
 
+def import_new_priyas_evaluation(db: Path, write) -> None:
+    """p-3, the new hire's evaluation, told apart from the first Priya's by its Agent Email."""
+    import_files(db, [write("next.csv", report(evaluation_by_email("p-3", "Priya Nair", NEW_PRIYA),
+                                               header=BY_EMAIL_HEADER))])
+
+
 def test_a_second_person_with_the_same_name_is_a_new_person(store: Path, write) -> None:
     add_new_priya(store, write)
     assert [(p, n, e, r) for p, n, e, r in people(store) if n == "Priya Nair"] == [
@@ -104,9 +119,7 @@ def test_a_name_that_two_people_have_is_reported_with_its_line(store: Path, writ
 
 def test_an_agent_email_decides_who_a_shared_name_is(store: Path, write) -> None:
     add_new_priya(store, write)
-    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
-    row = evaluation("p-3", "Priya Nair").replace("Priya Nair,Priya Nair,", f"Priya Nair,Priya Nair,{NEW_PRIYA},")
-    import_files(store, [write("next.csv", report(row, header=header))])
+    import_new_priyas_evaluation(store, write)
     assert scored(store) == {"p-1": PRIYA, "p-3": NEW_PRIYA}
     assert seen_by(store, NEW_PRIYA) == {"p-3"} and seen_by(store, PRIYA) == {"p-1"}
 
@@ -169,9 +182,7 @@ def test_an_agent_id_is_one_persons(tmp_path: Path, write) -> None:
 
 def test_a_lead_tells_namesakes_apart_in_the_agent_filters(store: Path, write) -> None:
     add_new_priya(store, write)
-    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
-    row = evaluation("p-3", "Priya Nair").replace("Priya Nair,Priya Nair,", f"Priya Nair,Priya Nair,{NEW_PRIYA},")
-    import_files(store, [write("next.csv", report(row, header=header))])
+    import_new_priyas_evaluation(store, write)
     with duckdb.connect(str(store), read_only=True) as con:
         lead = access.identify(con, "sam.ortiz@example.com")
         labels = filter_options(con, lead)["agent_labels"]
@@ -195,13 +206,9 @@ def test_each_agent_sees_exactly_the_evaluations_that_name_their_email(
     emails = [f"agent{i}@example.com" for i in range(len(names))]
     (folder / "roster.csv").write_text("Agent Name,Email,Role\n" + "".join(
         f"{n},{e},Agent\n" for n, e in zip(names, emails, strict=True)), encoding="utf-8")
-    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
-    rows = []
-    for k, owner in enumerate(owners):
-        i = owner % len(names)
-        rows.append(evaluation(f"c-{k}", names[i]).replace(f"{names[i]},{names[i]},",
-                                                            f"{names[i]},{names[i]},{emails[i]},"))
-    (folder / "report.csv").write_text(report(*rows, header=header), encoding="utf-8")
+    rows = [evaluation_by_email(f"c-{k}", names[owner % len(names)], emails[owner % len(names)])
+            for k, owner in enumerate(owners)]
+    (folder / "report.csv").write_text(report(*rows, header=BY_EMAIL_HEADER), encoding="utf-8")
     db = folder / "store.duckdb"
     import_files(db, [folder / "roster.csv", folder / "report.csv"])
     for i, email in enumerate(emails):
@@ -256,9 +263,9 @@ def test_a_namesake_joining_the_roster_is_reported(store: Path, write) -> None:
 
 def test_adopting_a_member_already_in_the_group_by_email_keeps_one_row(tmp_path: Path, write) -> None:
     db = tmp_path / "store.duckdb"
-    by_email = evaluation("a-2", "Alex K").replace("Alex K,Alex K,", "Alex K,Alex K,alex@example.com,")
+    by_email = evaluation_by_email("a-2", "Alex K", "alex@example.com")
     import_files(db, [write("e.csv", report(evaluation("a-1", "Alex Kim"))),
-                      write("e2.csv", report(by_email, header=IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,"))),
+                      write("e2.csv", report(by_email, header=BY_EMAIL_HEADER)),
                       write("a.csv", assignments(
                           "G-1,Basics,Alex Kim,,Group Agents,East,Empathy,2026-07-30,In Progress",
                           "G-1,Basics,Alex K,alex@example.com,Group Agents,East,Empathy,2026-07-30,In Progress"))])
@@ -323,9 +330,7 @@ def test_namesakes_are_two_rows_of_the_gap_per_agent(store: Path, write) -> None
     from coaching.trends import audit_gap_by_agent
 
     add_new_priya(store, write)
-    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
-    row = evaluation("p-3", "Priya Nair").replace("Priya Nair,Priya Nair,", f"Priya Nair,Priya Nair,{NEW_PRIYA},")
-    import_files(store, [write("next.csv", report(row, header=header))])
+    import_new_priyas_evaluation(store, write)
     with duckdb.connect(str(store), read_only=True) as con:
         gaps = audit_gap_by_agent(con, access.identify(con, "sam.ortiz@example.com"),
                                   TrendFilters(date(2026, 7, 1), date(2026, 7, 31)))

@@ -17,10 +17,8 @@ from argon2 import PasswordHasher
 
 from coaching import credentials, store
 from coaching.credentials import Outcome, SignInResult, ThrottlePolicy
-from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "data" / "templates"
 
 PRIYA = "priya.nair@example.com"
 TOM = "tom.becker@example.com"
@@ -40,13 +38,6 @@ class CountingHasher(PasswordHasher):
         with self._lock:
             self.verified += 1
         return super().verify(hash, password)
-
-
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("template") / "coaching.duckdb"
-    import_files(db, [TEMPLATES])
-    return db
 
 
 @pytest.fixture
