@@ -81,10 +81,11 @@ def evaluation_detail(
     own, own_params = agent_filter(viewer, "e.person_id")
     shared, shared_params = agent_filter(viewer, "a.person_id")
     row = con.execute(
-        f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.person_id, e.channel, e.queues, e.topics,
+        f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.channel, e.queues, e.topics,
                    e.intent, e.language, e.contact_direction, e.start_time, e.evaluation_form,
                    e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
-                   r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor
+                   r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor,
+                   e.person_id
             FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
             WHERE e.conversation_id = ? AND ({own} OR e.conversation_id IN (
                 SELECT b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)
@@ -94,8 +95,6 @@ def evaluation_detail(
     if row is None:
         return None
     in_scope = bool(row[2])
-    person_id = row[3] if in_scope else None
-    row = (*row[:3], *row[4:])
     outcome_cases = " ".join(
         f"WHEN {formats.sql_str(action)} THEN {formats.sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
     )
@@ -120,7 +119,7 @@ def evaluation_detail(
     return EvaluationDetail(
         conversation_id=row[0],
         agent=row[1] if in_scope else ANOTHER_AGENT,
-        person_id=person_id,
+        person_id=row[21] if in_scope else None,
         channel=row[3],
         queues=list(row[4] or []),
         topics=row[5],

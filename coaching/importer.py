@@ -418,12 +418,15 @@ def _stage_views(run: _Run) -> None:
         )
 
 
+def _field(fmt: Format, field_name: str) -> str:
+    """The format's column that a field is read from: a key's ``person_id`` is the row's agent."""
+    return _AGENT_COLUMNS[fmt.kind] if field_name == "person_id" else field_name
+
+
 def _label(run: _Run, src: int, field_name: str) -> str:
     source = run.sources[src]
-    if field_name == "person_id":  # a key's person: the row's agent, as its file names them
-        field_name = _AGENT_COLUMNS[source.format.kind]
-    index = source.match.fields.get(field_name)
-    return source.label(index) if index is not None else source.format.column(field_name).header
+    index = source.match.fields.get(_field(source.format, field_name))
+    return source.label(index) if index is not None else _label_any(source.format, field_name)
 
 
 def _where(run: _Run, src: int, ordinal: int) -> str:
@@ -483,9 +486,7 @@ def _check_keys(run: _Run, kinds: Sequence[Format]) -> None:
 
 
 def _label_any(fmt: Format, field_name: str) -> str:
-    if field_name == "person_id":
-        field_name = _AGENT_COLUMNS[fmt.kind]
-    return fmt.column(field_name).header
+    return fmt.column(_field(fmt, field_name)).header
 
 
 def _check_references(run: _Run) -> None:
