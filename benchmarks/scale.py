@@ -194,7 +194,7 @@ def targets(con, viewer) -> dict[str, dict[str, str]]:
     """The queries of the pages that show one thing: the viewer's newest coaching session, and the audit
     newest on their Disputes tab (else on any tab)."""
     from coaching.assignments import AssignmentFilters, assignment_page
-    from coaching.reviews import review_tab
+    from coaching.review_tabs import review_tab
 
     newest = assignment_page(con, viewer, AssignmentFilters(), END, page_size=1).sessions.iloc[0]
     audits = review_tab(con, viewer, "disputes", limit=1)
@@ -217,9 +217,9 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
         marked_interactions,
         session_status,
     )
-    from coaching.evaluations import evaluation_detail
+    from coaching.audit import evaluation_detail
     from coaching.overview import store_overview
-    from coaching.reviews import review_counts, review_tab
+    from coaching.review_tabs import review_counts, review_tab
     from coaching.trends import (
         TrendFilters,
         audit_gap_by_agent,

@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 
 from coaching.access import AGENT, Viewer, agent_filter
-from coaching.evaluations import ANOTHER_AGENT
-from coaching.formats import sql_str
+from coaching.audit import ANOTHER_AGENT
+from coaching.sql import sql_str
 from coaching.settings import DEFAULT_PASS_SCORE
 
 #: The status an agent sees for each stored status (Kore shows agents "Start Coaching").

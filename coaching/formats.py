@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from coaching import review
+from coaching import review_machine
+from coaching.sql import sql_str
 
 # Kore writes a missing value as empty, N/A, NA or a quoted dash; negative numbers as '-36'.
 MISSING_MARKERS = ("", "n/a", "na", "'-'", "-", "null", "none")
@@ -82,10 +83,6 @@ CREATE OR REPLACE TEMP MACRO kore_digit_first_clean(x) AS
 def normalise(header: str) -> str:
     """A header name as formats match it: lower case, without whitespace, underscores or hyphens."""
     return re.sub(r"[\s_\-\ufeff]+", "", header).lower()
-
-
-def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def is_missing(raw: str) -> str:
@@ -412,8 +409,8 @@ REVIEW_EVENTS = Format(
         Column("ConversationID", "conversation_id", required=True),
         Column("Metric", "metric"),
         Column("Round", "round", Integer(low=0, high=99), required=True),
-        Column("Actor", "actor", Choice(values=review.ACTORS), required=True),
-        Column("Action", "action", Choice(values=review.ACTIONS), required=True),
+        Column("Actor", "actor", Choice(values=review_machine.ACTORS), required=True),
+        Column("Action", "action", Choice(values=review_machine.ACTIONS), required=True),
         Column("Comment", "comment"),
         Column("Timestamp", "timestamp", Timestamp(), required=True),
         Column("Audit Score", "audit_score", Number(low=-100, high=100)),

@@ -21,11 +21,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from coaching import formats, people, review, store
+from coaching import formats, people, review_machine, store
 from coaching.formats import Format
 from coaching.problems import ImportFailed, Problem
 from coaching.settings import ImportSettings
 from coaching.sources import Source, SourceError, expand, open_source
+from coaching.sql import sql_str
 
 #: Progress callback: what is happening, and the share of the whole import done (0 to 1).
 ProgressCallback = Callable[[str, float], None]
@@ -122,7 +123,7 @@ METRICS_LIST = "STRUCT(position INTEGER, result VARCHAR, fatal BOOLEAN, weight D
 
 
 def _struct(index: int, raw: str, expected: str) -> str:
-    return f"{{'c': {index}, 'v': {raw}, 'e': {formats.sql_str(expected)}}}"
+    return f"{{'c': {index}, 'v': {raw}, 'e': {sql_str(expected)}}}"
 
 
 REQUIRED = "a value (the column is required)"
@@ -166,13 +167,13 @@ def _metric_result_sql(raw: str) -> tuple[str, str]:
     """
     key = f"lower(trim(kore_trim({raw}), ''''))"
     whens = " ".join(
-        f"WHEN {formats.sql_str(k)} THEN {formats.sql_str(v)}" for k, v in formats.METRIC_RESULTS.items()
+        f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in formats.METRIC_RESULTS.items()
     )
     typed = (
         f"CASE {raw} WHEN '1' THEN 'Adhered' WHEN '0' THEN 'Not Adhered' WHEN 'NA' THEN 'Not Applicable' "
         f"WHEN '''-''' THEN NULL ELSE CASE {key} {whens} END END"
     )
-    known = ", ".join(formats.sql_str(k) for k in (*formats.METRIC_RESULTS, "", "-"))
+    known = ", ".join(sql_str(k) for k in (*formats.METRIC_RESULTS, "", "-"))
     bad = (
         f"CASE WHEN {raw} IS NULL OR {raw} IN ('1', '0', 'NA', '''-''') THEN false "
         f"ELSE {key} NOT IN ({known}) END"
@@ -237,7 +238,7 @@ def _stage_sql(source: Source, table: str) -> str:
         # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
         ordered = sorted(metrics, key=lambda m: m.metric.encode())
         named = ", ".join(
-            f"{{'metric': {formats.sql_str(m.metric)}, 'result': v_m{m.position}_result, "
+            f"{{'metric': {sql_str(m.metric)}, 'result': v_m{m.position}_result, "
             f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
             f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
             for m in ordered
@@ -246,7 +247,7 @@ def _stage_sql(source: Source, table: str) -> str:
         finals.append(f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'}) AS metrics_digest")
         # The names of the metrics with a result, and of those not adhered to, in name order: what the
         # per-metric trends count, read from the evaluations alone (never from the long metric rows).
-        names = ", ".join(formats.sql_str(m.metric) for m in ordered)
+        names = ", ".join(sql_str(m.metric) for m in ordered)
         for listed, condition in (("scored_metrics", "v_m{p}_result IS NOT NULL"),
                                   ("not_adhered_metrics", "coalesce(v_m{p}_result = 'Not Adhered', false)")):
             mask = ", ".join(condition.format(p=m.position) for m in ordered)
@@ -619,7 +620,7 @@ def _adopt_placeholders(run: _Run) -> list[str]:
                        GROUP BY name HAVING count(*) = 1) by_name
                    ON p.agent_id IS NULL AND by_name.name = p.name
             WHERE NOT p.on_roster AND p.email IS NULL
-              AND (p.agent_id IS NOT NULL OR p.person_id LIKE {formats.sql_str(people.BY_NAME + "%")})"""
+              AND (p.agent_id IS NOT NULL OR p.person_id LIKE {sql_str(people.BY_NAME + "%")})"""
     )
     con.execute("DELETE FROM adopted WHERE person_id IS NULL")
     matched = con.execute(
@@ -699,10 +700,10 @@ def _resolve_agents(run: _Run, kind: str) -> None:
                    CASE WHEN by_id.n > 1 THEN NULL
                         WHEN s.agent_email IS NOT NULL THEN s.agent_email
                         WHEN s.agent_id IS NOT NULL
-                            THEN coalesce(by_id.person_id, {formats.sql_str(people.BY_AGENT_ID)} || s.agent_id)
+                            THEN coalesce(by_id.person_id, {sql_str(people.BY_AGENT_ID)} || s.agent_id)
                         WHEN k.person_id IS NOT NULL THEN k.person_id
                         WHEN namesakes.n = 1 THEN namesakes.person_id
-                        WHEN namesakes.n IS NULL THEN {formats.sql_str(people.BY_NAME)} || s.{name}
+                        WHEN namesakes.n IS NULL THEN {sql_str(people.BY_NAME)} || s.{name}
                    END AS person_id,
                    namesakes.n AS namesakes, namesakes.emails, by_id.n AS holders, by_id.emails AS holder_emails
             FROM (SELECT * FROM all_{kind} WHERE ok) s
@@ -826,7 +827,7 @@ def _staged_metric_rows(run: _Run, good_rows_only: bool, conversations: str | No
         if source.index in run.broken:
             continue
         metrics = source.match.metrics
-        names = " ".join(f"WHEN {m.position} THEN {formats.sql_str(m.metric)}" for m in metrics)
+        names = " ".join(f"WHEN {m.position} THEN {sql_str(m.metric)}" for m in metrics)
         name = f"CASE m.position {names} END" if metrics else "CAST(NULL AS VARCHAR)"
         manual = ", ".join(str(m.position) for m in metrics if m.is_manual)
         is_manual = f"m.position IN ({manual})" if manual else "false"
@@ -959,7 +960,7 @@ def _write_evaluations(run: _Run, progress: _Progress, share: float) -> KindSumm
         s.index: ("Auto QA API" if s.header and s.header[0] == "conversationId" else "Interaction Evaluation report")
         for s in run.by_kind("evaluations")
     }
-    cases = " ".join(f"WHEN {i} THEN {formats.sql_str(n)}" for i, n in source_names.items())
+    cases = " ".join(f"WHEN {i} THEN {sql_str(n)}" for i, n in source_names.items())
     source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
     run_metrics = _staged_metric_rows(run, good_rows_only=True)
     # Metric rows are rewritten only for evaluations that are new or whose metrics digest changed.
@@ -1012,16 +1013,16 @@ def _replay_reviews(run: _Run, everything: bool, progress: _Progress, previous_r
         "AND s.metric IS NOT DISTINCT FROM e.metric AND s.round = e.round AND s.action = e.action "
         "ORDER BY e.conversation_id"
     ).fetchall()
-    logs: dict[str, list[review.ReviewEvent]] = defaultdict(list)
+    logs: dict[str, list[review_machine.ReviewEvent]] = defaultdict(list)
     initial: dict[str, float | None] = {}
     for cid, metric, rnd, actor, action, comment, ts, score, exported, src, ordinal in rows:
         logs[cid].append(
-            review.ReviewEvent(cid, metric, rnd, actor, action, comment, ts, score, (src, ordinal))
+            review_machine.ReviewEvent(cid, metric, rnd, actor, action, comment, ts, score, (src, ordinal))
         )
         initial[cid] = exported
-    states: list[tuple[str, review.ReviewState]] = []
+    states: list[tuple[str, review_machine.ReviewState]] = []
     for cid, events in logs.items():
-        state, rejection = review.derive_review(events, run.settings.max_dispute_rounds, initial[cid])
+        state, rejection = review_machine.derive_review(events, run.settings.max_dispute_rounds, initial[cid])
         if rejection is not None:
             src, ordinal = rejection.event.source
             value = rejection.value

@@ -25,6 +25,7 @@ import pyarrow as pa
 from coaching import formats
 from coaching.formats import HeaderError, HeaderMatch, MetricColumns
 from coaching.problems import Problem
+from coaching.sql import sql_str
 
 DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
 #: The longest CSV line read (DuckDB's max_line_size); Python's csv module must accept fields as long.
@@ -235,7 +236,7 @@ def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sourc
     rejects = f"csv_rejects_{index}"
     read = _one_line_ending(path)
     relation = (
-        f"read_csv({formats.sql_str(str(_literal_path(read or path)))}, header = true, auto_detect = false, "
+        f"read_csv({sql_str(str(_literal_path(read or path)))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
         f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = 'csv_scans_{index}', "
         f"max_line_size = {MAX_LINE_BYTES})"
@@ -563,7 +564,7 @@ def _flatten_api(
 # ------------------------------------------------------------------------------------------------
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
     name = str(path)
-    literal = formats.sql_str(str(_literal_path(path)))
+    literal = sql_str(str(_literal_path(path)))
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
     except duckdb.Error as error:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from coaching import settings
 from coaching.access import Capability
-from coaching.evaluations import evaluation_detail
+from coaching.audit import evaluation_detail
 from ui import session
 from ui.cache import scoped
 from ui.text import escape_markdown

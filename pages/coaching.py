@@ -23,7 +23,7 @@ from coaching.assignments import (
     marked_interactions,
     session_status,
 )
-from coaching.review import PENDING_AGENT, PENDING_SUPERVISOR
+from coaching.review_machine import PENDING_AGENT, PENDING_SUPERVISOR
 from ui import clock, navigation, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown

@@ -1,7 +1,7 @@
 """Review: the viewer's evaluations through review and dispute, on three tabs (`?tab=`).
 
 Pending Review, Disputes and Resolved, each with its count; which evaluation is on which tab is
-decided in `coaching.reviews`. A lead sees their team's, with an Agent column and filter. Choosing a
+decided in `coaching.review_tabs`. A lead sees their team's, with an Agent column and filter. Choosing a
 row opens the interaction's audit with its round-by-round history. Nothing here changes a review.
 """
 
@@ -13,7 +13,7 @@ import streamlit as st
 from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.people import agents_in_scope
-from coaching.reviews import (
+from coaching.review_tabs import (
     DISPUTES_TAB,
     PENDING_TAB,
     RESOLVED_TAB,

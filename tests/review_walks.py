@@ -1,5 +1,5 @@
 """Random valid review logs for property tests: a walk through the Accept & Dispute workflow in which
-every step is one the rules of coaching/review.py allow, with the outcome the walk itself predicts."""
+every step is one the rules of coaching/review_machine.py allow, with the outcome the walk itself predicts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from coaching.review import (
+from coaching.review_machine import (
     ACCEPTED,
     ACTORS_BY_ACTION,
     AUDIT_SUBMITTED,

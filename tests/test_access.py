@@ -27,7 +27,7 @@ from coaching.assignments import (
     best_response_examples,
     marked_interactions,
 )
-from coaching.evaluations import ANOTHER_AGENT, evaluation_detail
+from coaching.audit import ANOTHER_AGENT, evaluation_detail
 from coaching.importer import import_files
 from coaching.overview import store_overview
 from coaching.people import agents_in_scope

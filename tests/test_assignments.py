@@ -32,7 +32,7 @@ from coaching.assignments import (
     session_status,
     status_for,
 )
-from coaching.evaluations import ANONYMOUS, evaluation_detail
+from coaching.audit import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent

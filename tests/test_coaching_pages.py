@@ -31,7 +31,7 @@ from coaching.assignments import (
     best_response_examples,
     marked_interactions,
 )
-from coaching.evaluations import ANONYMOUS, evaluation_detail
+from coaching.audit import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
 from ui.text import ZERO_WIDTH_SPACE
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from coaching import demo, review
+from coaching import demo, review_machine
 from coaching.importer import import_files
 
 END = date(2026, 11, 1)
@@ -42,7 +42,7 @@ def test_the_same_seed_and_end_give_the_same_files(tmp_path: Path) -> None:
 
 def test_every_review_status_and_every_round_count_appear(demo_store) -> None:
     found = set(demo_store.execute("SELECT DISTINCT review_status FROM evaluation_reviews").fetchall())
-    assert {s for (s,) in found} == set(review.REVIEW_STATUSES)
+    assert {s for (s,) in found} == set(review_machine.REVIEW_STATUSES)
     rounds = {r for (r,) in demo_store.execute("SELECT DISTINCT dispute_rounds FROM evaluation_reviews").fetchall()}
     assert rounds == {0, 1, 2, 3}
     closed_rounds = demo_store.execute(

@@ -19,7 +19,7 @@ from coaching import access
 from coaching.assignments import assignment_list
 from coaching.importer import import_files
 from coaching.problems import ImportFailed
-from coaching.reviews import ReviewFilters, review_counts
+from coaching.review_tabs import ReviewFilters, review_counts
 from coaching.trends import TrendFilters, filter_options, kore_vs_audit
 
 PRIYA = "priya.nair@example.com"

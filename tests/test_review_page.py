@@ -1,7 +1,7 @@
 """The Review page through Streamlit's AppTest: tabs with counts, the open tab in the URL, each tab's
 columns, empty states, a lead's Agent column and filter, aging, and rows that open the audit.
 
-What the page shows is compared with `coaching.reviews` asked the same question (that module's own
+What the page shows is compared with `coaching.review_tabs` asked the same question (that module's own
 tests check it against hand-built stores and the state machine).
 """
 
@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coaching import store
-from coaching.reviews import (
+from coaching.review_tabs import (
     DISPUTES_TAB,
     PENDING_TAB,
     RESOLVED_TAB,

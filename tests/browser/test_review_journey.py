@@ -1,7 +1,7 @@
 """The Review journey in a real browser: the three tabs, each with its count and its evaluations in
 order, a row's audit and the way back to its tab, and a tab opened by its link (`?tab=`).
 
-What the test expects comes from the store, through the page's own rules (`coaching.reviews`), and
+What the test expects comes from the store, through the page's own rules (`coaching.review_tabs`), and
 what the page shows is read from the tabs' labels and the grids' own CSV downloads.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from coaching import access, store
 from coaching.demo import DEMO_PASSWORD
-from coaching.reviews import DISPUTES_TAB, PENDING_TAB, RESOLVED_TAB, TABS, review_tab
+from coaching.review_tabs import DISPUTES_TAB, PENDING_TAB, RESOLVED_TAB, TABS, review_tab
 
 from .conftest import Dashboard
 from .test_coaching_journey import (

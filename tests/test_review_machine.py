@@ -1,4 +1,4 @@
-"""Tests for the review state machine in coaching/review.py.
+"""Tests for the review state machine in coaching/review_machine.py.
 
 The first half builds small logs by hand, one per rule of the module docstring, and one per rejection.
 The second half generates valid logs with hypothesis by walking the workflow at random and checks
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coaching.review import (
+from coaching.review_machine import (
     ACCEPTED,
     ACTORS_BY_ACTION,
     AUDIT_SUBMITTED,

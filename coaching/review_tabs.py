@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from coaching.access import Viewer, agent_filter
-from coaching.formats import sql_str
-from coaching.review import CLOSED, PENDING_AGENT, PENDING_SUPERVISOR, RESOLVED
+from coaching.review_machine import CLOSED, PENDING_AGENT, PENDING_SUPERVISOR, RESOLVED
+from coaching.sql import in_list
 
 PENDING_TAB, DISPUTES_TAB, RESOLVED_TAB = "pending", "disputes", "resolved"
 #: The tabs in the order shown, by the name used in URLs (``?tab=``), with the label people read.
@@ -36,15 +36,11 @@ OPEN_STATUSES = (PENDING_AGENT, PENDING_SUPERVISOR)
 DONE_STATUSES = (RESOLVED, CLOSED)
 
 
-def _in(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN ({', '.join(sql_str(v) for v in values)})"
-
-
 #: Each tab's rule in SQL over an ``evaluation_reviews`` row ``r``: the same rule as :func:`tabs_for`.
 _TAB_RULES = {
-    PENDING_TAB: _in("r.review_status", OPEN_STATUSES),
+    PENDING_TAB: in_list("r.review_status", OPEN_STATUSES),
     DISPUTES_TAB: "len(r.disputed_metrics) > 0",
-    RESOLVED_TAB: _in("r.review_status", DONE_STATUSES),
+    RESOLVED_TAB: in_list("r.review_status", DONE_STATUSES),
 }
 
 

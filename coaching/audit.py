@@ -13,8 +13,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from coaching import formats, review
+from coaching import review_machine
 from coaching.access import Viewer, agent_filter
+from coaching.sql import sql_str
 
 #: Shown instead of the name of the agent behind a best response example.
 ANOTHER_AGENT = "Another agent"
@@ -59,9 +60,9 @@ ANONYMOUS = "Anonymous"
 
 
 def _review_order(column: str) -> str:
-    """SQL ordering ties on round and timestamp as the review log does (``review.ReviewEvent.order``):
+    """SQL ordering ties on round and timestamp as the review log does (``review_machine.ReviewEvent.order``):
     the agent's answers before the reviewer's responses, a re-evaluation after them."""
-    phases = " ".join(f"WHEN {formats.sql_str(a)} THEN {p}" for a, p in review.PHASE_ORDER.items())
+    phases = " ".join(f"WHEN {sql_str(a)} THEN {p}" for a, p in review_machine.PHASE_ORDER.items())
     return f"CASE {column} {phases} ELSE 9 END"
 
 
@@ -96,13 +97,13 @@ def evaluation_detail(
         return None
     in_scope = bool(row[2])
     outcome_cases = " ".join(
-        f"WHEN {formats.sql_str(action)} THEN {formats.sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
+        f"WHEN {sql_str(action)} THEN {sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
     )
     metrics = con.execute(
         f"""SELECT m.metric, m.result, m.adherence_weight, m.violation_weight, m.is_fatal_metric, m.is_manual,
                    CASE WHEN ? THEN (SELECT CASE v.action {outcome_cases} END FROM review_events v
                         WHERE v.conversation_id = m.conversation_id AND v.metric = m.metric
-                          AND v.action IN ({", ".join(formats.sql_str(a) for a in METRIC_OUTCOMES)})
+                          AND v.action IN ({", ".join(sql_str(a) for a in METRIC_OUTCOMES)})
                         ORDER BY v.round DESC, v.timestamp DESC, {_review_order('v.action')} DESC LIMIT 1)
                    END AS review
             FROM evaluation_metrics m WHERE m.conversation_id = ? ORDER BY m.position""",

@@ -1,4 +1,4 @@
-"""The Review tabs in coaching/reviews.py: which evaluation is on which tab, the columns, and aging.
+"""The Review tabs in coaching/review_tabs.py: which evaluation is on which tab, the columns, and aging.
 
 Exact values come from a small store built by hand (one evaluation per review situation). Tab
 membership is also checked against the state machine on the demo store, and by a property test that
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from coaching import access, demo, store
 from coaching.importer import import_files
-from coaching.review import ReviewEvent, derive_review
-from coaching.reviews import (
+from coaching.review_machine import ReviewEvent, derive_review
+from coaching.review_tabs import (
     DISPUTES_TAB,
     PENDING_TAB,
     RESOLVED_TAB,
