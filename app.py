@@ -62,7 +62,8 @@ st.session_state["viewer"] = viewer
 allowed = [page for page, needs in PAGES.values() if access.can(viewer, needs)]
 navigation = st.navigation(allowed)
 with st.sidebar:
-    st.markdown(f"**{escape_markdown(viewer.name)}**  \n{escape_markdown(viewer.role)} · {escape_markdown(viewer.email)}")
+    who = f"{escape_markdown(viewer.role)} · {escape_markdown(viewer.email)}"
+    st.markdown(f"**{escape_markdown(viewer.name)}**  \n{who}")
     if not access.can(viewer, Capability.COACHING):
         st.caption(access.missing_permissions(viewer, Capability.COACHING))
     st.button("Sign out", icon=":material/logout:", on_click=session.sign_out, width="stretch")

@@ -61,7 +61,8 @@ def ensure_chromium() -> None:
     quiet = {"stdout": subprocess.DEVNULL}
     _run("apt-get", "update", "-qq", **quiet)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    _run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core", env=env, **quiet)
+    packages = ("chromium", "fonts-dejavu-core")
+    _run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages, env=env, **quiet)
 
 
 def run(extra: list[str]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import assert_never
 
 import duckdb
 
@@ -82,7 +83,7 @@ def can(viewer: Viewer, capability: Capability) -> bool:
         return viewer.role in (SUPERVISOR, QA, ADMIN)
     if capability is Capability.IMPORT:
         return viewer.role == ADMIN
-    return False
+    assert_never(capability)
 
 
 def missing_permissions(viewer: Viewer, capability: Capability) -> str:

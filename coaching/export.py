@@ -46,7 +46,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         values = column.astype(object)
         if values.map(starts_formula).any():
-            out.isetitem(position, values.map(neutralised))
+            out.isetitem(position, values.map(neutralised).to_numpy(dtype=object))
     out.columns = [neutralised(name) for name in out.columns]
     return out
 

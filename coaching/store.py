@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from coaching.sql import scalar
+
 SCHEMA_VERSION = 4
 
 #: The schema, table by table. docs/schema.md describes the same tables for people.
@@ -385,4 +387,4 @@ def close_all() -> None:
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per data table."""
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}  # noqa: S608
+    return {t: scalar(con, f"SELECT count(*) FROM {t}") for t in DATA_TABLES}

@@ -36,8 +36,8 @@ def kore_report() -> Path:
 @pytest.fixture(scope="session")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the templates folder (read only: copy it before changing it)."""
-    from coaching import store  # noqa: PLC0415 - the project, imported where a test needs it
-    from coaching.importer import import_files  # noqa: PLC0415
+    from coaching import store  # the project, imported where a test needs it
+    from coaching.importer import import_files
 
     db = tmp_path_factory.mktemp("template-store") / "coaching.duckdb"
     import_files(db, [TEMPLATES])

@@ -169,7 +169,7 @@ def test_an_unknown_email_costs_a_verification_too(db: Path, monkeypatch: pytest
     calls: list[str] = []
 
     class Counting(PasswordHasher):
-        def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
             calls.append("verify")
             return super().verify(hash, password)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -42,16 +42,17 @@ def _cached(
 
 def _private(value: T) -> T:
     """What a caller may change freely: a copy-on-write view of a frame, a copy of a container."""
+    copied: object = value
     if isinstance(value, pd.DataFrame | pd.Series):
-        return value.copy(deep=False)
-    if isinstance(value, dict):
-        return {k: _private(v) for k, v in value.items()}  # type: ignore[return-value]
-    if isinstance(value, list):
-        return list(value)  # type: ignore[return-value]  # of names and numbers, never of frames
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(  # type: ignore[return-value]
+        copied = value.copy(deep=False)
+    elif isinstance(value, dict):
+        copied = {k: _private(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        copied = list(value)  # of names and numbers, never of frames
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        copied = dataclasses.replace(
             value, **{f.name: _private(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
-    return value
+    return cast(T, copied)
 
 
 def _name(function: Callable[..., Any]) -> str:
@@ -62,8 +63,9 @@ def _name(function: Callable[..., Any]) -> str:
 def scoped(store: Store, viewer: Viewer, function: Callable[..., T], *args: Any) -> T:
     """``function(con, viewer, *args)`` on the page's snapshot, cached per viewer scope."""
     with store.snapshot():
-        return _private(_cached(_name(function), scope=viewer.scope, generation=store.held_generation(),
-                                args=args, _function=function, _store=store, _viewer=viewer))
+        result: T = _cached(_name(function), scope=viewer.scope, generation=store.held_generation(),
+                            args=args, _function=function, _store=store, _viewer=viewer)
+        return _private(result)
 
 
 def _drawable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,7 +95,8 @@ def chart(make: Callable[..., T], frame: pd.DataFrame, *args: Any) -> T:
     (coaching areas) are left out of both. The chart is shared: Streamlit only reads it.
     """
     drawn = _drawable(frame)
-    return _chart(_name(make), _digest(drawn), args, make, drawn)
+    built: T = _chart(_name(make), _digest(drawn), args, make, drawn)
+    return built
 
 
 def clear() -> None:

@@ -38,8 +38,10 @@ def oidc_configured() -> bool:
 
 def signed_in_email() -> str | None:
     if st.user.get("is_logged_in") is True:
-        return st.user.get("email")
-    return st.session_state.get(SIGNED_IN)
+        email = st.user.get("email")
+        return email if isinstance(email, str) else None
+    signed_in: str | None = st.session_state.get(SIGNED_IN)
+    return signed_in
 
 
 def sign_out() -> None:
@@ -93,7 +95,7 @@ def viewer(needs: Capability = Capability.OVERVIEW) -> Viewer:
     app.py's `st.navigation` yet, Streamlit runs a page of the `pages/` folder on its own (its
     first-generation multipage mode), without app.py's sign-in gate.
     """
-    found = st.session_state.get("viewer")
+    found: Viewer | None = st.session_state.get("viewer")
     if found is None and PagesManager.uses_pages_directory:
         # The first run on a fresh server was a page's link: Streamlit ran the page on its own, in its
         # folder-of-pages mode, because app.py's `st.navigation` has not run yet. Leave that mode and

@@ -1,11 +1,12 @@
 """The coaching journey in a real browser: from the list to a session, to an interaction's audit, and
 back to the session by its own link.
 
-The list's sessions are links (a session's name). The marked interactions are a dataframe, drawn on a canvas (glide-data-grid), so a row is chosen the way a person does it: a
-click on the row's selection checkbox, at coordinates computed from the grid's fixed geometry (a
-35 px header, 35 px rows, the checkbox column first). The click goes to the `stDataFrame` element, not
-to the canvas: glide lays a transparent scroller over the canvas, which takes the pointer events.
-What the test expects comes from the store (`DemoStore.agent_list`) and the grids' own CSV downloads.
+The list's sessions are links (a session's name). The marked interactions are a dataframe, drawn on a
+canvas (glide-data-grid), so a row is chosen the way a person does it: a click on the row's selection
+checkbox, at coordinates computed from the grid's fixed geometry (a 35 px header, 35 px rows, the
+checkbox column first). The click goes to the `stDataFrame` element, not to the canvas: glide lays a
+transparent scroller over the canvas, which takes the pointer events. What the test expects comes from
+the store (`DemoStore.agent_list`) and the grids' own CSV downloads.
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ def test_five_viewers_keep_working_while_an_import_lands(
         def viewers_run() -> None:
             try:
                 outcome.append(asyncio.run(_run(server.base_url, demo_store.db, report, viewers)))
-            except BaseException as error:  # handed to the test's thread, which raises it
+            except BaseException as error:  # noqa: BLE001 - handed to the test's thread, which raises it
                 outcome.append(error)
 
         runner = threading.Thread(target=viewers_run)
