@@ -49,9 +49,7 @@ def write_report(folder: Path, metrics: int) -> Path:
 
 def child(metrics: int, lift_limit: bool) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
-    from coaching import formats, sources
-    from coaching.importer import import_files
-    from coaching.problems import ImportFailed
+    from coaching.importer import ImportFailed, formats, import_files, sources
 
     if lift_limit and hasattr(formats, "MAX_METRICS"):  # (code from before the limit has none)
         formats.MAX_METRICS = max(formats.MAX_METRICS, metrics)

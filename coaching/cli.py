@@ -25,8 +25,7 @@ from rich.table import Table
 
 from coaching import credentials, demo, settings, store
 from coaching.credentials import CredentialError
-from coaching.importer import ImportSummary, import_files
-from coaching.problems import ImportFailed
+from coaching.importer import ImportFailed, ImportSummary, import_files
 from coaching.settings import ImportSettings, SettingError
 from coaching.store import StoreError
 

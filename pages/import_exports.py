@@ -10,8 +10,7 @@ import streamlit as st
 
 from coaching import settings
 from coaching.access import Capability
-from coaching.importer import import_files
-from coaching.problems import ImportFailed
+from coaching.importer import ImportFailed, import_files
 from coaching.settings import ImportSettings
 from coaching.store import StoreError
 from ui import session

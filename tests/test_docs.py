@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from coaching import formats, store
+from coaching import store
+from coaching.importer import formats
 
 ROOT = Path(__file__).resolve().parent.parent
 

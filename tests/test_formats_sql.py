@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from coaching import formats
+from coaching.importer import formats
 
 NBSP = "\u00a0"
 

@@ -20,9 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from coaching import formats, store
-from coaching.importer import ImportSummary, import_files
-from coaching.problems import ImportFailed, Problem
+from coaching import store
+from coaching.importer import ImportFailed, ImportSummary, Problem, formats, import_files
 from coaching.settings import ImportSettings
 
 # ------------------------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from coaching.importer import import_files
-from coaching.problems import ImportFailed
+from coaching.importer import ImportFailed, import_files
 from coaching.settings import ImportSettings
 
 ROSTER_HEADER = "Agent Name,Email,Team,Team Lead,Role,Permissions\n"

@@ -20,9 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from coaching import cli, formats, sources, store
-from coaching.importer import import_files
-from coaching.problems import ImportFailed, Problem
+from coaching import cli, store
+from coaching.importer import ImportFailed, Problem, formats, import_files, sources
 from coaching.store import StoreError
 
 

@@ -25,7 +25,11 @@ def test_no_module_of_coaching_imports_streamlit() -> None:
 
 
 def test_importing_every_module_leaves_streamlit_unloaded() -> None:
-    modules = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
+        for p in PACKAGE.rglob("*.py")
+        if p.stem != "__init__"
+    )
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module('coaching.' + name)\n"

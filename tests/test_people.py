@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from coaching import access
 from coaching.assignments import assignment_list
-from coaching.importer import import_files
-from coaching.problems import ImportFailed
+from coaching.importer import ImportFailed, import_files
 from coaching.review_tabs import ReviewFilters, review_counts
 from coaching.trends import TrendFilters, filter_options, kore_vs_audit
 

@@ -13,8 +13,7 @@ import duckdb
 import pytest
 
 from coaching import store
-from coaching.importer import import_files
-from coaching.problems import ImportFailed
+from coaching.importer import ImportFailed, import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"

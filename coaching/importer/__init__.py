@@ -21,11 +21,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from coaching import formats, people, review_machine, store
-from coaching.formats import Format
-from coaching.problems import ImportFailed, Problem
+from coaching import people, review_machine, store
+from coaching.importer import formats
+from coaching.importer.formats import Format
+from coaching.importer.problems import ImportFailed, Problem
+from coaching.importer.sources import Source, SourceError, expand, open_source
 from coaching.settings import ImportSettings
-from coaching.sources import Source, SourceError, expand, open_source
 from coaching.sql import sql_str
 
 #: Progress callback: what is happening, and the share of the whole import done (0 to 1).

@@ -22,9 +22,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from coaching import formats
-from coaching.formats import HeaderError, HeaderMatch, MetricColumns
-from coaching.problems import Problem
+from coaching.importer import formats
+from coaching.importer.formats import HeaderError, HeaderMatch, MetricColumns
+from coaching.importer.problems import Problem
 from coaching.sql import sql_str
 
 DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
