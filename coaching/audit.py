@@ -13,9 +13,10 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from coaching import review_machine
-from coaching.access import Viewer, agent_filter
-from coaching.sql import sql_str
+from coaching import review_machine, scores, store
+from coaching.access import Viewer
+from coaching.settings import DEFAULT_MAX_DISPUTE_ROUNDS, DEFAULT_PASS_SCORE
+from coaching.sql import scope
 
 #: Shown instead of the name of the agent behind a best response example.
 ANOTHER_AGENT = "Another agent"
@@ -44,26 +45,50 @@ class EvaluationDetail:
     final_audit_score: float | None
     audit_score_history: list[float]
     auditor: str | None
+    #: The Supervisor Audit Score shown: the current one (coaching.scores.AUDIT_SQL); the score as
+    #: audited for someone else's example.
+    current_audit_score: float | None
+    kore_result: str  # Pass or Fail against the pass score, or why there is no score (coaching.scores)
+    audit_result: str  # the same for current_audit_score
     metrics: pd.DataFrame
     review_events: pd.DataFrame
 
 
-#: How the review log's last word on a metric reads as a badge.
-METRIC_OUTCOMES = {
-    "Accepted": "Agent Accepted",
-    "Disputed": "Disputed",
-    "Dispute Accepted": "Accepted",
-    "Dispute Denied": "Denied",
-}
 #: Shown for auditors and reviewers with Hide Auditor Details on.
 ANONYMOUS = "Anonymous"
+#: The actors shown as :data:`ANONYMOUS` with Hide Auditor Details on.
+REVIEWERS = ("Supervisor", "QA")
+#: The columns of :attr:`EvaluationDetail.review_events`.
+EVENT_COLUMNS = ["round", "timestamp", "actor", "action", "metric", "comment", "audit_score"]
 
 
-def _review_order(column: str) -> str:
-    """SQL ordering ties on round and timestamp as the review log does (``review_machine.ReviewEvent.order``):
-    the agent's answers before the reviewer's responses, a re-evaluation after them."""
-    phases = " ".join(f"WHEN {sql_str(a)} THEN {p}" for a, p in review_machine.PHASE_ORDER.items())
-    return f"CASE {column} {phases} ELSE 9 END"
+def _review_log(con: duckdb.DuckDBPyConnection, conversation_id: str) -> list[review_machine.ReviewEvent]:
+    """The evaluation's review events, in the order the state machine takes them."""
+    rows = con.execute(
+        "SELECT conversation_id, metric, round, actor, action, comment, timestamp, audit_score "
+        "FROM review_events WHERE conversation_id = $conversation",
+        {"conversation": conversation_id},
+    ).fetchall()
+    return review_machine.sort_events(review_machine.ReviewEvent(*row) for row in rows)
+
+
+def metric_outcomes(con: duckdb.DuckDBPyConnection, log: list[review_machine.ReviewEvent]) -> dict[str, str]:
+    """Each metric's review badge: the state machine's outcome for it, replaying the evaluation's log
+    (one evaluation's events are few) with the maximum of dispute rounds the store was derived with."""
+    rounds = store.meta(con, "max_dispute_rounds")
+    state, _ = review_machine.derive_review(log, int(rounds) if rounds else DEFAULT_MAX_DISPUTE_ROUNDS)
+    return {} if state is None else state.metric_outcomes
+
+
+def _events_frame(log: list[review_machine.ReviewEvent], hide_auditor_details: bool) -> pd.DataFrame:
+    """The log as the Audit page shows it, round by round; reviewers anonymous if asked."""
+    rows = [
+        (e.round, e.timestamp, ANONYMOUS if hide_auditor_details and e.actor in REVIEWERS else e.actor,
+         e.action, e.metric, e.comment, e.audit_score)
+        for e in log
+    ]
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    return frame.astype({"round": "int64", "timestamp": "datetime64[us]", "audit_score": "float64"})
 
 
 def evaluation_detail(
@@ -71,52 +96,47 @@ def evaluation_detail(
     viewer: Viewer,
     conversation_id: str,
     hide_auditor_details: bool = False,
+    pass_score: float = DEFAULT_PASS_SCORE,
 ) -> EvaluationDetail | None:
     """The evaluation, or None when it does not exist or the viewer may not see it.
 
     ``metrics`` has each metric's result, weights, fatal flag, whether it is a manual (auditor's)
-    metric, and ``review`` (its badge from the review log: Agent Accepted, Disputed, Accepted or
-    Denied). ``review_events`` is the log, round by round. With ``hide_auditor_details`` the auditor
-    and every reviewer (Supervisor, QA) show as "Anonymous".
+    metric, and ``review``: its badge, the review state machine's outcome for it
+    (``review_machine.METRIC_OUTCOMES``: Agent Accepted, Disputed, Accepted or Denied; None for a
+    metric the log does not name). ``review_events`` is the log, round by round, in the machine's
+    order. With ``hide_auditor_details`` the auditor and every reviewer (Supervisor, QA) show as
+    "Anonymous". ``kore_result`` and ``audit_result`` are the scores' results against ``pass_score``
+    (:mod:`coaching.scores`).
     """
-    own, own_params = agent_filter(viewer, "e.person_id")
-    shared, shared_params = agent_filter(viewer, "a.person_id")
+    own, params = scope(viewer, "e.person_id")
+    shared, _ = scope(viewer, "a.person_id")
+    # Someone else's example shows the score as audited: a re-evaluation would tell of their dispute.
+    audit = f"CASE WHEN {own} THEN {scores.AUDIT_SQL} ELSE e.audit_score END"
     row = con.execute(
         f"""SELECT e.conversation_id, e.scored_agent, {own} AS in_scope, e.channel, e.queues, e.topics,
                    e.intent, e.language, e.contact_direction, e.start_time, e.evaluation_form,
                    e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
                    r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor,
-                   e.person_id
+                   e.person_id, {scores.KORE_RESULT_SQL} AS kore_result,
+                   {audit} AS current_audit_score, {scores.audit_result_sql(audit)} AS audit_result
             FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
-            WHERE e.conversation_id = ? AND ({own} OR e.conversation_id IN (
+            WHERE e.conversation_id = $conversation AND ({own} OR e.conversation_id IN (
                 SELECT b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)
                 WHERE {shared}))""",
-        [*own_params, conversation_id, *own_params, *shared_params],
+        {**params, **scores.pass_score(pass_score), "conversation": conversation_id},
     ).fetchone()
     if row is None:
         return None
     in_scope = bool(row[2])
-    outcome_cases = " ".join(
-        f"WHEN {sql_str(action)} THEN {sql_str(badge)}" for action, badge in METRIC_OUTCOMES.items()
-    )
     metrics = con.execute(
-        f"""SELECT m.metric, m.result, m.adherence_weight, m.violation_weight, m.is_fatal_metric, m.is_manual,
-                   CASE WHEN ? THEN (SELECT CASE v.action {outcome_cases} END FROM review_events v
-                        WHERE v.conversation_id = m.conversation_id AND v.metric = m.metric
-                          AND v.action IN ({", ".join(sql_str(a) for a in METRIC_OUTCOMES)})
-                        ORDER BY v.round DESC, v.timestamp DESC, {_review_order('v.action')} DESC LIMIT 1)
-                   END AS review
-            FROM evaluation_metrics m WHERE m.conversation_id = ? ORDER BY m.position""",
-        [in_scope, conversation_id],
+        """SELECT m.metric, m.result, m.adherence_weight, m.violation_weight, m.is_fatal_metric, m.is_manual
+            FROM evaluation_metrics m WHERE m.conversation_id = $conversation ORDER BY m.position""",
+        {"conversation": conversation_id},
     ).df()
-    actor = "CASE WHEN ? AND actor IN ('Supervisor', 'QA') THEN ? ELSE actor END"
-    events = con.execute(
-        f"SELECT round, timestamp, {actor} AS actor, action, metric, comment, audit_score FROM review_events "
-        f"WHERE conversation_id = ? AND ? "
-        f"ORDER BY round, timestamp, {_review_order('action')}, metric NULLS FIRST, action",
-        # another agent's dispute history is theirs
-        [hide_auditor_details, ANONYMOUS, conversation_id, in_scope],
-    ).df()
+    # Another agent's dispute history is theirs: neither their badges nor their log.
+    log = _review_log(con, conversation_id) if in_scope else []
+    outcomes = metric_outcomes(con, log) if log else {}
+    metrics["review"] = pd.Series([outcomes.get(m) for m in metrics["metric"]], index=metrics.index, dtype=object)
     return EvaluationDetail(
         conversation_id=row[0],
         agent=row[1] if in_scope else ANOTHER_AGENT,
@@ -140,6 +160,9 @@ def evaluation_detail(
         final_audit_score=row[18] if in_scope else row[13],
         audit_score_history=list(row[19] or []) if in_scope else [],
         auditor=(ANONYMOUS if hide_auditor_details and row[20] else row[20]),
+        current_audit_score=row[23],
+        kore_result=row[22],
+        audit_result=row[24],
         metrics=metrics,
-        review_events=events,
+        review_events=_events_frame(log, hide_auditor_details),
     )

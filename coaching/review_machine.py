@@ -13,6 +13,11 @@ This is the only place that decides a review status. The rules (docs/review.md s
   is **Closed** (the decision is final); otherwise it is Pending Agent Review again, for round *c* + 1.
 * ``Resolved`` (System, Supervisor or QA) ends a review that waits for the agent; ``Closed`` (System,
   Supervisor or QA) ends any open review. Either may also confirm an end that already happened.
+* Each metric the log names has an outcome, its review badge: **Disputed** while the agent's dispute
+  of it waits, **Accepted** or **Denied** once the reviewer answered the last dispute of it, and
+  **Agent Accepted** when the agent accepted it without a dispute. An acceptance never replaces an
+  outcome the metric already has (a dispute accepted in round 1 stays Accepted when the agent
+  accepts the metric in round 3); a new dispute does.
 * Events are taken in order of round, then timestamp; a timestamp earlier than the event before it,
   an event the current state does not accept, or a round past the maximum is rejected.
 """
@@ -49,6 +54,13 @@ ACTIONS = (
     CLOSE,
 )
 ACTORS = ("Agent", "Supervisor", "QA", "System")
+
+#: A metric's outcome in the review (its badge on the Audit page): ``ReviewState.metric_outcomes``.
+AGENT_ACCEPTED_OUTCOME = "Agent Accepted"
+DISPUTED_OUTCOME = "Disputed"
+ACCEPTED_OUTCOME = "Accepted"  # the reviewer accepted the dispute: the metric was overturned
+DENIED_OUTCOME = "Denied"
+METRIC_OUTCOMES = (AGENT_ACCEPTED_OUTCOME, DISPUTED_OUTCOME, ACCEPTED_OUTCOME, DENIED_OUTCOME)
 
 #: Who may take each action.
 ACTORS_BY_ACTION: dict[str, tuple[str, ...]] = {
@@ -116,6 +128,7 @@ class ReviewState:
     audited_at: datetime
     status_since: datetime
     completed_at: datetime | None
+    #: Each metric the log names, by its outcome (one of :data:`METRIC_OUTCOMES`).
     metric_outcomes: dict[str, str] = field(default_factory=dict)
 
 
@@ -259,13 +272,13 @@ class _Machine:
             self.round_disputes[ev.metric] = None
             if ev.metric not in self.disputed:
                 self.disputed.append(ev.metric)
-            self.outcomes[ev.metric] = "Disputed"
+            self.outcomes[ev.metric] = DISPUTED_OUTCOME
         else:
             if ev.metric is not None and ev.metric in self.round_disputes:
                 return self._reject(ev, "Metric", f"a metric not disputed in round {ev.round}")
             self.round_accepts.append(ev.metric)
-            if ev.metric is not None:
-                self.outcomes.setdefault(ev.metric, "Agent Accepted")
+            if ev.metric is not None:  # never replaces an answer or a dispute of it
+                self.outcomes.setdefault(ev.metric, AGENT_ACCEPTED_OUTCOME)
         return None
 
     def _response(self, ev: ReviewEvent) -> Rejection | None:
@@ -280,7 +293,7 @@ class _Machine:
             return self._reject(ev, "Metric", f"a metric disputed in round {ev.round}: {disputed}")
         if self.round_disputes[ev.metric] is not None:
             return self._reject(ev, "Metric", f"one response per disputed metric in round {ev.round}")
-        answer = "Accepted" if ev.action == DISPUTE_ACCEPTED else "Denied"
+        answer = ACCEPTED_OUTCOME if ev.action == DISPUTE_ACCEPTED else DENIED_OUTCOME
         self.round_disputes[ev.metric] = answer
         self.outcomes[ev.metric] = answer
         if all(self.round_disputes.values()):

@@ -12,6 +12,7 @@ import streamlit as st
 from coaching import settings
 from coaching.access import Capability
 from coaching.audit import evaluation_detail
+from coaching.review_machine import METRIC_OUTCOMES
 from ui import session
 from ui.cache import scoped
 from ui.text import escape_markdown
@@ -20,7 +21,8 @@ viewer = session.viewer(Capability.COACHING)
 options = settings.review_settings()
 conversation_id = st.query_params.get("conversation")
 detail = (
-    scoped(session.store(), viewer, evaluation_detail, conversation_id, options.hide_auditor_details)
+    scoped(session.store(), viewer, evaluation_detail, conversation_id, options.hide_auditor_details,
+           options.pass_score)
     if conversation_id
     else None
 )
@@ -37,11 +39,9 @@ if detail is None:
     st.stop()
 
 
-def scored(value: float | None, missing: str) -> str:
-    if value is None or pd.isna(value):
-        return f"— ({missing})"
-    verdict = "Pass" if value >= options.pass_score else "Fail"
-    return f"{value:.0f} ({verdict})"
+def scored(value: float | None, result: str) -> str:
+    """A score with its result (Pass or Fail, or why there is none: decided in coaching.scores)."""
+    return f"— ({result})" if value is None or pd.isna(value) else f"{value:.0f} ({result})"
 
 
 facts = [
@@ -60,15 +60,13 @@ if detail.auditor:
     facts.append(("Auditor", detail.auditor))
 st.caption(" · ".join(f"**{name}:** {escape_markdown(value)}" for name, value in facts))
 
-below = (detail.duration_status or "").lower().startswith("below")
-audit = detail.final_audit_score if detail.final_audit_score is not None else detail.audit_score
 scores = st.columns(3)
 scores[0].metric(
     "Kore Evaluation Score",
-    scored(detail.kore_score, "Below threshold" if below else "Not evaluated"),
+    scored(detail.kore_score, detail.kore_result),
     help=f"−100…100; pass at {options.pass_score:g}" + ("; fatal interaction" if detail.is_fatal else ""),
 )
-scores[1].metric("Supervisor Audit Score", scored(audit, "Not audited"),
+scores[1].metric("Supervisor Audit Score", scored(detail.current_audit_score, detail.audit_result),
                  help=f"−100…100; pass at {options.pass_score:g}")
 sentiment = detail.sentiment_score
 scores[2].metric("Sentiment Score", "—" if sentiment is None or pd.isna(sentiment) else f"{sentiment:.1f}",
@@ -89,7 +87,8 @@ st.dataframe(
         "adherence_weight": st.column_config.NumberColumn("Weight", format="%d"),
         "violation_weight": st.column_config.NumberColumn("Violation", format="%d"),
         "is_fatal_metric": st.column_config.CheckboxColumn("Fatal"),
-        "review": st.column_config.TextColumn("Review", help="Agent Accepted, Disputed, Accepted or Denied"),
+        "review": st.column_config.TextColumn("Review", help=", ".join(METRIC_OUTCOMES[:-1])
+                                              + " or " + METRIC_OUTCOMES[-1]),
     },
     hide_index=True,
 )

@@ -34,6 +34,7 @@ from coaching.assignments import (
 )
 from coaching.audit import ANONYMOUS, evaluation_detail
 from coaching.importer import import_files
+from coaching.review_machine import ReviewEvent, derive_review
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -84,6 +85,7 @@ EVALUATIONS = "\n".join([
     ie_row("r-badges", PRIYA, 8, "35", "30", auditor="Quinn Lee"),
     ie_row("r-denied", PRIYA, 9, "35", "30", auditor="Quinn Lee"),
     ie_row("r-tie", PRIYA, 10, "35", "30", auditor="Quinn Lee"),
+    ie_row("r-late", PRIYA, 13, "35", "30", auditor="Quinn Lee"),  # Resolved in round 3
     ie_row("t-super", TOM, 11, "50", "50", auditor="Quinn Lee"),  # Tom's, Pending Supervisor Review
     ie_row("t-agent", TOM, 12, "50", "50", auditor="Quinn Lee"),  # Tom's, Pending Agent Review
 ]) + "\n"
@@ -162,6 +164,13 @@ r-tie,Greeting,1,QA,Dispute Denied,No.,2026-07-11T11:00:00Z,
 t-super,,0,QA,Audit Submitted,,2026-07-12T10:00:00Z,50
 t-super,Greeting,1,Agent,Disputed,I greeted them.,2026-07-12T11:00:00Z,
 t-agent,,0,QA,Audit Submitted,,2026-07-13T10:00:00Z,50
+r-late,,0,QA,Audit Submitted,,2026-07-13T10:00:00Z,30
+r-late,Greeting,1,Agent,Disputed,I greeted them.,2026-07-13T11:00:00Z,
+r-late,Greeting,1,QA,Dispute Accepted,Agreed.,2026-07-13T12:00:00Z,
+r-late,Empathy - Tone,2,Agent,Disputed,I apologised.,2026-07-13T13:00:00Z,
+r-late,Empathy - Tone,2,QA,Dispute Denied,No.,2026-07-13T14:00:00Z,
+r-late,Greeting,3,Agent,Accepted,,2026-07-13T15:00:00Z,
+r-late,Empathy - Tone,3,Agent,Accepted,,2026-07-13T15:00:00Z,
 """
 
 
@@ -505,6 +514,18 @@ def test_metric_badges_take_the_last_word_across_rounds(con) -> None:
     assert badges(con, "r-super")["Greeting"] == "Disputed"
     assert set(badges(con, "r-agent").values()) == {None}  # audited, not answered yet
     assert badges(con, "r-badges", LEAD_EMAIL) == badges(con, "r-badges")
+
+
+def test_an_agent_accepting_an_answered_dispute_later_keeps_the_answer_as_the_state_machine_does(con) -> None:
+    # Issue 14: a dispute accepted in round 1, the metric accepted by the agent in round 3. The Audit
+    # page said "Agent Accepted" (the log's last word), the state machine "Accepted": the machine decides.
+    assert badges(con, "r-late") == {"Greeting": "Accepted", "Empathy - Tone": "Denied", "Identity Check": None}
+    rows = con.execute(
+        "SELECT conversation_id, metric, round, actor, action, comment, timestamp, audit_score "
+        "FROM review_events WHERE conversation_id = 'r-late'").fetchall()
+    state, rejection = derive_review([ReviewEvent(*row) for row in rows], 3)
+    assert rejection is None and state is not None and state.review_status == "Resolved"
+    assert {m: b for m, b in badges(con, "r-late").items() if b} == state.metric_outcomes
 
 
 def test_a_response_at_the_same_moment_as_the_dispute_is_still_the_last_word(con) -> None:

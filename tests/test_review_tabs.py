@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from coaching import access, demo, store
 from coaching.importer import import_files
-from coaching.review_machine import ReviewEvent, derive_review
+from coaching.audit import evaluation_detail
+from coaching.review_machine import ReviewEvent, ReviewState, derive_review
 from coaching.review_tabs import (
     DISPUTES_TAB,
     PENDING_TAB,
@@ -39,7 +40,7 @@ from coaching.review_tabs import (
 )
 from coaching.settings import ImportSettings
 
-from review_walks import METRICS, walks
+from review_walks import METRICS, Walk, walks
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -402,14 +403,12 @@ def events_csv(events: list[ReviewEvent]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(walks(), min_size=1, max_size=8), st.data())
-def test_imported_logs_land_on_the_tabs_the_state_machine_gives(tmp_path: Path, base_exports: Path,
-                                                                 logs, data) -> None:
-    """For any valid logs (each cut at a random point, so every state shows up), the store puts each
-    evaluation on exactly the tabs its replayed state says; the ones without a log on none."""
+def imported_walks(tmp_path: Path, base_exports: Path, logs: list[Walk], data: st.DataObject
+                   ) -> tuple[Path, dict[str, ReviewState | None]]:
+    """The logs imported into a store (each cut at a random point, so every state shows up) for
+    p-00, p-01, …: the store and each evaluation's state as the state machine replays its log."""
     max_rounds = max(walk.max_rounds for walk in logs)
-    events, expected = [], {f"p-{i:02d}": set() for i in range(20)}
+    events, states = [], {f"p-{i:02d}": None for i in range(20)}
     for i, walk in enumerate(logs):
         cid = f"p-{i:02d}"
         cut = walk.events[: data.draw(st.integers(0, len(walk.events)), label=f"events kept of {cid}")]
@@ -417,16 +416,49 @@ def test_imported_logs_land_on_the_tabs_the_state_machine_gives(tmp_path: Path, 
         mine = [replace(e, conversation_id=cid, timestamp=e.timestamp.replace(microsecond=0)) for e in cut]
         state, rejection = derive_review(mine, max_rounds, 50.0)
         assert rejection is None
-        expected[cid] = tabs_for(state and state.review_status, state.disputed_metrics if state else [])
+        states[cid] = state
         events += mine
     folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one folder per example: tmp_path is the test's
     shutil.copytree(base_exports, folder / "exports")
     (folder / "exports" / "review-events.csv").write_text(events_csv(events), encoding="utf-8")
     db = folder / "coaching.duckdb"
     import_files(db, [folder / "exports"], ImportSettings(max_dispute_rounds=max_rounds))
+    return db, states
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(walks(), min_size=1, max_size=8), st.data())
+def test_imported_logs_land_on_the_tabs_the_state_machine_gives(tmp_path: Path, base_exports: Path,
+                                                                 logs, data) -> None:
+    """For any valid logs (each cut at a random point, so every state shows up), the store puts each
+    evaluation on exactly the tabs its replayed state says; the ones without a log on none."""
+    db, states = imported_walks(tmp_path, base_exports, logs, data)
+    expected = {cid: tabs_for(state and state.review_status, state.disputed_metrics if state else [])
+                for cid, state in states.items()}
     try:
         with store.open_store(db).snapshot() as con:
             seen = on_tabs(con, QA_EMAIL)
     finally:
         store.close_all()
     assert {cid: tabs for cid, tabs in seen.items()} == {cid: t for cid, t in expected.items() if t}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(walks(), min_size=1, max_size=4), st.data())
+def test_the_audit_pages_badges_are_the_state_machines_metric_outcomes(tmp_path: Path, base_exports: Path,
+                                                                      logs, data) -> None:
+    """For any valid logs, each metric's badge on the Audit page (coaching.audit) is the state
+    machine's outcome for that metric; a metric the log does not name has none (issue 14)."""
+    db, states = imported_walks(tmp_path, base_exports, logs, data)
+    try:
+        with store.open_store(db).snapshot() as con:
+            qa = who(con, QA_EMAIL)
+            for cid, state in list(states.items())[: len(logs) + 1]:
+                detail = evaluation_detail(con, qa, cid)
+                assert detail is not None
+                shown = dict(zip(detail.metrics["metric"], detail.metrics["review"], strict=True))
+                outcomes = state.metric_outcomes if state else {}
+                assert set(shown) == set(METRICS)
+                assert shown == {m: outcomes.get(m) for m in METRICS}, cid
+    finally:
+        store.close_all()

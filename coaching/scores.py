@@ -1,0 +1,51 @@
+"""The score rules: each verdict on a score decided once, as SQL every query uses.
+
+* The **current Supervisor Audit Score** of an evaluation: after its last re-evaluation (the review
+  state machine's final audit score), else as exported.
+* **Pass or Fail**: a score at or above the pass score passes (``COACHING_PASS_SCORE``, 40 by default).
+* **Below threshold**: an interaction whose Duration Status says it was below Kore's duration threshold
+  (Kore exports "Below Threshold") has no Kore score for that reason.
+* A score's **result** on a page: Pass or Fail, or why there is no score (Below threshold, Not
+  evaluated, Not audited).
+
+The expressions read an evaluation ``e`` LEFT JOINed to its review ``r`` (``evaluation_reviews``) and
+bind the pass score by name, as ``$pass_score`` (:func:`pass_score`).
+"""
+
+from __future__ import annotations
+
+from coaching.settings import DEFAULT_PASS_SCORE
+from coaching.sql import Params
+
+PASS, FAIL = "Pass", "Fail"
+BELOW_THRESHOLD, NOT_EVALUATED, NOT_AUDITED = "Below threshold", "Not evaluated", "Not audited"
+#: Every result a Kore or audit score can show.
+RESULTS = (PASS, FAIL, BELOW_THRESHOLD, NOT_EVALUATED, NOT_AUDITED)
+
+#: SQL: the current Supervisor Audit Score of ``e`` with its review ``r``.
+AUDIT_SQL = "coalesce(r.final_audit_score, e.audit_score)"
+#: SQL: the interaction ``e`` was below Kore's duration threshold.
+BELOW_THRESHOLD_SQL = "coalesce(lower(e.duration_status) LIKE '%below%', false)"
+
+
+def pass_score(score: float = DEFAULT_PASS_SCORE) -> Params:
+    """The named parameter the verdicts below bind."""
+    return {"pass_score": float(score)}
+
+
+def verdict_sql(score: str) -> str:
+    """SQL: Pass or Fail for the score ``score`` (an SQL expression), NULL when it has none."""
+    return f"CASE WHEN ({score}) >= $pass_score THEN '{PASS}' WHEN ({score}) IS NOT NULL THEN '{FAIL}' END"
+
+
+#: SQL: the Kore Evaluation Score's result of ``e``: Pass, Fail, Below threshold or Not evaluated.
+KORE_RESULT_SQL = (
+    f"coalesce({verdict_sql('e.kore_score')}, "
+    f"CASE WHEN {BELOW_THRESHOLD_SQL} THEN '{BELOW_THRESHOLD}' ELSE '{NOT_EVALUATED}' END)"
+)
+
+
+def audit_result_sql(score: str = AUDIT_SQL) -> str:
+    """SQL: the result of the audit score ``score`` (the current one by default): Pass, Fail or Not
+    audited."""
+    return f"coalesce({verdict_sql(score)}, '{NOT_AUDITED}')"
