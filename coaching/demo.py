@@ -6,19 +6,42 @@ What the dashboard shows is reachable here: teams with leads, queues with topics
 evaluation forms with different metric sets, Kore and audit scores that agree only roughly, coaching
 assignments (individual and group, 1 to 7 areas, some overdue, some without best responses), and
 review logs in every state, from an audit waiting for the agent to a dispute closed after 3 rounds.
+``generate`` calls one function per export (``_roster``, ``_evaluation_report``, ``_coaching_assignments``,
+``_best_responses``, ``_review_events``, ``_coaching_interactions``), each writing through ``_Writer``; the
+review scenarios are written in the review state machine's actions, and it decides how each one ends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from coaching import store
+from coaching import settings, store
+from coaching.review_machine import (
+    ACCEPTED,
+    ACTORS,
+    AUDIT_SUBMITTED,
+    CLOSE,
+    DISPUTE_ACCEPTED,
+    DISPUTE_DENIED,
+    DISPUTED,
+    PENDING_AGENT,
+    PENDING_SUPERVISOR,
+    RE_EVALUATED,
+    RESOLVE,
+    ReviewEvent,
+    derive_review,
+)
+
+#: Arrays of the generated data, one element per interaction, assignment or row.
+_Array = npt.NDArray[Any]
 
 COACHING_AREAS = (
     "Empathy",
@@ -102,48 +125,56 @@ DISPUTE_COMMENTS = (
     "The policy was read out in full at 03:10.",
 )
 RESPONSES = {
-    "Dispute Accepted": "Agreed after listening again; metric corrected.",
-    "Dispute Denied": "The evaluation stands: the step is missing from the transcript.",
+    DISPUTE_ACCEPTED: "Agreed after listening again; metric corrected.",
+    DISPUTE_DENIED: "The evaluation stands: the step is missing from the transcript.",
 }
+BEST_RESPONSE_NOTES = (
+    "Names the customer's concern before explaining the policy.",
+    "Verification done in three quick questions, then straight to the fix.",
+    "Recaps next steps in two sentences and confirms the customer is happy.",
+    "Keeps the customer informed during every hold.",
+)
+#: How likely an assignment is to have 1, 2, ... 7 coaching areas.
+AREA_COUNT_P = (0.3, 0.25, 0.18, 0.12, 0.08, 0.04, 0.03)
 
 # Review scenarios: (weight for older audits, weight for recent audits, events).
 # Each event: (round, actor, action, metric slot or None, hours after the audit, score change or None).
-_A, _S, _Q, _Y = "Agent", "Supervisor", "QA", "System"
+_A, _S, _Q, _Y = ACTORS  # Agent, Supervisor, QA, System
 SCENARIOS: tuple[tuple[float, float, tuple[tuple[int, str, str, int | None, int, int | None], ...]], ...] = (
     # waiting for the agent
-    (0.02, 0.40, ((0, _Q, "Audit Submitted", None, 0, None),)),
+    (0.02, 0.40, ((0, _Q, AUDIT_SUBMITTED, None, 0, None),)),
     # accepted as audited
-    (0.50, 0.10, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Accepted", None, 20, None))),
+    (0.50, 0.10, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, ACCEPTED, None, 20, None))),
     # per-metric accepts, then the system resolves
-    (0.05, 0.02, ((0, _S, "Audit Submitted", None, 0, None), (1, _A, "Accepted", 0, 10, None),
-                  (1, _A, "Accepted", 1, 10, None), (1, _Y, "Resolved", None, 48, None))),
+    (0.05, 0.02, ((0, _S, AUDIT_SUBMITTED, None, 0, None), (1, _A, ACCEPTED, 0, 10, None),
+                  (1, _A, ACCEPTED, 1, 10, None), (1, _Y, RESOLVE, None, 48, None))),
     # disputed, waiting for the reviewer
-    (0.01, 0.25, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None))),
+    (0.01, 0.25, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None))),
     # disputed and denied, waiting for the agent again
-    (0.02, 0.15, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                  (1, _Q, "Dispute Denied", 0, 40, None))),
+    (0.02, 0.15, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                  (1, _Q, DISPUTE_DENIED, 0, 40, None))),
     # disputed, accepted with a re-evaluation, then accepted: resolved after 1 round
-    (0.18, 0.04, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                  (1, _Q, "Dispute Accepted", 0, 40, None), (1, _Q, "Re-evaluated", None, 41, 12),
-                  (2, _A, "Accepted", None, 60, None))),
+    (0.18, 0.04, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                  (1, _Q, DISPUTE_ACCEPTED, 0, 40, None), (1, _Q, RE_EVALUATED, None, 41, 12),
+                  (2, _A, ACCEPTED, None, 60, None))),
     # two metrics disputed, one accepted and one denied; resolved after 1 round
-    (0.08, 0.02, ((0, _S, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                  (1, _A, "Disputed", 1, 20, None), (1, _S, "Dispute Accepted", 0, 44, None),
-                  (1, _S, "Dispute Denied", 1, 45, None), (1, _S, "Re-evaluated", None, 46, 8),
-                  (2, _A, "Accepted", None, 70, None))),
+    (0.08, 0.02, ((0, _S, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                  (1, _A, DISPUTED, 1, 20, None), (1, _S, DISPUTE_ACCEPTED, 0, 44, None),
+                  (1, _S, DISPUTE_DENIED, 1, 45, None), (1, _S, RE_EVALUATED, None, 46, 8),
+                  (2, _A, ACCEPTED, None, 70, None))),
     # two rounds, the second waiting for the reviewer
-    (0.02, 0.02, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                  (1, _Q, "Dispute Denied", 0, 40, None), (2, _A, "Disputed", 0, 60, None))),
+    (0.02, 0.02, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                  (1, _Q, DISPUTE_DENIED, 0, 40, None), (2, _A, DISPUTED, 0, 60, None))),
     # two rounds, resolved
-    (0.07, 0.0, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                 (1, _Q, "Dispute Denied", 0, 40, None), (2, _A, "Disputed", 0, 60, None),
-                 (2, _Q, "Dispute Accepted", 0, 80, None), (2, _Q, "Re-evaluated", None, 81, 10),
-                 (3, _A, "Accepted", None, 100, None))),
+    (0.07, 0.0, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                 (1, _Q, DISPUTE_DENIED, 0, 40, None), (2, _A, DISPUTED, 0, 60, None),
+                 (2, _Q, DISPUTE_ACCEPTED, 0, 80, None), (2, _Q, RE_EVALUATED, None, 81, 10),
+                 (3, _A, ACCEPTED, None, 100, None))),
     # three rounds: closed at the limit, the system confirms
-    (0.05, 0.0, ((0, _Q, "Audit Submitted", None, 0, None), (1, _A, "Disputed", 0, 20, None),
-                 (1, _Q, "Dispute Denied", 0, 40, None), (2, _A, "Disputed", 0, 60, None),
-                 (2, _Q, "Dispute Denied", 0, 80, None), (3, _A, "Disputed", 0, 100, None),
-                 (3, _Q, "Dispute Denied", 0, 120, None), (3, _Y, "Closed", None, 120, None))),
+    (0.05, 0.0, ((0, _Q, AUDIT_SUBMITTED, None, 0, None), (1, _A, DISPUTED, 0, 20, None),
+                 (1, _Q, DISPUTE_DENIED, 0, 40, None), (2, _A, DISPUTED, 0, 60, None),
+                 (2, _Q, DISPUTE_DENIED, 0, 80, None), (3, _A, DISPUTED, 0, 100, None),
+                 (3, _Q, DISPUTE_DENIED, 0, 120, None), (3, _Y, CLOSE, None, 120, None))),
 )
 
 #: The demo accounts the README documents, one per role (and one agent without coaching access).
@@ -222,26 +253,81 @@ def _email(name: str) -> str:
 
 
 def generate(spec: DemoSpec, out: Path) -> DemoFiles:
-    """Write the demo exports into ``out`` (created if needed) and say what was written."""
+    """Write the demo exports into ``out`` (created if needed) and say what was written.
+
+    One random generator feeds every export in turn, so the order of the calls is part of what a seed
+    means: the same seed and end date give the same files as long as they draw in this order.
+    """
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(spec.seed)
     end = spec.end_date()
     start = end - timedelta(days=spec.days - 1)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        write = _Writer(con, out)
+        people = _roster(write, spec)
+        interactions = _interactions(rng, spec, people, start)
+        _evaluation_report(write, people, interactions)
+        assignments = _coaching_assignments(write, rng, spec, people, start, end)
+        marked = _marked_for_coaching(rng, interactions, assignments, start)
+        _best_responses(write, rng, interactions, assignments)
+        reviews = _review_events(write, rng, interactions, assignments, end)
+        _coaching_interactions(write, marked, reviews, interactions, assignments)
+    return DemoFiles(out, interactions.n, people.n_agents, assignments.count, reviews.events)
 
-    # -- people ---------------------------------------------------------------------------------
+
+class _Writer:
+    """The one way the demo writes an export: DuckDB copies a query over an Arrow table to a CSV file."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        self.con = con
+        self.folder = folder
+
+    def __call__(self, file_name: str, rows: pa.Table, select: str = "SELECT * FROM rows") -> None:
+        """Write ``select`` over ``rows`` (the table it calls ``rows``), with a header, to ``file_name``."""
+        self.con.register("rows", rows)
+        try:
+            self.con.execute(f"COPY ({select}) TO {_target(self.folder, file_name)} (HEADER, DELIMITER ',')")
+        finally:
+            self.con.unregister("rows")
+
+
+# -- people -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _People:
+    """Who is on the roster: agents in teams, one lead per team, QA and an admin."""
+
+    agent_names: list[str]
+    lead_names: list[str]
+    team_names: list[str]
+    agent_team: _Array  # each agent's team, an index into team_names
+    n_qa: int
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.agent_names)
+
+    @property
+    def n_teams(self) -> int:
+        return len(self.team_names)
+
+
+def _roster(write: _Writer, spec: DemoSpec) -> _People:
+    """roster.csv: agents in teams of 12 with their leads, a QA per 200 agents, an admin, the demo accounts."""
     n_agents = max(4, spec.agents)
     team_size = 12
     n_teams = max(1, round(n_agents / team_size))
     n_qa = max(1, n_agents // 200)
-    names = _names(n_agents + n_teams + n_qa + 1)
-    agent_names = names[:n_agents]
-    lead_names = names[n_agents : n_agents + n_teams]
-    qa_names = names[n_agents + n_teams : n_agents + n_teams + n_qa]
-    admin_name = names[-1]
-    agent_team = np.arange(n_agents) % n_teams
-    team_names = [f"{QUEUES[t % len(QUEUES)][0]} Team {t // len(QUEUES) + 1}" for t in range(n_teams)]
+    names = _names(n_agents + n_teams + n_qa + 1)  # agents, leads, QA, the admin
+    people = _People(
+        agent_names=names[:n_agents],
+        lead_names=names[n_agents : n_agents + n_teams],
+        team_names=[f"{QUEUES[t % len(QUEUES)][0]} Team {t // len(QUEUES) + 1}" for t in range(n_teams)],
+        agent_team=np.arange(n_agents) % n_teams,
+        n_qa=n_qa,
+    )
     emails = [_email(n) for n in names]
     emails[0] = "agent@example.com"
     emails[1] = "no-coaching@example.com"
@@ -249,23 +335,59 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     emails[n_agents + n_teams] = "qa@example.com"
     emails[-1] = "admin@example.com"
     lead_emails = emails[n_agents : n_agents + n_teams]
-    roster = pa.table(
-        {
-            "Agent Name": agent_names + lead_names + qa_names + [admin_name],
-            "Email": emails,
-            "Team": [team_names[t] for t in agent_team] + team_names + [None] * (n_qa + 1),
-            "Team Lead": [lead_emails[t] for t in agent_team] + [None] * (n_teams + n_qa + 1),
-            "Role": ["Agent"] * n_agents + ["Supervisor"] * n_teams + ["QA"] * n_qa + ["Admin"],
-            "Permissions": ["Agent Dashboard, Coaching Assignments"] * n_agents + [None] * (n_teams + n_qa + 1),
-        }
-    )
-    permissions = roster.column("Permissions").to_pylist()
+    others = [None] * (n_teams + n_qa + 1)
+    permissions = ["Agent Dashboard, Coaching Assignments"] * n_agents + others
     permissions[1] = "Agent Dashboard"  # the agent without coaching access
-    roster = roster.set_column(5, "Permissions", pa.array(permissions, pa.string()))
-    con.register("roster", roster)
-    con.execute(f"COPY roster TO {_target(out, 'roster.csv')} (HEADER, DELIMITER ',')")
+    team_of = people.agent_team
+    write(
+        "roster.csv",
+        pa.table(
+            {
+                "Agent Name": names,
+                "Email": emails,
+                "Team": [people.team_names[t] for t in team_of] + people.team_names + [None] * (n_qa + 1),
+                "Team Lead": [lead_emails[t] for t in team_of] + others,
+                "Role": ["Agent"] * n_agents + ["Supervisor"] * n_teams + ["QA"] * n_qa + ["Admin"],
+                "Permissions": pa.array(permissions, pa.string()),
+            }
+        ),
+    )
+    return people
 
-    # -- interactions ---------------------------------------------------------------------------
+
+# -- the evaluation report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Interactions:
+    """The evaluated interactions, one element each, in order of agent, day and time of day."""
+
+    conversation: _Array
+    agent: _Array
+    second_agent: _Array  # -1 when no other agent was on the interaction
+    day: _Array  # days after the first day
+    start: _Array  # datetime64[ms]
+    queue: _Array
+    topic_pick: _Array  # which of the queue's three topics (and intents)
+    chat: _Array
+    codes: _Array  # per metric (a column each): see _metric_results
+    kore: _Array
+    fatal: _Array
+    sentiment: _Array
+    audit: _Array
+    audited: _Array
+    below_threshold: _Array
+    escalation: _Array
+    inbound: _Array
+
+    @property
+    def n(self) -> int:
+        return len(self.conversation)
+
+
+def _interactions(rng: np.random.Generator, spec: DemoSpec, people: _People, start: date) -> _Interactions:
+    """About ``per_agent_day`` evaluated interactions per agent and day, scored by Kore and some audited."""
+    n_agents = people.n_agents
     n = int(n_agents * spec.days * spec.per_agent_day)
     agent = rng.integers(0, n_agents, n)
     # Agent 0 (the demo agent) gets a steady share so their pages are full.
@@ -277,42 +399,16 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     skill = rng.normal(0.0, 0.8, n_agents)
     # Agents improve slowly over the period, some more than others.
     trend = rng.normal(0.3, 0.3, n_agents)[agent] * day / max(1, spec.days)
-    queue = (agent_team[agent] + (rng.random(n) < 0.15) * rng.integers(1, len(QUEUES), n)) % len(QUEUES)
+    queue = (people.agent_team[agent] + (rng.random(n) < 0.15) * rng.integers(1, len(QUEUES), n)) % len(QUEUES)
     topic_pick = rng.integers(0, 3, n)
     chat = rng.random(n) < 0.3
-    form_index = chat.astype(np.int8)  # 0 voice, 1 chat
     below_threshold = rng.random(n) < 0.03
     audited = (rng.random(n) < 0.08) & ~below_threshold
-
-    n_metrics = len(METRICS)
-    base = np.array([m[5] for m in METRICS])
-    logits = base[None, :] + (skill[agent] + trend)[:, None] + rng.normal(0, 0.9, (n, n_metrics))
-    adhered = rng.random((n, n_metrics)) < 1 / (1 + np.exp(-logits))
-    not_applicable = rng.random((n, n_metrics)) < 0.08
-    not_applicable[:, 1] = False  # identity verification always applies
-    # result codes: 1 adhered, 0 not adhered, 2 not applicable, 3 not evaluated, 4 not on the form
-    codes = np.where(adhered, 1, 0).astype(np.int8)
-    codes[not_applicable] = 2
-    manual = [i for i, m in enumerate(METRICS) if m[0] == MANUAL_METRIC][0]
-    codes[~audited, manual] = 3
-    codes[below_threshold, :] = 3
-    on_form = np.zeros((2, n_metrics), dtype=bool)
-    for f, (_, indexes) in enumerate(FORMS.items()):
-        on_form[f, list(indexes)] = True
-    codes[~on_form[form_index]] = 4
-
-    weights = np.array([m[2] for m in METRICS], dtype=float)
-    violations = np.array([m[3] for m in METRICS], dtype=float)
-    counted = (codes == 0) | (codes == 1)
-    earned = ((codes == 1) * weights).sum(axis=1) - ((codes == 0) * violations).sum(axis=1)
-    possible = (counted * weights).sum(axis=1)
-    kore = np.round(np.divide(earned, possible, out=np.zeros(n), where=possible > 0) * 100)
-    fatal = codes[:, 1] == 0
-    kore[fatal] = 0
-    kore = np.clip(kore, -100, 100)
+    codes = _metric_results(rng, skill[agent] + trend, chat.astype(np.int8), audited, below_threshold)
+    kore, fatal = _kore_scores(codes)
     sentiment = np.clip(np.round(5.6 + 0.028 * kore + rng.normal(0, 1.3, n), 1), 1, 10)
     # Auditors agree with Auto QA only roughly: each has a bias, each audit its own noise.
-    auditor_bias = rng.normal(-4, 6, max(1, n_qa + n_teams))
+    auditor_bias = rng.normal(-4, 6, max(1, people.n_qa + people.n_teams))
     auditor = rng.integers(0, len(auditor_bias), n)
     audit = np.clip(np.round(kore + auditor_bias[auditor] + rng.normal(0, 13, n)), -100, 100)
     audit[fatal & audited] = np.clip(np.round(rng.normal(10, 20, int((fatal & audited).sum()))), -100, 100)
@@ -321,48 +417,113 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     second_agent = np.where(rng.random(n) < 0.1, other, -1)
     start_ts = np.datetime64(start) + day.astype("timedelta64[D]") + seconds.astype("timedelta64[s]")
     start_ts = start_ts + rng.integers(0, 1000, n).astype("timedelta64[ms]")
-    conversation = np.char.add("c-", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
+    escalation = rng.random(n) < 0.05
+    inbound = rng.random(n) < 0.85
+    return _Interactions(
+        conversation=np.char.add("c-", np.char.zfill(np.arange(1, n + 1).astype(str), 8)),
+        agent=agent,
+        second_agent=second_agent,
+        day=day,
+        start=start_ts,
+        queue=queue,
+        topic_pick=topic_pick,
+        chat=chat,
+        codes=codes,
+        kore=kore,
+        fatal=fatal,
+        sentiment=sentiment,
+        audit=audit,
+        audited=audited,
+        below_threshold=below_threshold,
+        escalation=escalation,
+        inbound=inbound,
+    )
 
+
+def _metric_results(
+    rng: np.random.Generator, ability: _Array, form_index: _Array, audited: _Array, below_threshold: _Array
+) -> _Array:
+    """Each interaction's result on each metric, coded 1 adhered, 0 not adhered, 2 not applicable, 3 not
+    evaluated, 4 not on the interaction's form (``form_index``: 0 voice, 1 chat)."""
+    n, n_metrics = len(ability), len(METRICS)
+    base = np.array([m[5] for m in METRICS])
+    logits = base[None, :] + ability[:, None] + rng.normal(0, 0.9, (n, n_metrics))
+    adhered = rng.random((n, n_metrics)) < 1 / (1 + np.exp(-logits))
+    not_applicable = rng.random((n, n_metrics)) < 0.08
+    not_applicable[:, 1] = False  # identity verification always applies
+    codes = np.where(adhered, 1, 0).astype(np.int8)
+    codes[not_applicable] = 2
+    manual = [i for i, m in enumerate(METRICS) if m[0] == MANUAL_METRIC][0]
+    codes[~audited, manual] = 3
+    codes[below_threshold, :] = 3
+    on_form = np.zeros((2, n_metrics), dtype=bool)
+    for f, indexes in enumerate(FORMS.values()):
+        on_form[f, list(indexes)] = True
+    codes[~on_form[form_index]] = 4
+    return codes
+
+
+def _kore_scores(codes: _Array) -> tuple[_Array, _Array]:
+    """Kore's evaluation score from the metric results (0 when the fatal metric was missed) and the fatal flag."""
+    weights = np.array([m[2] for m in METRICS], dtype=float)
+    violations = np.array([m[3] for m in METRICS], dtype=float)
+    counted = (codes == 0) | (codes == 1)
+    earned = ((codes == 1) * weights).sum(axis=1) - ((codes == 0) * violations).sum(axis=1)
+    possible = (counted * weights).sum(axis=1)
+    kore = np.round(np.divide(earned, possible, out=np.zeros(len(codes)), where=possible > 0) * 100)
+    fatal = codes[:, 1] == 0
+    kore[fatal] = 0
+    return np.clip(kore, -100, 100), fatal
+
+
+def _evaluation_report(write: _Writer, people: _People, interactions: _Interactions) -> None:
+    """ie-report.csv: Kore's Interaction Evaluation report, a row per interaction with every metric's result."""
+    it = interactions
+    n = it.n
     topics = np.array([t for q in QUEUES for t in q[1]], dtype=object)
     intents = np.array([t for q in QUEUES for t in q[2]], dtype=object)
     queue_names = np.array([f"{q[0]} queue" for q in QUEUES], dtype=object)
-    agent_arr = np.array(agent_names, dtype=object)
+    agent_arr = np.array(people.agent_names, dtype=object)
     agents_field = np.where(
-        second_agent >= 0,
-        agent_arr[agent] + ", " + agent_arr[np.maximum(second_agent, 0)],
-        agent_arr[agent],
+        it.second_agent >= 0,
+        agent_arr[it.agent] + ", " + agent_arr[np.maximum(it.second_agent, 0)],
+        agent_arr[it.agent],
     )
     columns = {
-        "conversation": pa.array(conversation.astype(object), pa.string()),
-        "channel": pa.array(np.where(chat, "Chat", "Voice").astype(object), pa.string()),
-        "queue": pa.array(queue_names[queue], pa.string()),
+        "conversation": pa.array(it.conversation.astype(object), pa.string()),
+        "channel": pa.array(np.where(it.chat, "Chat", "Voice").astype(object), pa.string()),
+        "queue": pa.array(queue_names[it.queue], pa.string()),
         "language": pa.array(np.full(n, "en", dtype=object), pa.string()),
         "agents": pa.array(agents_field, pa.string()),
-        "agent": pa.array(agent_arr[agent], pa.string()),
-        "start": pa.array(start_ts.astype("datetime64[ms]")),
-        "sentiment": pa.array(np.where(below_threshold, np.nan, sentiment), pa.float64(), from_pandas=True),
-        "topic": pa.array(topics[queue * 3 + topic_pick], pa.string()),
-        "intent": pa.array(intents[queue * 3 + topic_pick], pa.string()),
-        "escalation": pa.array(rng.random(n) < 0.05),
-        "kore": pa.array(np.where(below_threshold, np.nan, kore), pa.float64(), from_pandas=True),
-        "fatal": pa.array(fatal & ~below_threshold),
-        "audit": pa.array(np.where(audited, audit, np.nan), pa.float64(), from_pandas=True),
-        "inbound": pa.array(rng.random(n) < 0.85),
-        "below": pa.array(below_threshold),
-        "form": pa.array(np.array(list(FORMS), dtype=object)[form_index], pa.string()),
+        "agent": pa.array(agent_arr[it.agent], pa.string()),
+        "start": pa.array(it.start.astype("datetime64[ms]")),
+        "sentiment": pa.array(np.where(it.below_threshold, np.nan, it.sentiment), pa.float64(), from_pandas=True),
+        "topic": pa.array(topics[it.queue * 3 + it.topic_pick], pa.string()),
+        "intent": pa.array(intents[it.queue * 3 + it.topic_pick], pa.string()),
+        "escalation": pa.array(it.escalation),
+        "kore": pa.array(np.where(it.below_threshold, np.nan, it.kore), pa.float64(), from_pandas=True),
+        "fatal": pa.array(it.fatal & ~it.below_threshold),
+        "audit": pa.array(np.where(it.audited, it.audit, np.nan), pa.float64(), from_pandas=True),
+        "inbound": pa.array(it.inbound),
+        "below": pa.array(it.below_threshold),
+        "form": pa.array(np.array(list(FORMS), dtype=object)[it.chat.astype(np.int8)], pa.string()),
     }
-    for i in range(n_metrics):
-        columns[f"m{i}"] = pa.array(codes[:, i])
-    con.register("interactions", pa.table(columns))
+    for i in range(len(METRICS)):
+        columns[f"m{i}"] = pa.array(it.codes[:, i])
+    write("ie-report.csv", pa.table(columns), _report_select())
 
-    def score(expr: str, missing: str) -> str:
-        # Kore writes negative numbers quoted, e.g. '-36', and missing ones as N/A or empty.
-        return (
-            f"CASE WHEN {expr} IS NULL OR isnan({expr}) THEN '{missing}' WHEN {expr} < 0 "
-            f"THEN '''' || CAST(CAST({expr} AS INTEGER) AS VARCHAR) || '''' "
-            f"ELSE CAST(CAST({expr} AS INTEGER) AS VARCHAR) END"
-        )
 
+def _score_sql(expr: str, missing: str) -> str:
+    """A score as Kore writes it: negative numbers quoted, e.g. '-36', and missing ones as ``missing``."""
+    return (
+        f"CASE WHEN {expr} IS NULL OR isnan({expr}) THEN '{missing}' WHEN {expr} < 0 "
+        f"THEN '''' || CAST(CAST({expr} AS INTEGER) AS VARCHAR) || '''' "
+        f"ELSE CAST(CAST({expr} AS INTEGER) AS VARCHAR) END"
+    )
+
+
+def _report_select() -> str:
+    """The ie-report's columns, in Kore's words and formats, over the ``rows`` of the interactions."""
     metric_selects = []
     for i, (metric, _area, weight, violation, is_fatal, _base) in enumerate(METRICS):
         result_header = metric + (" - Manual Evaluation Metric" if metric == MANUAL_METRIC else "")
@@ -374,61 +535,69 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
             f"CASE WHEN {on} THEN '{weight}' ELSE '' END AS \"{metric} - Adherence Weight\"",
             f"CASE WHEN {on} THEN '{violation}' ELSE '' END AS \"{metric} - Violation\"",
         ]
-    con.execute(
-        f"""COPY (SELECT conversation AS "ConversationID", channel AS "Channel", queue AS "Queues",
-                queue AS "Last Queue", language AS "Language", agents AS "Agents", agent AS "Scored Agent",
-                strftime(start, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS "Start Time",
-                CASE WHEN sentiment IS NULL OR isnan(sentiment) THEN 'N/A'
-                     ELSE CAST(sentiment AS VARCHAR) END AS "Sentiment Score",
-                topic AS "Topics", CASE WHEN escalation THEN '1' ELSE '0' END AS "Escalation",
-                {score('kore', '')} AS "Kore Evaluation Score",
-                CASE WHEN kore IS NULL OR isnan(kore) THEN 'N/A' WHEN kore >= 40 THEN '1' ELSE '0' END
-                    AS "Is Passed",
-                CASE WHEN fatal THEN '1' ELSE '0' END AS "Is Fatal Interaction",
-                {score('audit', 'N/A')} AS "Audit Score",
-                CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END AS "Contact Direction",
-                CASE WHEN below THEN 'Below Threshold' ELSE 'Evaluated' END AS "Duration Status",
-                form AS "Evaluation Form", intent AS "Intent", {", ".join(metric_selects)}
-            FROM interactions) TO {_target(out, 'ie-report.csv')} (HEADER, DELIMITER ',', QUOTE '"')"""
-    )
+    return f"""SELECT conversation AS "ConversationID", channel AS "Channel", queue AS "Queues",
+            queue AS "Last Queue", language AS "Language", agents AS "Agents", agent AS "Scored Agent",
+            strftime(start, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS "Start Time",
+            CASE WHEN sentiment IS NULL OR isnan(sentiment) THEN 'N/A'
+                 ELSE CAST(sentiment AS VARCHAR) END AS "Sentiment Score",
+            topic AS "Topics", CASE WHEN escalation THEN '1' ELSE '0' END AS "Escalation",
+            {_score_sql('kore', '')} AS "Kore Evaluation Score",
+            CASE WHEN kore IS NULL OR isnan(kore) THEN 'N/A' WHEN kore >= 40 THEN '1' ELSE '0' END
+                AS "Is Passed",
+            CASE WHEN fatal THEN '1' ELSE '0' END AS "Is Fatal Interaction",
+            {_score_sql('audit', 'N/A')} AS "Audit Score",
+            CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END AS "Contact Direction",
+            CASE WHEN below THEN 'Below Threshold' ELSE 'Evaluated' END AS "Duration Status",
+            form AS "Evaluation Form", intent AS "Intent", {", ".join(metric_selects)}
+        FROM rows"""
 
-    # -- coaching assignments -------------------------------------------------------------------
-    area_count_p = np.array([0.3, 0.25, 0.18, 0.12, 0.08, 0.04, 0.03])
-    per_agent = rng.poisson(spec.days / 30 * 0.8, n_agents)
+
+# -- coaching assignments and what they link to -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Assignments:
+    """Coaching assignments, the individual ones first, then the group ones: a row per assignment and agent."""
+
+    keys: list[str]  # per assignment, its Assignment ID
+    areas: list[list[str]]  # per assignment, its coaching areas
+    individual_agent: _Array  # the agent of each individual assignment
+    row_assignment: _Array  # per row, an index into keys
+    row_agent: _Array
+    assigned: _Array  # per row, a date
+    follow_up: _Array  # per row, a date
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+
+def _coaching_assignments(
+    write: _Writer, rng: np.random.Generator, spec: DemoSpec, people: _People, start: date, end: date
+) -> _Assignments:
+    """assignments.csv: individual sessions (about 0.8 per agent a month, the demo agent 6 or more) and group
+    sessions (0.4 per team a month), with 1 to 7 coaching areas, statuses by age, feedback and action plans."""
+    per_agent = rng.poisson(spec.days / 30 * 0.8, people.n_agents)
     per_agent[0] = max(per_agent[0], 6)
-    ind_agent = np.repeat(np.arange(n_agents), per_agent)
-    n_ind = len(ind_agent)
-    group_rows_agent: list[int] = []
-    group_rows_id: list[int] = []
-    groups_per_team = rng.poisson(spec.days / 30 * 0.4, n_teams)
-    group_team = np.repeat(np.arange(n_teams), groups_per_team)
-    members_by_team = [np.flatnonzero(agent_team == t) for t in range(n_teams)]
-    for g, team in enumerate(group_team):
-        members = members_by_team[team]
-        size = int(min(len(members), rng.integers(3, 9)))
-        chosen = rng.choice(members, size=size, replace=False)
-        if g == 0 and 0 in members and 0 not in chosen:
-            chosen[0] = 0  # the demo agent is in a group assignment
-        group_rows_agent.extend(int(a) for a in chosen)
-        group_rows_id.extend([g] * size)
-    n_groups = len(group_team)
+    individual_agent = np.repeat(np.arange(people.n_agents), per_agent)
+    n_ind = len(individual_agent)
+    group_team, group_agent, group_index = _groups(rng, spec, people)
+    n_assign = n_ind + len(group_team)
     # Assignments follow two weeks of interactions to coach on (fewer when the period is shorter).
     first_assignable = min(14, spec.days - 1)
     assigned_offset = np.concatenate(
-        [rng.integers(first_assignable, spec.days, n_ind), rng.integers(first_assignable, spec.days, n_groups)]
+        [rng.integers(first_assignable, spec.days, n_ind), rng.integers(first_assignable, spec.days, len(group_team))]
     )
-    follow_gap = rng.integers(7, 22, n_ind + n_groups)
-    area_k = rng.choice(np.arange(1, 8), size=n_ind + n_groups, p=area_count_p)
-    area_order = np.argsort(rng.random((n_ind + n_groups, len(COACHING_AREAS))), axis=1)
+    follow_gap = rng.integers(7, 22, n_assign)
+    area_k = rng.choice(np.arange(1, 8), size=n_assign, p=np.array(AREA_COUNT_P))
+    area_order = np.argsort(rng.random((n_assign, len(COACHING_AREAS))), axis=1)
     if n_ind:
-        area_k[np.flatnonzero(ind_agent == 0)[:1]] = 7  # one with every area: the +N overflow
+        area_k[np.flatnonzero(individual_agent == 0)[:1]] = 7  # one with every area: the +N overflow
     # One numbering for individual and group assignments: an ID must not tell an agent it is a group's.
-    keys = [f"CA-{i + 1:06d}" for i in range(n_ind + n_groups)]
-    areas = [
-        [COACHING_AREAS[j] for j in area_order[i, : area_k[i]]] for i in range(n_ind + n_groups)
-    ]
-    row_assign = np.concatenate([np.arange(n_ind), n_ind + np.array(group_rows_id, dtype=int)]).astype(int)
-    row_agent = np.concatenate([ind_agent, np.array(group_rows_agent, dtype=int)]).astype(int)
+    keys = [f"CA-{i + 1:06d}" for i in range(n_assign)]
+    areas = [[COACHING_AREAS[j] for j in area_order[i, : area_k[i]]] for i in range(n_assign)]
+    row_assign = np.concatenate([np.arange(n_ind), n_ind + np.array(group_index, dtype=int)]).astype(int)
+    row_agent = np.concatenate([individual_agent, np.array(group_agent, dtype=int)]).astype(int)
     assigned = np.array([start + timedelta(days=int(d)) for d in assigned_offset[row_assign]])
     follow_up = assigned + np.array([timedelta(days=int(g)) for g in follow_gap[row_assign]])
     age = np.array([(end - d).days for d in assigned])
@@ -443,67 +612,143 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     first_demo = np.flatnonzero(row_agent == 0)
     if len(first_demo):
         feedback[first_demo[0]] = UNSAFE_FEEDBACK
-    assignment_rows = pa.table(
-        {
-            "Assignment ID": [keys[a] for a in row_assign],
-            "Name": [f"{areas[a][0]} focus" if a < n_ind else f"{areas[a][0]} refresher" for a in row_assign],
-            "Agent": [agent_names[x] for x in row_agent],
-            "Coaching Type": ["Individual Agent" if a < n_ind else "Group Agents" for a in row_assign],
-            "Group Name": [None if a < n_ind else team_names[group_team[a - n_ind]] for a in row_assign],
-            "Coaching Areas": [", ".join(areas[a]) for a in row_assign],
-            "Assigned Date": pa.array(list(assigned), pa.date32()),
-            "Follow-Up Date": pa.array(list(follow_up), pa.date32()),
-            "Status": list(status),
-            "Assigned By": [lead_names[agent_team[x]] for x in row_agent],
-            "Feedback": feedback,
-            "Action Plan": [ACTION_PLAN[x] for x in first_area],
-        }
+    write(
+        "assignments.csv",
+        pa.table(
+            {
+                "Assignment ID": [keys[a] for a in row_assign],
+                "Name": [f"{areas[a][0]} focus" if a < n_ind else f"{areas[a][0]} refresher" for a in row_assign],
+                "Agent": [people.agent_names[x] for x in row_agent],
+                "Coaching Type": ["Individual Agent" if a < n_ind else "Group Agents" for a in row_assign],
+                "Group Name": [None if a < n_ind else people.team_names[group_team[a - n_ind]] for a in row_assign],
+                "Coaching Areas": [", ".join(areas[a]) for a in row_assign],
+                "Assigned Date": pa.array(list(assigned), pa.date32()),
+                "Follow-Up Date": pa.array(list(follow_up), pa.date32()),
+                "Status": list(status),
+                "Assigned By": [people.lead_names[people.agent_team[x]] for x in row_agent],
+                "Feedback": feedback,
+                "Action Plan": [ACTION_PLAN[x] for x in first_area],
+            }
+        ),
     )
-    con.register("assignment_rows", assignment_rows)
-    con.execute(f"COPY assignment_rows TO {_target(out, 'assignments.csv')} (HEADER, DELIMITER ',')")
+    return _Assignments(keys, areas, individual_agent, row_assign, row_agent, assigned, follow_up)
 
-    # Interactions marked for coaching: 1 to 3 of the agent's own from the 30 days before.
-    day_key = agent.astype(np.int64) * 100_000 + day
-    a_day = np.array([(d - start).days for d in assigned], dtype=np.int64)
-    lo = np.searchsorted(day_key, row_agent.astype(np.int64) * 100_000 + np.maximum(a_day - 30, 0))
-    hi = np.searchsorted(day_key, row_agent.astype(np.int64) * 100_000 + a_day)
-    marks = rng.integers(1, 4, len(row_assign))
-    ci_assign, ci_conv, ci_area, ci_date = [], [], [], []
+
+def _groups(rng: np.random.Generator, spec: DemoSpec, people: _People) -> tuple[_Array, list[int], list[int]]:
+    """Group sessions: each one's team, and its members as parallel lists of agent and group index."""
+    groups_per_team = rng.poisson(spec.days / 30 * 0.4, people.n_teams)
+    group_team = np.repeat(np.arange(people.n_teams), groups_per_team)
+    members_by_team = [np.flatnonzero(people.agent_team == t) for t in range(people.n_teams)]
+    member_agent: list[int] = []
+    member_group: list[int] = []
+    for g, team in enumerate(group_team):
+        members = members_by_team[team]
+        size = min(len(members), int(rng.integers(3, 9)))
+        chosen = rng.choice(members, size=size, replace=False)
+        if g == 0 and 0 in members and 0 not in chosen:
+            chosen[0] = 0  # the demo agent is in a group assignment
+        member_agent.extend(int(a) for a in chosen)
+        member_group.extend([g] * size)
+    return group_team, member_agent, member_group
+
+
+@dataclass
+class _Marked:
+    """Interactions marked for coaching, as coaching-interactions.csv lists them."""
+
+    assignments: list[str] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    dates: list[date] = field(default_factory=list)
+
+    def add(self, assignment: str, conversation: str, area: str, when: date) -> None:
+        self.assignments.append(assignment)
+        self.conversations.append(conversation)
+        self.areas.append(area)
+        self.dates.append(when)
+
+
+def _marked_for_coaching(
+    rng: np.random.Generator, interactions: _Interactions, assignments: _Assignments, start: date
+) -> _Marked:
+    """1 to 3 of each agent's own interactions from the 30 days before the session (written last, with the
+    evaluations waiting in review that _coaching_interactions adds)."""
+    day_key = interactions.agent.astype(np.int64) * 100_000 + interactions.day
+    a_day = np.array([(d - start).days for d in assignments.assigned], dtype=np.int64)
+    row_key = assignments.row_agent.astype(np.int64) * 100_000
+    lo = np.searchsorted(day_key, row_key + np.maximum(a_day - 30, 0))
+    hi = np.searchsorted(day_key, row_key + a_day)
+    marks = rng.integers(1, 4, len(assignments.row_assignment))
+    marked = _Marked()
     for r in np.flatnonzero(hi > lo):
-        picks = np.unique(rng.integers(lo[r], hi[r], marks[r]))
-        for p in picks:
-            ci_assign.append(keys[row_assign[r]])
-            ci_conv.append(conversation[p])
-            ci_area.append(areas[row_assign[r]][int(p) % len(areas[row_assign[r]])])
-            ci_date.append(follow_up[r])
+        a = assignments.row_assignment[r]
+        areas = assignments.areas[a]
+        for p in np.unique(rng.integers(lo[r], hi[r], marks[r])):
+            marked.add(assignments.keys[a], interactions.conversation[p], areas[int(p) % len(areas)],
+                       assignments.follow_up[r])
+    return marked
 
-    # Best responses: high-scoring interactions of the same queue, for about 70% of assignments.
-    strong = np.flatnonzero((kore >= 85) & ~below_threshold)
-    n_assign = n_ind + n_groups
-    with_best = rng.random(n_assign) < 0.7
-    demo_agent_assignments = np.flatnonzero(ind_agent == 0)
+
+def _best_responses(
+    write: _Writer, rng: np.random.Generator, interactions: _Interactions, assignments: _Assignments
+) -> None:
+    """best-responses.csv: 1 or 2 interactions that scored 85 or more, for about 70% of assignments (for every
+    individual one of the demo agent's but their second)."""
+    strong = np.flatnonzero((interactions.kore >= 85) & ~interactions.below_threshold)
+    with_best = rng.random(assignments.count) < 0.7
+    demo_agent_assignments = np.flatnonzero(assignments.individual_agent == 0)
     with_best[demo_agent_assignments] = True
     with_best[demo_agent_assignments[1:2]] = False  # the demo agent has one without
-    br_assign, br_conv, br_note = [], [], []
-    notes = (
-        "Names the customer's concern before explaining the policy.",
-        "Verification done in three quick questions, then straight to the fix.",
-        "Recaps next steps in two sentences and confirms the customer is happy.",
-        "Keeps the customer informed during every hold.",
-    )
+    rows: dict[str, list[str]] = {"Assignment ID": [], "ConversationID": [], "Note": []}
     if len(strong):
         for a in np.flatnonzero(with_best):
             for p in np.unique(rng.choice(strong, size=int(rng.integers(1, 3)))):
-                br_assign.append(keys[a])
-                br_conv.append(conversation[p])
-                br_note.append(notes[int(p) % len(notes)])
-    con.register("best", pa.table({"Assignment ID": br_assign, "ConversationID": br_conv, "Note": br_note}))
-    con.execute(f"COPY best TO {_target(out, 'best-responses.csv')} (HEADER, DELIMITER ',')")
+                rows["Assignment ID"].append(assignments.keys[a])
+                rows["ConversationID"].append(interactions.conversation[p])
+                rows["Note"].append(BEST_RESPONSE_NOTES[int(p) % len(BEST_RESPONSE_NOTES)])
+    write("best-responses.csv", pa.table(rows))
 
-    # -- review events --------------------------------------------------------------------------
-    audited_idx = np.flatnonzero(audited)
+
+# -- review events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reviews:
+    """The audited interactions with a review log, and how many events the logs hold."""
+
+    interaction: _Array  # an index into the interactions
+    waiting: _Array  # whether its review ends waiting on the agent or the reviewer
+    linked: dict[int, int]  # interaction -> the demo agent's session (an assignment row) it is marked for
+    events: int
+
+
+def _scenario_status(events: tuple[tuple[int, str, str, int | None, int, int | None], ...]) -> str:
+    """The review status a scenario's log ends in, as the state machine decides it."""
+    audited = datetime(2026, 1, 1)
+    log = [
+        ReviewEvent("scenario", None if slot is None else f"metric {slot}", rnd, actor, action,
+                    DISPUTE_COMMENTS[0], audited + timedelta(hours=hours), 50.0)
+        for rnd, actor, action, slot, hours, _change in events
+    ]
+    state, rejection = derive_review(log, settings.DEFAULT_MAX_DISPUTE_ROUNDS)
+    if state is None or rejection is not None:
+        raise ValueError(f"the state machine rejects a demo review scenario: {rejection}")
+    return state.review_status
+
+
+def _review_scenarios(
+    rng: np.random.Generator,
+    interactions: _Interactions,
+    assignments: _Assignments,
+    end: date,
+    statuses: list[str],
+) -> tuple[_Array, _Array, _Array, dict[int, int]]:
+    """Which audits have a review log, when each was audited, which scenario each follows (recent audits more
+    often still open), and which interaction each of the demo agent's two newest sessions waits on."""
+    audited_idx = np.flatnonzero(interactions.audited)
     in_review = audited_idx[rng.random(len(audited_idx)) < 0.6]
-    audit_time = start_ts[in_review] + (rng.integers(24, 96, len(in_review)) * 3600).astype("timedelta64[s]")
+    hours_later = rng.integers(24, 96, len(in_review)) * 3600
+    audit_time = interactions.start[in_review] + hours_later.astype("timedelta64[s]")
     end_ts = np.datetime64(datetime.combine(end, time(23, 59, 59)))
     recent = audit_time > end_ts - np.timedelta64(14, "D")
     weights_old = np.array([s[0] for s in SCENARIOS])
@@ -520,11 +765,13 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
             scenario[old[s]] = s
     # The demo agent's two sessions assigned last each wait on a review: one on the agent, one on
     # the reviewer, through an audited interaction from before the session.
-    demo_sessions = sorted(np.flatnonzero(row_agent == 0), key=lambda r: assigned[r])[-2:]
+    demo_sessions = sorted(np.flatnonzero(assignments.row_agent == 0), key=lambda r: assignments.assigned[r])[-2:]
     demo_links: dict[int, int] = {}  # index into in_review -> session row
-    for wanted_scenario, r in zip((0, 3), reversed(demo_sessions), strict=False):
+    wanted = (statuses.index(PENDING_AGENT), statuses.index(PENDING_SUPERVISOR))
+    for wanted_scenario, r in zip(wanted, reversed(demo_sessions), strict=False):
         candidates = np.flatnonzero(
-            (agent[in_review] == 0) & (start_ts[in_review] < np.datetime64(assigned[r]))
+            (interactions.agent[in_review] == 0)
+            & (interactions.start[in_review] < np.datetime64(assignments.assigned[r]))
             & ~np.isin(np.arange(len(in_review)), list(demo_links))
         )
         if len(candidates):
@@ -534,9 +781,19 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
     # Drop audits whose last event would be in the future.
     last_hours = np.array([max(e[4] for e in s[2]) for s in SCENARIOS])
     fits = audit_time + (last_hours[scenario] * 3600).astype("timedelta64[s]") <= end_ts
-    linked_conversations = {int(in_review[i]): r for i, r in demo_links.items() if fits[i]}
-    in_review, audit_time, scenario = in_review[fits], audit_time[fits], scenario[fits]
-    ev_rows: dict[str, list] = {k: [] for k in ("conv", "metric", "round", "actor", "action", "comment", "ts", "score")}
+    linked = {int(in_review[i]): r for i, r in demo_links.items() if fits[i]}
+    return in_review[fits], audit_time[fits], scenario[fits], linked
+
+
+def _review_events(
+    write: _Writer, rng: np.random.Generator, interactions: _Interactions, assignments: _Assignments, end: date
+) -> _Reviews:
+    """review-events.csv: the Agent Accept & Dispute log of about 60% of audits, each following a scenario."""
+    statuses = [_scenario_status(events) for _old, _new, events in SCENARIOS]
+    in_review, audit_time, scenario, linked = _review_scenarios(rng, interactions, assignments, end, statuses)
+    columns: dict[str, list[_Array]] = {
+        k: [] for k in ("conv", "metric", "round", "actor", "action", "comment", "ts", "score")
+    }
     shared = np.array([METRICS[i][0] for i in SHARED_METRICS if METRICS[i][0] != MANUAL_METRIC], dtype=object)
     for s, (_w_old, _w_new, events) in enumerate(SCENARIOS):
         chosen = np.flatnonzero(scenario == s)
@@ -544,78 +801,80 @@ def generate(spec: DemoSpec, out: Path) -> DemoFiles:
             continue
         convs = in_review[chosen]
         first_metric = rng.integers(0, len(shared), len(chosen))
-        base_score = audit[convs]
+        base_score = interactions.audit[convs]
         running = base_score.copy()
         for rnd, actor, action, slot, hours, change in events:
-            ev_rows["conv"].append(conversation[convs])
+            columns["conv"].append(interactions.conversation[convs])
             if slot is None:
-                ev_rows["metric"].append(np.full(len(chosen), None, dtype=object))
+                columns["metric"].append(np.full(len(chosen), None, dtype=object))
             else:
-                ev_rows["metric"].append(shared[(first_metric + slot) % len(shared)])
-            ev_rows["round"].append(np.full(len(chosen), rnd))
-            ev_rows["actor"].append(np.full(len(chosen), actor, dtype=object))
-            ev_rows["action"].append(np.full(len(chosen), action, dtype=object))
-            if action == "Disputed":
-                comment = np.array(DISPUTE_COMMENTS, dtype=object)[rng.integers(0, len(DISPUTE_COMMENTS), len(chosen))]
-            elif action in RESPONSES:
-                comment = np.full(len(chosen), RESPONSES[action], dtype=object)
+                columns["metric"].append(shared[(first_metric + slot) % len(shared)])
+            columns["round"].append(np.full(len(chosen), rnd))
+            columns["actor"].append(np.full(len(chosen), actor, dtype=object))
+            columns["action"].append(np.full(len(chosen), action, dtype=object))
+            if action == DISPUTED:
+                comments = np.array(DISPUTE_COMMENTS, dtype=object)
+                columns["comment"].append(comments[rng.integers(0, len(DISPUTE_COMMENTS), len(chosen))])
             else:
-                comment = np.full(len(chosen), None, dtype=object)
-            ev_rows["comment"].append(comment)
-            ev_rows["ts"].append(audit_time[chosen] + np.timedelta64(hours * 3600, "s"))
-            if action == "Audit Submitted":
-                ev_rows["score"].append(base_score)
-            elif action == "Re-evaluated":
+                columns["comment"].append(np.full(len(chosen), RESPONSES.get(action), dtype=object))
+            columns["ts"].append(audit_time[chosen] + np.timedelta64(hours * 3600, "s"))
+            if action == AUDIT_SUBMITTED:
+                columns["score"].append(base_score)
+            elif action == RE_EVALUATED:
                 running = np.clip(running + (change or 0), -100, 100)
-                ev_rows["score"].append(running)
+                columns["score"].append(running)
             else:
-                ev_rows["score"].append(np.full(len(chosen), np.nan))
-    n_events = int(sum(len(x) for x in ev_rows["conv"]))
+                columns["score"].append(np.full(len(chosen), np.nan))
+    n_events = int(sum(len(x) for x in columns["conv"]))
+
+    def column(key: str, kind: Any, as_type: Any = object, from_pandas: bool = False) -> Any:
+        values: Any = np.concatenate(columns[key]).astype(as_type) if n_events else []
+        return pa.array(values, kind, from_pandas=from_pandas)
+
     events_table = pa.table(
         {
-            "ConversationID": pa.array(np.concatenate(ev_rows["conv"]).astype(object) if n_events else [], pa.string()),
-            "Metric": pa.array(np.concatenate(ev_rows["metric"]) if n_events else [], pa.string()),
-            "Round": pa.array(np.concatenate(ev_rows["round"]) if n_events else [], pa.int32()),
-            "Actor": pa.array(np.concatenate(ev_rows["actor"]) if n_events else [], pa.string()),
-            "Action": pa.array(np.concatenate(ev_rows["action"]) if n_events else [], pa.string()),
-            "Comment": pa.array(np.concatenate(ev_rows["comment"]) if n_events else [], pa.string()),
-            "ts": pa.array(np.concatenate(ev_rows["ts"]).astype("datetime64[s]") if n_events else [],
-                           pa.timestamp("s")),
-            "score": pa.array(np.concatenate(ev_rows["score"]) if n_events else [], pa.float64(),
-                              from_pandas=True),
+            "ConversationID": column("conv", pa.string()),
+            "Metric": column("metric", pa.string()),
+            "Round": column("round", pa.int32(), np.int64),
+            "Actor": column("actor", pa.string()),
+            "Action": column("action", pa.string()),
+            "Comment": column("comment", pa.string()),
+            "ts": column("ts", pa.timestamp("s"), "datetime64[s]"),
+            "score": column("score", pa.float64(), np.float64, from_pandas=True),
         }
     )
-    con.register("events", events_table)
-    con.execute(
-        f"""COPY (SELECT "ConversationID", "Metric", "Round", "Actor", "Action", "Comment",
-                strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS "Timestamp",
-                CASE WHEN score IS NULL OR isnan(score) THEN NULL ELSE CAST(score AS INTEGER) END
-                    AS "Audit Score"
-            FROM events ORDER BY "ConversationID", "Round", ts)
-            TO {_target(out, 'review-events.csv')} (HEADER, DELIMITER ',')"""
+    write(
+        "review-events.csv",
+        events_table,
+        """SELECT "ConversationID", "Metric", "Round", "Actor", "Action", "Comment",
+            strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS "Timestamp",
+            CASE WHEN score IS NULL OR isnan(score) THEN NULL ELSE CAST(score AS INTEGER) END AS "Audit Score"
+        FROM rows ORDER BY "ConversationID", "Round", ts""",
     )
-    # Evaluations waiting in review are marked for coaching too, so sessions show pending statuses:
-    # each such evaluation joins the agent's latest session assigned after the interaction.
-    waiting = {0, 3, 4, 7}  # scenarios that end pending (agent, supervisor, agent, supervisor)
+    waiting = [status in (PENDING_AGENT, PENDING_SUPERVISOR) for status in statuses]
+    return _Reviews(in_review, np.array(waiting)[scenario], linked, n_events)
+
+
+def _coaching_interactions(
+    write: _Writer, marked: _Marked, reviews: _Reviews, interactions: _Interactions, assignments: _Assignments
+) -> None:
+    """coaching-interactions.csv: the interactions marked for coaching and, so that sessions show pending
+    statuses, every evaluation still waiting in review, marked for the agent's latest session after it."""
     latest_session: dict[int, int] = {}
-    for r in np.argsort(assigned, kind="stable"):
-        latest_session[int(row_agent[r])] = int(r)
-    for s_index, conv_index in zip(scenario, in_review, strict=True):
-        r = linked_conversations.get(int(conv_index), latest_session.get(int(agent[conv_index])))
-        if int(s_index) in waiting and r is not None and start_ts[conv_index] < np.datetime64(assigned[r]):
-            ci_assign.append(keys[row_assign[r]])
-            ci_conv.append(conversation[conv_index])
-            ci_area.append(areas[row_assign[r]][0])
-            ci_date.append(follow_up[r])
-    marked = pa.table(
-        {"Assignment ID": ci_assign, "ConversationID": ci_conv, "Coaching Area": ci_area,
-         "Date": pa.array(ci_date, pa.date32())}
+    for row in np.argsort(assignments.assigned, kind="stable"):
+        latest_session[int(assignments.row_agent[row])] = int(row)
+    for index, waiting in zip(reviews.interaction, reviews.waiting, strict=True):
+        r = reviews.linked.get(int(index), latest_session.get(int(interactions.agent[index])))
+        if waiting and r is not None and interactions.start[index] < np.datetime64(assignments.assigned[r]):
+            a = assignments.row_assignment[r]
+            marked.add(assignments.keys[a], interactions.conversation[index], assignments.areas[a][0],
+                       assignments.follow_up[r])
+    rows = pa.table(
+        {"Assignment ID": marked.assignments, "ConversationID": marked.conversations, "Coaching Area": marked.areas,
+         "Date": pa.array(marked.dates, pa.date32())}
     )
-    con.register("marked", marked)
-    con.execute(
-        f"COPY (SELECT DISTINCT ON (\"Assignment ID\", \"ConversationID\") * FROM marked "
-        f"ORDER BY \"Assignment ID\", \"ConversationID\") TO {_target(out, 'coaching-interactions.csv')} "
-        f"(HEADER, DELIMITER ',')"
+    write(
+        "coaching-interactions.csv",
+        rows,
+        'SELECT DISTINCT ON ("Assignment ID", "ConversationID") * FROM rows ORDER BY "Assignment ID", "ConversationID"',
     )
-    con.close()
-    return DemoFiles(out, n, n_agents, n_ind + n_groups, n_events)
