@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 from coaching import access, store
-from coaching.importer import import_files
 from coaching.trends import (
     AUDIT,
     KORE,
@@ -35,6 +34,8 @@ from coaching.trends import (
     score_trends,
 )
 
+from exports import IE_HEADER, build_store, roster
+
 PRIYA, TOM, VIC, UMA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda"
 # Who they are (filters choose people, never names): their emails.
 PRIYA_ID, TOM_ID, VIC_ID, UMA_ID = (f"{n.lower().replace(' ', '.')}@example.com" for n in (PRIYA, TOM, VIC, UMA))
@@ -42,22 +43,7 @@ PRIYA_EMAIL, SAM, ZOE, QA = ("priya.nair@example.com", "sam.ortiz@example.com", 
                              "quinn.lee@example.com")
 JULY = TrendFilters(date(2026, 7, 1), date(2026, 7, 31))
 
-ROSTER = """Agent Name,Email,Team,Team Lead,Role,Permissions
-Priya Nair,priya.nair@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Tom Becker,tom.becker@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Vic Vance,vic.vance@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Uma Ueda,uma.ueda@example.com,Claims,zoe.zimmer@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Sam Ortiz,sam.ortiz@example.com,Billing East,,Supervisor,
-Zoe Zimmer,zoe.zimmer@example.com,Claims,,Supervisor,
-Quinn Lee,quinn.lee@example.com,,,QA,
-"""
-
-IE_HEADER = (
-    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
-    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
-    "Duration Status,Evaluation Form,Intent,Greeting,Greeting - Is Fatal Metric,Greeting - Adherence Weight,"
-    "Greeting - Violation"
-)
+ROSTER = roster(PRIYA, TOM, VIC, UMA, "Sam Ortiz", "Zoe Zimmer", "Quinn Lee")
 
 
 def ie_row(cid: str, agent: str, when: str, kore: str, audit: str, sentiment: str, queue: str = "Billing queue",
@@ -101,15 +87,9 @@ A3,Etiquette focus,Vic Vance,Individual Agent,Etiquette,2026-06-20,2026-07-01,Co
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("trends")
-    exports = folder / "exports"
-    exports.mkdir()
-    for name, content in (("roster.csv", ROSTER), ("ie-report.csv", EVALUATIONS), ("review-events.csv", EVENTS),
-                          ("assignments.csv", ASSIGNMENTS)):
-        (exports / name).write_text(content, encoding="utf-8")
-    db = folder / "coaching.duckdb"
-    import_files(db, [exports])
-    yield db
+    yield build_store(tmp_path_factory.mktemp("trends"), {
+        "roster.csv": ROSTER, "ie-report.csv": EVALUATIONS, "review-events.csv": EVENTS, "assignments.csv": ASSIGNMENTS,
+    })
     store.close_all()
 
 
