@@ -7,7 +7,7 @@ store with :func:`build_demo_store` and points the app at it with :func:`point_a
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,10 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from coaching import access, demo, store
-from coaching.importer import import_files
+from coaching import access, store
 from ui import clock
 
+from exports import build_demo_store as build_demo_store  # the page tests' store, imported from here
 from list_view import unescaped
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +32,6 @@ class NavigationOnlyPagesManager(PagesManager):
     """Runs always go through app.py's ``st.navigation``, as on a server once app.py has run."""
 
     uses_pages_directory = False
-
-
-def build_demo_store(folder: Path) -> Path:
-    """The demo store the page tests read: 24 agents over 60 days up to 1 Nov 2026."""
-    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1)), folder / "exports")
-    db = folder / "coaching.duckdb"
-    import_files(db, [folder / "exports"])
-    return db
 
 
 #: The pages' "now" in these tests (`ui.clock`): a Friday four weeks after the demo store's last day,

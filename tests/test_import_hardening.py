@@ -17,44 +17,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from coaching import cli, store
-from coaching.importer import ImportFailed, Problem, formats, import_files, sources
+from coaching.importer import formats, import_files, sources
 from coaching.store import StoreError
 
-
-def fails(db: Path, paths: list[Path]) -> ImportFailed:
-    """An import that must fail and leave the store as it was; returns the failure."""
-    before = db.read_bytes() if db.exists() else None
-    with pytest.raises(ImportFailed) as caught:
-        import_files(db, paths)
-    assert (db.read_bytes() if db.exists() else None) == before
-    assert not db.with_name(db.name + ".next").exists()
-    return caught.value
-
-
-def only_problem(failure: ImportFailed) -> Problem:
-    assert failure.total == 1, failure.report()
-    return failure.problems[0]
-
-
-def set_cell(text: str, row: int, column: str, value: str) -> str:
-    """The CSV with data row ``row`` (1 = first after the header) given ``value`` in ``column``."""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    rows[row][rows[0].index(column)] = value
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+from exports import IE_COLUMNS, fails, only_problem, query
 
 
 # ------------------------------------------------------------------------------------------------
@@ -137,11 +106,7 @@ def test_a_row_with_too_many_values_is_still_a_problem_with_mixed_line_endings(w
 # ------------------------------------------------------------------------------------------------
 # A file far too wide is refused before any heavy work
 # ------------------------------------------------------------------------------------------------
-REPORT_COLUMNS = (
-    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
-    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
-    "Duration Status,Evaluation Form,Intent"
-).split(",")
+REPORT_COLUMNS = IE_COLUMNS.split(",")
 REPORT_ROW = (
     "c-1,Voice,Billing,Billing,en,Ada Byron,Ada Byron,2026-07-27T08:23:44Z,5,refund,0,50,1,0,,inbound,"
     "Evaluated,Voice form,Refund"
