@@ -7,8 +7,6 @@ exactly as it was (or not there at all when there was none).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -21,8 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from coaching import store
-from coaching.importer import ImportFailed, ImportSummary, Problem, formats, import_files
+from coaching.importer import ImportSummary, Problem, formats, import_files
 from coaching.settings import ImportSettings
+
+from exports import drop_column, fails, only_problem, queries, query, rows_of, set_cell, to_csv
 
 # ------------------------------------------------------------------------------------------------
 # Helpers
@@ -49,19 +49,6 @@ TYPED_COLUMNS = {
 METRIC_RESULTS = {"1": "Adhered", "0": "Not Adhered", "NA": "Not Applicable", "'-'": None}
 
 
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    return queries(db, sql)[0]
-
-
-def queries(db: Path, *sqls: str) -> list[list[tuple[Any, ...]]]:
-    """The rows of each query, on one read-only connection (opening one takes a while)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [con.execute(sql).fetchall() for sql in sqls]
-    finally:
-        con.close()
-
-
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every data table's rows, sorted."""
     con = duckdb.connect(str(db), read_only=True)
@@ -73,49 +60,6 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def counts(summary: ImportSummary) -> dict[str, tuple[int, int, int, int]]:
     return {k: (v.rows, v.new, v.updated, v.unchanged) for k, v in summary.kinds.items()}
-
-
-def fails(db: Path, paths: list[Path], settings: ImportSettings | None = None) -> ImportFailed:
-    """Import that must fail and leave the store as it was; returns the failure."""
-    before = db.read_bytes() if db.exists() else None
-    with pytest.raises(ImportFailed) as caught:
-        import_files(db, paths, settings)
-    if before is None:
-        assert not db.exists()
-    else:
-        assert db.read_bytes() == before
-    assert not db.with_name(db.name + ".next").exists()
-    failure = caught.value
-    assert failure.total >= len(failure.problems) >= 1
-    return failure
-
-
-def only_problem(failure: ImportFailed) -> Problem:
-    assert failure.total == 1, failure.report()
-    return failure.problems[0]
-
-
-def rows_of(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
-
-
-def to_csv(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
-def set_cell(text: str, row: int, column: str, value: str) -> str:
-    """The CSV with data row ``row`` (1 = first after the header) given ``value`` in ``column``."""
-    rows = rows_of(text)
-    rows[row][rows[0].index(column)] = value
-    return to_csv(rows)
-
-
-def drop_column(text: str, column: str) -> str:
-    rows = rows_of(text)
-    index = rows[0].index(column)
-    return to_csv([r[:index] + r[index + 1 :] for r in rows])
 
 
 @pytest.fixture(scope="module")
