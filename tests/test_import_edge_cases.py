@@ -6,13 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from coaching.importer import ImportFailed, import_files
+from coaching.importer import import_files
 from coaching.settings import ImportSettings
 
-ROSTER_HEADER = "Agent Name,Email,Team,Team Lead,Role,Permissions\n"
+from exports import ROSTER_HEADER, csv_text, fails, query
 
 
 @pytest.fixture
@@ -21,20 +20,6 @@ def base(tmp_path: Path, templates: Path) -> Path:
     db = tmp_path / "base.duckdb"
     import_files(db, [templates])
     return db
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def failure(db: Path, paths: list[Path], **settings) -> ImportFailed:
-    with pytest.raises(ImportFailed) as caught:
-        import_files(db, paths, ImportSettings(**settings))
-    return caught.value
 
 
 def test_a_roster_without_permissions_or_team_keeps_what_the_store_knows(base: Path, write) -> None:
@@ -58,7 +43,7 @@ def test_a_bad_row_does_not_hide_an_unknown_reference(base: Path, write) -> None
         ",Broken,Priya Nair,Individual Agent,Empathy,2026-08-01,In Progress\n",
     )
     marked = write("marked.csv", "Assignment ID,ConversationID,Coaching Area\nA-100,c-0001,Empathy\nA-999,c-0001,Empathy\n")
-    problems = failure(base, [assignments, marked]).problems
+    problems = fails(base, [assignments, marked]).problems
     found = {(Path(p.file).name, p.line, p.column, p.value) for p in problems}
     assert ("assignments.csv", 2, "Assignment ID", None) in found
     assert ("marked.csv", 3, "Assignment ID", "A-999") in found
@@ -70,7 +55,7 @@ def test_an_unreadable_file_does_not_make_every_reference_to_it_a_problem(tmp_pa
     shutil.copytree(templates, exports)
     report = exports / "ie-report.csv"
     report.write_text(report.read_text().replace("Start Time", "Started"))
-    problems = failure(tmp_path / "s.duckdb", [exports]).problems
+    problems = fails(tmp_path / "s.duckdb", [exports]).problems
     assert len(problems) == 1
     assert problems[0].column == "Start Time"
 
@@ -81,7 +66,7 @@ def test_an_assignment_is_individual_or_group_on_every_row(base: Path, write) ->
         "Assignment ID,Name,Agent,Coaching Type,Group Name,Coaching Areas,Assigned Date,Status\n"
         "A-100,Refund empathy,Tom Becker,Group Agents,Billing East,Empathy,2026-07-30,In Progress\n",
     )
-    problems = failure(base, [group]).problems
+    problems = fails(base, [group]).problems
     assert any(p.column == "Coaching Type" and "Individual Agent" in p.expected for p in problems), [str(p) for p in problems]
 
 
@@ -110,7 +95,7 @@ def test_a_very_long_field_before_a_bad_row_keeps_line_numbers_right(tmp_path: P
         f"A-1,One,Priya Nair,Individual Agent,Empathy,2026-08-01,In Progress,{long_feedback}\n"
         "A-2,Two,Priya Nair,Individual Agent,Empathy,2026-08-01,Bogus,short\n",
     )
-    problems = failure(tmp_path / "s.duckdb", [assignments]).problems
+    problems = fails(tmp_path / "s.duckdb", [assignments]).problems
     assert [(p.line, p.column, p.value) for p in problems if p.column == "Status"] == [(3, "Status", "Bogus")]
 
 
@@ -121,7 +106,7 @@ def test_timestamps_outside_plausible_years_are_problems(tmp_path: Path, templat
         "ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score\n"
         f"c-0002,,0,QA,Audit Submitted,,{value},55\n"
     )
-    problems = failure(tmp_path / "s.duckdb", [templates / "ie-report.csv", events]).problems
+    problems = fails(tmp_path / "s.duckdb", [templates / "ie-report.csv", events]).problems
     assert [(p.line, p.column) for p in problems] == [(2, "Timestamp")]
     assert "1900" in problems[0].expected
 
@@ -129,13 +114,13 @@ def test_timestamps_outside_plausible_years_are_problems(tmp_path: Path, templat
 def test_data_after_a_json_array_is_a_problem_not_ignored(tmp_path: Path, write) -> None:
     rows = [{"Agent Name": "A", "Email": "a@example.com", "Role": "Agent"}]
     path = write("roster.json", json.dumps(rows) + "\n" + json.dumps([{"Agent Name": "B", "Role": "Boss"}]))
-    problems = failure(tmp_path / "s.duckdb", [path]).problems
+    problems = fails(tmp_path / "s.duckdb", [path]).problems
     assert problems[0].line == 2 and "nothing after the array" in problems[0].expected
 
 
 def test_file_names_with_pattern_characters_are_read_as_they_are(tmp_path: Path, write) -> None:
-    write("roster1.csv", ROSTER_HEADER + "Wrong File,wrong@example.com,,,Agent,\n")
-    path = write("roster[1].csv", ROSTER_HEADER + "Right File,right@example.com,,,Agent,\n")
+    write("roster1.csv", csv_text(ROSTER_HEADER, "Wrong File,wrong@example.com,,,Agent,"))
+    path = write("roster[1].csv", csv_text(ROSTER_HEADER, "Right File,right@example.com,,,Agent,"))
     db = tmp_path / "s.duckdb"
     import_files(db, [path])
     assert query(db, "SELECT name FROM people") == [("Right File",)]
@@ -154,7 +139,7 @@ def test_an_api_metric_name_must_be_text(tmp_path: Path, write) -> None:
         ],
         "hasMore": False,
     }
-    problems = failure(tmp_path / "s.duckdb", [write("page.json", json.dumps(page))]).problems
+    problems = fails(tmp_path / "s.duckdb", [write("page.json", json.dumps(page))]).problems
     assert problems[0].line == 1 and problems[0].line_unit == "record" and "metricName" in problems[0].expected
 
 
@@ -172,7 +157,7 @@ def test_whole_numbers_written_as_decimals_are_whole_numbers(tmp_path: Path, tem
     import_files(db, [templates / "ie-report.csv", events])
     assert query(db, "SELECT round FROM review_events") == [(0,)]
     events.write_text(events.read_text().replace("0.0", "0.5"))
-    assert failure(db, [events]).problems[0].column == "Round"
+    assert fails(db, [events]).problems[0].column == "Round"
 
 
 def test_values_are_trimmed_of_tabs_and_no_break_spaces(tmp_path: Path, write) -> None:
@@ -183,6 +168,7 @@ def test_values_are_trimmed_of_tabs_and_no_break_spaces(tmp_path: Path, write) -
 
 
 def test_lowering_the_maximum_of_dispute_rounds_says_why_stored_events_no_longer_fit(base: Path, templates: Path) -> None:
-    problems = failure(base, [templates / "roster.csv"], max_dispute_rounds=1).problems
+    failure = fails(base, [templates / "roster.csv"], ImportSettings(max_dispute_rounds=1))
+    problems = failure.problems
     assert problems and all(p.file == "the store" for p in problems)
     assert "maximum of dispute rounds is now 1 (it was 3)" in problems[0].expected
