@@ -9,7 +9,7 @@ export carries it; never their display name, which two people may share. ``peopl
 * ``name:<name>`` for an agent an export names by name only and no one known has that name.
 
 Evaluations and assignments keep the agent's name as exported and the ``person_id`` the import found
-for it (``coaching.importer._resolve_agents``): the Agent Email, else the Agent ID, else the person a
+for it (``coaching.importer.agents.resolve_agents``): the Agent Email, else the Agent ID, else the person a
 stored row of the same evaluation or assignment already names, else the one known person with that
 name. Two or more with the name, and nothing to tell them apart, fails the import with the line. When
 the roster later names someone known only by name or Agent ID, their rows follow them.

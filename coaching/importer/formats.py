@@ -8,6 +8,7 @@ as an SQL condition, when the text is not acceptable and what was expected inste
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -298,7 +299,7 @@ class TextList(ColumnType):
 class Column:
     header: str  # the name the format documents
     field: str  # the store column it fills
-    type: ColumnType = field(default_factory=Text)
+    type: ColumnType = dataclasses.field(default_factory=Text)  # (``field`` is a column's name here)
     required: bool = False
     aliases: tuple[str, ...] = ()
 
@@ -462,6 +463,9 @@ EVALUATION_MARKERS = ("conversationid", "scoredagent", "starttime", "koreevaluat
 OUR_FORMATS = (ROSTER, ASSIGNMENTS, COACHING_INTERACTIONS, BEST_RESPONSES, REVIEW_EVENTS)
 ALL_FORMATS = (EVALUATIONS, *OUR_FORMATS)
 BY_KIND = {f.kind: f for f in ALL_FORMATS}
+#: Kinds whose rows name an agent: the columns that say who (a display name, and optionally the
+#: person's email or Kore's Agent ID, which decide it).
+AGENT_COLUMNS = {"evaluations": "scored_agent", "assignments": "agent"}
 
 # The four columns Kore writes per evaluation metric.
 FATAL_SUFFIX = " - Is Fatal Metric"

@@ -2,7 +2,8 @@
 
 A :class:`Source` is one file, recognised by its header, exposed to DuckDB as a relation of text
 columns ``c0 … cN`` in the file's order, with a way back from a row's ordinal to its line number.
-Nothing here checks values; :mod:`coaching.importer` does that in SQL.
+:class:`Files` are the sources of one run. Nothing here checks values; :mod:`coaching.importer.staging`
+does that in SQL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 import tempfile
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from coaching.importer import formats
 from coaching.importer.formats import HeaderError, HeaderMatch, MetricColumns
-from coaching.importer.problems import Problem
+from coaching.importer.problems import ImportFailed, Problem
 from coaching.sql import sql_str
 
 DATA_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".parquet")
@@ -83,7 +84,7 @@ class Source:
         # missing column). Its ``line`` counts records, not lines, so a quoted line break earlier in
         # the file would shift it: count the line breaks before the row's first byte instead.
         rows = con.execute(
-            f"SELECT line_byte_position, column_name, error_type, csv_line, error_message "  # noqa: S608
+            f"SELECT line_byte_position, column_name, error_type, csv_line, error_message "
             f"FROM {self._rejects} "
             f"QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx NULLS LAST) = 1 ORDER BY line"
         ).fetchall()
@@ -163,6 +164,71 @@ def expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
             seen.add(resolved)
             unique.append(f)
     return unique, problems
+
+
+def files_to_import(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """The files ``paths`` name (:func:`expand`) and a problem for each path that names nothing;
+    raises :class:`ImportFailed` when there is no file at all."""
+    files, missing = expand(paths)
+    if not files:
+        problems = missing or [
+            Problem(", ".join(str(p) for p in paths) or "(nothing)", None, None, None,
+                    "at least one export file (.csv, .json, .ndjson, .parquet)")
+        ]
+        raise ImportFailed(problems, len(problems))
+    return files, missing
+
+
+@dataclass
+class Files:
+    """The files of one run: each one opened is a :class:`Source` whose index is its place here."""
+
+    sources: list[Source] = field(default_factory=list)
+    broken: set[int] = field(default_factory=set)  # sources the reader could not read at all
+    unreadable: bool = False  # some file could not be opened: its rows are unknown
+
+    def __getitem__(self, index: int) -> Source:
+        return self.sources[index]
+
+    def __iter__(self) -> Iterator[Source]:
+        return iter(self.sources)
+
+    def by_kind(self, kind: str) -> list[Source]:
+        return [s for s in self.sources if s.format.kind == kind]
+
+    def read(self, kind: str) -> list[Source]:
+        """The sources of a kind that were read (not broken)."""
+        return [s for s in self.by_kind(kind) if s.index not in self.broken]
+
+    @property
+    def complete(self) -> bool:
+        """Every file was read: else every reference to the rows of one that was not would look wrong."""
+        return not (self.unreadable or self.broken)
+
+
+def open_files(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], files: Files, report: Callable[[Problem], None]
+) -> list[str]:
+    """Open each path as the next of ``files``, reporting those that cannot be read; returns warnings
+    naming the columns a file has that its format does not use."""
+    warnings = []
+    for path in paths:
+        try:
+            source = open_source(con, path, len(files.sources))
+        except SourceError as error:
+            report(error.problem)
+            files.unreadable = True
+            continue
+        files.sources.append(source)
+        if source.match.ignored:
+            shown = ", ".join(repr(c) for c in source.match.ignored[:5])
+            more = len(source.match.ignored) - 5
+            warnings.append(
+                f"{source.name}: ignored {len(source.match.ignored)} column(s) that the "
+                f"{source.format.title} format does not use: {shown}"
+                + (f" and {more} more" if more > 0 else "")
+            )
+    return warnings
 
 
 _links: tempfile.TemporaryDirectory[str] | None = None
