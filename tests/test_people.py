@@ -21,14 +21,10 @@ from coaching.importer import ImportFailed, import_files
 from coaching.review_tabs import ReviewFilters, review_counts
 from coaching.trends import TrendFilters, filter_options, kore_vs_audit
 
+from exports import IE_HEADER, csv_text, fails
+
 PRIYA = "priya.nair@example.com"
 NEW_PRIYA = "priya.nair2@example.com"
-IE_HEADER = (
-    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
-    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
-    "Duration Status,Evaluation Form,Intent,Greeting,Greeting - Is Fatal Metric,Greeting - Adherence Weight,"
-    "Greeting - Violation"
-)
 
 
 def evaluation(conversation_id: str, agent: str, day: int = 2, score: int = 50) -> str:
@@ -46,7 +42,7 @@ def evaluation_by_email(conversation_id: str, agent: str, email: str) -> str:
 
 
 def report(*rows: str, header: str = IE_HEADER) -> str:
-    return "\n".join([header, *rows]) + "\n"
+    return csv_text(header, *rows)
 
 
 def people(db: Path) -> list[tuple]:
@@ -224,12 +220,6 @@ def assignments(*rows: str) -> str:
     return "\n".join([ASSIGNMENT_HEADER, *rows]) + "\n"
 
 
-def fails(db: Path, paths: list[Path]) -> list:
-    with pytest.raises(ImportFailed) as failed:
-        import_files(db, paths)
-    return failed.value.problems
-
-
 def stored_assignments(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT assignment_id, person_id FROM assignments ORDER BY ALL").fetchall()
@@ -239,7 +229,7 @@ def test_one_person_twice_in_an_assignment_is_reported_not_a_crash(store: Path, 
     path = write("a.csv", assignments(
         "G-1,Basics,Priya Nair,,Group Agents,East,Empathy,2026-07-30,In Progress",
         f"G-1,Basics,P. Nair,{PRIYA},Group Agents,East,Empathy,2026-07-30,In Progress"))
-    [problem] = fails(store, [path])
+    [problem] = fails(store, [path]).problems
     assert (problem.line, problem.column, problem.value) == (3, "Agent", PRIYA)
     assert problem.expected == f"Assignment ID and Agent not already on line 2 of {path}"
 
@@ -271,7 +261,7 @@ def test_adopting_a_member_already_in_the_group_by_email_keeps_one_row(tmp_path:
     import_files(db, [write("roster.csv", "Agent Name,Email,Role\nAlex Kim,alex@example.com,Agent\n")])
     assert stored_assignments(db) == [("G-1", "alex@example.com")]
     # The same file again names one person twice, now that both names are known to be hers: reported.
-    [problem] = fails(db, [tmp_path / "a.csv"])
+    [problem] = fails(db, [tmp_path / "a.csv"]).problems
     assert (problem.line, problem.column, problem.value) == (3, "Agent", "alex@example.com")
 
 
@@ -283,7 +273,8 @@ def test_an_agent_id_given_to_two_people_is_reported(tmp_path: Path, write) -> N
         return evaluation(cid, name).replace(f"{name},{name},", f"{name},{name},{email},{agent_id},")
 
     import_files(db, [write("e.csv", report(row("x-1", "Xavi", "xavi@example.com", "a-77"), header=header))])
-    [problem] = fails(db, [write("roster.csv", "Agent Name,Email,Agent ID,Role\nYara,yara@example.com,a-77,Agent\n")])
+    roster = write("roster.csv", "Agent Name,Email,Agent ID,Role\nYara,yara@example.com,a-77,Agent\n")
+    [problem] = fails(db, [roster]).problems
     assert (problem.column, problem.value) == ("Agent ID", "a-77") and "xavi@example.com" in problem.expected
     # In one run: an email with an Agent ID, and that Agent ID alone, are the same person.
     import_files(db, [write("z.csv", report(row("z-1", "Zed", "zed@example.com", "z-1"),
@@ -291,7 +282,8 @@ def test_an_agent_id_given_to_two_people_is_reported(tmp_path: Path, write) -> N
     assert {c: p for c, p in scored(db).items() if c.startswith("z")} == {"z-1": "zed@example.com",
                                                                           "z-2": "zed@example.com"}
     # An Agent ID another row gives to someone else is reported, not resolved either way.
-    [problem] = fails(db, [write("w.csv", report(row("w-1", "Zed", "other@example.com", "z-1"), header=header))])
+    other = write("w.csv", report(row("w-1", "Zed", "other@example.com", "z-1"), header=header))
+    [problem] = fails(db, [other]).problems
     assert (problem.line, problem.column, problem.value) == (2, "Agent ID", "z-1")
     assert "other@example.com" in problem.expected and "zed@example.com" in problem.expected
 
@@ -313,14 +305,14 @@ def test_every_problem_of_a_run_is_found_in_that_run(store: Path, write) -> None
         write("e.csv", report(evaluation("p-9", "Priya Nair"))),
         write("a.csv", f"{header}\nA-1,Empathy,Priya Nair,Individual Agent,Empathy,2026-07-30,2026-07-01,Open\n"
                        f"A-2,Empathy,Priya Nair,Individual Agent,Empathy,2026-07-30,,In Progress\n"),
-    ])
+    ]).problems
     assert sorted((Path(p.file).name, p.line, p.column) for p in problems) == [
         ("a.csv", 2, "Status"), ("a.csv", 3, "Agent"), ("e.csv", 2, "Scored Agent")]
 
 
 def test_an_unknown_agent_email_is_reported_on_its_column(store: Path, write) -> None:
     [problem] = fails(store, [write("a.csv", assignments(
-        "A-1,Empathy,Priya Nair,priya.nair@example.con,Individual Agent,,Empathy,2026-07-30,In Progress"))])
+        "A-1,Empathy,Priya Nair,priya.nair@example.con,Individual Agent,,Empathy,2026-07-30,In Progress"))]).problems
     assert (problem.line, problem.column, problem.value) == (2, "Agent Email", "priya.nair@example.con")
     assert problem.expected == "the email of someone on the roster or in the evaluations"
 
