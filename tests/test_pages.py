@@ -12,7 +12,6 @@ AppTest behave like a server that has run app.py once (``_navigation_only``), an
 
 from __future__ import annotations
 
-import datetime
 import functools
 import re
 import shutil
@@ -29,9 +28,10 @@ from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 from coaching import access, assignments, credentials, demo, store
-from coaching.importer import import_files
 from ui import cache
 
+from app_pages import rows
+from exports import build_demo_store
 from list_view import every_list_row, list_header, unescaped
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,22 +54,13 @@ class _NavigationOnlyPagesManager(PagesManager):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("pages")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(credentials, "HASHER", CHEAP_HASHER)
-        exports = folder / "exports"
-        demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=datetime.date(2026, 11, 1)), exports)
-        db = folder / "coaching.duckdb"
-        import_files(db, [exports])
+        db = build_demo_store(tmp_path_factory.mktemp("pages"))
         for email in demo.DEMO_ACCOUNTS:
             credentials.set_password(db, email, demo.DEMO_PASSWORD)
     yield db
     store.close_all()
-
-
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:
-    with store.open_store(db).snapshot() as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 @pytest.fixture(scope="module")
