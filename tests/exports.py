@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -85,9 +85,13 @@ def build_store(folder: Path, files: Mapping[str, str]) -> Path:
     return db
 
 
-def build_demo_store(folder: Path) -> Path:
-    """The demo store the page tests read: 24 agents over 60 days up to 1 Nov 2026."""
-    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1)), folder / "exports")
+#: The demo the page tests read: 24 agents over 60 days up to 1 Nov 2026.
+PAGES_DEMO = demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1))
+
+
+def build_demo_store(folder: Path, spec: demo.DemoSpec = PAGES_DEMO) -> Path:
+    """A new store, ``folder``/coaching.duckdb, holding the demo's exports (written to ``folder``/exports)."""
+    demo.generate(spec, folder / "exports")
     db = folder / "coaching.duckdb"
     import_files(db, [folder / "exports"])
     return db
@@ -138,7 +142,8 @@ def rows_of(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
-def to_csv(rows: list[list[str]]) -> str:
+def to_csv(rows: Sequence[Sequence[object]]) -> str:
+    """The rows as CSV text, each line ending in a newline."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()

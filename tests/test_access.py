@@ -32,6 +32,8 @@ from coaching.importer import import_files
 from coaching.overview import store_overview
 from coaching.people import agents_in_scope
 
+from exports import build_demo_store
+
 SPEC = demo.DemoSpec(agents=36, days=90, seed=5, end=datetime.date(2026, 11, 1))
 PROPERTY = settings(max_examples=60, deadline=None, database=None)
 PENDING = ("Pending Agent Review", "Pending Supervisor Review")
@@ -46,10 +48,7 @@ INDIVIDUAL_COLUMNS = [
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    folder = tmp_path_factory.mktemp("access")
-    demo.generate(SPEC, folder / "exports")
-    db = folder / "demo.duckdb"
-    import_files(db, [folder / "exports"])
+    db = build_demo_store(tmp_path_factory.mktemp("access"), SPEC)
     connection = duckdb.connect(str(db), read_only=True)
     yield connection
     connection.close()

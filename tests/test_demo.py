@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from coaching import demo, review_machine
-from coaching.importer import import_files
+
+from exports import build_demo_store
 
 END = date(2026, 11, 1)
 SPEC = demo.DemoSpec(agents=40, days=120, seed=3, end=END)
@@ -18,10 +19,7 @@ SPEC = demo.DemoSpec(agents=40, days=120, seed=3, end=END)
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    folder = tmp_path_factory.mktemp("demo")
-    demo.generate(SPEC, folder / "exports")
-    db = folder / "demo.duckdb"
-    import_files(db, [folder / "exports"])
+    db = build_demo_store(tmp_path_factory.mktemp("demo"), SPEC)
     con = duckdb.connect(str(db), read_only=True)
     yield con
     con.close()
