@@ -35,6 +35,7 @@ from coaching import store
 from coaching.importer import import_files
 
 from app_pages import ADMIN_EMAIL, AGENT_EMAIL, LEAD_EMAIL, as_user, point_app_at, rerun, rows
+from exports import to_csv
 
 #: A download button's data callable, by its deferred file id.
 Deferred = dict[str, Callable[[], object]]
@@ -128,18 +129,12 @@ GROUP_ASSIGNMENT = hostile("assignmentid")
 NOW = datetime(2026, 11, 27, 12, 0)  # app_pages.DEMO_NOW: the pages' today
 
 
-def _csv(rows_: list[list[object]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows_)
-    return out.getvalue()
-
-
 def write_exports(folder: Path) -> None:
     """Exports of every kind, every text field hostile."""
     folder.mkdir(parents=True, exist_ok=True)
     team = hostile("team")
     permissions = "Agent Dashboard, Coaching Assignments"
-    (folder / "roster.csv").write_text(_csv([
+    (folder / "roster.csv").write_text(to_csv([
         ["Agent Name", "Email", "Team", "Team Lead", "Role", "Permissions"],
         [AGENT, AGENT_EMAIL, team, LEAD_EMAIL, "Agent", permissions],
         [OTHER, "other@example.com", team, LEAD_EMAIL, "Agent", permissions],
@@ -168,7 +163,7 @@ def write_exports(folder: Path) -> None:
             hostile("direction"), hostile("duration"), hostile("form"), hostile("intent"),
             hostile("auditor") if audited else "", n % 2, 0, 10, 10, 1 - n % 2, 0, 10, 10,
         ])
-    (folder / "ie-report.csv").write_text(_csv(evaluations), encoding="utf-8")
+    (folder / "ie-report.csv").write_text(to_csv(evaluations), encoding="utf-8")
 
     def when(days_ago: float) -> str:
         return f"{NOW - timedelta(days=days_ago):%Y-%m-%d}"
@@ -186,14 +181,14 @@ def write_exports(folder: Path) -> None:
     assignments.append(["A-3", hostile("otherassignment"), OTHER, "Individual Agent", "",
                         hostile("otherarea", listed=True), when(20), "", "Completed",
                         hostile("otherassignedby"), "", ""])
-    (folder / "assignments.csv").write_text(_csv(assignments), encoding="utf-8")
-    (folder / "coaching-interactions.csv").write_text(_csv([
+    (folder / "assignments.csv").write_text(to_csv(assignments), encoding="utf-8")
+    (folder / "coaching-interactions.csv").write_text(to_csv([
         ["Assignment ID", "ConversationID", "Coaching Area", "Date"],
         ["A-1", DISPUTED, hostile("area0", listed=True), when(40)],
         ["A-1", "c-000", hostile("area1", listed=True), when(40)],
         [GROUP_ASSIGNMENT, "c-006", hostile("grouparea", listed=True), when(30)],
     ]), encoding="utf-8")
-    (folder / "best-responses.csv").write_text(_csv([
+    (folder / "best-responses.csv").write_text(to_csv([
         ["Assignment ID", "ConversationID", "Note"],
         ["A-1", "c-001", hostile("note")],
         [GROUP_ASSIGNMENT, "c-004", hostile("groupnote")],
@@ -224,7 +219,7 @@ def write_exports(folder: Path) -> None:
     events.append(["c-006", "", 2, "Agent", "Accepted", "", at("c-006", 9), ""])
     events.append(["c-001", "", 0, "QA", "Audit Submitted", "", at("c-001", 2), score("c-001")])
     events.append(["c-001", "", 1, "Agent", "Accepted", hostile("accepted"), at("c-001", 3), ""])
-    (folder / "review-events.csv").write_text(_csv(events), encoding="utf-8")
+    (folder / "review-events.csv").write_text(to_csv(events), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -458,12 +453,12 @@ def test_the_import_page_shows_what_a_file_says_as_text(hostile_db: Path, tmp_pa
     db = tmp_path / "copy.duckdb"
     db.write_bytes(hostile_db.read_bytes())
     monkeypatch.setenv("COACHING_DB", str(db))
-    report = _csv([
+    report = to_csv([
         ["ConversationID", "Scored Agent", "Start Time", "Kore Evaluation Score", "Evaluation Form",
          hostile("column")],
         ["n-1", hostile("unrostered"), "2026-11-20T10:00:00Z", 50, hostile("form"), "x"],
     ])
-    roster = _csv([
+    roster = to_csv([
         ["Agent Name", "Email", "Role", "Team", "Wrong"],
         [hostile("newcomer"), "newcomer@example.com", "Boss", hostile("team"), "x"],
     ])

@@ -8,14 +8,14 @@ older versions stored (or every evaluation of an existing store would count as u
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from pathlib import Path
 
 import duckdb
 
 from coaching.importer import import_files
+
+from exports import query, rows_of, to_csv
 
 #: The digest as older versions defined it, computed from the stored metric rows.
 STORED_DIGEST = """
@@ -27,28 +27,18 @@ WHERE e.metrics_digest IS DISTINCT FROM coalesce(m.digest, hash([]))
 """
 
 
-def _mismatches(db: Path) -> list[tuple[str]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(STORED_DIGEST).fetchall()
-    finally:
-        con.close()
-
-
 def _reordered(report: Path) -> str:
     """The same report with its columns, metric quadruples included, in another order."""
-    rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8"))))
+    rows = rows_of(report.read_text(encoding="utf-8"))
     order = list(range(len(rows[0])))
     random.Random(7).shuffle(order)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([[row[i] for i in order] for row in rows])
-    return out.getvalue()
+    return to_csv([[row[i] for i in order] for row in rows])
 
 
 def test_the_digest_is_the_hash_of_the_sorted_metrics(tmp_path: Path, templates: Path, kore_report: Path) -> None:
     db = tmp_path / "store.duckdb"
     import_files(db, [templates, kore_report])
-    assert _mismatches(db) == []
+    assert query(db, STORED_DIGEST) == []
 
 
 def test_the_same_report_in_another_column_order_is_unchanged(
@@ -62,7 +52,7 @@ def test_the_same_report_in_another_column_order_is_unchanged(
         evaluations = summary.kinds["evaluations"]
         assert (evaluations.new, evaluations.updated) == (0, 0)
         assert evaluations.unchanged == evaluations.rows > 0
-    assert _mismatches(db) == []
+    assert query(db, STORED_DIGEST) == []
 
 
 #: Evaluations whose lists of scored and not-adhered metrics differ from their stored metric rows.
@@ -89,13 +79,11 @@ def test_the_metric_lists_are_the_stored_metric_rows(
         assert con.execute("SELECT count(*) FROM evaluations WHERE len(not_adhered_metrics) > 0").fetchone()[0] > 0
         assert con.execute(LISTS_AGREE).fetchall() == []
     # Greeting flipped on every row (1 ↔ 0), in another column order: the lists follow.
-    rows = list(csv.reader(io.StringIO(_reordered(templates / "ie-report.csv"))))
+    rows = rows_of(_reordered(templates / "ie-report.csv"))
     greeting = rows[0].index("Greeting")
     for row in rows[1:]:
         row[greeting] = {"1": "0", "0": "1"}.get(row[greeting], row[greeting])
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    summary = import_files(db, [write("changed.csv", out.getvalue())])
+    summary = import_files(db, [write("changed.csv", to_csv(rows))])
     assert summary.kinds["evaluations"].updated >= 2
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute(LISTS_AGREE).fetchall() == []
