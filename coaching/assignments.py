@@ -12,13 +12,17 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from coaching.access import AGENT, Viewer, agent_filter
+from coaching import scores
+from coaching.access import AGENT, Viewer
 from coaching.audit import ANOTHER_AGENT
-from coaching.sql import sql_str
+from coaching.review_machine import OPEN_STATUSES, PENDING_AGENT, PENDING_SUPERVISOR
 from coaching.settings import DEFAULT_PASS_SCORE
+from coaching.sql import Params, Where, in_list, scope, sql_str
 
+#: An assignment's stored statuses (Kore's).
+YET_TO_START, IN_PROGRESS, COMPLETED = "Yet to Start", "In Progress", "Completed"
 #: The status an agent sees for each stored status (Kore shows agents "Start Coaching").
-AGENT_STATUS = {"Yet to Start": "Start Coaching", "In Progress": "In Progress", "Completed": "Completed"}
+AGENT_STATUS = {YET_TO_START: "Start Coaching", IN_PROGRESS: "In Progress", COMPLETED: "Completed"}
 
 
 #: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.
@@ -27,6 +31,19 @@ SHOWN_AREAS = 3
 LIST_PAGE_SIZE = 25
 #: A follow-up this many days away (or fewer) is "due soon".
 DUE_SOON_DAYS = 7
+#: Follow-up markers of a session not completed (besides "Due in N days").
+OVERDUE, DUE_TODAY = "Overdue", "Due today"
+
+#: SQL: the follow-up marker of an assignment ``a`` on the day ``$today``: Overdue (the follow-up date
+#: has passed), Due today, Due in N days (within :data:`DUE_SOON_DAYS`), or NULL (later, none, or the
+#: session is completed). The one rule for overdue: the list, its count and a session use it.
+FOLLOW_UP_SQL = f"""CASE WHEN a.status = {sql_str(COMPLETED)} OR a.follow_up_date IS NULL THEN NULL
+        WHEN a.follow_up_date < $today::DATE THEN {sql_str(OVERDUE)}
+        WHEN a.follow_up_date = $today::DATE THEN {sql_str(DUE_TODAY)}
+        WHEN a.follow_up_date <= $today::DATE + {DUE_SOON_DAYS}
+            THEN 'Due in ' || (a.follow_up_date - $today::DATE)
+                 || CASE WHEN a.follow_up_date - $today::DATE = 1 THEN ' day' ELSE ' days' END
+    END"""
 
 #: The orders a list can be sorted in, by the words a viewer chooses them by; the first is the default.
 #: Ties fall back to the newest assignment first, so every order is total and stable.
@@ -56,13 +73,13 @@ def area_tags(areas: list[str], shown: int = SHOWN_AREAS) -> list[str]:
 
 
 #: Sessions with a linked evaluation waiting on a review, per (assignment, person): joined as ``w``.
-_WAITS_JOIN = """LEFT JOIN (
+_WAITS_JOIN = f"""LEFT JOIN (
         SELECT c.assignment_id, e.person_id,
-               bool_or(r.review_status = 'Pending Agent Review') AS agent_waits,
-               bool_or(r.review_status = 'Pending Supervisor Review') AS supervisor_waits
+               bool_or(r.review_status = {sql_str(PENDING_AGENT)}) AS agent_waits,
+               bool_or(r.review_status = {sql_str(PENDING_SUPERVISOR)}) AS supervisor_waits
         FROM evaluation_reviews r JOIN coaching_interactions c USING (conversation_id)
         JOIN evaluations e USING (conversation_id)
-        WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review')
+        WHERE {in_list("r.review_status", OPEN_STATUSES)}
         GROUP BY ALL) w ON w.assignment_id = a.assignment_id AND w.person_id = a.person_id"""
 
 
@@ -79,49 +96,35 @@ def _session_status_sql(viewer: Viewer, accept_dispute: bool) -> tuple[str, str]
     stored = f"CASE a.status {agent_words} ELSE a.status END" if viewer.role == AGENT else "a.status"
     if not accept_dispute:
         return "", stored
-    return _WAITS_JOIN, f"""CASE WHEN w.agent_waits THEN 'Pending Agent Review'
-        WHEN w.supervisor_waits THEN 'Pending Supervisor Review' ELSE {stored} END"""
+    return _WAITS_JOIN, f"""CASE WHEN w.agent_waits THEN {sql_str(PENDING_AGENT)}
+        WHEN w.supervisor_waits THEN {sql_str(PENDING_SUPERVISOR)} ELSE {stored} END"""
 
 
 def _listed_sql(
     viewer: Viewer, filters: AssignmentFilters, today: date | None, accept_dispute: bool, order: str
-) -> tuple[str, str, list[object]]:
+) -> tuple[str, str, Params]:
     """The list's rows (``SELECT … WHERE …``, unordered) and its ORDER BY, with their parameters."""
     if order not in LIST_ORDERS:
         raise ValueError(f"unknown order {order!r}; expected one of {', '.join(LIST_ORDERS)}")
-    today = today or date.today()
-    condition, params = agent_filter(viewer, "a.person_id")
+    in_scope = Where().scope(viewer, "a.person_id")
+    # The filters apply to the rows as the viewer sees them (a status in the viewer's words).
+    wanted = (
+        Where()
+        .one_of("status", "statuses", filters.statuses)
+        .any_of("coaching_areas", "areas", filters.coaching_areas)
+        .on_or_after("assigned_date", "assigned_from", filters.assigned_from)
+        .on_or_before("assigned_date", "assigned_to", filters.assigned_to)
+    )
     group_columns = "" if viewer.role == AGENT else ", a.coaching_type, a.group_name"
-    wanted: list[str] = []
-    wanted_params: list[object] = []
-    if filters.statuses:
-        wanted.append("list_contains(?, status)")
-        wanted_params.append(list(filters.statuses))
-    if filters.coaching_areas:
-        wanted.append("list_has_any(coaching_areas, ?)")
-        wanted_params.append(list(filters.coaching_areas))
-    if filters.assigned_from:
-        wanted.append("assigned_date >= ?")
-        wanted_params.append(filters.assigned_from)
-    if filters.assigned_to:
-        wanted.append("assigned_date <= ?")
-        wanted_params.append(filters.assigned_to)
-    where = " AND ".join(wanted) or "true"
     waits, status = _session_status_sql(viewer, accept_dispute)
     sql = f"""SELECT * FROM (
-                SELECT a.assignment_id, a.agent, a.person_id, a.name, a.coaching_areas, a.assigned_date, a.follow_up_date,
-                       {status} AS status,
-                       CASE WHEN a.status = 'Completed' OR a.follow_up_date IS NULL THEN NULL
-                            WHEN a.follow_up_date < ?::DATE THEN 'Overdue'
-                            WHEN a.follow_up_date = ?::DATE THEN 'Due today'
-                            WHEN a.follow_up_date <= ?::DATE + {DUE_SOON_DAYS}
-                                THEN 'Due in ' || (a.follow_up_date - ?::DATE)
-                                     || CASE WHEN a.follow_up_date - ?::DATE = 1 THEN ' day' ELSE ' days' END
-                       END AS follow_up{group_columns}
-                FROM assignments a {waits} WHERE {condition})
-            WHERE {where}"""
+                SELECT a.assignment_id, a.agent, a.person_id, a.name, a.coaching_areas, a.assigned_date,
+                       a.follow_up_date,
+                       {status} AS status, {FOLLOW_UP_SQL} AS follow_up{group_columns}
+                FROM assignments a {waits} WHERE {in_scope.sql})
+            WHERE {wanted.sql}"""
     order_by = f"ORDER BY {LIST_ORDERS[order]}, assigned_date DESC, assignment_id, person_id"
-    return sql, order_by, [today, today, today, today, today, *params, *wanted_params]
+    return sql, order_by, {**in_scope.params, **wanted.params, "today": today or date.today()}
 
 
 _TEXT_COLUMNS = (
@@ -210,7 +213,7 @@ def assignment_page(
     page = max(1, int(page))
     # Not count(*) FILTER (…) OVER (): DuckDB takes a slow path for a filtered window (1.4 s for an
     # admin's list against 0.1 s).
-    counts = "count(*) OVER () AS matching, coalesce(sum((follow_up = 'Overdue')::INT) OVER (), 0) AS overdue"
+    counts = f"count(*) OVER () AS matching, coalesce(sum((follow_up = {sql_str(OVERDUE)})::INT) OVER (), 0) AS overdue"
     limit, offset = int(page_size), (page - 1) * int(page_size)
     frame = con.execute(f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT {limit} OFFSET {offset}", params).df()
     rows = _with_area_tags(frame.drop(columns=["matching", "overdue"]))
@@ -241,21 +244,30 @@ class AssignmentDetail:
     assigned_by: str | None
     feedback: str | None
     action_plan: str | None
+    #: The follow-up marker on the day asked about (:data:`FOLLOW_UP_SQL`): Overdue, Due today, Due in N
+    #: days, or None.
+    follow_up: str | None = None
 
 
 def assignment_detail(
-    con: duckdb.DuckDBPyConnection, viewer: Viewer, assignment_id: str, person_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    assignment_id: str,
+    person_id: str | None = None,
+    today: date | None = None,
 ) -> AssignmentDetail | None:
     """The session ``assignment_id`` (for ``person_id``, when a lead picks one member of a group), or
-    None when it does not exist *or* is outside the viewer's scope: both are "not found"."""
-    condition, params = agent_filter(viewer, "a.person_id")
-    agent_condition = "" if person_id is None else " AND a.person_id = ?"
+    None when it does not exist *or* is outside the viewer's scope: both are "not found". Its
+    ``follow_up`` marker is the one of ``today`` (the real day if not given)."""
+    where = Where().add("a.assignment_id = $assignment", {"assignment": assignment_id}).scope(viewer, "a.person_id")
+    if person_id is not None:
+        where.add("a.person_id = $person", {"person": person_id})
     row = con.execute(
         f"SELECT a.assignment_id, a.agent, a.person_id, a.name, a.coaching_type, a.group_name, a.coaching_areas, "
-        f"a.assigned_date, a.follow_up_date, a.status, a.assigned_by, a.feedback, a.action_plan "
-        f"FROM assignments a WHERE a.assignment_id = ? AND {condition}{agent_condition} "
-        f"ORDER BY a.person_id LIMIT 1",
-        [assignment_id, *params, *([] if person_id is None else [person_id])],
+        f"a.assigned_date, a.follow_up_date, a.status, a.assigned_by, a.feedback, a.action_plan, "
+        f"{FOLLOW_UP_SQL} AS follow_up "
+        f"FROM assignments a WHERE {where.sql} ORDER BY a.person_id LIMIT 1",
+        {**where.params, "today": today or date.today()},
     ).fetchone()
     if row is None:
         return None
@@ -277,30 +289,24 @@ def marked_interactions(
     """The interactions marked for coaching in one session, limited to the session's agent's own
     (a group session marks several members' interactions; each member sees only theirs).
 
-    Besides the scores: ``kore_result`` and ``audit_result`` (Pass or Fail against ``pass_score``, or
-    why there is no score: "Below threshold", "Not evaluated", "Not audited") and the linked
+    Besides the scores (the audit score is the current one, :data:`coaching.scores.AUDIT_SQL`):
+    ``kore_result`` and ``audit_result`` (Pass or Fail against ``pass_score``, or why there is no score:
+    "Below threshold", "Not evaluated", "Not audited"; :mod:`coaching.scores`) and the linked
     evaluation's ``review_status`` (None when it has no audit in the review log).
     """
     if assignment_detail(con, viewer, assignment_id, person_id) is None:
         return pd.DataFrame()
-    condition, params = agent_filter(viewer, "e.person_id")
+    condition, params = scope(viewer, "e.person_id")
     return con.execute(
         f"""SELECT c.conversation_id, c.date, c.coaching_area, e.scored_agent AS agent, e.queues,
-                   e.topics, e.intent, e.kore_score,
-                   CASE WHEN e.kore_score IS NOT NULL
-                            THEN CASE WHEN e.kore_score >= ? THEN 'Pass' ELSE 'Fail' END
-                        WHEN lower(e.duration_status) LIKE '%below%' THEN 'Below threshold'
-                        ELSE 'Not evaluated' END AS kore_result,
-                   coalesce(r.final_audit_score, e.audit_score) AS audit_score,
-                   CASE WHEN coalesce(r.final_audit_score, e.audit_score) IS NULL THEN 'Not audited'
-                        WHEN coalesce(r.final_audit_score, e.audit_score) >= ? THEN 'Pass'
-                        ELSE 'Fail' END AS audit_result,
+                   e.topics, e.intent, e.kore_score, {scores.KORE_RESULT_SQL} AS kore_result,
+                   {scores.AUDIT_SQL} AS audit_score, {scores.audit_result_sql()} AS audit_result,
                    e.sentiment_score, r.review_status, e.duration_status, e.start_time
             FROM coaching_interactions c JOIN evaluations e USING (conversation_id)
             LEFT JOIN evaluation_reviews r USING (conversation_id)
-            WHERE c.assignment_id = ? AND e.person_id = ? AND {condition}
+            WHERE c.assignment_id = $assignment AND e.person_id = $person AND {condition}
             ORDER BY c.date, e.start_time""",
-        [pass_score, pass_score, assignment_id, person_id, *params],
+        {**params, **scores.pass_score(pass_score), "assignment": assignment_id, "person": person_id},
     ).df()
 
 
@@ -313,14 +319,14 @@ def best_response_examples(
     """
     if assignment_detail(con, viewer, assignment_id, person_id) is None:
         return pd.DataFrame()
-    condition, params = agent_filter(viewer, "e.person_id")
+    condition, params = scope(viewer, "e.person_id")
     return con.execute(
         f"""SELECT b.conversation_id, b.note, e.start_time, e.queues, e.topics, e.intent, e.kore_score,
-                   e.sentiment_score, CASE WHEN {condition} THEN e.scored_agent ELSE ? END AS agent
+                   e.sentiment_score, CASE WHEN {condition} THEN e.scored_agent ELSE $another END AS agent
             FROM best_responses b JOIN evaluations e USING (conversation_id)
-            WHERE b.assignment_id = ?
+            WHERE b.assignment_id = $assignment
             ORDER BY e.start_time""",
-        [*params, ANOTHER_AGENT, assignment_id],
+        {**params, "another": ANOTHER_AGENT, "assignment": assignment_id},
     ).df()
 
 
@@ -334,11 +340,11 @@ def session_status(
     accept_dispute: bool = True,
 ) -> str | None:
     """One session's status as the viewer sees it (with pending reviews), or None if not found."""
-    condition, params = agent_filter(viewer, "a.person_id")
+    condition, params = scope(viewer, "a.person_id")
     waits, status = _session_status_sql(viewer, accept_dispute)
     row = con.execute(
         f"SELECT {status} FROM assignments a {waits} "
-        f"WHERE a.assignment_id = ? AND a.person_id = ? AND {condition}",
-        [assignment_id, person_id, *params],
+        f"WHERE a.assignment_id = $assignment AND a.person_id = $person AND {condition}",
+        {**params, "assignment": assignment_id, "person": person_id},
     ).fetchone()
     return None if row is None else row[0]

@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 import altair as alt
 import pandas as pd
 
-from coaching.trends import AUDIT, KORE, SENTIMENT
+from coaching.trends import AUDIT, KORE, SENTIMENT, TEAM_AVERAGE, YOU
 
 SCORE_DOMAIN = (-100, 100)
 SENTIMENT_DOMAIN = (1, 10)
 #: One colour per measure, the same on every chart.
 MEASURE_COLOURS = {KORE: "#1f77b4", AUDIT: "#d62728", SENTIMENT: "#2ca02c"}
 #: The agent's own line is solid, the team average dashed.
-SERIES_DASHES = {"You": [1, 0], "Team average": [4, 2]}
+SERIES_DASHES = {YOU: [1, 0], TEAM_AVERAGE: [4, 2]}
 #: Selection names a page reads from ``st.altair_chart(..., on_select="rerun")``.
 AGENT_PICK = "agent_pick"
 POINT_PICK = "point_pick"

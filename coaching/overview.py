@@ -8,7 +8,9 @@ from datetime import datetime
 
 import duckdb
 
-from coaching.access import Viewer, agent_filter
+from coaching.access import Viewer
+from coaching.review_machine import OPEN_STATUSES
+from coaching.sql import in_list, scalar, scope
 
 
 @dataclass(frozen=True)
@@ -30,21 +32,20 @@ class StoreOverview:
 
 def store_overview(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> StoreOverview:
     """Counts over the viewer's scope only (an agent's are their own)."""
-    on_evaluations, evaluation_params = agent_filter(viewer, "e.person_id")
+    on_evaluations, params = scope(viewer, "e.person_id")
+    on_assignments, _ = scope(viewer, "a.person_id")  # the same parameters
     evaluations, audited, agents, first, last = con.execute(
         "SELECT count(*), count(e.audit_score), count(DISTINCT e.person_id), min(e.start_time), "
         f"max(e.start_time) FROM evaluations e WHERE {on_evaluations}",
-        evaluation_params,
-    ).fetchone()
-    on_assignments, assignment_params = agent_filter(viewer, "a.person_id")
-    assignments = con.execute(
-        f"SELECT count(*) FROM assignments a WHERE {on_assignments}", assignment_params
-    ).fetchone()[0]
-    pending = con.execute(
+        params,
+    ).fetchone() or (0, 0, 0, None, None)
+    assignments = scalar(con, f"SELECT count(*) FROM assignments a WHERE {on_assignments}", params)
+    pending = scalar(
+        con,
         "SELECT count(*) FROM evaluation_reviews r JOIN evaluations e USING (conversation_id) "
-        f"WHERE r.review_status IN ('Pending Agent Review', 'Pending Supervisor Review') AND {on_evaluations}",
-        evaluation_params,
-    ).fetchone()[0]
+        f"WHERE {in_list('r.review_status', OPEN_STATUSES)} AND {on_evaluations}",
+        params,
+    )
     last_import = con.execute(
         "SELECT imported_at, summary FROM imports ORDER BY import_id DESC LIMIT 1"
     ).fetchone()

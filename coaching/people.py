@@ -20,7 +20,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from coaching.access import Viewer, agent_filter
+from coaching.access import AGENT, Viewer
+from coaching.sql import scope, sql_str
 
 #: Prefixes of the person_id of agents known only from exports.
 BY_NAME = "name:"
@@ -38,9 +39,9 @@ LABEL = (
 def agents_in_scope(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> pd.DataFrame:
     """Agents the viewer may see (an agent sees only themself): person_id, agent (their name), label
     (:data:`LABEL`), team, on_roster; by label."""
-    condition, params = agent_filter(viewer, "p.person_id")
+    condition, params = scope(viewer, "p.person_id")
     return con.execute(
         f"SELECT person_id, name AS agent, {LABEL} AS label, team, on_roster FROM people p "
-        f"WHERE p.role = 'Agent' AND {condition} ORDER BY label, person_id",
+        f"WHERE p.role = {sql_str(AGENT)} AND {condition} ORDER BY label, person_id",
         params,
     ).df()

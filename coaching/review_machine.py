@@ -34,6 +34,9 @@ PENDING_SUPERVISOR = "Pending Supervisor Review"
 RESOLVED = "Resolved"
 CLOSED = "Closed"
 REVIEW_STATUSES = (PENDING_AGENT, PENDING_SUPERVISOR, RESOLVED, CLOSED)
+#: A review still open (someone owes an answer), and one that is over.
+OPEN_STATUSES = (PENDING_AGENT, PENDING_SUPERVISOR)
+DONE_STATUSES = (RESOLVED, CLOSED)
 
 AUDIT_SUBMITTED = "Audit Submitted"
 ACCEPTED = "Accepted"

@@ -24,16 +24,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from coaching.access import Viewer, agent_filter
-from coaching.review_machine import CLOSED, PENDING_AGENT, PENDING_SUPERVISOR, RESOLVED
-from coaching.sql import in_list
+from coaching import scores
+from coaching.access import Viewer
+from coaching.review_machine import DONE_STATUSES, OPEN_STATUSES
+from coaching.sql import Params, Where, in_list
 
 PENDING_TAB, DISPUTES_TAB, RESOLVED_TAB = "pending", "disputes", "resolved"
 #: The tabs in the order shown, by the name used in URLs (``?tab=``), with the label people read.
 TABS = {PENDING_TAB: "Pending Review", DISPUTES_TAB: "Disputes", RESOLVED_TAB: "Resolved"}
-
-OPEN_STATUSES = (PENDING_AGENT, PENDING_SUPERVISOR)
-DONE_STATUSES = (RESOLVED, CLOSED)
 
 
 #: Each tab's rule in SQL over an ``evaluation_reviews`` row ``r``: the same rule as :func:`tabs_for`.
@@ -65,12 +63,9 @@ class ReviewFilters:
     agents: tuple[str, ...] = ()
 
 
-def _where(viewer: Viewer, filters: ReviewFilters) -> tuple[str, list[object]]:
-    condition, params = agent_filter(viewer, "e.person_id")
-    if filters.agents:
-        condition += " AND list_contains(?, e.person_id)"
-        params = [*params, list(filters.agents)]
-    return condition, params
+def _where(viewer: Viewer, filters: ReviewFilters) -> tuple[str, Params]:
+    where = Where().scope(viewer, "e.person_id").one_of("e.person_id", "agents", filters.agents)
+    return where.sql, where.params
 
 
 def review_counts(
@@ -108,15 +103,16 @@ def review_tab(
     condition, params = _where(viewer, filters)
     date = "r.completed_at" if tab == RESOLVED_TAB else "e.start_time"
     return con.execute(
-        f"""SELECT r.conversation_id, e.scored_agent AS agent, e.person_id, {date} AS date, e.start_time, r.completed_at,
-                   e.queues, coalesce(r.final_audit_score, e.audit_score) AS audit_score, r.review_status,
+        f"""SELECT r.conversation_id, e.scored_agent AS agent, e.person_id, {date} AS date, e.start_time,
+                   r.completed_at,
+                   e.queues, {scores.AUDIT_SQL} AS audit_score, r.review_status,
                    r.dispute_rounds, r.disputed_metrics, r.awaiting_response, r.audit_score_history,
                    r.status_since
             FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
             WHERE {_TAB_RULES[tab]} AND {condition}
             ORDER BY date DESC, r.conversation_id
-            LIMIT ?""",
-        [*params, limit],
+            LIMIT $limit""",
+        {**params, "limit": limit},
     ).df()
 
 

@@ -16,7 +16,7 @@ The Supervisor Audit Score is the current one: after the last re-evaluation, els
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,10 +24,26 @@ import duckdb
 import pandas as pd
 
 from coaching import people
-from coaching.access import AGENT, Viewer, agent_filter
+from coaching.access import AGENT, Viewer
+from coaching.review_machine import DISPUTE_ACCEPTED, DISPUTE_DENIED, DISPUTED
+from coaching.scores import AUDIT_SQL
+from coaching.sql import Params, Where, in_list, scope, sql_str
 
 KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
 MEASURES = (KORE, AUDIT, SENTIMENT)
+#: The views of the Score Trends page a lead sees, in order (docs/trends.md has a section for each).
+VIEWS = ("Score trends", "Kore vs audit", "Coaching", "Disputes")
+#: The labels of the span of dates (:class:`TrendFilters`' start and end) and of the grain.
+DATES_LABEL, GRAIN_LABEL = "Interactions between", "Average per"
+#: The filters that narrow the evaluations (:class:`TrendFilters`' fields), by the label a viewer reads.
+FILTER_LABELS = {
+    "teams": "Team", "agents": "Agent", "queues": "Queue", "forms": "Evaluation form",
+    "coaching_areas": "Coaching area",
+}
+#: The two series of an agent's own trends.
+YOU, TEAM_AVERAGE = "You", "Team average"
+#: The coaching monitor's markers of a change of :data:`MONITOR_CHANGE` points or more.
+SPIKE, DIP = "Spike", "Dip"
 #: How a trend groups time; the SQL ``date_trunc`` part of each.
 GRAINS = ("day", "week", "month")
 #: An average resting on fewer evaluations than this is marked as thin.
@@ -43,9 +59,8 @@ MONITOR_DAYS = 7
 MONITOR_CHANGE = 10.0
 #: Most points a scatter draws (the most recent): beyond that a chart is unreadable and slow.
 MAX_POINTS = 5_000
-
-#: The current audit score of an evaluation ``e`` with its review ``r`` (LEFT JOINed).
-AUDIT_SQL = "coalesce(r.final_audit_score, e.audit_score)"
+#: The reviewer's answers to a dispute.
+ANSWERS = (DISPUTE_ACCEPTED, DISPUTE_DENIED)
 
 
 @dataclass(frozen=True)
@@ -66,36 +81,18 @@ class TrendFilters:
         return cls(start=today - timedelta(days=days - 1), end=today, **narrowed)
 
 
-@dataclass(frozen=True)
-class _Where:
-    sql: str
-    params: list[object] = field(default_factory=list)
-
-
-def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = True) -> _Where:
-    """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people)."""
-    scope, params = agent_filter(viewer, "e.person_id")
-    parts, values = [scope], list(params)
+def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = True) -> Where:
+    """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people): the
+    viewer's scope, the interaction's dates (unless ``dates`` is false) and the filters."""
+    where = Where().scope(viewer, "e.person_id")
     if dates:
-        parts.append("e.start_time >= ?::DATE AND e.start_time < ?::DATE + 1")
-        values += [filters.start, filters.end]
-    if filters.teams:
-        parts.append("list_contains(?, p.team)")
-        values.append(list(filters.teams))
-    if filters.agents:
-        parts.append("list_contains(?, e.person_id)")
-        values.append(list(filters.agents))
-    if filters.queues:
-        parts.append("list_has_any(e.queues, ?)")
-        values.append(list(filters.queues))
-    if filters.forms:
-        parts.append("list_contains(?, e.evaluation_form)")
-        values.append(list(filters.forms))
+        where.between_days("e.start_time", filters.start, filters.end)
+    where.one_of("p.team", "teams", filters.teams).one_of("e.person_id", "agents", filters.agents)
+    where.any_of("e.queues", "queues", filters.queues).one_of("e.evaluation_form", "forms", filters.forms)
     if filters.coaching_areas:
-        parts.append(
-            "e.person_id IN (SELECT person_id FROM assignments WHERE list_has_any(coaching_areas, ?))")
-        values.append(list(filters.coaching_areas))
-    return _Where(" AND ".join(parts), values)
+        where.add("e.person_id IN (SELECT person_id FROM assignments WHERE list_has_any(coaching_areas, $areas))",
+                  {"areas": list(filters.coaching_areas)})
+    return where
 
 
 #: The evaluations (``e``) with their agent (``p``), for :func:`_evaluations_where`.
@@ -113,17 +110,17 @@ def _grain(grain: str) -> str:
 def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, Any]:
     """What each filter can offer in the viewer's scope: teams, agents (person_ids, by label), their
     ``agent_labels`` (name, with the email where two share it), queues, coaching areas, forms."""
-    scope, params = agent_filter(viewer, "e.person_id")
+    in_scope, params = scope(viewer, "e.person_id")
     row = con.execute(
         f"""SELECT list_sort(list(DISTINCT p.team) FILTER (WHERE p.team IS NOT NULL)),
                    list_sort(list(DISTINCT e.evaluation_form) FILTER (WHERE e.evaluation_form IS NOT NULL))
-            FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {scope}""",
+            FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {in_scope}""",
         params,
-    ).fetchone()
+    ).fetchone() or (None, None)
     queues = con.execute(
-        f"SELECT DISTINCT unnest(e.queues) AS q FROM evaluations e WHERE {scope} ORDER BY q", params
+        f"SELECT DISTINCT unnest(e.queues) AS q FROM evaluations e WHERE {in_scope} ORDER BY q", params
     ).fetchall()
-    area_scope, area_params = agent_filter(viewer, "a.person_id")
+    area_scope, area_params = scope(viewer, "a.person_id")
     areas = con.execute(
         f"SELECT DISTINCT unnest(a.coaching_areas) AS area FROM assignments a WHERE {area_scope} "
         "ORDER BY area",
@@ -133,7 +130,7 @@ def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, 
     agents = con.execute(
         f"""SELECT person_id, {people.LABEL} AS label
             FROM (SELECT DISTINCT e.person_id, coalesce(p.name, e.scored_agent) AS name, p.email, p.agent_id
-                  FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {scope})
+                  FROM evaluations e LEFT JOIN people p USING (person_id) WHERE {in_scope})
             ORDER BY label, person_id""",
         params,
     ).fetchall()
@@ -174,18 +171,18 @@ def own_trends(
     if viewer.role != AGENT:
         raise ValueError("own trends are an agent's view")
     period = f"date_trunc('{_grain(grain)}', e.start_time)::DATE"
-    dates = "e.start_time >= ?::DATE AND e.start_time < ?::DATE + 1"
+    dates = Where().between_days("e.start_time", filters.start, filters.end)
     measures = (f"avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n, avg({AUDIT_SQL}) AS audit, "
                 f"count({AUDIT_SQL}) AS audit_n, avg(e.sentiment_score) AS sentiment, "
                 "count(e.sentiment_score) AS sentiment_n")
     return con.execute(
         f"""WITH mine AS (
-                SELECT 'You' AS series, {period} AS period, {measures}, 1 AS agents_n
-                {_FROM} WHERE e.person_id = ? AND {dates} GROUP BY ALL),
+                SELECT {sql_str(YOU)} AS series, {period} AS period, {measures}, 1 AS agents_n
+                {_FROM} WHERE e.person_id = $person AND {dates.sql} GROUP BY ALL),
             team AS (
-                SELECT 'Team average' AS series, {period} AS period, {measures},
+                SELECT {sql_str(TEAM_AVERAGE)} AS series, {period} AS period, {measures},
                        count(DISTINCT e.person_id) AS agents_n
-                {_FROM} WHERE p.team = ? AND p.team IS NOT NULL AND {dates} GROUP BY ALL
+                {_FROM} WHERE p.team = $team AND p.team IS NOT NULL AND {dates.sql} GROUP BY ALL
                 HAVING count(DISTINCT e.person_id) >= {MIN_TEAM_AGENTS}),
             per AS (SELECT * FROM mine UNION ALL SELECT * FROM team)
             SELECT series, period, measure, mean, n, n < {FEW} AS thin FROM (
@@ -193,7 +190,7 @@ def own_trends(
                 UNION ALL SELECT series, period, '{AUDIT}', audit, audit_n, 1 FROM per
                 UNION ALL SELECT series, period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
             WHERE n > 0 ORDER BY series DESC, period, o""",
-        [viewer.person_id, filters.start, filters.end, viewer.team, filters.start, filters.end],
+        {**dates.params, "person": viewer.person_id, "team": viewer.team},
     ).df()
 
 
@@ -207,8 +204,8 @@ def kore_vs_audit(
         f"""SELECT e.conversation_id, e.scored_agent AS agent, e.person_id, e.start_time, e.kore_score,
                    {AUDIT_SQL} AS audit_score, {AUDIT_SQL} - e.kore_score AS gap
             {_FROM} WHERE {where.sql} AND e.kore_score IS NOT NULL AND {AUDIT_SQL} IS NOT NULL
-            ORDER BY e.start_time DESC, e.conversation_id LIMIT ?""",
-        [*where.params, limit],
+            ORDER BY e.start_time DESC, e.conversation_id LIMIT $limit""",
+        {**where.params, "limit": limit},
     ).df()
 
 
@@ -253,9 +250,9 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
                 GROUP BY metric),
             events AS (
                 SELECT v.metric, v.conversation_id,
-                       count(*) FILTER (WHERE v.action = 'Dispute Accepted') AS overturned,
-                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered,
-                       bool_or(v.action = 'Disputed') AS was_disputed
+                       count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS overturned,
+                       count(*) FILTER (WHERE {in_list("v.action", ANSWERS)}) AS answered,
+                       bool_or(v.action = {sql_str(DISPUTED)}) AS was_disputed
                 FROM review_events v SEMI JOIN chosen USING (conversation_id)
                 WHERE v.metric IS NOT NULL GROUP BY ALL),
             disputes AS (
@@ -272,7 +269,7 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
                    d.mean_rounds, d.median_days_to_resolve
             FROM scored s LEFT JOIN disputes d USING (metric)
             ORDER BY overturned DESC, disputed DESC, s.metric""",
-        where.params * 3,  # chosen, then the two lists
+        where.params,  # bound once for chosen and the two lists
     ).df()
 
 
@@ -283,14 +280,14 @@ def dispute_trends(
     disputed metric), dispute_rate, mean_rounds (completed dispute rounds of the disputed ones),
     overturn_share (accepted / answered disputes), resolved (reviews completed), median_days_to_resolve
     (from audit to completion, completed reviews only)."""
-    where = _evaluations_where(viewer, filters, dates=False)
+    where = _evaluations_where(viewer, filters, dates=False).between_days("r.audited_at", filters.start, filters.end)
     return con.execute(
         f"""WITH reviewed AS (
                 SELECT r.*, date_trunc('{_grain(grain)}', r.audited_at)::DATE AS period
-                {_FROM} WHERE {where.sql} AND r.audited_at >= ?::DATE AND r.audited_at < ?::DATE + 1),
+                {_FROM} WHERE {where.sql}),
             answers AS (
-                SELECT v.conversation_id, count(*) FILTER (WHERE v.action = 'Dispute Accepted') AS accepted,
-                       count(*) FILTER (WHERE v.action IN ('Dispute Accepted', 'Dispute Denied')) AS answered
+                SELECT v.conversation_id, count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS accepted,
+                       count(*) FILTER (WHERE {in_list("v.action", ANSWERS)}) AS answered
                 FROM review_events v SEMI JOIN reviewed USING (conversation_id) GROUP BY ALL)
             SELECT period, count(*) AS audited,
                    count(*) FILTER (WHERE len(disputed_metrics) > 0) AS disputed,
@@ -301,28 +298,22 @@ def dispute_trends(
                    median(epoch(completed_at - audited_at) / 86400.0) AS median_days_to_resolve
             FROM reviewed LEFT JOIN answers a USING (conversation_id)
             GROUP BY period ORDER BY period""",
-        [*where.params, filters.start, filters.end],
+        where.params,
     ).df()
 
 
-def _assignments_where(viewer: Viewer, filters: TrendFilters | None) -> _Where:
+def _assignments_where(viewer: Viewer, filters: TrendFilters | None) -> Where:
     """The conditions on ``a`` (assignments): the viewer's scope and, given ``filters``, assignments made
     in their dates to their agents, coaching areas and teams."""
-    scope, params = agent_filter(viewer, "a.person_id")
-    parts, values = [scope], list(params)
+    where = Where().scope(viewer, "a.person_id")
     if filters is not None:
-        parts.append("a.assigned_date BETWEEN ? AND ?")
-        values += [filters.start, filters.end]
-        if filters.agents:
-            parts.append("list_contains(?, a.person_id)")
-            values.append(list(filters.agents))
-        if filters.coaching_areas:
-            parts.append("list_has_any(a.coaching_areas, ?)")
-            values.append(list(filters.coaching_areas))
+        where.between_days("a.assigned_date", filters.start, filters.end)
+        where.one_of("a.person_id", "agents", filters.agents)
+        where.any_of("a.coaching_areas", "areas", filters.coaching_areas)
         if filters.teams:
-            parts.append("a.person_id IN (SELECT person_id FROM people WHERE list_contains(?, team))")
-            values.append(list(filters.teams))
-    return _Where(" AND ".join(parts), values)
+            where.add("a.person_id IN (SELECT person_id FROM people WHERE list_contains($teams, team))",
+                      {"teams": list(filters.teams)})
+    return where
 
 
 def coaching_monitor(
@@ -347,23 +338,23 @@ def coaching_monitor(
                 SELECT e.person_id, avg(e.kore_score) AS kore_recent,
                        count(e.kore_score) AS n_recent
                 FROM evaluations e WHERE e.person_id IN (SELECT person_id FROM chosen)
-                 AND e.start_time >= ?::DATE - {MONITOR_DAYS - 1} AND e.start_time < ?::DATE + 1
+                 AND e.start_time >= $today::DATE - {MONITOR_DAYS - 1} AND e.start_time < $today::DATE + 1
                 GROUP BY ALL)
             SELECT c.*, b.kore_before, coalesce(b.n_before, 0) AS n_before, r.kore_recent,
                    coalesce(r.n_recent, 0) AS n_recent, r.kore_recent - b.kore_before AS change,
-                   CASE WHEN r.kore_recent - b.kore_before >= {MONITOR_CHANGE} THEN 'Spike'
-                        WHEN r.kore_recent - b.kore_before <= -{MONITOR_CHANGE} THEN 'Dip' END AS marker
+                   CASE WHEN r.kore_recent - b.kore_before >= {MONITOR_CHANGE} THEN {sql_str(SPIKE)}
+                        WHEN r.kore_recent - b.kore_before <= -{MONITOR_CHANGE} THEN {sql_str(DIP)} END AS marker
             FROM chosen c LEFT JOIN before b USING (assignment_id, person_id) LEFT JOIN recent r USING (person_id)
             ORDER BY c.assigned_date DESC, c.assignment_id, c.person_id""",
-        [*chosen.params, today, today],
+        {**chosen.params, "today": today},
     ).df()
 
 
-def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int) -> tuple[str, list[object]]:
+def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int) -> tuple[str, Params]:
     if window_days < 1:
         raise ValueError("the window is at least 1 day")
     chosen = _assignments_where(viewer, filters)
-    agents_scope, agents_params = agent_filter(viewer, "e.person_id")
+    agents_scope, _ = scope(viewer, "e.person_id")  # the same parameters as the assignments' scope
     w = int(window_days)
     spread = "sqrt(s.before_var / s.before_n + s.after_var / s.after_n)"  # the change's standard error
     return (
@@ -395,7 +386,8 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                 GROUP BY ALL),
             moments AS (
                 SELECT assignment_id, person_id, before_n, after_n,
-                       before_total / nullif(before_n, 0) AS before_mean, after_total / nullif(after_n, 0) AS after_mean,
+                       before_total / nullif(before_n, 0) AS before_mean,
+                       after_total / nullif(after_n, 0) AS after_mean,
                        CASE WHEN before_n > 1 THEN greatest(before_squares - before_total * before_total / before_n, 0)
                            / (before_n - 1) END AS before_var,
                        CASE WHEN after_n > 1 THEN greatest(after_squares - after_total * after_total / after_n, 0)
@@ -437,7 +429,7 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
             LEFT JOIN uncoached u USING (assigned_date)
             LEFT JOIN people p USING (person_id) LEFT JOIN people lead ON lead.person_id = p.team_lead_email
             ORDER BY c.assigned_date DESC, c.assignment_id, c.person_id""",
-        [*chosen.params, *agents_params],
+        chosen.params,
     )
 
 

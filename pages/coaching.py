@@ -14,7 +14,11 @@ from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.assignments import (
     AGENT_STATUS,
+    COMPLETED,
+    IN_PROGRESS,
     LIST_ORDERS,
+    OVERDUE,
+    YET_TO_START,
     AssignmentFilters,
     assignment_detail,
     assignment_page,
@@ -46,7 +50,7 @@ def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: st
 
 
 #: The colour of each status badge, by stored status and in an agent's words.
-_COLOURS = {"Yet to Start": "gray", "In Progress": "blue", "Completed": "green", PENDING_AGENT: "orange",
+_COLOURS = {YET_TO_START: "gray", IN_PROGRESS: "blue", COMPLETED: "green", PENDING_AGENT: "orange",
             PENDING_SUPERVISOR: "violet"}
 STATUS_COLOURS = {**_COLOURS, **{AGENT_STATUS[s]: c for s, c in _COLOURS.items() if s in AGENT_STATUS}}
 
@@ -81,7 +85,7 @@ def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) ->
         with next(cells).container(gap=None):
             st.text(f"{row['follow_up_date']:%d %b %Y}" if pd.notna(row["follow_up_date"]) else "—")
             if pd.notna(row["follow_up"]):
-                badge(st, row["follow_up"], "red" if row["follow_up"] == "Overdue" else "orange")
+                badge(st, row["follow_up"], "red" if row["follow_up"] == OVERDUE else "orange")
         badge(next(cells), row["status"], STATUS_COLOURS.get(row["status"], "gray"))
 
 
@@ -150,7 +154,7 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
     if st.button("All coaching assignments", icon=":material/arrow_back:"):
         st.query_params.clear()
         st.rerun()
-    detail = scoped(store, viewer, assignment_detail, assignment_id, person_id)
+    detail = scoped(store, viewer, assignment_detail, assignment_id, person_id, today)
     if detail is None:
         st.warning("Coaching session not found. It may have been removed, or it is not one of yours.")
         return
@@ -160,8 +164,8 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
     facts = st.columns(3)
     facts[0].metric("Assigned", f"{detail.assigned_date:%d %b %Y}")
     follow_up = f"{detail.follow_up_date:%d %b %Y}" if detail.follow_up_date else "—"
-    overdue = detail.follow_up_date is not None and detail.follow_up_date < today and detail.status != "Completed"
-    facts[1].metric("Follow-up", follow_up, delta="Overdue" if overdue else None, delta_color="inverse",
+    overdue = detail.follow_up == OVERDUE
+    facts[1].metric("Follow-up", follow_up, delta=OVERDUE if overdue else None, delta_color="inverse",
                     delta_arrow="off")
     facts[2].metric("Assigned by", escape_markdown(detail.assigned_by) if detail.assigned_by else "—")
     st.metric("Status", status or "—")

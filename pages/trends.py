@@ -14,12 +14,18 @@ from coaching import charts
 from coaching.access import Capability, can
 from coaching.export import csv_bytes
 from coaching.trends import (
+    DATES_LABEL,
     DEFAULT_DAYS,
+    DIP,
     FEW,
+    FILTER_LABELS,
+    GRAIN_LABEL,
     GRAINS,
     MIN_TEAM_AGENTS,
     MONITOR_CHANGE,
     MONITOR_DAYS,
+    SPIKE,
+    VIEWS,
     TrendFilters,
     audit_gap_by_agent,
     coaching_effect_report,
@@ -39,7 +45,6 @@ viewer = session.viewer()
 store = session.store()
 today = clock.today()
 lead_view = can(viewer, Capability.TEAM_ANALYTICS)
-VIEWS = ("Score trends", "Kore vs audit", "Coaching", "Disputes")
 #: Most rows a table shows (the first); its CSV download has them all.
 MOST_ROWS = 1_000
 
@@ -65,13 +70,13 @@ def pick_agent(chart_key: str) -> None:
 
 def period_controls() -> tuple[date, date, str]:
     left, right = st.columns([3, 2])
-    dates = left.date_input("Interactions between", value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
+    dates = left.date_input(DATES_LABEL, value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
                             max_value=today, format="YYYY-MM-DD", key="trend_dates")
     start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     if start is None:
         start = today - timedelta(days=DEFAULT_DAYS - 1)
     end = end or start
-    grain = right.segmented_control("Average per", GRAINS, default="week", required=True, key="trend_grain",
+    grain = right.segmented_control(GRAIN_LABEL, GRAINS, default="week", required=True, key="trend_grain",
                                     format_func=str.capitalize)
     return start, end, grain
 
@@ -159,7 +164,7 @@ def show_coaching(filters: TrendFilters) -> None:
                 "Kore recent", format="%.1f", width=80,
                 help=f"The agent's Kore average in the last {MONITOR_DAYS} days"),
             "change": st.column_config.NumberColumn("Change", format="%+.1f", width=70),
-            "marker": st.column_config.TextColumn("Spike / Dip", width=80),
+            "marker": st.column_config.TextColumn(f"{SPIKE} / {DIP}", width=80),
         },
         hide_index=True,
     )
@@ -239,13 +244,14 @@ def show_team() -> None:
     options = scoped(store, viewer, filter_options)
     with st.expander("Filters", icon=":material/filter_list:"):
         first, second = st.columns(2)
-        teams = first.multiselect("Team", options["teams"], key="trend_teams")
+        teams = first.multiselect(FILTER_LABELS["teams"], options["teams"], key="trend_teams")
         labels = options["agent_labels"]  # agents are chosen by who they are, shown by name
-        agents = second.multiselect("Agent", options["agents"], format_func=labels.get, key="trend_agents")
-        queues = first.multiselect("Queue", options["queues"], key="trend_queues")
-        areas = second.multiselect("Coaching area", options["coaching_areas"], key="trend_areas",
+        agents = second.multiselect(FILTER_LABELS["agents"], options["agents"], format_func=labels.get,
+                                    key="trend_agents")
+        queues = first.multiselect(FILTER_LABELS["queues"], options["queues"], key="trend_queues")
+        areas = second.multiselect(FILTER_LABELS["coaching_areas"], options["coaching_areas"], key="trend_areas",
                                    help="Agents who have an assignment in the area")
-        forms = first.multiselect("Evaluation form", options["forms"], key="trend_forms")
+        forms = first.multiselect(FILTER_LABELS["forms"], options["forms"], key="trend_forms")
     filters = TrendFilters(start, end, tuple(teams), tuple(agents), tuple(queues), tuple(areas), tuple(forms))
     if agents:
         shown = ", ".join(escape_markdown(labels.get(a, a)) for a in agents)

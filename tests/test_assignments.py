@@ -483,7 +483,8 @@ def test_marked_interactions_columns_and_order(con) -> None:
 
 def test_a_group_session_shows_each_member_only_their_own_marked_interactions(con) -> None:
     lead = who(con, LEAD_EMAIL)
-    assert list(marked_interactions(con, lead, "A-GROUP", OTHER_AGENT_EMAIL)["conversation_id"]) == ["t-super", "t-agent"]
+    group = marked_interactions(con, lead, "A-GROUP", OTHER_AGENT_EMAIL)
+    assert list(group["conversation_id"]) == ["t-super", "t-agent"]
     assert marked_interactions(con, lead, "A-GROUP", AGENT_EMAIL).empty
     assert marked_interactions(con, who(con, AGENT_EMAIL), "A-GROUP", AGENT_EMAIL).empty
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coaching import access, demo, store
-from coaching.importer import import_files
 from coaching.audit import evaluation_detail
+from coaching.importer import import_files
 from coaching.review_machine import ReviewEvent, ReviewState, derive_review
 from coaching.review_tabs import (
     DISPUTES_TAB,
@@ -153,11 +153,11 @@ def who(con: duckdb.DuckDBPyConnection, email: str) -> access.Viewer:
     return access.identify(con, email)
 
 
-def on_tabs(con, email: str, filters: ReviewFilters = ReviewFilters()) -> dict[str, set[str]]:
+def on_tabs(con, email: str, filters: ReviewFilters | None = None) -> dict[str, set[str]]:
     """Each evaluation the viewer sees, with the tabs it is on."""
     found: dict[str, set[str]] = {}
     for tab in TABS:
-        for conversation in review_tab(con, who(con, email), tab, filters)["conversation_id"]:
+        for conversation in review_tab(con, who(con, email), tab, filters or ReviewFilters())["conversation_id"]:
             found.setdefault(conversation, set()).add(tab)
     return found
 
