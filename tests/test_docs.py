@@ -1,14 +1,33 @@
-"""The documentation cannot drift from the code: the schema and the formats are checked against it."""
+"""The documentation cannot drift from the code: the schema, the formats, the review rules (docs/review.md)
+and the Score Trends figures (docs/trends.md) are checked against it."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from coaching import store
+from coaching import charts, store, trends
+from coaching.access import Viewer
 from coaching.importer import formats
+from coaching.review_machine import (
+    ACTIONS,
+    ACTORS,
+    ACTORS_BY_ACTION,
+    DONE_STATUSES,
+    METRIC_OUTCOMES,
+    OPEN_STATUSES,
+    REVIEW_STATUSES,
+    ReviewEvent,
+    ReviewState,
+    derive_review,
+)
+from coaching.review_tabs import DISPUTES_TAB, PENDING_TAB, RESOLVED_TAB, TABS
+from coaching.settings import DEFAULT_MAX_DISPUTE_ROUNDS, DEFAULT_REVIEW_SERVICE_LEVEL_DAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +75,183 @@ def test_every_template_is_a_valid_example_of_its_format() -> None:
         header = template.read_text(encoding="utf-8").splitlines()[0].split(",")
         kinds.add(formats.recognise(header).format.kind)
     assert kinds == {f.kind for f in formats.ALL_FORMATS}
+
+
+# -- docs/review.md against coaching/review_machine.py and coaching/review_tabs.py ---------------------
+
+
+def _doc(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def _section(text: str, heading: str) -> str:
+    """The text under ``## heading`` up to the next heading of that level."""
+    found = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert found, f"no section {heading!r}"
+    return found.group(1)
+
+
+def _table(text: str) -> list[list[str]]:
+    """The rows of the first markdown table in ``text`` (header and rule left out), cells stripped."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def _bold(text: str) -> list[str]:
+    return re.findall(r"\*\*(.+?)\*\*", re.sub(r"\s+", " ", text))
+
+
+def _ticked(text: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", text)
+
+
+def test_review_md_names_the_statuses_actions_and_actors_of_the_state_machine() -> None:
+    text = _doc("review.md")
+    statuses = _section(text, "Statuses and transitions")
+    sentence = statuses[statuses.index("review statuses:"):statuses.index("An evaluation that has no")]
+    assert tuple(_bold(sentence)) == REVIEW_STATUSES
+    columns = {row[0]: row[2] for row in _table(_section(text, "The Review events file"))}
+    assert tuple(_ticked(columns["Action"])) == ACTIONS
+    assert tuple(_ticked(columns["Actor"])) == ACTORS
+    who = {_ticked(row[0])[0]: tuple(a.strip() for a in row[1].split(","))
+           for row in _table(_section(text, "Who may do what"))}
+    assert who == ACTORS_BY_ACTION
+
+
+def test_review_md_names_the_derived_fields_and_the_metric_outcomes() -> None:
+    rows = _table(_section(_doc("review.md"), "What is derived"))
+    # Each row names a field of ReviewState in words ("Dispute rounds" is dispute_rounds).
+    assert {row[0].lower().replace(" ", "_") for row in rows} == {f.name for f in dataclasses.fields(ReviewState)}
+    [outcomes] = [row[1] for row in rows if row[0] == "Metric outcomes"]
+    assert set(_bold(outcomes)) == set(METRIC_OUTCOMES)
+
+
+def test_review_md_tab_rules_are_the_review_tabs() -> None:
+    rows = _table(_section(_doc("review.md"), "The Review tabs"))
+    assert [row[0] for row in rows] == [f"**{label}**" for label in TABS.values()]
+    rules = dict(zip(TABS, (row[1] for row in rows), strict=True))
+    named = {tab: tuple(s for s in REVIEW_STATUSES if re.search(rf"\b{s}\b", rule)) for tab, rule in rules.items()}
+    assert named == {PENDING_TAB: OPEN_STATUSES, DISPUTES_TAB: (), RESOLVED_TAB: DONE_STATUSES}
+    assert "disputed" in rules[DISPUTES_TAB]
+
+
+def test_review_md_defaults_are_the_settings() -> None:
+    text = _doc("review.md")
+    assert f"Kore's default is **{DEFAULT_MAX_DISPUTE_ROUNDS}**" in text
+    assert f"`COACHING_REVIEW_SERVICE_LEVEL_DAYS`, {DEFAULT_REVIEW_SERVICE_LEVEL_DAYS:g} by default" in text
+
+
+def _worked_example() -> tuple[list[ReviewEvent], list[tuple[str, int]], dict[str, str]]:
+    """The worked example's events, the status and dispute rounds after each row, and the values it
+    says the log ends with."""
+    section = _section(_doc("review.md"), "Worked example")
+    events, after = [], []
+    for cid, metric, rnd, actor, action, comment, when, score, status, rounds in _table(section):
+        events.append(ReviewEvent(cid, metric or None, int(rnd), actor, action, comment or None,
+                                  datetime.strptime(when, "%Y-%m-%d %H:%M"), float(score) if score else None))
+        after.append((status.split(" (")[0], int(rounds)))
+    derived = dict(re.findall(r"^\* ([A-Z][a-z ]+): (.+)$", section, flags=re.M))
+    return events, after, derived
+
+
+def test_review_md_worked_example_is_what_the_state_machine_derives() -> None:
+    events, after, derived = _worked_example()
+    for i, (status, rounds) in enumerate(after, start=1):
+        state, rejection = derive_review(events[:i], 3)
+        assert rejection is None and state is not None, i
+        assert (state.review_status, state.dispute_rounds) == (status, rounds), f"after row {i}"
+    assert state is not None
+    assert derived == {
+        "Review status": state.review_status,
+        "Dispute rounds": str(state.dispute_rounds),
+        "Disputed metrics": ", ".join(state.disputed_metrics),
+        "Audit score history": ", ".join(f"{s:g}" for s in state.audit_score_history),
+        "Final audit score": f"{state.final_audit_score:g}",
+        "Completed at": f"{state.completed_at:%Y-%m-%d %H:%M}",
+        "Metric outcomes": ", ".join(f"{m} {o}" for m, o in sorted(state.metric_outcomes.items())),
+    }
+    # "With a maximum of 2": Closed after 2 rounds, and the last answer rejected on its Round.
+    state, rejection = derive_review(events, 2)
+    assert state is not None and (state.review_status, state.dispute_rounds) == ("Closed", 2)
+    assert rejection is not None and rejection.column == "Round" and rejection.event is events[-1]
+
+
+# -- docs/trends.md against coaching/trends.py ----------------------------------------------------------
+
+#: The sections of docs/trends.md that are not one of the page's views.
+_NOT_VIEWS = ("Filters", "An agent's own trends", "Downloads")
+
+
+def _trend_columns(tmp_path: Path) -> dict[str, list[str]]:
+    """The columns of every figure function of coaching/trends.py, from an empty store."""
+    db = tmp_path / "s.duckdb"
+    with store.next_generation(db):
+        pass
+    con = duckdb.connect(str(db), read_only=True)
+    admin = Viewer("Admin", "admin@example.com", "Admin", None, ())
+    agent = Viewer("Agent", "agent@example.com", "Agent", "Team", ())
+    filters = trends.TrendFilters.last_days(date(2026, 8, 1))
+    try:
+        columns = {
+            "score_trends": trends.score_trends(con, admin, filters),
+            "own_trends": trends.own_trends(con, agent, filters),
+            "kore_vs_audit": trends.kore_vs_audit(con, admin, filters),
+            "audit_gap_by_agent": trends.audit_gap_by_agent(con, admin, filters),
+            "coaching_monitor": trends.coaching_monitor(con, admin, date(2026, 8, 1), filters),
+            "coaching_effect": trends.coaching_effect(con, admin, filters),
+            "dispute_trends": trends.dispute_trends(con, admin, filters),
+            "metric_overturns": trends.metric_overturns(con, admin, filters),
+        }
+        return {
+            **{name: list(frame.columns) for name, frame in columns.items()},
+            "coaching_effect_summary": ["coaching_area", "lead", *trends.SUMMARY_COLUMNS],
+        }
+    finally:
+        con.close()
+
+
+def test_trends_md_has_a_section_per_view_and_names_each_filter() -> None:
+    text = _doc("trends.md")
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert tuple(h for h in headings if h not in _NOT_VIEWS) == trends.VIEWS
+    filters = _section(text, "Filters")
+    named = [name.strip() for bold in _bold(filters) for name in bold.split(",")]
+    assert set(named) == {trends.DATES_LABEL, trends.GRAIN_LABEL, *trends.FILTER_LABELS.values()}
+    fields = {f.name for f in dataclasses.fields(trends.TrendFilters)} - {"start", "end"}
+    assert set(trends.FILTER_LABELS) == fields
+    [grains] = [line for line in filters.splitlines() if f"**{trends.GRAIN_LABEL}**" in line]
+    assert re.findall(r"\b(day|week|month)\b", grains) == list(trends.GRAINS)
+
+
+def test_trends_md_figures_are_the_columns_of_the_functions_it_names(tmp_path: Path) -> None:
+    text = _doc("trends.md")
+    columns = _trend_columns(tmp_path)
+    for heading in [*trends.VIEWS, "An agent's own trends"]:
+        names = _ticked(_section(text, heading))
+        functions = [n for n in names if n in columns]
+        assert functions, f"{heading}: names no function of coaching/trends.py"
+        known = {c for f in functions for c in columns[f]}
+        assert [n for n in names if n not in columns and n not in known] == [], heading
+
+
+def test_trends_md_numbers_are_the_code_s() -> None:
+    text = _doc("trends.md")
+    window = inspect.signature(trends.coaching_effect).parameters["window_days"].default
+    for said in (
+        f"The default is the last {trends.DEFAULT_DAYS} days",
+        f"fewer than {trends.FEW} evaluations",
+        f"fewer than {trends.MIN_TEAM_AGENTS} agents",
+        f'("{trends.YOU}", a solid line)',
+        f"up to the {trends.MAX_POINTS:,} most",
+        f"at most the {charts.CHART_ROWS} agents",
+        f"at most the {charts.CHART_ROWS} most recent",
+        f"over the {trends.MONITOR_DAYS} days before the assigned date",
+        f"over the last {trends.MONITOR_DAYS} days",
+        f"**{trends.SPIKE}** (+{trends.MONITOR_CHANGE:g} points or more)",
+        f"**{trends.DIP}** (−{trends.MONITOR_CHANGE:g} or less)",
+        f"(*N* = {window} by default)",
+    ):
+        assert said in text, said
+    assert re.sub(r"\s+", " ", f'("{trends.TEAM_AVERAGE}", dashed)') in re.sub(r"\s+", " ", text)
+    scores = _section(text, "Score trends")
+    assert all(measure in re.sub(r"\s+", " ", scores) for measure in trends.MEASURES)
