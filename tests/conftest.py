@@ -1,12 +1,18 @@
-"""Shared test fixtures: where the example exports are, and a way to write test files."""
+"""Shared test fixtures: where the example exports are, a store of them, and a way to write test files.
+
+The exports the tests write themselves, and the helpers that build stores from them, are in
+tests/exports.py.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -43,6 +49,29 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import_files(db, [TEMPLATES])
     store.close_all()
     return db
+
+
+@pytest.fixture
+def template_store_copy(template_store: Path, tmp_path: Path) -> Iterator[Path]:
+    """A fresh copy of the template store, ``tmp_path``/data/coaching.duckdb: a test may change it, and
+    has its own credentials file beside it."""
+    from coaching import store
+
+    copy = tmp_path / "data" / "coaching.duckdb"
+    copy.parent.mkdir()
+    shutil.copyfile(template_store, copy)
+    yield copy
+    store.close_all()
+
+
+@pytest.fixture
+def cheap_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """Argon2 with tiny parameters: the same code paths, milliseconds instead of a tenth of a second."""
+    from coaching import credentials
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    monkeypatch.setattr(credentials, "HASHER", hasher)
+    return hasher
 
 
 @pytest.fixture

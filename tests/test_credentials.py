@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import stat
 import subprocess
 import sys
@@ -22,28 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PRIYA = "priya.nair@example.com"
 TOM = "tom.becker@example.com"
 SECRET = "correct horse battery"
-#: The hasher production uses, taken before the fixture below swaps in a cheap one.
+#: The hasher production uses, taken before conftest's cheap_hasher, which every test here uses, swaps in a
+#: cheap one.
 PRODUCTION_HASHER = credentials.HASHER
 #: Cheap, but stronger than the tests' usual hasher: hashes made before need a rehash.
 STRONGER = PasswordHasher(time_cost=2, memory_cost=8 * 1024, parallelism=1)
+pytestmark = pytest.mark.usefixtures("cheap_hasher")
 
 
 @pytest.fixture
-def db(template_store: Path, tmp_path: Path) -> Path:
+def db(template_store_copy: Path) -> Path:
     """A fresh copy of the template store, so every test has its own credentials file."""
-    copy = tmp_path / "data" / "coaching.duckdb"
-    copy.parent.mkdir()
-    shutil.copyfile(template_store, copy)
-    yield copy
-    store.close_all()
-
-
-@pytest.fixture(autouse=True)
-def cheap_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
-    """Argon2 with tiny parameters: the same code paths, milliseconds instead of a tenth of a second."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-    monkeypatch.setattr(credentials, "HASHER", hasher)
-    return hasher
+    return template_store_copy
 
 
 def _file(db: Path) -> dict:
