@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from coaching import credentials, store
+from coaching import credentials
 from coaching.credentials import Outcome, SignInResult, ThrottlePolicy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,16 +48,12 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
 
 
 @pytest.fixture
-def db(template_store: Path, tmp_path: Path, hasher: CountingHasher) -> Path:
+def db(template_store_copy: Path, hasher: CountingHasher) -> Path:
     """A copy of the template store where Priya and Tom have passwords; no verification counted yet."""
-    copy = tmp_path / "data" / "coaching.duckdb"
-    copy.parent.mkdir()
-    shutil.copyfile(template_store, copy)
-    credentials.set_password(copy, PRIYA, SECRET)
-    credentials.set_password(copy, TOM, "tom's own passphrase")
+    credentials.set_password(template_store_copy, PRIYA, SECRET)
+    credentials.set_password(template_store_copy, TOM, "tom's own passphrase")
     hasher.verified = 0
-    yield copy
-    store.close_all()
+    return template_store_copy
 
 
 class FakeClock:
