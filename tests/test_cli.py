@@ -6,12 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-import pytest
-from argon2 import PasswordHasher
-
 from coaching import cli, credentials, demo, store
 from coaching.importer import import_files
+
+from exports import query
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -91,9 +89,7 @@ def test_demo_writes_exports_imports_them_and_skips_a_loaded_store(tmp_path: Pat
         "roster.csv",
     ]
     store.close_all()
-    con = duckdb.connect(str(db), read_only=True)
-    evaluations = con.execute("SELECT count(*) FROM evaluations").fetchone()[0]
-    con.close()
+    evaluations = query(db, "SELECT count(*) FROM evaluations")[0][0]
     assert evaluations > 0
     before = db.read_bytes()
     assert cli.main([*args, "--if-empty", "--quiet"]) == 0
@@ -147,22 +143,12 @@ def test_other_commands_still_name_the_arguments_they_do_not_know(tmp_path: Path
 DEMO_ARGS = ("--agents", "12", "--days", "30", "--end", "2026-11-01", "--quiet")
 
 
-@pytest.fixture
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-    monkeypatch.setattr(credentials, "HASHER", cheap)
-
-
 def _rows(db: Path, sql: str) -> list[tuple]:
     store.close_all()
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return query(db, sql)
 
 
-def test_the_demo_refuses_a_store_it_did_not_create(tmp_path: Path, cheap_hashes, capsys) -> None:
+def test_the_demo_refuses_a_store_it_did_not_create(tmp_path: Path, cheap_hasher, capsys) -> None:
     db, out = tmp_path / "production.duckdb", tmp_path / "exports"
     import_files(db, [TEMPLATES])
     store.close_all()
@@ -177,7 +163,7 @@ def test_the_demo_refuses_a_store_it_did_not_create(tmp_path: Path, cheap_hashes
 
 
 def test_if_empty_loads_nothing_into_a_store_the_demo_did_not_create(
-    tmp_path: Path, cheap_hashes, capsys
+    tmp_path: Path, cheap_hasher, capsys
 ) -> None:
     db = tmp_path / "production.duckdb"
     import_files(db, [TEMPLATES / "roster.csv"])  # not empty, but without evaluations
@@ -191,7 +177,7 @@ def test_if_empty_loads_nothing_into_a_store_the_demo_did_not_create(
     assert not credentials.credentials_path(db).exists()
 
 
-def test_the_demo_loads_again_into_the_store_it_created(tmp_path: Path, cheap_hashes) -> None:
+def test_the_demo_loads_again_into_the_store_it_created(tmp_path: Path, cheap_hasher) -> None:
     db, out = tmp_path / "demo.duckdb", tmp_path / "exports"
     args = ["demo", "--db", str(db), "--out", str(out), *DEMO_ARGS]
     assert cli.main(args) == 0
@@ -203,7 +189,7 @@ def test_the_demo_loads_again_into_the_store_it_created(tmp_path: Path, cheap_ha
 
 
 def test_into_existing_store_loads_the_demo_and_says_what_it_planted(
-    tmp_path: Path, cheap_hashes, capsys
+    tmp_path: Path, cheap_hasher, capsys
 ) -> None:
     db = tmp_path / "other.duckdb"
     import_files(db, [TEMPLATES])
