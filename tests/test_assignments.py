@@ -8,7 +8,6 @@ store too, for what the demo promises (the demo agent's overflowing session, pen
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from coaching import access, demo, store
+from coaching import access, store
 from coaching.access import Viewer
 from coaching.assignments import (
     LIST_ORDERS,
@@ -33,8 +32,9 @@ from coaching.assignments import (
     status_for,
 )
 from coaching.audit import ANONYMOUS, evaluation_detail
-from coaching.importer import import_files
 from coaching.review_machine import ReviewEvent, derive_review
+
+from exports import IE_COLUMNS, PAGES_DEMO, build_demo_store, build_store
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -54,11 +54,7 @@ METRIC_HEADER = (
     "Identity Check - Manual Evaluation Metric,Identity Check - Is Fatal Metric,"
     "Identity Check - Adherence Weight,Identity Check - Violation"
 )
-IE_HEADER = (
-    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
-    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
-    "Duration Status,Evaluation Form,Intent,Auditor," + METRIC_HEADER
-)
+IE_HEADER = IE_COLUMNS + ",Auditor," + METRIC_HEADER
 
 
 def ie_row(conversation: str, agent: str, day: int, kore: str, audit: str = "", *,
@@ -176,21 +172,14 @@ r-late,Empathy - Tone,3,Agent,Accepted,,2026-07-13T15:00:00Z,
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("assignments")
-    exports = folder / "exports"
-    exports.mkdir()
-    shutil.copyfile(TEMPLATES / "roster.csv", exports / "roster.csv")
-    for name, content in (
-        ("ie-report.csv", EVALUATIONS),
-        ("assignments.csv", ASSIGNMENTS),
-        ("coaching-interactions.csv", MARKED),
-        ("best-responses.csv", BEST),
-        ("review-events.csv", EVENTS),
-    ):
-        (exports / name).write_text(content, encoding="utf-8")
-    db = folder / "coaching.duckdb"
-    import_files(db, [exports])
-    yield db
+    yield build_store(tmp_path_factory.mktemp("assignments"), {
+        "roster.csv": (TEMPLATES / "roster.csv").read_text(encoding="utf-8"),
+        "ie-report.csv": EVALUATIONS,
+        "assignments.csv": ASSIGNMENTS,
+        "coaching-interactions.csv": MARKED,
+        "best-responses.csv": BEST,
+        "review-events.csv": EVENTS,
+    })
     store.close_all()
 
 
@@ -578,15 +567,12 @@ def test_evaluation_detail_is_not_found_out_of_scope(con) -> None:
 
 # -- the demo store ---------------------------------------------------------------------------------
 
-DEMO_END = date(2026, 11, 1)
+DEMO_END = PAGES_DEMO.end
 
 
 @pytest.fixture(scope="module")
 def demo_con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    folder = tmp_path_factory.mktemp("assignments-demo")
-    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=DEMO_END), folder / "exports")
-    db = folder / "coaching.duckdb"
-    import_files(db, [folder / "exports"])
+    db = build_demo_store(tmp_path_factory.mktemp("assignments-demo"))
     with store.open_store(db).snapshot() as cursor:
         yield cursor
     store.close_all()
