@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coaching import access, demo, store
+from coaching import access, store
 from coaching.audit import evaluation_detail
 from coaching.importer import import_files
 from coaching.review_machine import ReviewEvent, ReviewState, derive_review
@@ -40,6 +40,16 @@ from coaching.review_tabs import (
 )
 from coaching.settings import ImportSettings
 
+from exports import (
+    IE_COLUMNS,
+    IE_HEADER,
+    build_demo_store,
+    build_store,
+    csv_text,
+    metric_columns,
+    roster,
+    write_exports,
+)
 from review_walks import METRICS, Walk, walks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,21 +59,7 @@ TOM_ID, UMA_ID = "tom.becker@example.com", "uma.ueda@example.com"  # who they ar
 AGENT_EMAIL, LEAD_EMAIL, OTHER_LEAD_EMAIL, QA_EMAIL = (
     "priya.nair@example.com", "sam.ortiz@example.com", "zoe.zimmer@example.com", "quinn.lee@example.com")
 
-ROSTER = """Agent Name,Email,Team,Team Lead,Role,Permissions
-Priya Nair,priya.nair@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Tom Becker,tom.becker@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Uma Ueda,uma.ueda@example.com,Claims,zoe.zimmer@example.com,Agent,"Agent Dashboard, Coaching Assignments"
-Sam Ortiz,sam.ortiz@example.com,Billing East,,Supervisor,
-Zoe Zimmer,zoe.zimmer@example.com,Claims,,Supervisor,
-Quinn Lee,quinn.lee@example.com,,,QA,
-"""
-
-IE_HEADER = (
-    "ConversationID,Channel,Queues,Last Queue,Language,Agents,Scored Agent,Start Time,Sentiment Score,Topics,"
-    "Escalation,Kore Evaluation Score,Is Passed,Is Fatal Interaction,Audit Score,Contact Direction,"
-    "Duration Status,Evaluation Form,Intent,Greeting,Greeting - Is Fatal Metric,Greeting - Adherence Weight,"
-    "Greeting - Violation"
-)
+ROSTER = roster(PRIYA, TOM, UMA, "Sam Ortiz", "Zoe Zimmer", "Quinn Lee")
 
 
 def ie_row(conversation: str, agent: str, day: int, audit: str = "", queue: str = "Billing queue") -> str:
@@ -126,20 +122,12 @@ EXPECTED_TABS = {
 }
 
 
-def write_exports(folder: Path, evaluations: str = EVALUATIONS, events: str = EVENTS) -> Path:
-    exports = folder / "exports"
-    exports.mkdir(parents=True, exist_ok=True)
-    for name, content in (("roster.csv", ROSTER), ("ie-report.csv", evaluations), ("review-events.csv", events)):
-        (exports / name).write_text(content, encoding="utf-8")
-    return exports
+EXPORTS = {"roster.csv": ROSTER, "ie-report.csv": EVALUATIONS, "review-events.csv": EVENTS}
 
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("reviews")
-    db = folder / "coaching.duckdb"
-    import_files(db, [write_exports(folder)])
-    yield db
+    yield build_store(tmp_path_factory.mktemp("reviews"), EXPORTS)
     store.close_all()
 
 
@@ -337,11 +325,7 @@ def test_aging_of_the_small_store(con) -> None:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("reviews-demo")
-    demo.generate(demo.DemoSpec(agents=24, days=60, seed=9, end=date(2026, 11, 1)), folder / "exports")
-    db = folder / "coaching.duckdb"
-    import_files(db, [folder / "exports"])
-    yield db
+    yield build_demo_store(tmp_path_factory.mktemp("reviews-demo"))
     store.close_all()
 
 
@@ -380,12 +364,13 @@ def test_demo_tabs_agree_with_the_state_machine(demo_db: Path) -> None:
 def base_exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Exports of 20 evaluations with no review log yet, for the property test to add logs to."""
     # The walks' metrics, each with its four columns.
-    header = IE_HEADER.split(",Greeting,")[0] + "".join(
-        f",{m},{m} - Is Fatal Metric,{m} - Adherence Weight,{m} - Violation" for m in METRICS)
-    rows = [header] + [ie_row(f"p-{i:02d}", PRIYA if i % 2 else TOM, 1 + i % 28, "50") + ",1,0,10,10" * 3
-                       for i in range(20)]
-    return write_exports(tmp_path_factory.mktemp("reviews-walks"), "\n".join(rows) + "\n",
-                         "ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score\n")
+    header = IE_COLUMNS + "," + metric_columns(*METRICS)
+    rows = [ie_row(f"p-{i:02d}", PRIYA if i % 2 else TOM, 1 + i % 28, "50") + ",1,0,10,10" * 3 for i in range(20)]
+    return write_exports(tmp_path_factory.mktemp("reviews-walks"), {
+        **EXPORTS,
+        "ie-report.csv": csv_text(header, *rows),
+        "review-events.csv": "ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score\n",
+    })
 
 
 def events_csv(events: list[ReviewEvent]) -> str:
