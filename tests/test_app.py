@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from coaching import credentials, store
+from coaching import store
 from coaching.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
+pytestmark = pytest.mark.usefixtures("cheap_hasher")  # conftest's: sign-ins without Argon2's full cost
 
 
 class _NavigationOnlyPagesManager(PagesManager):
@@ -34,7 +34,6 @@ def _close_readers():
 
 def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("COACHING_DB", str(db))
-    monkeypatch.setattr(credentials, "HASHER", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
     monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
