@@ -3,41 +3,30 @@ problems that tell them apart (issue 13: two `roster.csv` from different folders
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from coaching import store
-from coaching.importer import import_files
 
 from app_pages import as_user, point_app_at
+from exports import query
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "data" / "templates"
 ADMIN = "ada.admin@example.com"  # the templates' Admin
 PAGE = "pages/import_exports.py"
 HEADER = "Agent Name,Email,Role\n"
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    db = tmp_path / "store.duckdb"
-    import_files(db, [TEMPLATES])
-    point_app_at(db, monkeypatch)
-    yield db
-    store.close_all()
+def db(template_store_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    point_app_at(template_store_copy, monkeypatch)
+    return template_store_copy
 
 
 def emails(db: Path) -> set[str]:
     store.close_all()
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {e for (e,) in con.execute("SELECT email FROM people WHERE email IS NOT NULL").fetchall()}
-    finally:
-        con.close()
+    return {e for (e,) in query(db, "SELECT email FROM people WHERE email IS NOT NULL")}
 
 
 def upload(files: list[tuple[str, str]]) -> AppTest:
