@@ -6,7 +6,7 @@ members); a lead sees their team's; QA and admins everyone's. Scope is applied i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
@@ -17,7 +17,7 @@ from coaching.access import AGENT, Viewer
 from coaching.audit import ANOTHER_AGENT
 from coaching.review_machine import OPEN_STATUSES, PENDING_AGENT, PENDING_SUPERVISOR
 from coaching.settings import DEFAULT_PASS_SCORE
-from coaching.sql import Params, Where, in_list, scope, sql_str
+from coaching.sql import Params, Where, in_list, scalar, scope, sql_str
 
 #: An assignment's stored statuses (Kore's).
 YET_TO_START, IN_PROGRESS, COMPLETED = "Yet to Start", "In Progress", "Completed"
@@ -135,7 +135,7 @@ _TEXT_COLUMNS = (
 def _with_area_tags(frame: pd.DataFrame) -> pd.DataFrame:
     """The list's frame: area tags added, and text columns typed as text even when all empty (as they
     can be on one page)."""
-    frame.insert(frame.columns.get_loc("coaching_areas") + 1, "area_tags",
+    frame.insert(list(frame.columns).index("coaching_areas") + 1, "area_tags",
                  [area_tags(list(areas)) for areas in frame["coaching_areas"]])
     return frame.astype({c: "str" for c in _TEXT_COLUMNS if c in frame.columns})
 
@@ -179,7 +179,7 @@ def list_choices(
                    list_sort(list_distinct(flatten(list(coaching_areas))))
             FROM ({sql})""",
         params,
-    ).fetchone()
+    ).fetchone() or (0, None, None)  # an aggregate: always one row
     return ListChoices(sessions, statuses or [], areas or [])
 
 
@@ -218,7 +218,7 @@ def assignment_page(
     frame = con.execute(f"SELECT *, {counts} FROM ({sql}) {order_by} LIMIT {limit} OFFSET {offset}", params).df()
     rows = _with_area_tags(frame.drop(columns=["matching", "overdue"]))
     if frame.empty:  # nothing matches, or the page is past the end: then the last page
-        matching = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+        matching = int(scalar(con, f"SELECT count(*) FROM ({sql})", params))
         if matching:
             last = -(-matching // page_size)
             return assignment_page(con, viewer, filters, today, accept_dispute, order, last, page_size)
@@ -271,11 +271,11 @@ def assignment_detail(
     ).fetchone()
     if row is None:
         return None
-    detail = AssignmentDetail(*row[:6], list(row[6] or []), *row[7:])
-    if viewer.role == AGENT:
-        return AssignmentDetail(
-            **{**detail.__dict__, "coaching_type": None, "group_name": None}
-        )
+    values = list(row)
+    values[6] = list(values[6] or [])  # coaching areas
+    detail = AssignmentDetail(*values)
+    if viewer.role == AGENT:  # a group assignment looks individual to an agent
+        return replace(detail, coaching_type=None, group_name=None)
     return detail
 
 

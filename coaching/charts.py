@@ -9,7 +9,7 @@ selection (:data:`AGENT_PICK`, :data:`POINT_PICK`).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -25,7 +25,7 @@ SERIES_DASHES = {YOU: [1, 0], TEAM_AVERAGE: [4, 2]}
 #: Selection names a page reads from ``st.altair_chart(..., on_select="rerun")``.
 AGENT_PICK = "agent_pick"
 POINT_PICK = "point_pick"
-WIDTH = "container"
+WIDTH: Final = "container"
 #: The most rows a dot-and-interval chart draws (agents, assignments): beyond a few dozen it is a wall,
 #: not a chart. The page says when rows are left out; its table and CSV have them all.
 CHART_ROWS = 40
@@ -97,7 +97,7 @@ def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int
                            alt.Fill("measure:N", scale=scale, legend=None)),
         tooltip=tooltip,
     )
-    return _checked_once(alt.layer(lines, points).properties(width=WIDTH, height=260))
+    return _checked_once(alt.LayerChart(layer=[lines, points], width=WIDTH, height=260))
 
 
 def score_trend_chart(trends: pd.DataFrame) -> alt.LayerChart:
@@ -130,7 +130,7 @@ def kore_audit_scatter(points: pd.DataFrame) -> alt.LayerChart:
     ).add_params(pick)
     diagonal = alt.Chart(pd.DataFrame({"x": list(SCORE_DOMAIN), "y": list(SCORE_DOMAIN)})).mark_line(
         color="#666666", strokeDash=[4, 4]).encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
-    return _checked_once(alt.layer(diagonal, dots).properties(width=WIDTH, height=360))
+    return _checked_once(alt.LayerChart(layer=[diagonal, dots], width=WIDTH, height=360))
 
 
 def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChart:
@@ -152,7 +152,7 @@ def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChar
         y, x=alt.X("mean_gap:Q"), tooltip=tooltip, color=_colour_when(pick, MEASURE_COLOURS[AUDIT], "#bbbbbb"),
     ).add_params(pick)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x=alt.X("x:Q"))
-    return _checked_once(alt.layer(spread, means, zero).properties(width=WIDTH, height=max(120, 28 * len(gaps))))
+    return _checked_once(alt.LayerChart(layer=[spread, means, zero], width=WIDTH, height=max(120, 28 * len(gaps))))
 
 
 def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
@@ -160,7 +160,7 @@ def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
     data = metrics.melt(id_vars=["metric", "overturn_share"], value_vars=["overturned", "disputed"],
                         var_name="kind", value_name="count")
     data = data.assign(kind=data["kind"].map({"overturned": "Overturned", "disputed": "Disputed"}))
-    return _checked_once(alt.Chart(data[data["count"] > 0]).mark_bar().encode(
+    chart: alt.Chart = alt.Chart(data[data["count"] > 0]).mark_bar().encode(
         y=alt.Y("metric:N", title=None, sort=list(metrics["metric"])),
         x=alt.X("count:Q", title="Disputes", stack=None),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Disputed", "Overturned"],
@@ -169,7 +169,8 @@ def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("kind:N", title="Disputes"),
                  alt.Tooltip("count:Q", title="Count", format=","),
                  alt.Tooltip("overturn_share:Q", title="Share overturned", format=".0%")],
-    ).properties(width=WIDTH, height=max(120, 22 * len(metrics))))
+    ).properties(width=WIDTH, height=max(120, 22 * len(metrics)))
+    return _checked_once(chart)
 
 
 def dispute_trend_chart(disputes: pd.DataFrame) -> alt.LayerChart:
@@ -191,7 +192,8 @@ def dispute_trend_chart(disputes: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("mean_rounds:Q", title="Mean dispute rounds", format=".1f"),
                  alt.Tooltip("median_days_to_resolve:Q", title="Median days to resolve", format=".1f")],
     )
-    return _checked_once(alt.layer(base.mark_line(), base.mark_point(filled=True)).properties(width=WIDTH, height=240))
+    layers = [base.mark_line(), base.mark_point(filled=True)]
+    return _checked_once(alt.LayerChart(layer=layers, width=WIDTH, height=240))
 
 
 def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChart:
@@ -222,8 +224,8 @@ def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.
     uncoached = alt.Chart(data.dropna(subset=["uncoached_change"])).mark_tick(
         color="#ff7f0e", thickness=2).encode(y, x=alt.X("uncoached_change:Q"), tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(x=alt.X("x:Q"))
-    return _checked_once(alt.layer(interval, change, uncoached, zero).properties(
-        width=WIDTH, height=max(120, 26 * len(data))))
+    layers = [interval, change, uncoached, zero]
+    return _checked_once(alt.LayerChart(layer=layers, width=WIDTH, height=max(120, 26 * len(data))))
 
 
 def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
@@ -233,7 +235,7 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
         raise ValueError(f"summaries are per {' or per '.join(titles)}, not {by!r}")
     title = titles[by]
     shown = summary.dropna(subset=["mean_effect"])
-    return _checked_once(alt.Chart(shown).mark_bar().encode(
+    chart: alt.Chart = alt.Chart(shown).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=None, sort="-x"),
         x=alt.X("mean_effect:Q", title="Mean effect (coached − uncoached change, points)"),
         color=_colour_when(alt.datum.mean_effect >= 0, MEASURE_COLOURS[SENTIMENT], MEASURE_COLOURS[AUDIT]),
@@ -243,4 +245,5 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
                  alt.Tooltip("mean_change:Q", title="Mean change", format="+.1f"),
                  alt.Tooltip("mean_uncoached_change:Q", title="Mean uncoached change", format="+.1f"),
                  alt.Tooltip("mean_effect:Q", title="Mean effect", format="+.1f")],
-    ).properties(width=WIDTH, height=max(100, 24 * len(shown))))
+    ).properties(width=WIDTH, height=max(100, 24 * len(shown)))
+    return _checked_once(chart)

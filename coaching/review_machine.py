@@ -287,7 +287,7 @@ class _Machine:
     def _response(self, ev: ReviewEvent) -> Rejection | None:
         if self.status != PENDING_SUPERVISOR:
             return self._reject(
-                ev, "Action", f"a dispute to answer: the review is {self.status.lower()}"
+                ev, "Action", f"a dispute to answer: the review is {str(self.status).lower()}"
             )
         if ev.round != self.open_round:
             return self._reject(ev, "Round", f"{self.open_round}, the round of the open dispute")

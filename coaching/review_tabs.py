@@ -122,7 +122,7 @@ _DAY = np.timedelta64(1, "D")
 def business_days(starts: pd.Series, end: datetime) -> pd.Series:
     """The business time from each of ``starts`` to ``end``, in days: Saturdays and Sundays do not
     count, every other hour does. A start after ``end`` waited 0 days; a missing start gives NaN."""
-    end64 = np.datetime64(pd.Timestamp(end).to_datetime64(), "ns")
+    end64 = pd.Timestamp(end).as_unit("ns").to_datetime64()
     given = pd.to_datetime(starts).to_numpy(dtype="datetime64[ns]")
     missing = np.isnat(given)
     start = np.minimum(np.where(missing, end64, given), end64)
@@ -132,7 +132,7 @@ def business_days(starts: pd.Series, end: datetime) -> pd.Series:
     between = np.busday_count(np.minimum(start_day + 1, end_day), end_day)
     first = np.where(np.is_busday(start_day), (start_day.astype("datetime64[ns]") + _DAY - start) / _DAY, 0.0)
     last = (end64 - end_day.astype("datetime64[ns]")) / _DAY if np.is_busday(end_day) else 0.0
-    within = np.where(np.is_busday(start_day), (end64 - start) / _DAY, 0.0)
+    within = np.where(np.is_busday(start_day), (end64 - start).astype("timedelta64[ns]") / _DAY, 0.0)
     waited = np.where(same_day, within, between + first + last)
     return pd.Series(np.where(missing, np.nan, waited), index=starts.index, dtype=float)
 
