@@ -19,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coaching import access, demo
+from coaching import access, demo, sql, trends
 from coaching.access import ADMIN, AGENT, QA, SUPERVISOR, AccessDenied, Capability, Viewer
 from coaching.assignments import (
+    AssignmentFilters,
     assignment_detail,
     assignment_list,
     best_response_examples,
@@ -31,6 +32,7 @@ from coaching.audit import ANOTHER_AGENT, evaluation_detail
 from coaching.importer import import_files
 from coaching.overview import store_overview
 from coaching.people import agents_in_scope
+from coaching.review_tabs import TABS, ReviewFilters, review_counts, review_tab
 
 from exports import build_demo_store
 
@@ -531,6 +533,55 @@ def test_viewer_data_is_never_interpolated_into_sql(con, facts: Facts, role: str
     assert marked_interactions(con, viewer, assignment_id, agent).empty
     assert best_response_examples(con, viewer, assignment_id, agent).empty
     assert evaluation_detail(con, viewer, facts.conversations[agent][0]) is None
+
+
+def test_filters_bind_what_a_viewer_or_url_chooses(con, facts: Facts) -> None:
+    """The filter builders (coaching.sql.Where) bind every chosen value by name: a hostile one matches
+    nothing and is never part of the SQL text."""
+    qa = access.identify(con, "qa@example.com")
+    where = (sql.Where().scope(qa, "e.person_id").one_of("e.person_id", "agents", [INJECTION])
+             .any_of("e.queues", "queues", [INJECTION]))
+    assert INJECTION not in where.sql and "'" not in where.sql
+    assert where.params == {"agents": [INJECTION], "queues": [INJECTION]}
+    assert assignment_list(con, qa, AssignmentFilters(statuses=(INJECTION,))).empty
+    assert assignment_list(con, qa, AssignmentFilters(coaching_areas=(INJECTION,))).empty
+    chosen = ReviewFilters(agents=(INJECTION,))
+    assert review_counts(con, qa, chosen) == dict.fromkeys(TABS, 0)
+    assert all(review_tab(con, qa, tab, chosen).empty for tab in TABS)
+    everything = trends.TrendFilters.last_days(SPEC.end, 400)
+    for narrowed in ({"teams": (INJECTION,)}, {"agents": (INJECTION,)}, {"queues": (INJECTION,)},
+                     {"forms": (INJECTION,)}, {"coaching_areas": (INJECTION,)}):
+        filters = dataclasses.replace(everything, **narrowed)
+        assert trends.score_trends(con, qa, filters).empty, narrowed
+        if set(narrowed) <= {"teams", "agents", "coaching_areas"}:  # the filters assignments have
+            assert trends.coaching_monitor(con, qa, SPEC.end, filters).empty, narrowed
+    assert not trends.score_trends(con, qa, everything).empty
+
+
+def test_the_scope_bound_by_name_is_agent_filter(con, facts: Facts) -> None:
+    """coaching.sql.scope is access.agent_filter with named parameters: the same people for every role."""
+    viewers = [access.identify(con, facts.email[facts.agents[0]]), access.identify(con, facts.leads[0]),
+               access.identify(con, "qa@example.com"),
+               Viewer(name="Auditor", email="auditor@example.com", role="Auditor", team=None, permissions=())]
+    for viewer in viewers:
+        positional, params = access.agent_filter(viewer, "p.person_id")
+        named, named_params = sql.scope(viewer, "p.person_id")
+        assert "?" not in named and list(named_params.values()) == params
+        query = "SELECT person_id FROM people p WHERE {} ORDER BY person_id"
+        assert (con.execute(query.format(named), named_params).fetchall()
+                == con.execute(query.format(positional), params).fetchall()), viewer.role
+
+
+def test_named_parameters_are_checked() -> None:
+    assert sql.named("a = ? OR b = ?", [1, 2], "p") == ("a = $p_1 OR b = $p_2", {"p_1": 1, "p_2": 2})
+    with pytest.raises(ValueError, match="parameter"):
+        sql.named("a = ? AND b = ?", [1], "p")
+    with pytest.raises(ValueError, match=r"\$x is bound to two values"):
+        sql.merge({"x": 1}, {"x": 2})
+    assert sql.merge({"x": 1}, {"x": 1, "y": 2}) == {"x": 1, "y": 2}
+    # An empty filter narrows nothing.
+    where = sql.Where().one_of("c", "cs", ()).any_of("l", "ls", []).on_or_after("d", "f", None)
+    assert (where.sql, where.params) == ("true", {})
 
 
 def test_an_unknown_role_sees_nothing(con, facts: Facts) -> None:
