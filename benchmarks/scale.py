@@ -314,7 +314,8 @@ def run_baseline(exports: str, db: str, role: str) -> dict:
 
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {python}"
 
 
 def main() -> int:
@@ -387,7 +388,8 @@ def main() -> int:
     worst_cold = max(t["cold_ms"] for p in results["pages"].values() for t in p["pages"].values())
     worst_mb = max(p["peak_mb"] for p in results["pages"].values())
     print(f"\nSlowest page: warm {worst_warm:.0f} ms (budget {BUDGETS['page_warm_ms']}), cold {worst_cold:.0f} ms "
-          f"(budget {BUDGETS['page_cold_ms']}); page process peak {worst_mb:,.0f} MB (budget {BUDGETS['app_peak_mb']:,})")
+          f"(budget {BUDGETS['page_cold_ms']}); page process peak {worst_mb:,.0f} MB "
+          f"(budget {BUDGETS['app_peak_mb']:,})")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     if failures:

@@ -27,6 +27,7 @@ from coaching import credentials, demo, settings, store
 from coaching.credentials import CredentialError
 from coaching.importer import ImportFailed, ImportSummary, import_files
 from coaching.settings import ImportSettings, SettingError
+from coaching.sql import scalar
 from coaching.store import StoreError
 
 DEFAULT_DEMO_OUT = settings.PROJECT_ROOT / "data" / "demo"
@@ -192,7 +193,7 @@ def _demo_store_state(db: Path) -> tuple[bool, bool]:
     if not db.exists():
         return True, False
     with store.open_store(db).snapshot() as con:
-        evaluations = con.execute("SELECT count(*) FROM evaluations").fetchone()[0]
+        evaluations = scalar(con, "SELECT count(*) FROM evaluations")
         return demo.created_store(con), bool(evaluations)
 
 

@@ -39,6 +39,7 @@ from coaching.review_machine import (
     ReviewEvent,
     derive_review,
 )
+from coaching.sql import scalar
 
 #: Arrays of the generated data, one element per interaction, assignment or row.
 _Array = npt.NDArray[Any]
@@ -79,12 +80,16 @@ FORMS = {
 SHARED_METRICS = tuple(sorted(set(FORMS["Voice Quality Form"]) & set(FORMS["Chat Quality Form"])))
 
 QUEUES = (
-    ("Billing", ("double charge", "refund request", "payment plan"), ("Refund", "Dispute Charge", "Payment Arrangement")),
-    ("Technical Support", ("router offline", "app login failure", "slow connection"), ("Troubleshoot", "Reset Password", "Speed Issue")),
+    ("Billing", ("double charge", "refund request", "payment plan"),
+     ("Refund", "Dispute Charge", "Payment Arrangement")),
+    ("Technical Support", ("router offline", "app login failure", "slow connection"),
+     ("Troubleshoot", "Reset Password", "Speed Issue")),
     ("Sales", ("new line order", "plan upgrade", "device financing"), ("Purchase", "Upgrade", "Financing")),
-    ("Retention", ("cancellation request", "competitor offer", "price increase"), ("Cancel", "Retention Offer", "Price Complaint")),
+    ("Retention", ("cancellation request", "competitor offer", "price increase"),
+     ("Cancel", "Retention Offer", "Price Complaint")),
     ("Claims", ("damaged device", "lost device", "claim status"), ("File Claim", "Claim Status", "Replacement")),
-    ("Onboarding", ("account setup", "first bill explained", "porting number"), ("Setup", "Bill Explanation", "Port In")),
+    ("Onboarding", ("account setup", "first bill explained", "porting number"),
+     ("Setup", "Bill Explanation", "Port In")),
 )
 
 FIRST_NAMES = (
@@ -220,7 +225,7 @@ class DemoFiles:
 def create_store(db: Path) -> None:
     """Create an empty store at ``db`` marked as the demo's own (its data may go into it)."""
     with store.next_generation(db) as con:
-        if con.execute("SELECT count(*) FROM imports").fetchone()[0]:
+        if scalar(con, "SELECT count(*) FROM imports"):
             # Another writer made a store there since the caller looked: it is not the demo's.
             raise store.StoreError(
                 f"the store {db} was created meanwhile by someone else; nothing was changed"

@@ -59,6 +59,7 @@ LIST_TITLE = "Coaching Assignments"
 NO_MATCH = "No coaching session matches these filters. Clear a filter to see more."
 PENDING = ("Pending Agent Review", "Pending Supervisor Review")
 AGENT_STATUSES = {"Start Coaching", "In Progress", "Completed", *PENDING}
+ALL_SESSIONS = AssignmentFilters()
 
 
 # -- the store --------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     point_app_at(demo_db, monkeypatch)
 
 
-def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = AssignmentFilters(),
+def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = ALL_SESSIONS,
              **kwargs) -> pd.DataFrame:
     """The viewer's list as the page computes it today."""
     return query(db, assignment_list, email, filters, DEMO_NOW.date(), **kwargs)

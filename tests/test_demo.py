@@ -56,7 +56,7 @@ def test_scores_are_on_their_scales_and_kore_and_audit_disagree(demo_store) -> N
         "avg(abs(kore_score - audit_score)) FROM evaluations"
     ).fetchone()
     assert -100 <= low < 0 < high <= 100
-    assert 1 <= s_low and s_high <= 10
+    assert s_low >= 1 and s_high <= 10
     assert below > 0  # interactions below the duration threshold have no Kore score
     assert 0.5 < corr < 0.98 and gap > 5
     fatal_scores = demo_store.execute("SELECT DISTINCT kore_score FROM evaluations WHERE is_fatal").fetchall()

@@ -7,6 +7,7 @@ exactly as it was (or not there at all when there was none).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -233,6 +234,11 @@ def _template_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _line_of_fifth_record(path: Path) -> int:
+    """In an indented JSON array of records, the line the fifth record's "{" is on."""
+    return [n for n, text in enumerate(path.read_text().splitlines(), 1) if text == "  {"][4]
+
+
 def _typed_columns(records: list[dict[str, Any]]) -> dict[str, pa.Array]:
     """Each column as an Arrow array: lists as lists, typed columns typed when every value parses."""
     columns = {}
@@ -244,10 +250,8 @@ def _typed_columns(records: list[dict[str, Any]]) -> dict[str, pa.Array]:
         columns[name] = pa.array(values, pa.string())
         if name in TYPED_COLUMNS:
             cleaned = [None if v in ("N/A", "NA") else v for v in values]
-            try:
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 columns[name] = pa.array(cleaned, pa.string()).cast(TYPED_COLUMNS[name])
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
     return columns
 
 
@@ -298,10 +302,7 @@ def test_a_bad_value_in_other_file_types_names_its_line_or_row(
     records[4]["Role"] = "Tester"  # the fifth record
     path = tmp_path / f"people.{kind}"
     _write_records(kind, records, path)
-    if kind == "json":  # indented: the line the fifth record's "{" is on
-        line = [n for n, text in enumerate(path.read_text().splitlines(), 1) if text == "  {"][4]
-    else:
-        line = 5
+    line = _line_of_fifth_record(path) if kind == "json" else 5
     problem = only_problem(fails(db, [path]))
     assert problem == Problem(str(path), line, "Role", "Tester", "one of Agent, Supervisor, QA, Admin", unit)
 

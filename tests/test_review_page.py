@@ -42,6 +42,7 @@ from app_pages import (
 )
 
 PAGE = "pages/review.py"
+NO_FILTERS = ReviewFilters()
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def table(at: AppTest) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     return frame.value, list(frame.proto.column_order), labels
 
 
-def expected(db: Path, tab: str, email: str = AGENT_EMAIL, filters: ReviewFilters = ReviewFilters()):
+def expected(db: Path, tab: str, email: str = AGENT_EMAIL, filters: ReviewFilters = NO_FILTERS):
     return query(db, review_tab, email, tab, filters)
 
 
