@@ -57,14 +57,18 @@ def test_the_dashboard_refuses_a_store_of_another_schema_version(tmp_path: Path)
     db = tmp_path / "old.duckdb"
     with store.next_generation(db) as con:
         con.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
-    with pytest.raises(store.StoreError, match=r"schema version 2; .* reads version \d+\. Re-import"):
-        with store.open_store(db).snapshot():
-            pass
+    with (
+        pytest.raises(store.StoreError, match=r"schema version 2; .* reads version \d+\. Re-import"),
+        store.open_store(db).snapshot(),
+    ):
+        pass
     stranger = tmp_path / "stranger.duckdb"
     duckdb.connect(str(stranger)).close()
-    with pytest.raises(store.StoreError, match="is not a store of this dashboard"):
-        with store.open_store(stranger).snapshot():
-            pass
+    with (
+        pytest.raises(store.StoreError, match="is not a store of this dashboard"),
+        store.open_store(stranger).snapshot(),
+    ):
+        pass
 
 
 def test_a_failed_write_leaves_the_live_store_and_no_leftovers(tmp_path: Path) -> None:
