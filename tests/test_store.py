@@ -15,6 +15,8 @@ import pytest
 from coaching import store
 from coaching.importer import ImportFailed, import_files
 
+from exports import query
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
 KORE_SAMPLE = ROOT.parent / "shared" / "fixtures" / "kore" / "ie-report.csv"
@@ -33,11 +35,7 @@ def _close_readers():
 
 
 def _counts(db: Path) -> tuple[int, int, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(SNAPSHOT_SQL).fetchone()
-    finally:
-        con.close()
+    return query(db, SNAPSHOT_SQL)[0]
 
 
 def test_a_new_store_gets_the_schema(tmp_path: Path) -> None:
