@@ -2,7 +2,7 @@
 
 Runs go through app.py as on a server that has run it once: ``st.navigation`` decides the page (see
 tests/test_pages.py for why). A viewer signs in through ``AppTest.user``. Each test module builds its
-store with :func:`build_demo_store` and points the app at it with :func:`point_app_at`.
+store with `exports.build_demo_store` and points the app at it with :func:`point_app_at`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 from coaching import access, store
 from ui import clock
 
-from exports import build_demo_store as build_demo_store  # the page tests' store, imported from here
 from list_view import unescaped
 
 ROOT = Path(__file__).resolve().parent.parent

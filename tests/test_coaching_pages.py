@@ -43,7 +43,6 @@ from app_pages import (
     OTHER_LEAD_EMAIL,
     ROOT,
     as_user,
-    build_demo_store,
     captions,
     infos,
     metrics,
@@ -53,6 +52,7 @@ from app_pages import (
     rows,
     titles,
 )
+from exports import build_demo_store
 from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
 
 LIST_TITLE = "Coaching Assignments"

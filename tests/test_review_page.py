@@ -30,7 +30,6 @@ from app_pages import (
     AGENT_EMAIL,
     LEAD_EMAIL,
     as_user,
-    build_demo_store,
     captions,
     infos,
     person_of,
@@ -40,6 +39,7 @@ from app_pages import (
     rows,
     titles,
 )
+from exports import build_demo_store
 
 PAGE = "pages/review.py"
 NO_FILTERS = ReviewFilters()

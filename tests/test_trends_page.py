@@ -33,7 +33,6 @@ from app_pages import (
     DEMO_NOW,
     LEAD_EMAIL,
     as_user,
-    build_demo_store,
     captions,
     infos,
     person_of,
@@ -43,6 +42,7 @@ from app_pages import (
     rows,
     titles,
 )
+from exports import build_demo_store
 
 PAGE = "pages/trends.py"
 VIEWS = ["Score trends", "Kore vs audit", "Coaching", "Disputes"]
