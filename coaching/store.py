@@ -27,7 +27,7 @@ import duckdb
 
 from coaching.sql import scalar
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The schema, table by table. docs/schema.md describes the same tables for people.
 SCHEMA = """
@@ -80,18 +80,23 @@ CREATE TABLE IF NOT EXISTS evaluations (
     source VARCHAR NOT NULL,
     metrics_digest UBIGINT NOT NULL,
     scored_metrics VARCHAR[] NOT NULL,
-    not_adhered_metrics VARCHAR[] NOT NULL
+    not_adhered_metrics VARCHAR[] NOT NULL,
+    metric_layout INTEGER,
+    metrics STRUCT(position INTEGER, result VARCHAR, is_fatal_metric BOOLEAN, adherence_weight DOUBLE,
+                   violation_weight DOUBLE)[] NOT NULL
 );
-CREATE TABLE IF NOT EXISTS evaluation_metrics (
-    conversation_id VARCHAR NOT NULL,
-    metric VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS metric_layouts (
+    layout INTEGER NOT NULL,
     position INTEGER NOT NULL,
-    result VARCHAR,
-    is_fatal_metric BOOLEAN,
-    adherence_weight DOUBLE,
-    violation_weight DOUBLE,
+    metric VARCHAR NOT NULL,
     is_manual BOOLEAN NOT NULL
 );
+CREATE VIEW IF NOT EXISTS evaluation_metrics AS
+    SELECT e.conversation_id, l.metric, e.m.position AS position, e.m.result AS result,
+           e.m.is_fatal_metric AS is_fatal_metric, e.m.adherence_weight AS adherence_weight,
+           e.m.violation_weight AS violation_weight, l.is_manual
+    FROM (SELECT conversation_id, metric_layout, unnest(metrics) AS m FROM evaluations) e
+    JOIN metric_layouts l ON l.layout = e.metric_layout AND l.position = e.m.position;
 CREATE TABLE IF NOT EXISTS assignments (
     assignment_id VARCHAR NOT NULL,
     agent VARCHAR NOT NULL,
@@ -148,7 +153,7 @@ CREATE TABLE IF NOT EXISTS evaluation_reviews (
 DATA_TABLES = (
     "people",
     "evaluations",
-    "evaluation_metrics",
+    "metric_layouts",
     "assignments",
     "coaching_interactions",
     "best_responses",
@@ -385,6 +390,10 @@ def close_all() -> None:
         store.close()
 
 
+#: Views over the data tables: each evaluation's metrics, one row per metric, as readers want them.
+DATA_VIEWS = ("evaluation_metrics",)
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per data table."""
-    return {t: scalar(con, f"SELECT count(*) FROM {t}") for t in DATA_TABLES}
+    """Rows per data table and view."""
+    return {t: scalar(con, f"SELECT count(*) FROM {t}") for t in DATA_TABLES + DATA_VIEWS}

@@ -58,7 +58,7 @@ def import_files(
         warnings = sources.open_files(con, found, files, problems.add)
         staging.stage_files(con, files, problems, meter, share=0.6)
         meter.report("Checking keys and references", 0.0)
-        staging.stage_views(con, files)
+        layouts = staging.stage_views(con, files)
         # The assignments' key names their agent's person, known once the roster is written.
         references.check_keys(con, problems, [f for f in formats.ALL_FORMATS if f is not formats.ASSIGNMENTS])
         kinds: dict[str, KindSummary] = {}
@@ -72,7 +72,7 @@ def import_files(
         problems.fail_if_any()
 
         warnings += agents.add_unrostered_agents(con)
-        kinds["evaluations"] = writing.write_evaluations(con, files, meter, share=0.25)
+        kinds["evaluations"] = writing.write_evaluations(con, files, layouts, meter, share=0.25)
         agents.replace_individual_assignments(con)
         kinds |= writing.write_later_kinds(con, meter)
         replay.replay_reviews(con, problems, settings.max_dispute_rounds, meter)

@@ -42,11 +42,13 @@ assert all(m.isascii() for m in MISSING_MARKERS)
 #: DuckDB's cast also reads ``1_0`` as 10 and ``+-5`` (or `` +-5``) as -5, and nothing else that is
 #: not such a number but infinity and NaN (which the formats refuse: not finite). Text that starts
 #: with ``-``, ``.``, a digit or a letter (never ``+``, a quote or padding) and has no ``_`` is cast as
-#: it is; the rest is cast unquoted unless it has ``_`` or ``+-``. A few ``contains`` cost a few
-#: nanoseconds a cell where a regular expression costs ten times more; the expression stays small, as
-#: DuckDB's planning time grows with it on a report with many metrics (with ``kore_clean`` in it, one
-#: row of 500 metrics took twice as long), and has no subexpression written twice (one written twice
-#: is computed on every row, not only on the rare padded ones).
+#: it is; the rest is cast unquoted unless it has ``_`` or ``+-``, and only when unquoting can change it:
+#: text that starts below ``-`` (a quote, padding, ``+``) or has a no-break space (the cast ignores other
+#: padding at the end), so missing values (empty, N/A) never reach the regular expression. A few
+#: ``contains`` cost a few nanoseconds a cell where a regular expression costs ten times more; the
+#: expression stays small, as DuckDB's planning time grows with it on a report with many metrics (with
+#: ``kore_clean`` in it, one row of 500 metrics took twice as long), and has no subexpression written
+#: twice (one written twice is computed on every row, not only on the rare padded ones).
 #: ``kore_digit_first``: dates and times start with a digit (DuckDB's cast reads ``epoch`` as 1970);
 #: ``kore_digit_first_clean`` looks past the padding and quote ``kore_clean`` drops, at no regex.
 SQL_MACROS = f"""
@@ -73,7 +75,8 @@ CREATE OR REPLACE TEMP MACRO kore_split(c) AS
 CREATE OR REPLACE TEMP MACRO kore_list(x) AS kore_split(kore_clean(x));
 CREATE OR REPLACE TEMP MACRO kore_number(x) AS
     coalesce(CASE WHEN ascii(x) >= 45 AND NOT contains(x, '_') THEN TRY_CAST(x AS DOUBLE) END,
-             CASE WHEN NOT (contains(x, '_') OR contains(x, '+-'))
+             CASE WHEN (ascii(x) < 45 OR contains(x, chr(160))) AND x <> ''
+                       AND NOT (contains(x, '_') OR contains(x, '+-'))
                   THEN TRY_CAST(kore_unquoted(x) AS DOUBLE) END);
 CREATE OR REPLACE TEMP MACRO kore_digit_first(x) AS ascii(x) BETWEEN 48 AND 57;
 CREATE OR REPLACE TEMP MACRO kore_digit_first_clean(x) AS

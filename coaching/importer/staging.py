@@ -8,6 +8,9 @@ checks across rows, files and the store (:mod:`coaching.importer.references`) an
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
+
 import duckdb
 
 from coaching.importer import formats
@@ -30,9 +33,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 METRIC_COLUMNS = (
     "conversation_id, metric, position, result, is_fatal_metric, adherence_weight, violation_weight, is_manual"
 )
-#: The type of a staged evaluation's metrics: the metrics on its row, by their position in the file
-#: (which names them; their names are not repeated on every row, to keep the stage small).
-METRICS_LIST = "STRUCT(position INTEGER, result VARCHAR, fatal BOOLEAN, weight DOUBLE, violation DOUBLE)[]"
+#: The type of an evaluation's metrics, staged and stored (``evaluations.metrics``): the metrics on its
+#: row, by their position in the file, whose layout (``metric_layouts``) names them; their names are not
+#: repeated on every row, which keeps the stage small and the store's writing short.
+METRICS_LIST = (
+    "STRUCT(position INTEGER, result VARCHAR, is_fatal_metric BOOLEAN, adherence_weight DOUBLE, "
+    "violation_weight DOUBLE)[]"
+)
 
 
 def _struct(index: int, raw: str, expected: str) -> str:
@@ -140,8 +147,9 @@ def _stage_sql(source: Source, table: str) -> str:
     if fmt is formats.EVALUATIONS:
         metrics = source.match.metrics
         staged = ", ".join(
-            f"{{'position': {m.position}, 'result': v_m{m.position}_result, 'fatal': v_m{m.position}_fatal, "
-            f"'weight': v_m{m.position}_weight, 'violation': v_m{m.position}_violation}}"
+            f"{{'position': {m.position}, 'result': v_m{m.position}_result, "
+            f"'is_fatal_metric': v_m{m.position}_fatal, 'adherence_weight': v_m{m.position}_weight, "
+            f"'violation_weight': v_m{m.position}_violation}}"
             for m in metrics
         )
         present = ", ".join(f"m{m.position}_present" for m in metrics)
@@ -239,28 +247,76 @@ def _stage_source(
 #: Staged columns beyond a format's own: (name, SQL type).
 STAGE_EXTRAS = {"evaluations": (("metrics_digest", "UBIGINT"), ("scored_metrics", "VARCHAR[]"),
                                  ("not_adhered_metrics", "VARCHAR[]"))}
+#: Staged columns that are stored but not compared (the digest stands for the metrics, whatever the
+#: file's layout): (name, SQL type).
+STAGE_CARRIED = {"evaluations": (("metric_layout", "INTEGER"), ("metrics", METRICS_LIST))}
+
+#: A layout's metrics: (position, name, manual) in position order.
+Layout = tuple[tuple[int, str, bool], ...]
 
 
-def stage_views(con: duckdb.DuckDBPyConnection, files: Files) -> None:
+@dataclass
+class MetricLayouts:
+    """The layout of each report's metrics (``metric_layouts``): the one stored, else a new one, which is
+    written with the evaluations (:func:`coaching.importer.writing.write_evaluations`)."""
+
+    of_source: dict[int, int] = field(default_factory=dict)  # evaluations source index → its layout
+    new: list[tuple[int, Layout]] = field(default_factory=list)
+
+
+def metric_layouts(con: duckdb.DuckDBPyConnection, files: Files) -> MetricLayouts:
+    """Each evaluations file's layout, found among the stored ones by its metrics, or a new one."""
+    stored: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+    for layout, position, metric, is_manual in con.execute(
+        "SELECT layout, position, metric, is_manual FROM metric_layouts ORDER BY layout, position"
+    ).fetchall():
+        stored[layout].append((position, metric, is_manual))
+    known: dict[Layout, int] = {tuple(shape): layout for layout, shape in stored.items()}
+    layouts = MetricLayouts()
+    following = max(known.values(), default=0)
+    for source in files.read("evaluations"):
+        shape = tuple((m.position, m.metric, m.is_manual) for m in source.match.metrics)
+        if not shape:
+            continue
+        if shape not in known:
+            following += 1
+            known[shape] = following
+            layouts.new.append((following, shape))
+        layouts.of_source[source.index] = known[shape]
+    return layouts
+
+
+def stage_views(con: duckdb.DuckDBPyConnection, files: Files) -> MetricLayouts:
     """``all_<kind>``: every staged row of a kind; ``stage_<kind>``: the rows without problems;
-    ``run_metrics``: the metrics of the evaluations the run's review events name (:func:`_run_metrics_view`)."""
+    ``run_metrics``: the metrics of the evaluations the run's review events name (:func:`_run_metrics_view`).
+    Returns the evaluations files' metric layouts, which their rows carry (``metric_layout``)."""
+    layouts = metric_layouts(con, files)
     for fmt in formats.ALL_FORMATS:
         fields = ", ".join(c.field for c in fmt.columns)
         extras = "".join(f", {n}" for n, _ in STAGE_EXTRAS.get(fmt.kind, ()))
+        carried = STAGE_CARRIED.get(fmt.kind, ())
         parts = []
         for source in files.read(fmt.kind):
             # has_<field>: the file has the column, so its value (even empty) replaces the stored one.
             present = ", ".join(
                 f"{str(c.field in source.match.fields).lower()} AS has_{c.field}" for c in fmt.columns
             )
+            layout = layouts.of_source.get(source.index)
+            more = "".join(
+                f", CAST({'NULL' if layout is None else layout} AS INTEGER) AS {n}" if n == "metric_layout"
+                else f", {n}"
+                for n, _ in carried
+            )
             parts.append(
-                f"SELECT {source.index} AS src, rowid AS ordinal, {fields}, {present}{extras}, "
+                f"SELECT {source.index} AS src, rowid AS ordinal, {fields}, {present}{extras}{more}, "
                 f"problems IS NULL AS ok FROM stage_{source.index}"
             )
         if not parts:
             casts = ", ".join(f"CAST(NULL AS {c.type.sql_type}) AS {c.field}" for c in fmt.columns)
             present = ", ".join(f"true AS has_{c.field}" for c in fmt.columns)
-            empty_extras = "".join(f", CAST(NULL AS {t}) AS {n}" for n, t in STAGE_EXTRAS.get(fmt.kind, ()))
+            empty_extras = "".join(
+                f", CAST(NULL AS {t}) AS {n}" for n, t in (*STAGE_EXTRAS.get(fmt.kind, ()), *carried)
+            )
             parts = [
                 f"SELECT 0 AS src, 0::BIGINT AS ordinal, {casts}, {present}{empty_extras}, true AS ok WHERE false"
             ]
@@ -269,6 +325,7 @@ def stage_views(con: duckdb.DuckDBPyConnection, files: Files) -> None:
             f"CREATE OR REPLACE TEMP VIEW stage_{fmt.kind} AS SELECT * FROM all_{fmt.kind} WHERE ok"
         )
     _run_metrics_view(con, files)
+    return layouts
 
 
 def staged_metric_rows(files: Files, good_rows_only: bool, conversations: str | None = None) -> str:
@@ -289,7 +346,8 @@ def staged_metric_rows(files: Files, good_rows_only: bool, conversations: str | 
         is_manual = f"m.position IN ({manual})" if manual else "false"
         parts.append(
             f"SELECT conversation_id, {name} AS metric, m.position AS position, m.result AS result, "
-            f"m.fatal AS is_fatal_metric, m.weight AS adherence_weight, m.violation AS violation_weight, "
+            f"m.is_fatal_metric AS is_fatal_metric, m.adherence_weight AS adherence_weight, "
+            f"m.violation_weight AS violation_weight, "
             f"{is_manual} AS is_manual "
             f"FROM (SELECT conversation_id, unnest(metrics) AS m FROM stage_{source.index}{where})"
         )

@@ -13,7 +13,7 @@ from coaching.importer import formats
 from coaching.importer.formats import AGENT_COLUMNS, Format
 from coaching.importer.progress import Progress
 from coaching.importer.sources import Files
-from coaching.importer.staging import METRIC_COLUMNS, STAGE_EXTRAS, staged_metric_rows
+from coaching.importer.staging import STAGE_EXTRAS, MetricLayouts
 from coaching.importer.summary import KindSummary
 from coaching.sql import scalar, sql_str
 
@@ -110,9 +110,9 @@ def write_roster(con: duckdb.DuckDBPyConnection, progress: Progress) -> KindSumm
 
 
 def write_evaluations(
-    con: duckdb.DuckDBPyConnection, files: Files, progress: Progress, share: float
+    con: duckdb.DuckDBPyConnection, files: Files, layouts: MetricLayouts, progress: Progress, share: float
 ) -> KindSummary:
-    """The run's evaluations, and the metric rows of those that are new or whose metrics changed."""
+    """The run's evaluations, each with its metrics (one list on its row), and the new metric layouts."""
     fmt = formats.EVALUATIONS
     source_names = {
         s.index: ("Auto QA API" if s.header and s.header[0] == "conversationId" else "Interaction Evaluation report")
@@ -120,34 +120,19 @@ def write_evaluations(
     }
     cases = " ".join(f"WHEN {i} THEN {sql_str(n)}" for i, n in source_names.items())
     source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
-    run_metrics = staged_metric_rows(files, good_rows_only=True)
-    # Metric rows are rewritten only for evaluations that are new or whose metrics digest changed.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE metrics_to_write AS SELECT s.conversation_id, t.conversation_id IS NULL "
-        "AS is_new FROM stage_evaluations s LEFT JOIN evaluations t USING (conversation_id) "
-        "WHERE t.conversation_id IS NULL OR t.metrics_digest IS DISTINCT FROM s.metrics_digest"
-    )
-    rewritten, all_new = _one_row(
-        con,
-        "SELECT count(*), count(*) = (SELECT count(*) FROM stage_evaluations) AND bool_and(is_new) "
-        "FROM metrics_to_write",
-    )
-    con.execute(
-        "DELETE FROM evaluation_metrics USING metrics_to_write w "
-        "WHERE evaluation_metrics.conversation_id = w.conversation_id AND NOT w.is_new"
-    )
-    summary = upsert(con, fmt, progress, share * 0.4, extras=(("source", source_sql),))
-    if rewritten:
-        wanted = "" if all_new else " SEMI JOIN metrics_to_write USING (conversation_id)"
-        insert(
-            con,
-            progress,
-            f"INSERT INTO evaluation_metrics ({METRIC_COLUMNS}) SELECT {METRIC_COLUMNS} FROM ({run_metrics}){wanted}",
-            "Writing metrics",
-            share * 0.6,
+    if layouts.new:
+        con.executemany(
+            "INSERT INTO metric_layouts VALUES (?, ?, ?, ?)",
+            [(layout, *metric) for layout, shape in layouts.new for metric in shape],
         )
-    else:
-        progress.report("Writing metrics", share * 0.6)
+    # An evaluation's metrics are stored with it, replaced whole; the digest, not the list, is compared.
+    extras = (("source", source_sql), ("metric_layout", "s.metric_layout"), ("metrics", "s.metrics"))
+    summary = upsert(con, fmt, progress, share, extras=extras)
+    # A layout no evaluation has any more goes (its evaluations were imported again from another one).
+    con.execute(
+        "DELETE FROM metric_layouts WHERE layout NOT IN "
+        "(SELECT DISTINCT metric_layout FROM evaluations WHERE metric_layout IS NOT NULL)"
+    )
     return summary
 
 
