@@ -88,7 +88,7 @@ def _events_frame(log: list[review_machine.ReviewEvent], hide_auditor_details: b
         for e in log
     ]
     frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
-    return frame.astype({"round": "int64", "timestamp": "datetime64[us]", "audit_score": "float64"})
+    return frame.astype({"round": "int32", "timestamp": "datetime64[us]", "audit_score": "float64"})
 
 
 def evaluation_detail(

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from coaching import settings, store
+from coaching.assignments import COMPLETED, IN_PROGRESS, YET_TO_START
 from coaching.review_machine import (
     ACCEPTED,
     ACTORS,
@@ -609,8 +610,8 @@ def _coaching_assignments(
     status_roll = rng.random(len(row_assign))
     status = np.where(
         age < 7,
-        np.where(status_roll < 0.6, "Yet to Start", "In Progress"),
-        np.where(status_roll < 0.75, "Completed", np.where(status_roll < 0.9, "In Progress", "Yet to Start")),
+        np.where(status_roll < 0.6, YET_TO_START, IN_PROGRESS),
+        np.where(status_roll < 0.75, COMPLETED, np.where(status_roll < 0.9, IN_PROGRESS, YET_TO_START)),
     )
     first_area = [areas[a][0] for a in row_assign]
     feedback = [FEEDBACK[x] for x in first_area]

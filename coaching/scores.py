@@ -3,8 +3,10 @@
 * The **current Supervisor Audit Score** of an evaluation: after its last re-evaluation (the review
   state machine's final audit score), else as exported.
 * **Pass or Fail**: a score at or above the pass score passes (``COACHING_PASS_SCORE``, 40 by default).
-* **Below threshold**: an interaction whose Duration Status says it was below Kore's duration threshold
-  (Kore exports "Below Threshold") has no Kore score for that reason.
+* **Below threshold**: an interaction whose Duration Status starts with "below" (any case; Kore exports
+  "Below Threshold") was below Kore's duration threshold and has no Kore score for that reason. (The
+  Audit page read it so; the coaching session took any status containing "below", "Not below
+  threshold" too.)
 * A score's **result** on a page: Pass or Fail, or why there is no score (Below threshold, Not
   evaluated, Not audited).
 
@@ -13,6 +15,8 @@ bind the pass score by name, as ``$pass_score`` (:func:`pass_score`).
 """
 
 from __future__ import annotations
+
+import pandas as pd
 
 from coaching.settings import DEFAULT_PASS_SCORE
 from coaching.sql import Params
@@ -25,7 +29,12 @@ RESULTS = (PASS, FAIL, BELOW_THRESHOLD, NOT_EVALUATED, NOT_AUDITED)
 #: SQL: the current Supervisor Audit Score of ``e`` with its review ``r``.
 AUDIT_SQL = "coalesce(r.final_audit_score, e.audit_score)"
 #: SQL: the interaction ``e`` was below Kore's duration threshold.
-BELOW_THRESHOLD_SQL = "coalesce(lower(e.duration_status) LIKE '%below%', false)"
+BELOW_THRESHOLD_SQL = "coalesce(starts_with(lower(trim(e.duration_status)), 'below'), false)"
+
+
+def with_result(score: float | None, result: str) -> str:
+    """A score as a page shows it, with its result: "54 (Pass)", or "— (Not audited)" without one."""
+    return f"— ({result})" if score is None or pd.isna(score) else f"{score:.0f} ({result})"
 
 
 def pass_score(score: float = DEFAULT_PASS_SCORE) -> Params:

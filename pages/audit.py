@@ -13,6 +13,7 @@ from coaching import settings
 from coaching.access import Capability
 from coaching.audit import evaluation_detail
 from coaching.review_machine import METRIC_OUTCOMES
+from coaching.scores import with_result
 from ui import session
 from ui.cache import scoped
 from ui.text import escape_markdown
@@ -39,11 +40,6 @@ if detail is None:
     st.stop()
 
 
-def scored(value: float | None, result: str) -> str:
-    """A score with its result (Pass or Fail, or why there is none: decided in coaching.scores)."""
-    return f"— ({result})" if value is None or pd.isna(value) else f"{value:.0f} ({result})"
-
-
 facts = [
     ("Conversation", detail.conversation_id),
     ("Agent", detail.agent),
@@ -63,10 +59,10 @@ st.caption(" · ".join(f"**{name}:** {escape_markdown(value)}" for name, value i
 scores = st.columns(3)
 scores[0].metric(
     "Kore Evaluation Score",
-    scored(detail.kore_score, detail.kore_result),
+    with_result(detail.kore_score, detail.kore_result),
     help=f"−100…100; pass at {options.pass_score:g}" + ("; fatal interaction" if detail.is_fatal else ""),
 )
-scores[1].metric("Supervisor Audit Score", scored(detail.current_audit_score, detail.audit_result),
+scores[1].metric("Supervisor Audit Score", with_result(detail.current_audit_score, detail.audit_result),
                  help=f"−100…100; pass at {options.pass_score:g}")
 sentiment = detail.sentiment_score
 scores[2].metric("Sentiment Score", "—" if sentiment is None or pd.isna(sentiment) else f"{sentiment:.1f}",

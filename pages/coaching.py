@@ -28,6 +28,7 @@ from coaching.assignments import (
     session_status,
 )
 from coaching.review_machine import PENDING_AGENT, PENDING_SUPERVISOR
+from coaching.scores import with_result
 from ui import clock, navigation, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
@@ -146,10 +147,6 @@ def show_list() -> None:
         st.caption(f"Page {listed.page} of {listed.pages}")
 
 
-def score_text(score: float | None, result: str) -> str:
-    return f"{score:.0f} ({result})" if pd.notna(score) else f"— ({result})"
-
-
 def show_detail(assignment_id: str, person_id: str | None) -> None:
     if st.button("All coaching assignments", icon=":material/arrow_back:"):
         st.query_params.clear()
@@ -188,8 +185,8 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
             queue=[", ".join(q) + (f" · {t}" if t else "") + (f" · {i}" if i else "")
                    for q, t, i in zip(marked["queues"], marked["topics"], marked["intent"], strict=True)],
             action=OPEN_AUDIT,
-            kore=[score_text(s, r) for s, r in zip(marked["kore_score"], marked["kore_result"], strict=True)],
-            audit=[score_text(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
+            kore=[with_result(s, r) for s, r in zip(marked["kore_score"], marked["kore_result"], strict=True)],
+            audit=[with_result(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
             sentiment=[f"{s:.1f}" if pd.notna(s) else "—" for s in marked["sentiment_score"]],
         )
         st.caption("Choose an interaction to open its audit.")
