@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from argon2 import PasswordHasher
 
@@ -49,6 +50,15 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import_files(db, [TEMPLATES])
     store.close_all()
     return db
+
+
+@pytest.fixture
+def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A snapshot of the test module's small store (a module that asks for it defines ``small_db``)."""
+    from coaching import store
+
+    with store.open_store(small_db).snapshot() as cursor:
+        yield cursor
 
 
 @pytest.fixture

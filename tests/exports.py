@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from coaching import demo
+from coaching import access, demo
 from coaching.importer import ImportFailed, Problem, import_files
 from coaching.settings import ImportSettings
 
@@ -160,3 +160,8 @@ def drop_column(text: str, column: str) -> str:
     rows = rows_of(text)
     index = rows[0].index(column)
     return to_csv([r[:index] + r[index + 1 :] for r in rows])
+
+
+def who(con: duckdb.DuckDBPyConnection, email: str) -> access.Viewer:
+    """The viewer signed in as ``email``, as the app identifies them."""
+    return access.identify(con, email)

@@ -34,7 +34,7 @@ from coaching.assignments import (
 from coaching.audit import ANONYMOUS, evaluation_detail
 from coaching.review_machine import ReviewEvent, derive_review
 
-from exports import IE_COLUMNS, PAGES_DEMO, build_demo_store, build_store
+from exports import IE_COLUMNS, PAGES_DEMO, build_demo_store, build_store, who
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -181,16 +181,6 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "review-events.csv": EVENTS,
     })
     store.close_all()
-
-
-@pytest.fixture
-def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with store.open_store(small_db).snapshot() as cursor:
-        yield cursor
-
-
-def who(con: duckdb.DuckDBPyConnection, email: str) -> Viewer:
-    return access.identify(con, email)
 
 
 def listing(con, email, **filters) -> list[str]:

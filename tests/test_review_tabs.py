@@ -48,6 +48,7 @@ from exports import (
     csv_text,
     metric_columns,
     roster,
+    who,
     write_exports,
 )
 from review_walks import METRICS, Walk, walks
@@ -129,16 +130,6 @@ EXPORTS = {"roster.csv": ROSTER, "ie-report.csv": EVALUATIONS, "review-events.cs
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield build_store(tmp_path_factory.mktemp("reviews"), EXPORTS)
     store.close_all()
-
-
-@pytest.fixture
-def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with store.open_store(small_db).snapshot() as cursor:
-        yield cursor
-
-
-def who(con: duckdb.DuckDBPyConnection, email: str) -> access.Viewer:
-    return access.identify(con, email)
 
 
 def on_tabs(con, email: str, filters: ReviewFilters | None = None) -> dict[str, set[str]]:

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from coaching import access, store
+from coaching import store
 from coaching.trends import (
     AUDIT,
     KORE,
@@ -34,7 +33,7 @@ from coaching.trends import (
     score_trends,
 )
 
-from exports import IE_HEADER, build_store, roster
+from exports import IE_HEADER, build_store, roster, who
 
 PRIYA, TOM, VIC, UMA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda"
 # Who they are (filters choose people, never names): their emails.
@@ -91,16 +90,6 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "roster.csv": ROSTER, "ie-report.csv": EVALUATIONS, "review-events.csv": EVENTS, "assignments.csv": ASSIGNMENTS,
     })
     store.close_all()
-
-
-@pytest.fixture
-def con(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with store.open_store(small_db).snapshot() as cursor:
-        yield cursor
-
-
-def who(con: duckdb.DuckDBPyConnection, email: str) -> access.Viewer:
-    return access.identify(con, email)
 
 
 def by(frame: pd.DataFrame, *keys: str) -> dict:
