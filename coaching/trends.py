@@ -2,14 +2,16 @@
 scope (charts for them are in :mod:`coaching.charts`).
 
 * :func:`score_trends`: Kore Evaluation Score, Supervisor Audit Score and Sentiment Score per day, week
-  or month, each average with its count.
+  or month, each average with its count; :func:`agent_score_trends`: the same per chosen agent (up to
+  :data:`MAX_COMPARED`), for comparing them.
 * :func:`kore_vs_audit` and :func:`audit_gap_by_agent`: audited interactions, Kore against audit, and
   the gap (audit − Kore) per agent; :func:`metric_overturns`: the metrics disputes overturn most.
 * :func:`coaching_monitor`: Kore's lead view of coaching (7 days before assignment against the last 7).
 * :func:`coaching_effect` and :func:`coaching_effect_summary`: before/after each assignment against
   uncoached agents over the same dates.
 * :func:`dispute_trends`: dispute rate, rounds, share overturned and time to resolve per period.
-* :func:`own_trends`: an agent's scores against their team's average (an aggregate only).
+* :func:`own_trends`: an agent's scores against their team's average (an aggregate only), seen by the
+  agent or, for one agent in their scope (:func:`agent_in_scope`), by a lead, QA or an admin.
 
 The Supervisor Audit Score is the current one: after the last re-evaluation, else as exported.
 """
@@ -24,10 +26,10 @@ import duckdb
 import pandas as pd
 
 from coaching import people
-from coaching.access import AGENT, Viewer
+from coaching.access import AGENT, AccessDenied, Viewer
 from coaching.review_machine import DISPUTE_ACCEPTED, DISPUTE_DENIED, DISPUTED
 from coaching.scores import AUDIT_SQL
-from coaching.sql import Params, Where, in_list, scope, sql_str
+from coaching.sql import Params, Where, in_list, merge, scope, sql_str
 
 KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
 MEASURES = (KORE, AUDIT, SENTIMENT)
@@ -53,6 +55,10 @@ DEFAULT_DAYS = 90
 #: A team average is shown to an agent only when at least this many agents make it up, so that it
 #: never stands for one colleague's scores.
 MIN_TEAM_AGENTS = 3
+#: Most agents Score trends draws a line each for; with more chosen it shows them as one.
+MAX_COMPARED = 10
+#: With the day grain, each average also has the average of the days ending on it (a rolling mean).
+ROLLING_DAYS = 7
 #: The coaching monitor's windows (Kore's): 7 days before assignment, and the last 7 days.
 MONITOR_DAYS = 7
 #: A change of the 7-day Kore average this large (points) is a spike or a dip.
@@ -139,58 +145,145 @@ def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> dict[str, 
             "queues": [q for (q,) in queues], "coaching_areas": [a for (a,) in areas], "forms": forms}
 
 
+#: SQL: the three scores' averages and counts of the evaluations ``e`` (with their reviews ``r``) grouped.
+_MEASURES_SQL = (f"avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n, avg({AUDIT_SQL}) AS audit, "
+                 f"count({AUDIT_SQL}) AS audit_n, avg(e.sentiment_score) AS sentiment, "
+                 "count(e.sentiment_score) AS sentiment_n")
+
+
+def _tidy_sql(keys: tuple[str, ...], grain: str) -> str:
+    """SQL: the rows of ``per`` (one per ``keys`` and period, with :data:`_MEASURES_SQL`' columns) as one
+    row per measure: keys, period, measure, mean, n, thin, rolling_mean, rolling_n, and ``o`` (the
+    measure's place, to order by). A measure with no score in a period has no row.
+
+    With the day grain, ``rolling_mean`` is the average of every evaluation in the :data:`ROLLING_DAYS`
+    days ending on the row's day (``rolling_n`` of them), for the same keys and measure; with week or
+    month both are NULL."""
+    listed = "".join(f"{key}, " for key in keys)
+    if _grain(grain) == "day":
+        window = (f"OVER (PARTITION BY {listed}measure ORDER BY period "
+                  f"RANGE BETWEEN INTERVAL {ROLLING_DAYS - 1} DAYS PRECEDING AND CURRENT ROW)")
+        rolling = f"sum(mean * n) {window} / sum(n) {window} AS rolling_mean, (sum(n) {window})::BIGINT AS rolling_n"
+    else:
+        rolling = "NULL::DOUBLE AS rolling_mean, NULL::BIGINT AS rolling_n"
+    return f"""SELECT {listed}period, measure, mean, n, n < {FEW} AS thin, {rolling}, o FROM (
+                   SELECT {listed}period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
+                   UNION ALL SELECT {listed}period, '{AUDIT}', audit, audit_n, 1 FROM per
+                   UNION ALL SELECT {listed}period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
+               WHERE n > 0"""
+
+
 def score_trends(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
 ) -> pd.DataFrame:
     """The three scores per period, tidy: period, measure, mean, n (evaluations behind the mean),
-    thin (n < :data:`FEW`). A period with no score of a measure has no row for it."""
+    thin (n < :data:`FEW`), rolling_mean and rolling_n (day grain only: :func:`_tidy_sql`). A period
+    with no score of a measure has no row for it."""
     where = _evaluations_where(viewer, filters)
     return con.execute(
         f"""WITH per AS (
-                SELECT date_trunc('{_grain(grain)}', e.start_time)::DATE AS period,
-                       avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n,
-                       avg({AUDIT_SQL}) AS audit, count({AUDIT_SQL}) AS audit_n,
-                       avg(e.sentiment_score) AS sentiment, count(e.sentiment_score) AS sentiment_n
+                SELECT date_trunc('{_grain(grain)}', e.start_time)::DATE AS period, {_MEASURES_SQL}
                 {_FROM} WHERE {where.sql} GROUP BY ALL)
-            SELECT period, measure, mean, n, n < {FEW} AS thin FROM (
-                SELECT period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
-                UNION ALL SELECT period, '{AUDIT}', audit, audit_n, 1 FROM per
-                UNION ALL SELECT period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
-            WHERE n > 0 ORDER BY period, o""",
+            SELECT * EXCLUDE (o) FROM ({_tidy_sql((), grain)}) ORDER BY period, o""",
         where.params,
     ).df()
 
 
-def own_trends(
+def compares_agents(filters: TrendFilters) -> bool:
+    """Whether Score trends draws a line per agent (:func:`agent_score_trends`): 2 to
+    :data:`MAX_COMPARED` agents chosen. With one it is their line; with more, one line for them all."""
+    return 2 <= len(filters.agents) <= MAX_COMPARED
+
+
+def _labels_sql(viewer: Viewer) -> tuple[str, Params]:
+    """SQL: the people in the viewer's scope (person_id, label, team), each labelled by name, with their
+    email (or Agent ID) where another of them has the same name (:data:`coaching.people.LABEL`)."""
+    in_scope, params = scope(viewer, "p.person_id")
+    return f"SELECT person_id, {people.LABEL} AS label, team FROM people p WHERE {in_scope}", params
+
+
+def agent_score_trends(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
 ) -> pd.DataFrame:
-    """An agent's own scores per period beside their team's average: series ("You" or "Team average"),
-    period, measure, mean, n, thin. The team average covers the agent's team (themself included) and is
-    left out of any period where fewer than :data:`MIN_TEAM_AGENTS` agents make it up. Only aggregates
-    leave the store: never another agent's rows."""
-    if viewer.role != AGENT:
-        raise ValueError("own trends are an agent's view")
+    """:func:`score_trends` for each agent chosen in ``filters.agents`` (1 to :data:`MAX_COMPARED`) and
+    in the viewer's scope: person_id, agent (their name, with their email where another agent the
+    viewer sees has it too), period, measure, mean, n, thin, rolling_mean, rolling_n. By agent, then
+    period. An agent with no scores in the dates has no rows."""
+    if not 1 <= len(filters.agents) <= MAX_COMPARED:
+        raise ValueError(f"a line per agent is drawn for 1 to {MAX_COMPARED} agents, not {len(filters.agents)}")
+    where = _evaluations_where(viewer, filters)
+    labels, label_params = _labels_sql(viewer)
+    return con.execute(
+        f"""WITH per AS (
+                SELECT e.person_id, date_trunc('{_grain(grain)}', e.start_time)::DATE AS period, {_MEASURES_SQL}
+                {_FROM} WHERE {where.sql} GROUP BY ALL),
+            tidy AS ({_tidy_sql(("person_id",), grain)})
+            SELECT t.person_id, l.label AS agent, t.* EXCLUDE (person_id, o)
+            FROM tidy t JOIN ({labels}) l USING (person_id)
+            ORDER BY agent, t.person_id, t.period, t.o""",
+        merge(where.params, label_params),  # the scope binds the same names and values in both
+    ).df()
+
+
+@dataclass(frozen=True)
+class ScopedAgent:
+    """An agent a viewer may see: who they are, how they are shown, their roster team."""
+
+    person_id: str
+    label: str
+    team: str | None
+
+
+def agent_in_scope(con: duckdb.DuckDBPyConnection, viewer: Viewer, person_id: str) -> ScopedAgent:
+    """The person ``person_id`` (from a link: anything) if the viewer may see them, labelled as
+    :func:`agent_score_trends` labels them. :class:`~coaching.access.AccessDenied` otherwise, with the
+    same message whether they are someone else's or no one, so a link tells nothing of who exists."""
+    labels, params = _labels_sql(viewer)
+    row = con.execute(f"SELECT person_id, label, team FROM ({labels}) WHERE person_id = $person",
+                      {**params, "person": person_id}).fetchone()
+    if row is None:
+        raise AccessDenied(f"No agent “{person_id}” is among the agents you can see, so there are no score "
+                           "trends to show. Check the link, or choose an agent from your team's Score Trends.")
+    return ScopedAgent(*row)
+
+
+def own_trends(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week",
+    agent: str | None = None,
+) -> pd.DataFrame:
+    """An agent's own scores per period beside their team's average: series ("You", or the agent's label
+    when someone else looks, or "Team average"), period, measure, mean, n, thin, rolling_mean, rolling_n.
+    The team average covers the agent's roster team (themself included) and is left out of any period
+    where fewer than :data:`MIN_TEAM_AGENTS` agents make it up. Only aggregates leave the store: never
+    another agent's rows.
+
+    An agent sees their own (``agent`` None or themself); a lead, QA or an admin names the ``agent``
+    (a person_id), who must be in their scope (:func:`agent_in_scope`, else AccessDenied)."""
+    if viewer.role == AGENT:
+        if agent not in (None, viewer.person_id):
+            raise AccessDenied("Agents see their own score trends only.")
+        person, team, series = viewer.person_id, viewer.team, YOU
+    elif agent is None:
+        raise ValueError("own trends are an agent's view: name the agent")
+    else:
+        seen = agent_in_scope(con, viewer, agent)
+        person, team, series = seen.person_id, seen.team, seen.label
     period = f"date_trunc('{_grain(grain)}', e.start_time)::DATE"
     dates = Where().between_days("e.start_time", filters.start, filters.end)
-    measures = (f"avg(e.kore_score) AS kore, count(e.kore_score) AS kore_n, avg({AUDIT_SQL}) AS audit, "
-                f"count({AUDIT_SQL}) AS audit_n, avg(e.sentiment_score) AS sentiment, "
-                "count(e.sentiment_score) AS sentiment_n")
+    mine = Where().scope(viewer, "e.person_id").add("e.person_id = $person", {"person": person})
     return con.execute(
         f"""WITH mine AS (
-                SELECT {sql_str(YOU)} AS series, {period} AS period, {measures}, 1 AS agents_n
-                {_FROM} WHERE e.person_id = $person AND {dates.sql} GROUP BY ALL),
+                SELECT $series AS series, {period} AS period, {_MEASURES_SQL}, 1 AS agents_n
+                {_FROM} WHERE {mine.sql} AND {dates.sql} GROUP BY ALL),
             team AS (
-                SELECT {sql_str(TEAM_AVERAGE)} AS series, {period} AS period, {measures},
+                SELECT {sql_str(TEAM_AVERAGE)} AS series, {period} AS period, {_MEASURES_SQL},
                        count(DISTINCT e.person_id) AS agents_n
                 {_FROM} WHERE p.team = $team AND p.team IS NOT NULL AND {dates.sql} GROUP BY ALL
                 HAVING count(DISTINCT e.person_id) >= {MIN_TEAM_AGENTS}),
             per AS (SELECT * FROM mine UNION ALL SELECT * FROM team)
-            SELECT series, period, measure, mean, n, n < {FEW} AS thin FROM (
-                SELECT series, period, '{KORE}' AS measure, kore AS mean, kore_n AS n, 0 AS o FROM per
-                UNION ALL SELECT series, period, '{AUDIT}', audit, audit_n, 1 FROM per
-                UNION ALL SELECT series, period, '{SENTIMENT}', sentiment, sentiment_n, 2 FROM per)
-            WHERE n > 0 ORDER BY series DESC, period, o""",
-        {**dates.params, "person": viewer.person_id, "team": viewer.team},
+            SELECT * EXCLUDE (o) FROM ({_tidy_sql(("series",), grain)})
+            ORDER BY series = {sql_str(TEAM_AVERAGE)}, period, o""",
+        merge(dates.params, mine.params, {"team": team, "series": series}),
     ).df()
 
 
@@ -229,8 +322,9 @@ def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: 
 
 
 def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
-    """Per metric scored in scope (at least once): evaluated (times it was scored), not_adhered, disputed
-    (evaluations where it was disputed, in any round), dispute_rate (disputed / evaluated), overturned
+    """Per metric scored in scope (at least once): evaluated (times it was scored), not_adhered, audited
+    (audited evaluations that scored it), disputed (evaluations where it was disputed, in any round),
+    dispute_rate (disputed / audited: the dispute rate of :func:`dispute_trends`, per metric), overturned
     (disputes of it the reviewer accepted), overturn_share (overturned / answered disputes of it),
     mean_rounds (completed dispute rounds of the evaluations that disputed it) and
     median_days_to_resolve (audit to completion, of those evaluations that are completed); most
@@ -241,12 +335,17 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
             -- From the evaluations' own lists of scored and not-adhered metrics (a join to the long
             -- metric rows cost a second over everyone's), each read straight from the table: keeping
             -- the lists in ``chosen`` for a second read cost more than reading them again.
+            -- An evaluation is audited when the review log has its audit (an evaluation_reviews row), as
+            -- dispute_trends counts audits.
             scored AS (
                 SELECT metric, count(*) FILTER (WHERE NOT not_adhered) AS evaluated,
-                       count(*) FILTER (WHERE not_adhered) AS not_adhered
-                FROM (SELECT unnest(e.scored_metrics) AS metric, false AS not_adhered {_FROM_EVALUATIONS}
-                      WHERE {where.sql}
-                      UNION ALL SELECT unnest(e.not_adhered_metrics), true {_FROM_EVALUATIONS} WHERE {where.sql})
+                       count(*) FILTER (WHERE not_adhered) AS not_adhered,
+                       count(*) FILTER (WHERE NOT not_adhered AND audited) AS audited
+                FROM (SELECT unnest(e.scored_metrics) AS metric, false AS not_adhered,
+                             e.conversation_id IN (SELECT conversation_id FROM evaluation_reviews) AS audited
+                      {_FROM_EVALUATIONS} WHERE {where.sql}
+                      UNION ALL SELECT unnest(e.not_adhered_metrics), true, false {_FROM_EVALUATIONS}
+                      WHERE {where.sql})
                 GROUP BY metric),
             events AS (
                 SELECT v.metric, v.conversation_id,
@@ -262,8 +361,8 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
                        median(epoch(r.completed_at - r.audited_at) / 86400.0) FILTER (WHERE d.was_disputed)
                            AS median_days_to_resolve
                 FROM events d JOIN evaluation_reviews r USING (conversation_id) GROUP BY ALL)
-            SELECT s.metric, s.evaluated, s.not_adhered, coalesce(d.disputed, 0) AS disputed,
-                   coalesce(d.disputed, 0) / nullif(s.evaluated, 0) AS dispute_rate,
+            SELECT s.metric, s.evaluated, s.not_adhered, s.audited, coalesce(d.disputed, 0) AS disputed,
+                   coalesce(d.disputed, 0) / nullif(s.audited, 0) AS dispute_rate,
                    coalesce(d.overturned, 0) AS overturned,
                    CASE WHEN d.answered > 0 THEN d.overturned / d.answered END AS overturn_share,
                    d.mean_rounds, d.median_days_to_resolve

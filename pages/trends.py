@@ -1,6 +1,7 @@
 """Score Trends: how scores move, where Auto QA and audits disagree, whether coaching works, how disputes
 go (team leads, QA, admins, over their scope); an agent sees their own scores against their team's
-average. The figures come from `coaching.trends`, the charts from `coaching.charts`.
+average, and so does a lead for one agent of theirs (``/trends?agent=<person_id>``). The figures come
+from `coaching.trends`, the charts from `coaching.charts`.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from coaching import charts
-from coaching.access import Capability, can
+from coaching import charts, settings
+from coaching.access import AccessDenied, Capability, can
 from coaching.export import csv_bytes
 from coaching.trends import (
+    AUDIT,
     DATES_LABEL,
     DEFAULT_DAYS,
     DIP,
@@ -21,15 +24,22 @@ from coaching.trends import (
     FILTER_LABELS,
     GRAIN_LABEL,
     GRAINS,
+    KORE,
+    MAX_COMPARED,
     MIN_TEAM_AGENTS,
     MONITOR_CHANGE,
     MONITOR_DAYS,
+    ROLLING_DAYS,
+    SENTIMENT,
     SPIKE,
     VIEWS,
     TrendFilters,
+    agent_in_scope,
+    agent_score_trends,
     audit_gap_by_agent,
     coaching_effect_report,
     coaching_monitor,
+    compares_agents,
     dispute_trends,
     filter_options,
     kore_vs_audit,
@@ -45,8 +55,12 @@ viewer = session.viewer()
 store = session.store()
 today = clock.today()
 lead_view = can(viewer, Capability.TEAM_ANALYTICS)
+#: The pass score Kore and audit charts draw (the setting the Audit and Coaching pages judge by).
+pass_score = settings.review_settings().pass_score
 #: Most rows a table shows (the first); its CSV download has them all.
 MOST_ROWS = 1_000
+#: The query parameter naming the agent whose trends a lead opens (a person_id: who, never a name).
+AGENT_PARAM = "agent"
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
@@ -68,17 +82,45 @@ def pick_agent(chart_key: str) -> None:
         st.session_state["trend_agents"] = [picked[0]["person_id"]]  # who, never a name
 
 
-def period_controls() -> tuple[date, date, str]:
-    left, right = st.columns([3, 2])
-    dates = left.date_input(DATES_LABEL, value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
-                            max_value=today, format="YYYY-MM-DD", key="trend_dates")
+def date_controls(container: DeltaGenerator) -> tuple[date, date]:
+    dates = container.date_input(DATES_LABEL, value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
+                                 max_value=today, format="YYYY-MM-DD", key="trend_dates")
     start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     if start is None:
         start = today - timedelta(days=DEFAULT_DAYS - 1)
-    end = end or start
-    grain = right.segmented_control(GRAIN_LABEL, GRAINS, default="week", required=True, key="trend_grain",
-                                    format_func=str.capitalize)
-    return start, end, grain
+    return start, end or start
+
+
+def grain_control(container: DeltaGenerator) -> str:
+    """Day, week or month: shown only in the views it changes. One choice for all of them, kept while
+    another view is open."""
+    grain: str = container.segmented_control(GRAIN_LABEL, GRAINS, default="week", required=True,
+                                             key="trend_grain", format_func=str.capitalize, persist_state="page")
+    return grain
+
+
+def period_controls() -> tuple[date, date, str]:
+    left, right = st.columns([3, 2])
+    start, end = date_controls(left)
+    return start, end, grain_control(right)
+
+
+def reading_note(grain: str, trends: pd.DataFrame) -> str:
+    """How to read a trend chart: hollow points, the pass score, faint days under their rolling mean."""
+    note = (f"Hover a point for its average and count; hollow points rest on fewer than {FEW}. The dashed "
+            f"grey line is the pass score ({pass_score:g}).")
+    if grain == "day" and trends["period"].nunique() > charts.DAILY_POINTS:
+        note += (f" Over more than {charts.DAILY_POINTS} days each day is a faint point and the line is "
+                 f"the average of the {ROLLING_DAYS} days up to it.")
+    return note
+
+
+def draw_own(trends: pd.DataFrame, grain: str, name: str) -> None:
+    """An agent's own trends beside their team's average: scores, then sentiment, and the CSV."""
+    st.caption(reading_note(grain, trends))
+    st.altair_chart(cache.chart(charts.score_trend_chart, trends, grain, pass_score), key="own_chart")
+    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends, grain), key="own_sentiment_chart")
+    download(trends, name)
 
 
 def show_own() -> None:
@@ -90,21 +132,78 @@ def show_own() -> None:
     if trends.empty:
         st.info("No evaluated interactions of yours in these dates.")
         return
-    st.altair_chart(cache.chart(charts.score_trend_chart, trends), key="own_chart")
-    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends), key="own_sentiment_chart")
-    download(trends, "my-score-trends")
+    draw_own(trends, grain, "my-score-trends")
 
 
-def show_score_trends(filters: TrendFilters, grain: str) -> None:
+def back_to_team() -> None:
+    st.page_link("pages/trends.py", label="Back to Score Trends", icon=":material/arrow_back:")
+
+
+def show_agent(person_id: str) -> None:
+    """One agent's trends against their team's average, for their lead (or QA, an admin): the agent's own
+    view. Someone outside the viewer's scope, or no one, gets a message and nothing else."""
+    try:
+        agent = scoped(store, viewer, agent_in_scope, person_id)
+    except AccessDenied as denied:
+        st.title("Score Trends")
+        st.error(escape_markdown(str(denied)))  # it quotes the link's value
+        back_to_team()
+        return
+    st.title(f"Score Trends: {escape_markdown(agent.label)}")
+    back_to_team()
+    st.caption(f"{escape_markdown(agent.label)}'s scores (solid) against their team's average (dashed, shown "
+               f"where {MIN_TEAM_AGENTS} or more agents make it up). Kore and audit scores share the "
+               "−100…100 axis; sentiment has its own.")
+    start, end, grain = period_controls()
+    trends = scoped(store, viewer, own_trends, TrendFilters(start, end), grain, agent.person_id)
+    if trends.empty:
+        st.info(f"No evaluated interactions of {escape_markdown(agent.label)} or their team in these dates.")
+        return
+    draw_own(trends, grain, "agent-score-trends")
+
+
+def totals_caption(trends: pd.DataFrame) -> str:
+    totals = trends.groupby("measure", sort=False)["n"].sum()
+    return " · ".join(f"{measure}: {count:,} evaluations" for measure, count in totals.items())
+
+
+def show_agents_compared(filters: TrendFilters, grain: str) -> None:
+    """A line per chosen agent on each score (2 to MAX_COMPARED agents)."""
+    trends = scoped(store, viewer, agent_score_trends, filters, grain)
+    if trends.empty:
+        st.info("No evaluated interactions match these filters.")
+        return
+    st.caption(f"A line for each agent chosen ({trends['person_id'].nunique()} with scores in these dates). "
+               + totals_caption(trends) + ". " + reading_note(grain, trends))
+    for measure in (KORE, AUDIT, SENTIMENT):
+        if (trends["measure"] == measure).any():
+            st.altair_chart(cache.chart(charts.agent_trend_chart, trends, measure, grain, pass_score),
+                            key=f"agents_chart_{measure}")
+        else:
+            st.caption(f"No {measure} for these agents in these dates.")
+    download(trends, "score-trends-per-agent")
+    st.caption("Each agent against their team's average:")
+    with st.container(horizontal=True, gap="medium"):
+        for person_id, label in trends[["person_id", "agent"]].drop_duplicates().itertuples(index=False):
+            st.page_link("pages/trends.py", label=escape_markdown(label), icon=":material/person:",
+                         query_params={AGENT_PARAM: person_id})
+
+
+def show_score_trends(filters: TrendFilters) -> None:
+    grain = grain_control(st.container(width=360))
+    if compares_agents(filters):
+        show_agents_compared(filters, grain)
+        return
+    if len(filters.agents) > MAX_COMPARED:
+        st.info(f"{len(filters.agents)} agents are chosen: more than {MAX_COMPARED} are drawn together, as one "
+                f"line per score. Choose {MAX_COMPARED} or fewer to draw a line for each agent.")
     trends = scoped(store, viewer, score_trends, filters, grain)
     if trends.empty:
         st.info("No evaluated interactions match these filters.")
         return
-    totals = trends.groupby("measure")["n"].sum()
-    st.caption(" · ".join(f"{measure}: {count:,} evaluations" for measure, count in totals.items())
-               + f". Hover a point for its average and count; hollow points rest on fewer than {FEW}.")
-    st.altair_chart(cache.chart(charts.score_trend_chart, trends), key="trend_chart")
-    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends), key="sentiment_chart")
+    st.caption(totals_caption(trends) + ". " + reading_note(grain, trends))
+    st.altair_chart(cache.chart(charts.score_trend_chart, trends, grain, pass_score), key="trend_chart")
+    st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends, grain), key="sentiment_chart")
     download(trends, "score-trends")
 
 
@@ -114,9 +213,11 @@ def show_kore_vs_audit(filters: TrendFilters) -> None:
         st.info("No audited interactions with a Kore score match these filters.")
         return
     st.subheader("Audited interactions")
-    st.caption(f"{len(points):,} most recent audited interactions; on the dashed line Kore and the audit "
-               "agree. Choose a point to open its audit.")
-    event = st.altair_chart(cache.chart(charts.kore_audit_scatter, points), on_select="rerun", key="scatter",
+    st.caption(f"{len(points):,} most recent audited interactions; on the dashed diagonal Kore and the audit "
+               f"agree, and the grey lines mark the pass score ({pass_score:g}) on each. Choose a point to open "
+               "its audit.")
+    event = st.altair_chart(cache.chart(charts.kore_audit_scatter, points, pass_score), on_select="rerun",
+                            key="scatter",
                             selection_mode=charts.POINT_PICK)
     if picked := chosen(event, charts.POINT_PICK):
         navigation.open_audit(picked[0]["conversation_id"])
@@ -203,18 +304,20 @@ def show_coaching(filters: TrendFilters) -> None:
             })
 
 
-def show_disputes(filters: TrendFilters, grain: str) -> None:
+def show_disputes(filters: TrendFilters) -> None:
+    grain = grain_control(st.container(width=360))
     disputes = scoped(store, viewer, dispute_trends, filters, grain)
     if disputes.empty:
         st.info("No audits were submitted in these dates.")
         return
-    st.caption("Per period of the audit: the share of audits with a disputed metric and the share of "
-               "answered disputes the reviewer accepted. Rounds and time to resolve are in the table.")
-    st.altair_chart(cache.chart(charts.dispute_trend_chart, disputes), key="dispute_chart")
+    st.caption("Per period of the audit: the dispute rate (audits with a disputed metric ÷ audits) and the "
+               "share of answered disputes the reviewer accepted. Rounds and time to resolve are in the table.")
+    st.altair_chart(cache.chart(charts.dispute_trend_chart, disputes, grain), key="dispute_chart")
     st.dataframe(disputes, hide_index=True, column_config={
         "period": st.column_config.DateColumn("Audited in", format="DD MMM YYYY"),
         "audited": "Audited", "disputed": "Disputed",
-        "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent"),
+        "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent",
+                                                      help="Audits with a disputed metric ÷ audits"),
         "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
         "overturn_share": st.column_config.NumberColumn("Overturned", format="percent"),
         "resolved": "Resolved or closed",
@@ -228,8 +331,11 @@ def show_disputes(filters: TrendFilters, grain: str) -> None:
     else:
         st.altair_chart(cache.chart(charts.metric_overturn_chart, disputed), key="metric_chart")
         st.dataframe(disputed, hide_index=True, column_config={
-            "metric": "Metric", "evaluated": "Scored", "not_adhered": "Not adhered", "disputed": "Disputed",
-            "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent"),
+            "metric": "Metric", "evaluated": "Scored", "not_adhered": "Not adhered",
+            "audited": st.column_config.NumberColumn("Audited", help="Audited evaluations that scored the metric"),
+            "disputed": "Disputed",
+            "dispute_rate": st.column_config.NumberColumn(
+                "Dispute rate", format="percent", help="Audited evaluations that disputed the metric ÷ those audited"),
             "overturned": "Overturned",
             "overturn_share": st.column_config.NumberColumn("Share overturned", format="percent"),
             "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
@@ -240,7 +346,7 @@ def show_disputes(filters: TrendFilters, grain: str) -> None:
 
 def show_team() -> None:
     st.title("Score Trends")
-    start, end, grain = period_controls()
+    start, end = date_controls(st.columns([3, 2])[0])
     options = scoped(store, viewer, filter_options)
     with st.expander("Filters", icon=":material/filter_list:"):
         first, second = st.columns(2)
@@ -261,17 +367,20 @@ def show_team() -> None:
         if not tab.open:
             continue
         with tab:
+            # The grain ("Average per") is shown in the views it changes: Score trends and Disputes.
             if view == "Score trends":
-                show_score_trends(filters, grain)
+                show_score_trends(filters)
             elif view == "Kore vs audit":
                 show_kore_vs_audit(filters)
             elif view == "Coaching":
                 show_coaching(filters)
             else:
-                show_disputes(filters, grain)
+                show_disputes(filters)
 
 
-if lead_view:
-    show_team()
-else:
+if not lead_view:
     show_own()
+elif (asked := st.query_params.get(AGENT_PARAM)) is not None:
+    show_agent(asked)
+else:
+    show_team()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from coaching import charts, store, trends
+from coaching import charts, settings, store, trends
 from coaching.access import Viewer
 from coaching.importer import formats
 from coaching.review_machine import (
@@ -194,6 +194,8 @@ def _trend_columns(tmp_path: Path) -> dict[str, list[str]]:
     try:
         columns = {
             "score_trends": trends.score_trends(con, admin, filters),
+            "agent_score_trends": trends.agent_score_trends(
+                con, admin, dataclasses.replace(filters, agents=("a@example.com", "b@example.com"))),
             "own_trends": trends.own_trends(con, agent, filters),
             "kore_vs_audit": trends.kore_vs_audit(con, admin, filters),
             "audit_gap_by_agent": trends.audit_gap_by_agent(con, admin, filters),
@@ -250,6 +252,11 @@ def test_trends_md_numbers_are_the_code_s() -> None:
         f"**{trends.SPIKE}** (+{trends.MONITOR_CHANGE:g} points or more)",
         f"**{trends.DIP}** (−{trends.MONITOR_CHANGE:g} or less)",
         f"(*N* = {window} by default)",
+        f"with 2 to {trends.MAX_COMPARED} agents chosen",
+        f"more than {trends.MAX_COMPARED} agents chosen",
+        f"in the {trends.ROLLING_DAYS} days ending that day",
+        f"Over more than {charts.DAILY_POINTS} days",
+        f"{settings.DEFAULT_PASS_SCORE:g} by default",
     ):
         assert said in text, said
     assert re.sub(r"\s+", " ", f'("{trends.TEAM_AVERAGE}", dashed)') in re.sub(r"\s+", " ", text)

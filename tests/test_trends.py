@@ -15,16 +15,21 @@ import pandas as pd
 import pytest
 
 from coaching import store
+from coaching.access import AccessDenied
 from coaching.trends import (
     AUDIT,
     KORE,
+    MAX_COMPARED,
     SENTIMENT,
     TrendFilters,
+    agent_in_scope,
+    agent_score_trends,
     audit_gap_by_agent,
     coaching_effect,
     coaching_effect_report,
     coaching_effect_summary,
     coaching_monitor,
+    compares_agents,
     dispute_trends,
     filter_options,
     kore_vs_audit,
@@ -33,7 +38,7 @@ from coaching.trends import (
     score_trends,
 )
 
-from exports import IE_HEADER, build_store, roster, who
+from exports import _AGENT, IE_HEADER, ROSTER_HEADER, build_store, csv_text, roster, who
 
 PRIYA, TOM, VIC, UMA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda"
 # Who they are (filters choose people, never names): their emails.
@@ -154,9 +159,30 @@ def test_filters_narrow_the_trends(con) -> None:
 
 def test_empty_and_single_point(con) -> None:
     empty = score_trends(con, who(con, SAM), TrendFilters(date(2025, 1, 1), date(2025, 1, 31)), "week")
-    assert empty.empty and list(empty.columns) == ["period", "measure", "mean", "n", "thin"]
+    assert empty.empty and list(empty.columns) == ["period", "measure", "mean", "n", "thin", "rolling_mean",
+                                                   "rolling_n"]
     one = score_trends(con, who(con, SAM), TrendFilters(date(2026, 7, 8), date(2026, 7, 8)), "day")
     assert one[["measure", "mean", "n"]].values.tolist() == [[KORE, 10.0, 1], [SENTIMENT, 4.0, 1]]  # v1
+
+
+def test_the_daily_rolling_mean_covers_the_seven_days_ending_on_each_day(con) -> None:
+    daily = by(score_trends(con, who(con, SAM), JULY, "day"), "period", "measure")
+    rolling = {day: (row["rolling_mean"], row["rolling_n"]) for (day, measure), row in daily.items()
+               if measure == KORE}
+    assert rolling == {
+        "2026-07-06": (60, 2),  # p1 40, t1 80
+        "2026-07-07": (60, 3),  # with p2 60
+        "2026-07-08": (pytest.approx(47.5), 4),  # with v1 10: 190 / 4
+        "2026-07-14": (pytest.approx(70 / 3), 3),  # 8–14 Jul: v1 10, p3 20, p5 40 (6 and 7 Jul have left)
+        "2026-07-15": (pytest.approx(40 / 3), 3),  # 9–15 Jul: p3 20, p5 40, t2 −20
+        "2026-07-16": (pytest.approx(17.5), 4),  # with v2 30
+        "2026-07-25": (90, 1),  # 19–25 Jul: p6 alone (p4 has no score)
+    }
+    # Each measure rolls on its own: the audits of 6 and 14 Jul (p1 56, t1 70; p3 10) are 8 days apart.
+    assert daily[("2026-07-14", AUDIT)]["rolling_mean"] == 10 and daily[("2026-07-14", AUDIT)]["rolling_n"] == 1
+    # Weeks and months have no rolling mean.
+    weekly = score_trends(con, who(con, SAM), JULY, "week")
+    assert weekly["rolling_mean"].isna().all() and weekly["rolling_n"].isna().all()
 
 
 def test_an_agent_sees_their_own_scores_only(con) -> None:
@@ -168,6 +194,75 @@ def test_an_agent_sees_their_own_scores_only(con) -> None:
 def test_unknown_grain_is_refused(con) -> None:
     with pytest.raises(ValueError, match="unknown grain 'year'"):
         score_trends(con, who(con, SAM), JULY, "year")
+
+
+# -- a line per agent --------------------------------------------------------------------------------
+
+
+def test_each_chosen_agent_has_their_own_averages(con) -> None:
+    both = TrendFilters(JULY.start, JULY.end, agents=(TOM_ID, PRIYA_ID))
+    per = by(agent_score_trends(con, who(con, SAM), both, "month"), "person_id", "measure")
+    # Priya: Kore 40, 60, 20, 40, 90 → 50 (5); audits 56 (p1 re-evaluated), 10 → 33 (2). Tom: 80, −20 → 30 (2);
+    # audit 70 (1). Sentiment: Priya 6, 8, 5, 6, 7 → 6.4; Tom 7, 3 → 5.
+    assert (per[(PRIYA_ID, KORE)]["mean"], per[(PRIYA_ID, KORE)]["n"]) == (50, 5)
+    assert (per[(PRIYA_ID, AUDIT)]["mean"], per[(PRIYA_ID, AUDIT)]["n"]) == (33, 2)
+    assert per[(PRIYA_ID, SENTIMENT)]["mean"] == pytest.approx(6.4)
+    assert (per[(TOM_ID, KORE)]["mean"], per[(TOM_ID, KORE)]["n"]) == (30, 2)
+    assert (per[(TOM_ID, AUDIT)]["mean"], per[(TOM_ID, AUDIT)]["n"]) == (70, 1)
+    assert per[(TOM_ID, SENTIMENT)]["mean"] == 5
+    assert per[(PRIYA_ID, KORE)]["agent"] == PRIYA and per[(TOM_ID, KORE)]["agent"] == TOM  # shown by name
+    assert not per[(PRIYA_ID, KORE)]["thin"] and per[(TOM_ID, KORE)]["thin"]
+    # Each agent's lines are what that agent alone gives: score_trends narrowed to them, week by week.
+    weekly = agent_score_trends(con, who(con, SAM), both, "week")
+    for person in (PRIYA_ID, TOM_ID):
+        alone = score_trends(con, who(con, SAM), TrendFilters(JULY.start, JULY.end, agents=(person,)), "week")
+        mine = weekly[weekly["person_id"] == person].drop(columns=["person_id", "agent"])
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone.reset_index(drop=True))
+
+
+def test_a_line_per_agent_keeps_to_the_scope_and_to_at_most_ten_agents(con) -> None:
+    # Uma is Zoe's: named by Sam she adds no line.
+    mixed = agent_score_trends(con, who(con, SAM), TrendFilters(JULY.start, JULY.end, agents=(TOM_ID, UMA_ID)))
+    assert set(mixed["person_id"]) == {TOM_ID}
+    assert agent_score_trends(con, who(con, ZOE), TrendFilters(JULY.start, JULY.end, agents=(TOM_ID,))).empty
+    # The agent's own view of it is theirs alone.
+    assert set(agent_score_trends(con, who(con, PRIYA_EMAIL),
+                                  TrendFilters(JULY.start, JULY.end, agents=(PRIYA_ID, TOM_ID)))["person_id"]) \
+        == {PRIYA_ID}
+    eleven = tuple(f"agent{i}@example.com" for i in range(MAX_COMPARED + 1))
+    with pytest.raises(ValueError, match="1 to 10 agents, not 11"):
+        agent_score_trends(con, who(con, SAM), TrendFilters(JULY.start, JULY.end, agents=eleven))
+    with pytest.raises(ValueError, match="not 0"):
+        agent_score_trends(con, who(con, SAM), JULY)
+    # A line each for 2 to 10; one agent is their own line; more than 10 are one line together.
+    assert [compares_agents(TrendFilters(JULY.start, JULY.end, agents=eleven[:k])) for k in (0, 1, 2, 10, 11)] \
+        == [False, False, True, True, False]
+
+
+TWIN_ROSTER = csv_text(
+    ROSTER_HEADER,
+    f"Ana Diaz,ana.diaz@example.com,Billing East,sam.ortiz@example.com,Agent,{_AGENT}",
+    f"Ana Diaz,ana.diaz.2@example.com,Billing East,sam.ortiz@example.com,Agent,{_AGENT}",
+    "Sam Ortiz,sam.ortiz@example.com,Billing East,,Supervisor,",
+)
+
+
+def test_two_agents_with_one_name_are_two_lines(tmp_path: Path) -> None:
+    header = IE_HEADER.replace("Scored Agent,", "Scored Agent,Agent Email,")
+    rows = [ie_row(cid, "Ana Diaz", "06T09:00", kore, "", "5.0").replace(",Ana Diaz,Ana Diaz,",
+                                                                        f",Ana Diaz,Ana Diaz,{email},")
+            for cid, email, kore in (("a1", "ana.diaz@example.com", "20"), ("a2", "ana.diaz.2@example.com", "80"))]
+    db = build_store(tmp_path, {"roster.csv": TWIN_ROSTER, "ie-report.csv": csv_text(header, *rows)})
+    try:
+        with store.open_store(db).snapshot() as twins:
+            lead = who(twins, SAM)
+            both = TrendFilters(JULY.start, JULY.end, agents=("ana.diaz@example.com", "ana.diaz.2@example.com"))
+            kore = agent_score_trends(twins, lead, both, "month").query("measure == @KORE")
+            assert sorted(zip(kore["agent"], kore["mean"], strict=True)) == [
+                ("Ana Diaz (ana.diaz.2@example.com)", 80), ("Ana Diaz (ana.diaz@example.com)", 20)]
+            assert agent_in_scope(twins, lead, "ana.diaz.2@example.com").label == "Ana Diaz (ana.diaz.2@example.com)"
+    finally:
+        store.close_all()
 
 
 # -- an agent's own trends ---------------------------------------------------------------------------
@@ -199,6 +294,38 @@ def test_a_team_average_of_fewer_than_three_agents_is_left_out(con) -> None:
 def test_own_trends_are_an_agents_view(con) -> None:
     with pytest.raises(ValueError):
         own_trends(con, who(con, SAM), JULY)
+    # An agent names no one else.
+    with pytest.raises(AccessDenied):
+        own_trends(con, who(con, PRIYA_EMAIL), JULY, "week", TOM_ID)
+    pd.testing.assert_frame_equal(own_trends(con, who(con, PRIYA_EMAIL), JULY, "week", PRIYA_ID),
+                                  own_trends(con, who(con, PRIYA_EMAIL), JULY, "week"))
+
+
+def test_a_lead_sees_an_agents_own_trends_as_the_agent_does(con) -> None:
+    """The lead's view of Priya is Priya's own view, her series named for her instead of "You"."""
+    for grain in ("week", "day"):
+        seen = own_trends(con, who(con, SAM), JULY, grain, PRIYA_ID)
+        hers = own_trends(con, who(con, PRIYA_EMAIL), JULY, grain)
+        # By day no day has 3 of the team's agents: no team average then.
+        assert set(seen["series"]) == ({PRIYA, "Team average"} if grain == "week" else {PRIYA})
+        pd.testing.assert_frame_equal(seen.assign(series=seen["series"].replace(PRIYA, "You")), hers)
+    # QA sees anyone's; Uma's team (Claims) has fewer than 3 agents, so no team average.
+    assert set(own_trends(con, who(con, QA), JULY, "week", UMA_ID)["series"]) == {UMA}
+    assert agent_in_scope(con, who(con, SAM), PRIYA_ID).team == "Billing East"
+
+
+@pytest.mark.parametrize("asked", [UMA_ID, "no.one@example.com", "", "name:Priya Nair", "' OR 1=1 --"])
+def test_a_lead_asking_for_an_agent_outside_their_team_gets_a_message_and_no_data(con, asked: str) -> None:
+    with pytest.raises(AccessDenied) as denied:
+        own_trends(con, who(con, SAM), JULY, "week", asked)
+    # The same words whether the person is another team's or no one: a link tells nothing of who exists.
+    assert str(denied.value) == (
+        f"No agent “{asked}” is among the agents you can see, so there are no score trends to show. "
+        "Check the link, or choose an agent from your team's Score Trends.")
+    with pytest.raises(AccessDenied):
+        agent_in_scope(con, who(con, SAM), asked)
+    # Zoe, Uma's lead, sees her.
+    assert agent_in_scope(con, who(con, ZOE), UMA_ID).label == UMA
 
 
 # -- Kore vs audit -----------------------------------------------------------------------------------
@@ -229,7 +356,11 @@ def test_metric_overturns(con) -> None:
     assert row["metric"] == "Greeting"
     assert row["evaluated"] == 10 and row["not_adhered"] == 1
     assert row["disputed"] == 1 and row["overturned"] == 1 and row["overturn_share"] == 1.0
-    assert row["dispute_rate"] == 0.1  # 1 of 10
+    # Audited: p1 and t1 (p3's audit score has no audit in the review log). The dispute rate is disputed ÷
+    # audited, as dispute_trends' is: 1 of 2.
+    assert row["audited"] == 2 and row["dispute_rate"] == 0.5
+    [month] = dispute_trends(con, who(con, SAM), JULY, "month").to_dict("records")
+    assert row["dispute_rate"] == month["dispute_rate"]
     assert row["mean_rounds"] == 1 and row["median_days_to_resolve"] == pytest.approx(2.0)  # p1: 6 → 8 Jul
 
 
