@@ -6,13 +6,13 @@ members); a lead sees their team's; QA and admins everyone's. Scope is applied i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
 import pandas as pd
 
-from coaching import scores
+from coaching import people, scores
 from coaching.access import AGENT, Viewer
 from coaching.audit import ANOTHER_AGENT
 from coaching.review_machine import OPEN_STATUSES, PENDING_AGENT, PENDING_SUPERVISOR
@@ -57,12 +57,14 @@ LIST_ORDERS = {
 
 @dataclass(frozen=True)
 class AssignmentFilters:
-    """What the list is narrowed to. Statuses are in the viewer's words (see :func:`status_for`)."""
+    """What the list is narrowed to. Statuses are in the viewer's words (see :func:`status_for`); agents
+    are who they are (``person_id``), and only ever narrow the viewer's scope."""
 
     statuses: tuple[str, ...] = ()
     coaching_areas: tuple[str, ...] = ()
     assigned_from: date | None = None
     assigned_to: date | None = None
+    agents: tuple[str, ...] = ()
 
 
 def area_tags(areas: list[str], shown: int = SHOWN_AREAS) -> list[str]:
@@ -114,6 +116,7 @@ def _listed_sql(
         .any_of("coaching_areas", "areas", filters.coaching_areas)
         .on_or_after("assigned_date", "assigned_from", filters.assigned_from)
         .on_or_before("assigned_date", "assigned_to", filters.assigned_to)
+        .one_of("person_id", "agents", filters.agents)
     )
     group_columns = "" if viewer.role == AGENT else ", a.coaching_type, a.group_name"
     waits, status = _session_status_sql(viewer, accept_dispute)
@@ -167,12 +170,16 @@ class ListChoices:
     sessions: int  # every session in the viewer's scope
     statuses: list[str]  # the statuses they are in (the viewer's words), A to Z
     coaching_areas: list[str]  # every coaching area they name, A to Z
+    #: For a lead, QA or admin: every agent in their scope (person_id -> label, by label), sessions or
+    #: not, so that a link to any of them can narrow the list; empty for an agent.
+    agents: dict[str, str] = field(default_factory=dict)
 
 
 def list_choices(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, today: date | None = None, accept_dispute: bool = True
 ) -> ListChoices:
-    """How many sessions the viewer has, and the statuses and coaching areas to filter them by."""
+    """How many sessions the viewer has, and the statuses, coaching areas and (for a lead) agents to filter
+    them by."""
     sql, _, params = _listed_sql(viewer, AssignmentFilters(), today, accept_dispute, next(iter(LIST_ORDERS)))
     sessions, statuses, areas = con.execute(
         f"""SELECT count(*), list_sort(list_distinct(list(status))),
@@ -180,7 +187,11 @@ def list_choices(
             FROM ({sql})""",
         params,
     ).fetchone() or (0, None, None)  # an aggregate: always one row
-    return ListChoices(sessions, statuses or [], areas or [])
+    agents: dict[str, str] = {}
+    if viewer.role != AGENT:
+        listed = people.agents_in_scope(con, viewer)
+        agents = dict(zip(listed["person_id"], listed["label"], strict=True))
+    return ListChoices(sessions, statuses or [], areas or [], agents)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Coaching Assignments: the viewer's coaching sessions, and one session's detail by its URL.
 
 `?assignment=ID` opens a session (leads add `&agent=PERSON` for one member of a group: who they are,
-an email, never a name). Agents read
-here; nothing on this page changes coaching content, scores or reviews.
+an email, never a name). Without a session, `?agent=PERSON` opens a lead's list narrowed to that agent
+(the Team page links here so). Agents read here; nothing on this page changes coaching content, scores
+or reviews.
 """
 
 from __future__ import annotations
@@ -90,6 +91,29 @@ def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) ->
         badge(next(cells), row["status"], STATUS_COLOURS.get(row["status"], "gray"))
 
 
+def agent_to_url() -> None:
+    """The Agent filter's callback: the URL names the one agent chosen (a link to this list narrowed to
+    them), or none."""
+    chosen = st.session_state.get("agent_filter") or []
+    if len(chosen) == 1:
+        st.query_params["agent"] = chosen[0]
+    elif "agent" in st.query_params:
+        del st.query_params["agent"]
+
+
+def agent_from_url(agents: dict[str, str]) -> None:
+    """A link naming an agent (``?agent=PERSON``, e.g. from the Team page) narrows the list to them, if
+    they are in the viewer's scope; else the viewer is told, and the filter is left as it is."""
+    linked = st.query_params.get("agent")
+    if linked is None or st.session_state.get("agent_filter") == [linked]:
+        return
+    if linked in agents:
+        st.session_state["agent_filter"] = [linked]
+    else:
+        st.warning("The link names an agent who is not among the agents you can see, so the list is not "
+                   "narrowed to them.")
+
+
 def show_list() -> None:
     st.title("Coaching Assignments")
     choices = scoped(store, viewer, list_choices, today, options.accept_dispute)
@@ -102,19 +126,28 @@ def show_list() -> None:
         )
         return
 
-    status_choice, area_choice, date_choice, order_choice = st.columns([2, 2, 2, 2])
+    lead = viewer.role != AGENT
+    kept = ["status_filter", "area_filter", "date_filter", "order", *(["agent_filter"] if lead else [])]
+    columns = iter(st.columns([2, 2, 2, 2, 2] if lead else [2, 2, 2, 2]))
     state.restore("status_filter", choices.statuses)
     state.restore("area_filter", choices.coaching_areas)
     state.restore("date_filter")
     state.restore("order")
-    statuses = status_choice.multiselect("Status", choices.statuses, key="status_filter")
-    areas = area_choice.multiselect("Coaching Area", choices.coaching_areas, key="area_filter")
-    dates = date_choice.date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
-    order = order_choice.selectbox("Sort by", list(LIST_ORDERS), key="order")
-    for key in ("status_filter", "area_filter", "date_filter", "order"):
+    agents: list[str] = []
+    if lead:
+        state.restore("agent_filter", choices.agents)
+        agent_from_url(choices.agents)
+        # Agents are chosen by who they are (person_id), shown by name (with the email where two share it).
+        agents = next(columns).multiselect("Agent", list(choices.agents), format_func=choices.agents.get,
+                                           key="agent_filter", on_change=agent_to_url)
+    statuses = next(columns).multiselect("Status", choices.statuses, key="status_filter")
+    areas = next(columns).multiselect("Coaching Area", choices.coaching_areas, key="area_filter")
+    dates = next(columns).date_input("Assigned between", value=(), key="date_filter", format="YYYY-MM-DD")
+    order = next(columns).selectbox("Sort by", list(LIST_ORDERS), key="order")
+    for key in kept:
         state.keep(key)  # still chosen after a look at a session
     chosen_from, chosen_to = (tuple(dates) + (None, None))[:2] if dates else (None, None)
-    filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to)
+    filters = AssignmentFilters(tuple(statuses), tuple(areas), chosen_from, chosen_to, tuple(agents))
     # The page is set, never dropped, so the browser's Page control shows it too. Another filter or
     # order starts on the first page.
     if st.session_state.get("list_query") != (filters, order) or "list_page" not in st.session_state:
@@ -133,7 +166,6 @@ def show_list() -> None:
     if not listed.matching:
         st.info("No coaching session matches these filters. Clear a filter to see more.")
         return
-    lead = viewer.role != AGENT
     widths = [4, 2, 4, 2, 2, 3] if lead else [3, 4, 2, 2, 3]
     if 1 < listed.pages <= 10:
         st.segmented_control("Page", range(1, listed.pages + 1), key="list_page", required=True)

@@ -385,6 +385,18 @@ def test_filters_combine(con) -> None:
         ("A-GROUP", PRIYA), ("A-SEVEN", PRIYA)]
 
 
+def test_the_agent_filter_narrows_the_list_to_those_agents(con) -> None:
+    frame = assignment_list(con, who(con, LEAD_EMAIL), AssignmentFilters(agents=(OTHER_AGENT_EMAIL,)), today=TODAY)
+    assert list(zip(frame["assignment_id"], frame["person_id"], strict=True)) == [("A-GROUP", OTHER_AGENT_EMAIL)]
+    both = listing(con, LEAD_EMAIL, agents=(AGENT_EMAIL, OTHER_AGENT_EMAIL))
+    assert sorted(both) == sorted([*EVERY_SESSION, "A-GROUP"])
+    assert listing(con, LEAD_EMAIL, agents=(AGENT_EMAIL,), statuses=("Yet to Start",)) == ["A-EIGHT", "A-TODAY"]
+    # It only ever narrows the viewer's scope: an agent naming a colleague gets nothing.
+    assert listing(con, AGENT_EMAIL, agents=(OTHER_AGENT_EMAIL,)) == []
+    assert listing(con, AGENT_EMAIL, agents=(AGENT_EMAIL,)) == EVERY_SESSION
+    assert listing(con, LEAD_EMAIL, agents=("nobody@example.com",)) == []
+
+
 # -- the session ------------------------------------------------------------------------------------
 
 
@@ -667,6 +679,34 @@ def test_list_choices_are_the_lists_statuses_and_areas(demo_con, email: str, acc
     assert choices.sessions == len(whole)
     assert choices.statuses == sorted(set(whole["status"]))
     assert choices.coaching_areas == sorted({a for areas in whole["coaching_areas"] for a in areas})
+
+
+@pytest.mark.parametrize("email", ["lead@example.com", "zoe.zimmer@example.com", "admin@example.com"])
+def test_a_leads_choices_name_every_agent_in_their_scope(demo_con, email: str) -> None:
+    viewer = access.identify(demo_con, email)
+    choices = list_choices(demo_con, viewer, DEMO_END)
+    agents = demo_con.execute("SELECT person_id, name, team_lead_email FROM people WHERE role = 'Agent'").fetchall()
+    expected = {person: name for person, name, lead in agents if viewer.sees_everyone or lead == viewer.email}
+    assert choices.agents == expected and list(choices.agents.values()) == sorted(expected.values())
+    # Each agent's sessions are exactly their rows of the whole list.
+    whole = assignment_list(demo_con, viewer, today=DEMO_END)
+    for person in list(choices.agents)[:6]:
+        narrowed = assignment_list(demo_con, viewer, AssignmentFilters(agents=(person,)), today=DEMO_END)
+        assert list(narrowed["assignment_id"]) == list(whole[whole["person_id"] == person]["assignment_id"])
+
+
+def test_an_agents_choices_name_no_agents(demo_con) -> None:
+    assert list_choices(demo_con, access.identify(demo_con, "agent@example.com"), DEMO_END).agents == {}
+
+
+def test_a_lead_naming_another_teams_agent_gets_nothing(demo_con) -> None:
+    lead, other = (access.identify(demo_con, e) for e in ("lead@example.com", "zoe.zimmer@example.com"))
+    theirs = list_choices(demo_con, other, DEMO_END).agents
+    assert theirs and not set(theirs) & set(list_choices(demo_con, lead, DEMO_END).agents)
+    # The other lead's agents have sessions; the lead asking for them sees none.
+    assert not assignment_list(demo_con, other, AssignmentFilters(agents=tuple(theirs)), today=DEMO_END).empty
+    page = assignment_page(demo_con, lead, AssignmentFilters(agents=tuple(theirs)), DEMO_END)
+    assert (page.matching, page.overdue, len(page.sessions)) == (0, 0, 0)
 
 
 def test_no_sessions_no_choices(con) -> None:

@@ -368,6 +368,54 @@ def test_a_lead_sees_the_agent_column_and_the_leads_words(demo_db: Path) -> None
     assert "Start Coaching" not in set(shown["status"])
 
 
+def agent_filter(at: AppTest):
+    return multiselect(at, "Agent")
+
+
+def test_a_link_naming_an_agent_opens_a_leads_list_narrowed_to_them(demo_db: Path) -> None:
+    team = sessions(demo_db, LEAD_EMAIL)
+    person = team["person_id"].value_counts().index[0]  # an agent of the lead's with sessions
+    at = as_user(LEAD_EMAIL, "pages/coaching.py", agent=person)
+    expected = sessions(demo_db, LEAD_EMAIL, AssignmentFilters(agents=(person,)))
+    assert agent_filter(at).value == [person]
+    # Labelled by name, keyed by who the agent is.
+    [name] = set(team[team["person_id"] == person]["agent"])
+    assert agent_filter(at).format_func(person) == name
+    assert count_caption(at).startswith(f"{len(expected):,} of {len(team):,} coaching session(s)")
+    assert set(list_rows(at)["person_id"]) == {person}
+    assert list(list_rows(at)["assignment_id"]) == list(expected["assignment_id"].head(PAGE_SIZE))
+    # Clearing the filter shows the whole team again, and the URL no longer names the agent.
+    agent_filter(at).set_value([])
+    rerun(at)
+    assert "agent" not in at.query_params
+    assert count_caption(at).startswith(f"{len(team):,} of {len(team):,}")
+    # Choosing one agent puts them in the URL, so the address is a link to this list.
+    other = next(p for p in team["person_id"] if p != person)
+    agent_filter(at).set_value([other])
+    rerun(at)
+    assert at.query_params["agent"] == other and set(list_rows(at)["person_id"]) == {other}
+
+
+def test_a_link_naming_another_teams_agent_narrows_nothing(demo_db: Path) -> None:
+    theirs = sessions(demo_db, OTHER_LEAD_EMAIL)
+    stranger, stranger_name = theirs["person_id"].iloc[0], theirs["agent"].iloc[0]
+    at = as_user(LEAD_EMAIL, "pages/coaching.py", agent=stranger)
+    assert [w.value for w in at.warning] == [
+        "The link names an agent who is not among the agents you can see, so the list is not narrowed to them."]
+    assert agent_filter(at).value == [] and stranger_name not in agent_filter(at).options
+    assert len(agent_filter(at).options) == 12  # the lead's own team
+    team = sessions(demo_db, LEAD_EMAIL)
+    assert count_caption(at).startswith(f"{len(team):,} of {len(team):,}")
+    assert stranger not in set(list_rows(at)["person_id"])
+
+
+def test_an_agent_has_no_agent_filter_and_a_link_naming_one_changes_nothing(demo_db: Path) -> None:
+    at = as_user(AGENT_EMAIL, "pages/coaching.py", agent=LEAD_EMAIL)
+    assert "Agent" not in [m.label for m in at.multiselect] and not at.warning
+    mine = sessions(demo_db)
+    assert count_caption(at).startswith(f"{len(mine):,} of {len(mine):,}")
+
+
 def test_a_long_list_comes_in_pages(demo_db: Path) -> None:
     at = as_user(ADMIN_EMAIL, "pages/coaching.py")
     expected = sessions(demo_db, ADMIN_EMAIL)
