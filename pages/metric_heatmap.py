@@ -38,6 +38,9 @@ today = clock.today()
 AGENT_PARAM, METRIC_PARAM = "agent", "metric"
 #: The chart's selection as last seen, to tell a new choice from a run that only redrew the chart.
 SEEN = "heatmap_seen"
+#: The chosen cell, kept for the next visit: the way back from an audit (the browser's back button, the
+#: sidebar) may bring another page's query, or none.
+KEPT_CELL = "heatmap_cell"
 
 
 def dates() -> tuple[date, date]:
@@ -83,16 +86,29 @@ def follow_the_chart(event: object) -> None:
         return
     st.session_state[SEEN] = cell
     if cell and all(cell):
-        st.query_params[AGENT_PARAM], st.query_params[METRIC_PARAM] = cell
+        st.query_params.from_dict({AGENT_PARAM: cell[0], METRIC_PARAM: cell[1]})
+        st.session_state[KEPT_CELL] = cell
     else:
-        for name in (AGENT_PARAM, METRIC_PARAM):
-            st.query_params.pop(name, None)
+        st.query_params.clear()
+        st.session_state.pop(KEPT_CELL, None)
+
+
+def chosen_cell() -> tuple[str, str] | None:
+    """The cell to list: the URL's, else the one chosen before a look at an audit (then put back in the URL)."""
+    person_id, metric = st.query_params.get(AGENT_PARAM), st.query_params.get(METRIC_PARAM)
+    cell = (person_id, metric) if person_id and metric else st.session_state.get(KEPT_CELL)
+    if cell:
+        st.session_state[KEPT_CELL] = cell
+        if (person_id, metric) != cell or len(st.query_params) > 2:
+            st.query_params.from_dict({AGENT_PARAM: cell[0], METRIC_PARAM: cell[1]})
+    return cell
 
 
 def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
-    person_id, metric = st.query_params.get(AGENT_PARAM), st.query_params.get(METRIC_PARAM)
-    if not person_id or not metric:
+    chosen = chosen_cell()
+    if chosen is None:
         return
+    person_id, metric = chosen
     cell = cells[(cells["person_id"] == person_id) & (cells["metric"] == metric)]
     if cell.empty:  # not in these dates or teams, or not one the viewer may see
         st.info("That agent has no scored interactions of that metric in these dates and teams.")
@@ -120,9 +136,9 @@ def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
         },
         hide_index=True, on_select="rerun", selection_mode="single-row", key="heatmap_rows",
     )
-    if (chosen := navigation.chosen_row(picked, rows)) is not None:
+    if (interaction := navigation.chosen_row(picked, rows)) is not None:
         st.session_state[SEEN] = None  # the chart starts unselected when this page is opened again
-        navigation.open_audit(chosen["conversation_id"])
+        navigation.open_audit(interaction["conversation_id"])
 
 
 st.title("Metric Heatmap")
@@ -143,10 +159,10 @@ agents = cells["person_id"].nunique()
 order, on_metric = order_choice(sorted(set(cells["metric"])))
 shown = arrange(cells, order, on_metric, MOST_AGENTS)
 st.caption(
-    "Each cell is the share of an agent's scored interactions where the metric was not adhered. Its colour "
-    "compares it with the team rate (that metric's share over every agent here): red misses it more often, "
-    f"blue less. Faded cells with a dot rest on fewer than {FEW} scored interactions. Choose a cell to list "
-    "those interactions."
+    "Each cell is the share of an agent's scored interactions where the metric was not adhered; above each "
+    "column, the team rate (that metric's share over every agent here). The colour compares the two: red, "
+    f"not adhered more often than the team; blue, less. Faded cells with a dot rest on fewer than {FEW} "
+    "scored interactions; grey ones have none. Choose a cell to list its interactions."
 )
 if agents > MOST_AGENTS:
     st.caption(f"The chart draws {MOST_AGENTS} of {agents:,} agents (choose the order above, or narrow by "

@@ -297,6 +297,8 @@ def test_the_demos_cells_agree_with_the_evaluations_metric_rows(demo_db: Path) -
                WHERE e.start_time >= DATE '2026-10-01' AND e.start_time < DATE '2026-11-01'
                GROUP BY ALL HAVING count(*) FILTER (WHERE m.result IS NOT NULL) > 0""").df()
         lead = metric_heatmap(con, who(con, "lead@example.com"), october)
+        again = metric_heatmap(con, who(con, "admin@example.com"), october)
+    pd.testing.assert_frame_equal(again, found)  # the same cells in the same order, every time
     assert len(found) == len(rows) > 100
     pd.testing.assert_frame_equal(keyed(found)[["scored", "not_adhered"]], keyed(rows), check_dtype=False)
     assert found["thin"].any() and found["person_id"].nunique() == 24
@@ -328,8 +330,14 @@ def spec_of(chart: alt.TopLevelMixin) -> dict:
 
 
 def layer(spec: dict, mark: str) -> dict:
-    [found] = [lay for lay in spec["layer"] if (lay["mark"] if isinstance(lay["mark"], str)
-                                               else lay["mark"]["type"]) == mark]
+    """The chart's first layer of ``mark`` (the cells' rects come before the grey ones of no cell)."""
+    return next(lay for lay in spec["layer"]
+                if (lay["mark"] if isinstance(lay["mark"], str) else lay["mark"]["type"]) == mark)
+
+
+def gaps(spec: dict) -> dict:
+    """The layer of grey rects where an agent has no scored interaction of a metric."""
+    [found] = [lay for lay in spec["layer"] if "color" in lay["mark"]]
     return found
 
 
@@ -362,7 +370,7 @@ def test_the_colour_diverges_around_the_team_rate() -> None:
 
 def test_every_mark_has_the_tooltip_of_the_cell() -> None:
     spec = spec_of(charts.metric_heatmap_chart(chart_cells()))
-    for lay in spec["layer"]:
+    for lay in (layer(spec, "rect"), layer(spec, "text")):
         tips = {t["field"]: t for t in lay["encoding"]["tooltip"]}
         assert {"agent", "team", "metric", "scored", "not_adhered", "share", "team_rate", "above_team",
                 "note"} <= set(tips)
@@ -396,6 +404,19 @@ def test_the_chart_grows_a_row_per_agent_and_shows_every_metric_wrapped() -> Non
         assert lines[-1].startswith("team ") and lines[-1].endswith("%")
     assert len({len(lines) for lines in lookup.values()}) == 1  # blank lines first: names sit on the chart
     assert layer(small, "rect")["encoding"]["y"]["axis"]["labelLimit"] > 0  # long names cut, whole in the tooltip
+
+
+def test_a_metric_without_scored_interactions_is_a_grey_cell() -> None:
+    full = spec_of(charts.metric_heatmap_chart(chart_cells()))
+    assert drawn(full, gaps(full)) == []
+    cells = chart_cells()
+    cells = cells[~((cells["person_id"] == "a2@example.com") & (cells["metric"] == "Greeting"))]
+    spec = spec_of(charts.metric_heatmap_chart(cells))
+    [gap] = drawn(spec, gaps(spec))
+    assert (gap["person_id"], gap["metric"], gap["row"]) == ("a2@example.com", "Greeting", 3)
+    assert gap["note"] == "No scored interactions in these dates"
+    assert {t["field"] for t in gaps(spec)["encoding"]["tooltip"]} == {"agent", "metric", "note"}
+    assert gaps(spec)["encoding"]["y"] == layer(spec, "rect")["encoding"]["y"]  # on the agent's row
 
 
 def test_the_chart_accepts_empty_cells() -> None:

@@ -195,13 +195,17 @@ def test_choosing_an_interaction_opens_its_audit_and_the_page_keeps_the_cell(dem
     rerun(at)
     assert titles(at) == ["Audit"]
     assert at.query_params == {"conversation": newest}
-    # Back on the heatmap at its URL (the browser's back button): the dates chosen, and the cell.
-    at.switch_page(PAGE)
-    at.query_params.update({"agent": cell["person_id"], "metric": cell["metric"]})
-    rerun(at)
-    assert at.date_input(key="heatmap_dates").value == (OCTOBER.start, OCTOBER.end)
-    assert [unescaped(s.value) for s in at.subheader] == [f"{cell['agent']} · {cell['metric']}"]
-    assert at.dataframe[0].value.iloc[0]["conversation_id"] == newest
+    # Back on the heatmap (the browser's back button brings the audit's query along, the sidebar none):
+    # the dates chosen, and the cell, again in the URL.
+    for back in ({"conversation": newest}, {}):
+        at.switch_page(PAGE)
+        at.query_params.clear()
+        at.query_params.update(back)
+        rerun(at)
+        assert at.date_input(key="heatmap_dates").value == (OCTOBER.start, OCTOBER.end)
+        assert [unescaped(s.value) for s in at.subheader] == [f"{cell['agent']} · {cell['metric']}"]
+        assert at.dataframe[0].value.iloc[0]["conversation_id"] == newest
+        assert at.query_params == {"agent": cell["person_id"], "metric": cell["metric"]}
 
 
 def test_a_link_to_a_cell_opens_its_list(demo_db: Path) -> None:
