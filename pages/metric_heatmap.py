@@ -156,7 +156,7 @@ if cells.empty:
     st.stop()
 
 agents = cells["person_id"].nunique()
-order, on_metric = order_choice(sorted(set(cells["metric"])))
+order, on_metric = order_choice(sorted(cells["metric"].unique()))
 shown = arrange(cells, order, on_metric, MOST_AGENTS)
 st.caption(
     "Each cell is the share of an agent's scored interactions where the metric was not adhered; above each "
