@@ -26,6 +26,8 @@ PAGES = {
               Capability.COACHING),
     "trends": (st.Page("pages/trends.py", title="Score Trends", icon=":material/monitoring:", url_path="trends"),
                Capability.OVERVIEW),
+    "team": (st.Page("pages/team.py", title="Team", icon=":material/groups:", url_path="team"),
+             Capability.TEAM_ANALYTICS),
     "review": (st.Page("pages/review.py", title="Review", icon=":material/rate_review:", url_path="review"),
                Capability.COACHING),
     "import": (st.Page("pages/import_exports.py", title="Import", icon=":material/upload_file:"),

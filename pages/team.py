@@ -1,0 +1,194 @@
+"""Team: one row per agent in the viewer's scope (a lead's team; everyone for QA and admins), to scan who
+is slipping, on what, and whether their coaching is under way. The figures come from `coaching.team`,
+sorted and cut into pages there; choosing an agent opens their Score Trends or their coaching sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from coaching import settings
+from coaching.access import Capability
+from coaching.export import csv_bytes
+from coaching.team import (
+    DEFAULT_DAYS,
+    FALL_STANDARD_ERRORS,
+    LABELS,
+    MIN_EVALUATIONS,
+    PAGE_SIZE,
+    SORTS,
+    TeamFilters,
+    change_text,
+    team_choices,
+    team_page,
+    team_table,
+)
+from ui import clock, navigation, session
+from ui.cache import scoped
+from ui.text import escape_markdown
+
+viewer = session.viewer(Capability.TEAM_ANALYTICS)
+store = session.store()
+options = settings.review_settings()
+today = clock.today()
+#: The height of a row of the table, in pixels (Streamlit's default), to show a whole page without a scrollbar.
+ROW_HEIGHT = 35
+DIRECTIONS = ("Descending", "Ascending")
+#: The direction buttons show an arrow only (two words do not fit beside the filters at 1280 px).
+ARROWS = {"Descending": ":material/arrow_downward:", "Ascending": ":material/arrow_upward:"}
+
+
+def date_controls(column) -> tuple:
+    default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
+    dates = column.date_input("Interactions between", value=default, max_value=today, format="YYYY-MM-DD",
+                              key="team_dates")
+    start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
+    start = start or default[0]
+    return start, end or start
+
+
+def download(filters: TeamFilters, sort: str, descending: bool) -> None:
+    """Every agent's row as CSV (safe to open in a spreadsheet), computed only when someone asks for it."""
+    def whole_table() -> bytes:
+        with store.snapshot() as con:
+            return csv_bytes(team_table(con, viewer, filters, sort, descending, options.pass_score, today))
+
+    st.download_button("Download CSV", whole_table, file_name="team.csv", mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key="team_csv")
+
+
+def shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """The page's rows as the table shows them: changes with an arrow and a signed number, shares in
+    percent (Streamlit's "percent" format shows a varying number of decimals)."""
+    return rows.assign(
+        **{f"{measure}_change_text": rows[f"{measure}_change"].map(change_text)
+           for measure in ("kore", "audit", "sentiment")},
+        flag=rows["flag"].fillna(""), pass_percent=rows["pass_rate"] * 100,
+        overturn_percent=rows["overturn_share"] * 100)
+
+
+def column_config(pass_score: float) -> dict:
+    change = "Against the previous period of equal length; blank where either side has fewer than " \
+             f"{MIN_EVALUATIONS} scores"
+    return {
+        "flag": st.column_config.TextColumn(
+            "Flag", width=86, pinned=True,
+            help=f"**Falling**: the Kore average fell by more than {FALL_STANDARD_ERRORS:g} standard errors of "
+                 f"the change (both periods with {MIN_EVALUATIONS} or more). **Below pass**: the Kore average "
+                 f"is below the pass score ({pass_score:g}). Why: the last column, or choose the agent."),
+        "agent": st.column_config.TextColumn("Agent", width=124, pinned=True),
+        "team": st.column_config.TextColumn("Team", width=160),
+        "kore_avg": st.column_config.NumberColumn("Kore", format="%.1f", width=50,
+                                                  help="Kore Evaluation Score average, −100…100"),
+        "kore_change_text": st.column_config.TextColumn("Kore Δ", width=62, help=change),
+        "kore_weekly": st.column_config.LineChartColumn(
+            "Kore weekly", width=84, help="The weekly Kore averages in these dates, oldest first; each agent's "
+                                          "line on its own scale"),
+        "kore_n": st.column_config.NumberColumn("n", width=38, help="Evaluations with a Kore score"),
+        "pass_percent": st.column_config.NumberColumn(
+            "Pass rate", format="%.0f%%", width=70, help=f"Kore scores at or above the pass score ({pass_score:g})"),
+        "fatal": st.column_config.NumberColumn("Fatal", width=48, help="Fatal interactions"),
+        "audit_avg": st.column_config.NumberColumn("Audit", format="%.1f", width=52,
+                                                   help="Supervisor Audit Score average (the current score, "
+                                                        "after any re-evaluation), −100…100"),
+        "audit_change_text": st.column_config.TextColumn("Audit Δ", width=62, help=change),
+        "audit_n": st.column_config.NumberColumn("n", width=38, help="Audited evaluations"),
+        "sentiment_avg": st.column_config.NumberColumn("Sentiment", format="%.1f", width=72,
+                                                       help="Sentiment Score average, 1…10"),
+        "sentiment_change_text": st.column_config.TextColumn("Sent. Δ", width=60, help=change),
+        "sentiment_n": st.column_config.NumberColumn("n", width=38, help="Evaluations with a sentiment score"),
+        "pending_agent": st.column_config.NumberColumn("Pend. agent", width=84,
+                                                       help="Reviews pending the agent (Pending Agent Review), now"),
+        "pending_supervisor": st.column_config.NumberColumn(
+            "Pend. superv.", width=92, help="Reviews pending the supervisor (Pending Supervisor Review), now"),
+        "disputed": st.column_config.NumberColumn("Disputed", width=70,
+                                                  help="Audited evaluations with a disputed metric"),
+        "overturn_percent": st.column_config.NumberColumn("Overturned", format="%.0f%%", width=84,
+                                                          help="Share of answered disputes the reviewer accepted"),
+        "open_sessions": st.column_config.NumberColumn("Open coaching", width=100,
+                                                       help="Coaching sessions not completed, now"),
+        "overdue": st.column_config.NumberColumn("Overdue", width=70, help="Follow-ups past their date, now"),
+        "last_coached": st.column_config.DateColumn("Last coached", format="DD MMM YYYY", width=100,
+                                                    help="The newest coaching assignment's date"),
+        "flag_reason": st.column_config.TextColumn("Why flagged", width=520),
+    }
+
+
+def chosen_agent(row: pd.Series) -> None:
+    """What can be opened for the agent chosen in the table."""
+    with st.container(border=True):
+        st.markdown(f"**{escape_markdown(row['agent'])}** · {escape_markdown(row['person_id'])}")
+        if row["flag_reason"]:
+            st.text(row["flag_reason"])
+        with st.container(horizontal=True):
+            if st.button("Open their Score Trends", icon=":material/monitoring:", key="open_trends"):
+                st.switch_page("pages/trends.py", query_params={"agent": row["person_id"]})
+            if st.button("Open their Coaching Assignments", icon=":material/school:", key="open_coaching"):
+                st.switch_page("pages/coaching.py", query_params={"agent": row["person_id"]})
+
+
+def page_controls(pages: int) -> None:
+    if 1 < pages <= 10:
+        st.segmented_control("Page", range(1, pages + 1), key="team_page", required=True)
+    elif pages > 10:
+        st.number_input("Page", 1, pages, key="team_page", width=160)
+
+
+def show() -> None:
+    st.title("Team")
+    teams_offered = scoped(store, viewer, team_choices)
+    dates_column, team_column, sort_column, direction_column = st.columns([3, 3, 3, 1.6])
+    start, end = date_controls(dates_column)
+    teams = team_column.multiselect("Team", teams_offered, key="team_teams")
+    sort = sort_column.selectbox("Sort by", list(SORTS), format_func=LABELS.get, key="team_sort")
+    direction = direction_column.segmented_control(
+        "Order", DIRECTIONS, default=DIRECTIONS[0], required=True, key="team_direction", format_func=ARROWS.get,
+        help="Descending: highest first (Z to A, newest, flagged first); ascending: lowest first. Agents with no "
+             "value come last either way.")
+    filters, descending = TeamFilters(start, end, tuple(teams)), direction == DIRECTIONS[0]
+    # Another filter or order starts on the first page; a page of other rows starts with none chosen.
+    if st.session_state.get("team_query") != (filters, sort, descending) or "team_page" not in st.session_state:
+        st.session_state["team_page"] = 1
+        st.session_state["team_query"] = (filters, sort, descending)
+    wanted = int(st.session_state["team_page"] or 1)
+    if st.session_state.get("team_shown") != (filters, sort, descending, wanted):
+        st.session_state.pop("team_rows", None)
+        st.session_state["team_shown"] = (filters, sort, descending, wanted)
+    listed = scoped(store, viewer, team_page, filters, sort, descending, wanted, PAGE_SIZE, options.pass_score,
+                    today)
+    if listed.page != wanted:  # the view shrank under the page (an import): back to its first page
+        st.session_state["team_page"] = 1
+        listed = scoped(store, viewer, team_page, filters, sort, descending, 1, PAGE_SIZE, options.pass_score,
+                        today)
+    previous_start, previous_end = filters.previous
+    st.caption(
+        f"{listed.total:,} agent(s), by {LABELS[sort]} ({direction.lower()}). Interactions from "
+        f"{start:%d %b %Y} to {end:%d %b %Y}, each change against {previous_start:%d %b %Y} to "
+        f"{previous_end:%d %b %Y}; open reviews and coaching as of today. Choose an agent to open their score "
+        "trends or coaching sessions."
+    )
+    if not listed.total:
+        st.info("No agents in your scope match these filters.")
+        return
+    rows = shown(listed.rows)
+    # What a lead reads first comes first (at 1280 px the table shows the Kore figures, pass rate, fatal and
+    # the audit average, at 1440 px the sentiment too); the flag and the agent stay put while the rest scrolls.
+    order = ["flag", "agent", *(["team"] if len(teams_offered) > 1 else []), "kore_avg", "kore_change_text",
+             "kore_weekly", "kore_n", "pass_percent", "fatal", "audit_avg", "audit_change_text", "audit_n",
+             "sentiment_avg", "sentiment_change_text", "sentiment_n", "pending_agent", "pending_supervisor",
+             "disputed", "overturn_percent", "open_sessions", "overdue", "last_coached", "flag_reason"]
+    event = st.dataframe(rows, column_order=order, column_config=column_config(options.pass_score),
+                         hide_index=True, on_select="rerun", selection_mode="single-row", key="team_rows",
+                         height=ROW_HEIGHT * (len(rows) + 1) + 3, row_height=ROW_HEIGHT, placeholder="—")
+    if (row := navigation.chosen_row(event, rows)) is not None:
+        chosen_agent(row)
+    page_controls(listed.pages)
+    if listed.pages > 1:
+        st.caption(f"Page {listed.page} of {listed.pages}")
+    download(filters, sort, descending)
+
+
+show()
