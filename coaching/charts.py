@@ -14,13 +14,14 @@ draws its days faint under their rolling mean; Kore and audit scores show the pa
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeVar
+from collections.abc import Sequence
+from typing import Any, Final, Literal, TypeVar
 
 import altair as alt
 import pandas as pd
 
 from coaching.settings import DEFAULT_PASS_SCORE
-from coaching.trends import AUDIT, KORE, ROLLING_DAYS, SENTIMENT, TEAM_AVERAGE, YOU
+from coaching.trends import AUDIT, KORE, MEASURES, ROLLING_DAYS, SENTIMENT, TEAM_AVERAGE, YOU
 
 SCORE_DOMAIN = (-100, 100)
 SENTIMENT_DOMAIN = (1, 10)
@@ -47,8 +48,11 @@ LABEL_LIMIT = 220
 DAILY_POINTS = 60
 #: The colours of agents drawn a line each (ten: as many as ``coaching.trends.MAX_COMPARED``).
 AGENT_SCHEME: Final = "tableau10"
-#: The pass score's reference line and label.
+#: The pass score's reference line: its colour and dashes (its legend entry says "Pass score 40").
 PASS_COLOUR = "#555555"
+PASS_DASH = [6, 3]
+#: Least space between two dates on a time axis (pixels): closer ones are left out, not run together.
+DATE_SEPARATION = 12
 _AnyChart = TypeVar("_AnyChart", bound=alt.TopLevelMixin)
 _UNVALIDATED: dict[type, type] = {}
 
@@ -87,39 +91,40 @@ def _colour_when(predicate: Any, chosen: str, other: str) -> alt.ColorValue:
 def _measure_colour(measures: list[str]) -> alt.Color:
     return alt.Color("measure:N", title="Score",
                      scale=alt.Scale(domain=measures, range=[MEASURE_COLOURS[m] for m in measures]),
-                     legend=alt.Legend(orient="top"))
+                     legend=alt.Legend(orient="top", labelLimit=LABEL_LIMIT))
 
 
 def _period_x(grain: str) -> alt.X:
     """The time axis of a trend: by month a tick for each month ("Sep 2026"), else dates."""
     if grain == "month":
         axis = alt.Axis(format="%b %Y", tickCount=alt.TimeIntervalStep(interval="month", step=1),
-                        labelOverlap=True)
+                        labelOverlap=True, labelSeparation=DATE_SEPARATION)
     else:
-        axis = alt.Axis(format="%d %b %Y", labelOverlap=True)
+        axis = alt.Axis(format="%d %b %Y", labelOverlap=True, labelSeparation=DATE_SEPARATION)
     return alt.X("period:T", title=None, axis=axis)
 
 
-def _pass_score_layers(score: float, *, across: bool = False) -> list[alt.Chart]:
-    """The pass score as a dashed line with its label: across a chart whose y axis is a score, or up
-    one whose x axis is (``across``). Its data is one empty row: the position is the score itself."""
-    label, tip = f"Pass score {score:g}", alt.TooltipValue(f"Pass score: {score:g}")
-    reference = alt.Chart(alt.InlineData(values=[{}]))
-    if across:
-        at: Any = alt.XDatum(score, type="quantitative")
-        rule = reference.mark_rule(color=PASS_COLOUR, strokeDash=[6, 3]).encode(x=at, tooltip=tip)
-        text = reference.mark_text(align="left", baseline="top", dx=4, dy=4, color=PASS_COLOUR, fontSize=11)
-        return [rule, text.encode(x=at, y=alt.PositionValueDef(value=0), text=alt.TextValue(label), tooltip=tip)]
-    at = alt.YDatum(score, type="quantitative")
-    rule = reference.mark_rule(color=PASS_COLOUR, strokeDash=[6, 3]).encode(y=at, tooltip=tip)
-    text = reference.mark_text(align="right", baseline="bottom", dx=-4, dy=-3, color=PASS_COLOUR, fontSize=11)
-    return [rule, text.encode(x=alt.PositionValueDef(value="width"), y=at, text=alt.TextValue(label), tooltip=tip)]
+def _pass_score_layers(score: float, *, across: bool = False,
+                       orient: Literal["top", "right"] = "top") -> list[alt.Chart]:
+    """The pass score as a dashed grey line named in a legend of its own ("Pass score 40"; a label on
+    the line would sit on the points near it): across a chart whose y axis is a score, or up one whose
+    x axis is (``across``). Its data is the one row naming it; the position is the score itself."""
+    label = f"Pass score {score:g}"
+    at: Any = (alt.XDatum(score, type="quantitative") if across
+               else alt.YDatum(score, type="quantitative"))
+    dash = alt.StrokeDash("reference:N", title=None, scale=alt.Scale(domain=[label], range=[PASS_DASH]),
+                          legend=alt.Legend(orient=orient, symbolStrokeColor=PASS_COLOUR, symbolType="stroke",
+                                            labelLimit=LABEL_LIMIT))
+    rule = alt.Chart(alt.InlineData(values=[{"reference": label}])).mark_rule(color=PASS_COLOUR, strokeWidth=1.2)
+    return [rule.encode(at, strokeDash=dash, tooltip=alt.TooltipValue(f"Pass score: {score:g}"))]
 
 
-def _daily_rolling(data: pd.DataFrame, grain: str) -> bool:
-    """Whether a trend is drawn as faint days under their rolling mean: by day, over more than
-    :data:`DAILY_POINTS` days."""
-    return grain == "day" and "rolling_mean" in data.columns and data["period"].nunique() > DAILY_POINTS
+def draws_rolling_mean(data: pd.DataFrame, grain: str, measures: Sequence[str] = MEASURES) -> bool:
+    """Whether a trend of ``measures`` is drawn as faint days under their rolling mean: by day, over more
+    than :data:`DAILY_POINTS` days with a score of them (an agent's few audits keep their own line)."""
+    if grain != "day" or "rolling_mean" not in data.columns:
+        return False
+    return bool(data.loc[data["measure"].isin(measures), "period"].nunique() > DAILY_POINTS)
 
 
 def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int], title: str, *,
@@ -145,17 +150,17 @@ def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int
     else:
         scale = alt.Scale(domain=measures, range=[MEASURE_COLOURS[m] for m in measures])
         field = "measure:N"
-        colour = alt.Color(field, title="Score", scale=scale, legend=alt.Legend(orient="top"))
+        colour = alt.Color(field, title="Score", scale=scale, legend=alt.Legend(orient="top", labelLimit=LABEL_LIMIT))
         detail = [alt.Detail("series:N")] if dashed_series else []
     dash = []
     if dashed_series:
         # The agent's own series ("You", or their name when a lead looks) solid, the team average dashed.
         own = [s for s in dict.fromkeys(data["series"]) if s != TEAM_AVERAGE][:1] or [YOU]
-        dash = [alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top"),
+        dash = [alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top", labelLimit=LABEL_LIMIT),
                                scale=alt.Scale(domain=[*own, TEAM_AVERAGE],
                                                range=[SERIES_DASHES[YOU], SERIES_DASHES[TEAM_AVERAGE]]))]
         tooltip.insert(0, alt.Tooltip("series:N", title="Series"))
-    rolling = _daily_rolling(data, grain)
+    rolling = draws_rolling_mean(data, grain, measures)
     if rolling:
         tooltip += [alt.Tooltip("rolling_mean:Q", title=f"Average of the {ROLLING_DAYS} days to it", format=".1f"),
                     alt.Tooltip("rolling_n:Q", title=f"Evaluations in the {ROLLING_DAYS} days", format=",")]
@@ -174,9 +179,11 @@ def _trend_layer(data: pd.DataFrame, measures: list[str], domain: tuple[int, int
     )
     layers: list[alt.Chart] = [lines, points]
     if pass_score is not None:
-        layers += _pass_score_layers(pass_score)
+        layers += _pass_score_layers(pass_score, orient="right" if by_agent else "top")
     titled: dict[str, Any] = {"title": alt.Title(chart_title, anchor="start")} if chart_title else {}
-    return _checked_once(alt.LayerChart(layer=layers, width=WIDTH, height=260, **titled))
+    # The pass score's dashes are its own, not the series' (solid for the agent, dashed for the team).
+    apart = alt.Resolve(scale=alt.ScaleResolveMap(strokeDash="independent"))
+    return _checked_once(alt.LayerChart(layer=layers, width=WIDTH, height=260, resolve=apart, **titled))
 
 
 def score_trend_chart(trends: pd.DataFrame, grain: str = "week",
@@ -255,15 +262,16 @@ def audit_gap_chart(gaps: pd.DataFrame, rows: int = CHART_ROWS) -> alt.LayerChar
 
 def metric_overturn_chart(metrics: pd.DataFrame) -> alt.Chart:
     """:func:`coaching.trends.metric_overturns`: disputes per metric, the overturned part highlighted."""
-    data = metrics.melt(id_vars=["metric", "overturn_share"], value_vars=["overturned", "disputed"],
+    # Disputed first, so each metric's overturned bar is drawn over its disputed one.
+    data = metrics.melt(id_vars=["metric", "overturn_share"], value_vars=["disputed", "overturned"],
                         var_name="kind", value_name="count")
     data = data.assign(kind=data["kind"].map({"overturned": "Overturned", "disputed": "Disputed"}))
     chart: alt.Chart = alt.Chart(data[data["count"] > 0]).mark_bar().encode(
         y=alt.Y("metric:N", title=None, sort=list(metrics["metric"]), axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-        x=alt.X("count:Q", title="Disputes", stack=None),
+        x=alt.X("count:Q", title="Disputes", stack=None, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Disputed", "Overturned"],
                                                               range=["#c7c7c7", MEASURE_COLOURS[AUDIT]]),
-                        legend=alt.Legend(orient="top")),
+                        legend=alt.Legend(orient="top", labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("kind:N", title="Disputes"),
                  alt.Tooltip("count:Q", title="Count", format=","),
                  alt.Tooltip("overturn_share:Q", title="Share overturned", format=".0%")],
@@ -282,7 +290,7 @@ def dispute_trend_chart(disputes: pd.DataFrame, grain: str = "week") -> alt.Laye
     base = alt.Chart(data.dropna(subset=["value"])).encode(
         x=_period_x(grain),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("rate:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("rate:N", title=None, legend=alt.Legend(orient="top", labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip("period:T", title="Audited in"), alt.Tooltip("rate:N", title="Rate"),
                  alt.Tooltip("value:Q", title="Value", format=".0%"),
                  alt.Tooltip("audited:Q", title="Audited", format=","),
@@ -300,9 +308,10 @@ def coaching_effect_chart(effects: pd.DataFrame, rows: int = CHART_ROWS) -> alt.
     dates, for the ``rows`` most recent assignments measured on both sides (the frame's first).
     Choosing an assignment selects its agent (:data:`AGENT_PICK`)."""
     pick = alt.selection_point(name=AGENT_PICK, fields=["person_id"], on="click")
+    # Who and when first: a label cut short still tells an agent's assignments apart.
     data = effects.dropna(subset=["change"]).head(rows).assign(
-        label=lambda f: f["agent"] + " · " + f["name"] + " · "
-        + pd.to_datetime(f["assigned_date"]).dt.strftime("%d %b %Y"))
+        label=lambda f: f["agent"] + " · " + pd.to_datetime(f["assigned_date"]).dt.strftime("%d %b %Y")
+        + " · " + f["name"])
     y = alt.Y("label:N", title=None, sort=None, scale=ROWS, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     tooltip = [alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("name:N", title="Assignment"),
                alt.Tooltip("assigned_date:T", title="Assigned"),
@@ -335,14 +344,14 @@ def effect_summary_chart(summary: pd.DataFrame, by: str) -> alt.Chart:
     shown = summary.dropna(subset=["mean_effect"])
     chart: alt.Chart = alt.Chart(shown).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=LABEL_LIMIT // 2)),
-        x=alt.X("mean_effect:Q", title="Mean effect (coached − uncoached change, points)"),
+        x=alt.X("mean_effect:Q", title="Mean effect (points)"),
         color=_colour_when(alt.datum.mean_effect >= 0, MEASURE_COLOURS[SENTIMENT], MEASURE_COLOURS[AUDIT]),
         tooltip=[alt.Tooltip(f"{by}:N", title=title),
                  alt.Tooltip("assignments:Q", title="Assignments"),
                  alt.Tooltip("measured:Q", title="Measured"),
                  alt.Tooltip("mean_change:Q", title="Mean change", format="+.1f"),
                  alt.Tooltip("mean_uncoached_change:Q", title="Mean uncoached change", format="+.1f"),
-                 alt.Tooltip("mean_effect:Q", title="Mean effect", format="+.1f")],
+                 alt.Tooltip("mean_effect:Q", title="Mean effect (coached − uncoached)", format="+.1f")],
     ).properties(width=WIDTH, height=alt.Step(ROW_STEP))
     return _checked_once(chart)
 
@@ -424,8 +433,18 @@ def metric_heatmap_chart(cells: pd.DataFrame) -> alt.LayerChart:
     labels = alt.Chart(data).mark_text().encode(
         x, y, text=alt.Text("text:N"), color=_colour_when(strong, "#ffffff", "#222222"),
         size=alt.SizeValue(**alt.condition(alt.datum.thin, alt.value(18), alt.value(10))), tooltip=tooltip)
-    agents = data["person_id"].nunique()
+    # A metric an agent has no scored interaction of is a grey cell, never a blank one (which would read as
+    # level with the team).
+    agents = data.drop_duplicates("person_id")[["person_id", "agent", "team", "row"]]
+    grid = agents.merge(pd.DataFrame({"metric": list(team_rates)}, dtype=object), how="cross")
+    gaps = grid.merge(data[["person_id", "metric"]], how="left", on=["person_id", "metric"], indicator=True)
+    gaps = gaps[gaps["_merge"] == "left_only"].drop(columns="_merge").assign(
+        note="No scored interactions in these dates")
+    empty = alt.Chart(gaps).mark_rect(color="#e4e4e4", stroke="#ffffff", strokeWidth=1).encode(
+        x, y, tooltip=[alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("metric:N", title="Metric"),
+                       alt.Tooltip("note:N", title="Note")])
     # Fit the width only: Streamlit's default fits the legend and the axes into the height too, which
     # squeezed the rows until their names overlapped.
-    return _checked_once(alt.LayerChart(layer=[rects, labels], width=WIDTH, height=HEATMAP_ROW * max(agents, 1),
+    return _checked_once(alt.LayerChart(layer=[rects, labels, empty], width=WIDTH,
+                                        height=HEATMAP_ROW * max(len(agents), 1),
                                         autosize=alt.AutoSizeParams(type="fit-x", contains="padding")))

@@ -26,6 +26,7 @@ from coaching.trends import (
     GRAINS,
     KORE,
     MAX_COMPARED,
+    MEASURES,
     MIN_TEAM_AGENTS,
     MONITOR_CHANGE,
     MONITOR_DAYS,
@@ -109,9 +110,9 @@ def reading_note(grain: str, trends: pd.DataFrame) -> str:
     """How to read a trend chart: hollow points, the pass score, faint days under their rolling mean."""
     note = (f"Hover a point for its average and count; hollow points rest on fewer than {FEW}. The dashed "
             f"grey line is the pass score ({pass_score:g}).")
-    if grain == "day" and trends["period"].nunique() > charts.DAILY_POINTS:
-        note += (f" Over more than {charts.DAILY_POINTS} days each day is a faint point and the line is "
-                 f"the average of the {ROLLING_DAYS} days up to it.")
+    if charts.draws_rolling_mean(trends, grain):
+        note += (f" Over more than {charts.DAILY_POINTS} days with scores each day is a faint point and the "
+                 f"line is the average of the {ROLLING_DAYS} days up to it.")
     return note
 
 
@@ -163,8 +164,9 @@ def show_agent(person_id: str) -> None:
 
 
 def totals_caption(trends: pd.DataFrame) -> str:
-    totals = trends.groupby("measure", sort=False)["n"].sum()
-    return " · ".join(f"{measure}: {count:,} evaluations" for measure, count in totals.items())
+    """The evaluations behind each score, Kore first."""
+    totals = trends.groupby("measure")["n"].sum()
+    return " · ".join(f"{measure}: {totals[measure]:,} evaluations" for measure in MEASURES if measure in totals)
 
 
 def show_agents_compared(filters: TrendFilters, grain: str) -> None:

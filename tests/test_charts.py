@@ -304,7 +304,7 @@ def test_every_chart_accepts_an_empty_result(make, frame) -> None:
     empty = frame().iloc[:0]
     spec = spec_of(make(empty))
     drawn = [row for layer in layers(spec) for row in rows(spec, layer)
-             if set(row) - {"x", "y"}]  # the fixed reference lines are data of their own
+             if set(row) - {"x", "y", "reference"}]  # the fixed reference lines are data of their own
     assert drawn == []
 
 
@@ -324,7 +324,7 @@ def test_every_chart_accepts_an_untyped_empty_frame(make, frame) -> None:
 
 def test_score_trend_shares_one_fixed_score_axis() -> None:
     spec = spec_of(charts.score_trend_chart(trend_frame()))
-    assert [mark(layer) for layer in layers(spec)] == ["line", "point", "rule", "text"]  # the pass score's last
+    assert [mark(layer) for layer in layers(spec)] == ["line", "point", "rule"]  # the pass score's last
     for layer in trend_layers(spec):
         y = layer["encoding"]["y"]
         assert y["field"] == "mean"
@@ -462,41 +462,42 @@ def test_one_line_per_agent_charts_never_mix_measures_or_axes() -> None:
         charts.agent_trend_chart(agents_frame(), "Handle time")
 
 
-def pass_line(spec: Spec, axis: str = "y") -> tuple[Spec, Spec]:
-    """The rule and the label of the pass score on ``axis``."""
+def pass_line(spec: Spec, axis: str = "y") -> Spec:
+    """The pass score's rule on ``axis``."""
     found = [layer for layer in pass_score_layers(spec) if "datum" in layer["encoding"].get(axis, {})]
-    rule = [layer for layer in found if mark(layer) == "rule"]
-    text = [layer for layer in found if mark(layer) == "text"]
-    assert len(rule) == 1 and len(text) == 1, found
-    return rule[0], text[0]
+    assert len(found) == 1 and mark(found[0]) == "rule", found
+    return found[0]
 
 
-@pytest.mark.parametrize(("make", "frame"), [
-    (lambda f, score: charts.score_trend_chart(f, "week", score), trend_frame),
-    (lambda f, score: charts.score_trend_chart(f, "week", score), lambda: trend_frame(series=True)),
-    (lambda f, score: charts.score_trend_chart(f, "day", score), lambda: daily_frame(90)),
-    (lambda f, score: charts.agent_trend_chart(f, KORE, "week", score), agents_frame),
-    (lambda f, score: charts.agent_trend_chart(f, AUDIT, "month", score), agents_frame),
+@pytest.mark.parametrize(("make", "frame", "orient"), [
+    (lambda f, score: charts.score_trend_chart(f, "week", score), trend_frame, "top"),
+    (lambda f, score: charts.score_trend_chart(f, "week", score), lambda: trend_frame(series=True), "top"),
+    (lambda f, score: charts.score_trend_chart(f, "day", score), lambda: daily_frame(90), "top"),
+    (lambda f, score: charts.agent_trend_chart(f, KORE, "week", score), agents_frame, "right"),
+    (lambda f, score: charts.agent_trend_chart(f, AUDIT, "month", score), agents_frame, "right"),
 ], ids=["team", "own", "daily", "agents_kore", "agents_audit"])
-def test_kore_and_audit_charts_draw_the_pass_score_as_a_labelled_line(make, frame) -> None:
+def test_kore_and_audit_charts_draw_the_pass_score_as_a_named_line(make, frame, orient: str) -> None:
     spec = spec_of(make(frame(), 25.5))
-    rule, text = pass_line(spec)
+    rule = pass_line(spec)
     assert rule["encoding"]["y"] == {"datum": 25.5, "type": "quantitative"}
-    assert rule["mark"]["strokeDash"]
-    assert text["encoding"]["y"] == {"datum": 25.5, "type": "quantitative"}
-    assert text["encoding"]["text"] == {"value": "Pass score 25.5"}
     assert rule["encoding"]["tooltip"] == {"value": "Pass score: 25.5"}
-    # On the scores' own axis: a score chart's y scale is shared by its layers (none resolves it apart).
-    assert "resolve" not in spec
+    # Named in a legend of its own (a label on the line would sit on the points near it), dashed grey.
+    dash = rule["encoding"]["strokeDash"]
+    assert rows(spec, rule) == [{"reference": "Pass score 25.5"}] and dash["field"] == "reference"
+    assert dash["scale"] == {"domain": ["Pass score 25.5"], "range": [charts.PASS_DASH]}
+    assert dash["legend"]["orient"] == orient and rule["mark"]["color"] == charts.PASS_COLOUR
+    # On the scores' own axis (the y scale is shared); only the dashes are its own, apart from an own
+    # trend's solid and dashed series.
+    assert spec["resolve"] == {"scale": {"strokeDash": "independent"}}
     default = spec_of(make(frame(), charts.DEFAULT_PASS_SCORE))
-    assert pass_line(default)[0]["encoding"]["y"]["datum"] == 40
+    assert pass_line(default)["encoding"]["y"]["datum"] == 40
 
 
 def test_the_scatter_draws_the_pass_score_on_both_axes() -> None:
     spec = spec_of(charts.kore_audit_scatter(points_frame(), 30))
     across, up = pass_line(spec, "x"), pass_line(spec, "y")
-    assert across[0]["encoding"]["x"]["datum"] == 30 and up[0]["encoding"]["y"]["datum"] == 30
-    assert across[1]["encoding"]["text"] == up[1]["encoding"]["text"] == {"value": "Pass score 30"}
+    assert across["encoding"]["x"]["datum"] == 30 and up["encoding"]["y"]["datum"] == 30
+    assert rows(spec, across) == rows(spec, up) == [{"reference": "Pass score 30"}]  # one legend entry
 
 
 def period_axis(spec: Spec) -> Spec:
@@ -516,6 +517,9 @@ def test_a_trend_by_month_has_a_tick_for_each_month(make) -> None:
     assert monthly["tickCount"] == {"interval": "month", "step": 1}
     weekly = period_axis(spec_of(make(frame, "week")))
     assert weekly["format"] == "%d %b %Y" and "tickCount" not in weekly
+    # Dates that would run together are left out, with room between those shown.
+    for axis in (monthly, weekly):
+        assert axis["labelOverlap"] is True and axis["labelSeparation"] == charts.DATE_SEPARATION
 
 
 def test_the_dispute_trend_by_month_has_a_tick_for_each_month() -> None:
@@ -534,6 +538,13 @@ def test_more_than_60_days_draw_faint_days_under_their_rolling_mean(series: bool
     assert tips["rolling_mean"]["title"] == "Average of the 7 days to it" and "rolling_n" in tips
     if series:
         assert line["encoding"]["strokeDash"]["field"] == "series"
+    # A measure scored on fewer days keeps its own line though another has many (an agent's few audits).
+    audits = daily_frame(charts.DAILY_POINTS + 1).assign(measure=AUDIT).iloc[:charts.DAILY_POINTS]
+    mixed = pd.concat([daily_frame(charts.DAILY_POINTS + 1), audits], ignore_index=True).assign(
+        person_id="ana@example.com", agent="Ana")
+    for measure, rolled in ((KORE, True), (AUDIT, False)):
+        line = only_layer(spec_of(charts.agent_trend_chart(mixed, measure, "day")), "line")
+        assert (line["encoding"]["y"]["field"] == "rolling_mean") == rolled, measure
     # Up to 60 days, and weeks however many: the averages themselves, joined by their line.
     for frame, grain in ((daily_frame(charts.DAILY_POINTS, series), "day"),
                          (daily_frame(charts.DAILY_POINTS + 1, series), "week")):
@@ -680,6 +691,32 @@ def test_metric_overturns_keep_the_input_order_and_overlay_the_bars() -> None:
     assert spec_of(charts.metric_overturn_chart(frame.iloc[::-1]))["encoding"]["y"]["sort"] == reversed_order
 
 
+def test_metric_overturns_draw_each_overturned_bar_over_its_disputed_one() -> None:
+    """Bars at one place are drawn in the data's order: every Disputed bar first, then the Overturned ones
+    (shorter) on top, where they can be seen. Counts are whole numbers on the axis too."""
+    spec = spec_of(charts.metric_overturn_chart(metrics_frame()))
+    kinds = [row["kind"] for row in rows(spec)]
+    assert kinds == sorted(kinds) and kinds[0] == "Disputed" and kinds[-1] == "Overturned"
+    axis = spec["encoding"]["x"]["axis"]
+    assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+
+
+@pytest.mark.parametrize(("make", "frame"), [
+    (charts.dispute_trend_chart, disputes_frame),
+    (charts.metric_overturn_chart, metrics_frame),
+    (charts.score_trend_chart, trend_frame),
+    (charts.score_trend_chart, lambda: trend_frame(series=True)),
+    (lambda f: charts.agent_trend_chart(f, KORE), agents_frame),
+], ids=["dispute_trend", "metric_overturn", "score_trend", "own_trend", "agent_trend"])
+def test_legends_write_names_up_to_the_label_limit(make, frame) -> None:
+    """Vega cuts a legend's names at 160 px by default: "Share of disputes overturned" lost its end."""
+    spec = spec_of(make(frame()))
+    legends = [enc["legend"] for layer in layers(spec) for enc in layer["encoding"].values()
+               if isinstance(enc, dict) and enc.get("legend")]
+    assert legends
+    assert all(legend["labelLimit"] == charts.LABEL_LIMIT for legend in legends), legends
+
+
 def test_dispute_trend_is_a_percentage_axis() -> None:
     spec = spec_of(charts.dispute_trend_chart(disputes_frame()))
     for layer in layers(spec):
@@ -733,7 +770,8 @@ def test_coaching_effect_draws_the_most_recent_measured_assignments() -> None:
 def test_coaching_effect_labels_name_agent_assignment_and_date() -> None:
     spec = spec_of(charts.coaching_effect_chart(effects_frame()))
     labels = [row["label"] for row in rows(spec, only_layer(spec, "point"))]
-    assert labels == ["Ana · Call flow · 05 Mar 2024", "Ben · Empathy · 12 Mar 2024"]
+    # Who and when first: cut short, a label still tells one agent's assignments apart.
+    assert labels == ["Ana · 05 Mar 2024 · Call flow", "Ben · 12 Mar 2024 · Empathy"]
 
 
 def test_coaching_effect_interval_is_the_change_bounds() -> None:

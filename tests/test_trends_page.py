@@ -73,10 +73,10 @@ def charts(at: AppTest) -> list:
 
 
 def chart_data(chart) -> pd.DataFrame:
-    """The rows a chart draws (its dataset of figures, not the fixed data of a reference line: the pass
-    score's one empty row, a diagonal's or a zero line's x and y), as the page handed them to Streamlit."""
+    """The rows a chart draws (its dataset of figures, not the fixed data of a reference line: the row
+    naming the pass score, a diagonal's or a zero line's x and y), as the page handed them to Streamlit."""
     frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
-    drawn = [frame for frame in frames if set(frame.columns) - {"x", "y"}]
+    drawn = [frame for frame in frames if set(frame.columns) - {"x", "y", "reference"}]
     assert len(drawn) == 1, f"expected one dataset of figures, got {len(drawn)} of {len(frames)}"
     return drawn[0]
 
