@@ -5,7 +5,7 @@ sorted and cut into pages there; choosing an agent opens their Score Trends or t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -41,7 +41,8 @@ DIRECTIONS = ("Descending", "Ascending")
 ARROWS = {"Descending": ":material/arrow_downward:", "Ascending": ":material/arrow_upward:"}
 
 
-def date_controls(column) -> tuple:
+def date_controls(column) -> tuple[date, date]:
+    """The dates chosen (a range still being picked counts its first day as both ends)."""
     default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
     dates = column.date_input("Interactions between", value=default, max_value=today, format="YYYY-MM-DD",
                               key="team_dates")
