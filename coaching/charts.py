@@ -95,9 +95,11 @@ def _measure_colour(measures: list[str]) -> alt.Color:
 
 
 def _period_x(grain: str) -> alt.X:
-    """The time axis of a trend: by month a tick for each month ("Sep 2026"), else dates."""
+    """The time axis of a trend: by month a tick for each month ("Sep 2026"), else dates. The axis' format
+    is also how each mark's description (what a screen reader says) writes its period: the full date."""
     if grain == "month":
-        axis = alt.Axis(format="%b %Y", tickCount=alt.TimeIntervalStep(interval="month", step=1),
+        axis = alt.Axis(format="%d %b %Y", labelExpr="timeFormat(datum.value, '%b %Y')",
+                        tickCount=alt.TimeIntervalStep(interval="month", step=1),
                         labelOverlap=True, labelSeparation=DATE_SEPARATION)
     else:
         axis = alt.Axis(format="%d %b %Y", labelOverlap=True, labelSeparation=DATE_SEPARATION)
