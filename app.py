@@ -28,6 +28,8 @@ PAGES = {
                Capability.OVERVIEW),
     "team": (st.Page("pages/team.py", title="Team", icon=":material/groups:", url_path="team"),
              Capability.TEAM_ANALYTICS),
+    "heatmap": (st.Page("pages/heatmap.py", title="Metric Heatmap", icon=":material/grid_on:"),
+                Capability.TEAM_ANALYTICS),
     "review": (st.Page("pages/review.py", title="Review", icon=":material/rate_review:", url_path="review"),
                Capability.COACHING),
     "import": (st.Page("pages/import_exports.py", title="Import", icon=":material/upload_file:"),

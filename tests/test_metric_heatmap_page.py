@@ -51,7 +51,7 @@ from app_pages import (
 from exports import IE_COLUMNS, build_demo_store, build_store, csv_text, metric_columns, to_csv
 from list_view import unescaped
 
-PAGE = "pages/metric_heatmap.py"
+PAGE = "pages/heatmap.py"
 QA_EMAIL = "qa@example.com"
 OCTOBER = HeatmapFilters(date(2026, 10, 1), date(2026, 10, 31))
 #: The columns the chart draws, as arrange gives them.
