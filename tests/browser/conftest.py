@@ -150,8 +150,14 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def _serve(store: DemoStore, folder: Path) -> Iterator[Dashboard]:
-    """`streamlit run app.py` on loopback over ``store``, until the block ends."""
+def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True) -> Iterator[Dashboard]:
+    """`streamlit run app.py` on loopback over ``store``, until the block ends.
+
+    ``grid_downloads``: the journeys read a grid's rows through its own "Download as CSV" (a grid is drawn
+    on a canvas), which the dashboard as shipped hides (``client.disableDataExport`` in
+    .streamlit/config.toml: every CSV a person gets is a page's formula-safe "Download CSV"). Only
+    :func:`shipped_dashboard` serves it exactly as configured.
+    """
     port = _free_port()
     log_path = folder / f"streamlit-{port}.log"
     env = dict(os.environ, COACHING_DB=str(store.db))
@@ -160,6 +166,8 @@ def _serve(store: DemoStore, folder: Path) -> Iterator[Dashboard]:
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                # The sources may change under a running test (an editor, a checkout): never rerun for that.
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+    if grid_downloads:
+        command += ["--client.disableDataExport", "false"]
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL)
@@ -199,6 +207,13 @@ def dashboard(demo_store: DemoStore, tmp_path_factory: pytest.TempPathFactory) -
 def fresh_dashboard(demo_store: DemoStore, tmp_path: Path) -> Iterator[Dashboard]:
     """A dashboard server of its own that no one has opened yet (the same demo store)."""
     with _serve(demo_store, tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def shipped_dashboard(demo_store: DemoStore, tmp_path: Path) -> Iterator[Dashboard]:
+    """A dashboard of its own with the configuration as shipped (no grid downloads kept for the journeys)."""
+    with _serve(demo_store, tmp_path, grid_downloads=False) as served:
         yield served
 
 

@@ -136,12 +136,15 @@ def test_wrong_password_is_refused(page: Page, dashboard: Dashboard) -> None:
 
 
 def test_a_link_opened_first_on_a_fresh_server_asks_to_sign_in_and_lands_on_it(
-    browser: Browser, fresh_dashboard: Dashboard
+    browser: Browser, shipped_dashboard: Dashboard
 ) -> None:
     """Until a server has run app.py once, Streamlit runs a linked page on its own (its folder-of-pages
-    mode). The very first visitor following a link must still get the sign-in form, then the page."""
+    mode). The very first visitor following a link must still get the sign-in form, then the page.
+
+    The server is configured as shipped: a grid offers no download of its own (Streamlit's would write
+    imported text as it is, formulas included); the pages' "Download CSV" is the only one."""
     expect = _expect()
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=fresh_dashboard.base_url)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=shipped_dashboard.base_url)
     try:
         page = context.new_page()
         page.goto("/review?tab=resolved")
@@ -157,5 +160,10 @@ def test_a_link_opened_first_on_a_fresh_server_asks_to_sign_in_and_lands_on_it(
         expect(sidebar.get_by_role("link", name="Coaching Assignments")).to_be_visible()
         expect(sidebar.get_by_role("link", name="Import")).to_have_count(0)
         expect(sidebar.get_by_role("link", name="import exports")).to_have_count(0)
+        grid = main.get_by_test_id("stDataFrame").first
+        expect(grid).to_be_visible()
+        grid.hover()
+        expect(grid.get_by_role("button", name="Search")).to_be_visible()  # the toolbar is showing
+        expect(grid.get_by_role("button", name="Download as CSV")).to_have_count(0)
     finally:
         context.close()
