@@ -56,7 +56,11 @@ PAGES = [
     ("trends: kore vs audit", "pages/trends.py", {}, "Kore vs audit"),
     ("trends: coaching", "pages/trends.py", {}, "Coaching"),
     ("trends: disputes", "pages/trends.py", {}, "Disputes"),
+    ("team", "pages/team.py", {}, None),
+    ("metric heatmap", "pages/heatmap.py", {}, None),
 ]
+#: Pages an agent is not offered (a lead's and an admin's only).
+LEAD_PAGES = {"team", "metric heatmap"}
 WARM_RUNS = 5
 #: The budgets of the issue: import rows per second and memory, page times and memory.
 BUDGETS = {"import_rows_per_s": 200_000, "import_peak_mb": 2048, "page_warm_ms": 150, "page_cold_ms": 1000,
@@ -160,7 +164,7 @@ def run_pages(db: str, role: str) -> dict:
     # A running server has imported its modules (Altair, pandas' writers …) long before a cache goes
     # cold: open every page once first, so a cold run is an empty cache, not a fresh process.
     pages = [(name, page, opened[query] if isinstance(query, str) else query, view)
-             for name, page, query, view in PAGES]
+             for name, page, query, view in PAGES if role != "agent" or name not in LEAD_PAGES]
     for _, page, query, view in pages:
         page_run(page, query, view)
     results = {}
@@ -218,8 +222,10 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
         session_status,
     )
     from coaching.audit import evaluation_detail
+    from coaching.metric_heatmap import HeatmapFilters, metric_heatmap, team_options
     from coaching.overview import store_overview
     from coaching.review_tabs import review_counts, review_tab
+    from coaching.team import TeamFilters, team_choices, team_page
     from coaching.trends import (
         TrendFilters,
         audit_gap_by_agent,
@@ -235,6 +241,7 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
     window = TrendFilters.last_days(END)
     trend = own_trends if viewer.role == AGENT else score_trends
     options = settings.review_settings()
+    team_window = TeamFilters.last_days(END)
     session, agent = opened["session"]["assignment"], opened["session"]["agent"]
     calls = {
         "overview": lambda con: store_overview(con, viewer),
@@ -256,9 +263,15 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
                                          coaching_effect_report(con, viewer, window)),
         "trends: disputes": lambda con: (dispute_trends(con, viewer, window, "week"),
                                          metric_overturns(con, viewer, window)),
+        "team": lambda con: (team_choices(con, viewer),
+                             team_page(con, viewer, team_window, pass_score=options.pass_score, today=END)),
+        "metric heatmap": lambda con: (team_options(con, viewer),
+                                       metric_heatmap(con, viewer, HeatmapFilters.last_days(END))),
     }
     if viewer.role == AGENT:  # an agent's Score Trends page is one view, their own trends, whatever is asked
         calls.update({name: calls["trends: scores"] for name in calls if name.startswith("trends: ")})
+        for name in LEAD_PAGES:
+            del calls[name]
     return calls
 
 
