@@ -134,7 +134,7 @@ def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
                                                          help="After the last re-evaluation, if any; empty "
                                                          "until audited"),
         },
-        hide_index=True, on_select="rerun", selection_mode="single-row", key="heatmap_rows",
+        hide_index=True, on_select="rerun", selection_mode="single-row", key="heatmap_rows", placeholder="—",
     )
     if (interaction := navigation.chosen_row(picked, rows)) is not None:
         st.session_state[SEEN] = None  # the chart starts unselected when this page is opened again

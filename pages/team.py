@@ -76,7 +76,7 @@ def column_config(pass_score: float) -> dict:
              f"{MIN_EVALUATIONS} scores"
     return {
         "flag": st.column_config.TextColumn(
-            "Flag", width=86, pinned=True,
+            "Flag", width=130, pinned=True,
             help=f"**Falling**: the Kore average fell by more than {FALL_STANDARD_ERRORS:g} standard errors of "
                  f"the change (both periods with {MIN_EVALUATIONS} or more). **Below pass**: the Kore average "
                  f"is below the pass score ({pass_score:g}). Why: the last column, or choose the agent."),
