@@ -20,6 +20,9 @@ This is the only place that decides a review status. The rules (docs/review.md s
   accepts the metric in round 3); a new dispute does.
 * Events are taken in order of round, then timestamp; a timestamp earlier than the event before it,
   an event the current state does not accept, or a round past the maximum is rejected.
+
+What the machine derives is stored in ``evaluation_reviews``; queries read its notions through the SQL
+at the end of this module (:data:`DISPUTED_SQL`, :func:`dispute_answers_sql`), never a copy of them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from coaching.sql import in_list, sql_str
 
 PENDING_AGENT = "Pending Agent Review"
 PENDING_SUPERVISOR = "Pending Supervisor Review"
@@ -57,6 +62,8 @@ ACTIONS = (
     CLOSE,
 )
 ACTORS = ("Agent", "Supervisor", "QA", "System")
+#: The reviewer's answers to a disputed metric: accepted (the metric is overturned) or denied.
+ANSWERS = (DISPUTE_ACCEPTED, DISPUTE_DENIED)
 
 #: A metric's outcome in the review (its badge on the Audit page): ``ReviewState.metric_outcomes``.
 AGENT_ACCEPTED_OUTCOME = "Agent Accepted"
@@ -398,3 +405,26 @@ def derive_review(
             return machine.state(), rejection
         machine.last = event
     return machine.state(), None
+
+
+# -- the machine's notions in SQL ------------------------------------------------------------------------
+
+#: SQL: the review ``r`` (an ``evaluation_reviews`` row) has a metric disputed, in any round. The Review
+#: tabs' Disputes, the Team view's and Score Trends' disputed evaluations are this.
+DISPUTED_SQL = "len(r.disputed_metrics) > 0"
+
+
+def dispute_answers_sql(evaluations: str | None = None, *, per_metric: bool = False) -> str:
+    """SQL: the review log's disputes and the reviewer's answers, one row per evaluation (``per_metric``:
+    per evaluation and metric): ``conversation_id`` (and ``metric``), ``accepted`` (answers that accepted
+    the dispute: overturned), ``answered`` (accepted or denied, :data:`ANSWERS`) and ``was_disputed``
+    (the agent disputed it). Only evaluations with a dispute have a row. ``evaluations``: a relation
+    (a CTE's name or a query) with a ``conversation_id`` column, to read the log of those only."""
+    keys = "v.conversation_id, v.metric" if per_metric else "v.conversation_id"
+    only = f" SEMI JOIN {evaluations} USING (conversation_id)" if evaluations else ""
+    named = " AND v.metric IS NOT NULL" if per_metric else ""
+    return f"""SELECT {keys}, count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS accepted,
+                      count(*) FILTER (WHERE {in_list("v.action", ANSWERS)}) AS answered,
+                      bool_or(v.action = {sql_str(DISPUTED)}) AS was_disputed
+               FROM review_events v{only}
+               WHERE {in_list("v.action", (DISPUTED, *ANSWERS))}{named} GROUP BY {keys}"""

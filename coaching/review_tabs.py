@@ -26,7 +26,7 @@ import pandas as pd
 
 from coaching import scores
 from coaching.access import Viewer
-from coaching.review_machine import DONE_STATUSES, OPEN_STATUSES
+from coaching.review_machine import DISPUTED_SQL, DONE_STATUSES, OPEN_STATUSES
 from coaching.sql import Params, Where, in_list
 
 PENDING_TAB, DISPUTES_TAB, RESOLVED_TAB = "pending", "disputes", "resolved"
@@ -37,7 +37,7 @@ TABS = {PENDING_TAB: "Pending Review", DISPUTES_TAB: "Disputes", RESOLVED_TAB: "
 #: Each tab's rule in SQL over an ``evaluation_reviews`` row ``r``: the same rule as :func:`tabs_for`.
 _TAB_RULES = {
     PENDING_TAB: in_list("r.review_status", OPEN_STATUSES),
-    DISPUTES_TAB: "len(r.disputed_metrics) > 0",
+    DISPUTES_TAB: DISPUTED_SQL,
     RESOLVED_TAB: in_list("r.review_status", DONE_STATUSES),
 }
 

@@ -1,24 +1,29 @@
 """The team view: one row per agent in the viewer's scope, the figures a lead scans to see who is slipping,
-on what, and whether their coaching is under way.
+on what, and whether their coaching is under way. docs/team.md defines each figure for people.
 
-For the chosen dates (by the interaction's start; by default the last 30 days), each compared with the
-period of equal length just before:
+For the evaluations of interactions that *started* in the chosen dates (by default the last 30 days),
+each compared with the period of equal length just before:
 
 * the **Kore Evaluation Score**, the current **Supervisor Audit Score** (:data:`coaching.scores.AUDIT_SQL`)
-  and the **Sentiment Score**: each average with its count and its change against the previous period,
-  NULL where either side rests on fewer than :data:`MIN_EVALUATIONS`; the weekly Kore averages (oldest
-  first, for a sparkline); the **pass rate** (Kore scores passing, :func:`coaching.scores.verdict_sql`);
-  **fatal** interactions;
-* **disputed** evaluations (a metric disputed in any round) and the **share overturned** (the reviewer's
-  accepted answers over all answers), defined as :func:`coaching.trends.dispute_trends` defines them.
+  and the **Sentiment Score**: each average with its count (evaluations with that score: an audit score
+  counts whether or not its audit is in the review log) and its change against the previous period,
+  NULL where either side rests on fewer than :data:`~coaching.scores.FEW`; the weekly Kore averages
+  (oldest first, for a sparkline); the **pass rate** (Kore scores passing,
+  :func:`coaching.scores.verdict_sql`); **fatal** interactions;
+* **disputed** evaluations (a metric disputed in any round, :data:`coaching.review_machine.DISPUTED_SQL`)
+  and the **share overturned** (the reviewer's accepted answers over all answers to those evaluations'
+  disputes, :func:`coaching.review_machine.dispute_answers_sql`), whenever the audit, the dispute or the
+  answer was. (Score Trends' Disputes per period takes the audits *submitted* in the dates instead.)
 
 As of ``today``, whatever the dates: **open reviews** (Pending Agent Review and Pending Supervisor
-Review, the Review tabs' statuses), **open sessions** (coaching not completed), **overdue** follow-ups
-(:data:`coaching.assignments.FOLLOW_UP_SQL`) and the date **last coached** (the newest assignment).
+Review: :data:`coaching.review_machine.OPEN_STATUSES`); and, of the assignments assigned on or before
+``today``, **open sessions** (not completed), **overdue** follow-ups
+(:data:`coaching.assignments.FOLLOW_UP_SQL`) and the date **last assigned** (the newest assigned date).
 
 A **flag** marks an agent whose Kore average *fell* by more than :data:`FALL_STANDARD_ERRORS` standard
-errors of the difference (√(s₁²/n₁ + s₂²/n₂), both sides with at least :data:`MIN_EVALUATIONS`), and one
-whose Kore average is *below the pass score*; :func:`flag_reason` says why in words.
+errors of the change (:func:`coaching.scores.change_se_sql`), and one whose Kore average is *below the
+pass score*; either needs at least :data:`~coaching.scores.FEW` Kore scores in the dates (a fall, in the
+previous period too). :func:`flag_reason` says why in words.
 
 The table is computed in SQL over every agent at once, sorted by a column of :data:`SORTS` and cut to a
 page there (:func:`team_page`): only the rows a page shows reach pandas. :func:`team_table` has every row
@@ -38,16 +43,13 @@ import pandas as pd
 from coaching import people, scores
 from coaching.access import AGENT, Viewer
 from coaching.assignments import COMPLETED, FOLLOW_UP_SQL, OVERDUE
-from coaching.review_machine import DISPUTE_ACCEPTED, PENDING_AGENT, PENDING_SUPERVISOR
-from coaching.scores import AUDIT_SQL, PASS, verdict_sql
+from coaching.review_machine import DISPUTED_SQL, OPEN_STATUSES, PENDING_AGENT, PENDING_SUPERVISOR, dispute_answers_sql
+from coaching.scores import AUDIT_SQL, FEW, PASS, change_se_sql, mean_sql, verdict_sql
 from coaching.settings import DEFAULT_PASS_SCORE
 from coaching.sql import Params, Where, in_list, merge, scalar, scope, sql_str
-from coaching.trends import ANSWERS
 
 #: The default span of the view: the last 30 days (compared with the 30 before).
 DEFAULT_DAYS: Final = 30
-#: A change is shown only where both periods have at least this many evaluations with the score.
-MIN_EVALUATIONS: Final = 5
 #: A Kore average that fell by more than this many standard errors of the difference is "falling".
 FALL_STANDARD_ERRORS: Final = 2.0
 #: Agents a page shows.
@@ -80,9 +82,10 @@ SORTS: Final[dict[str, str]] = {
     "overturn_share": "overturn_share",
     "open_sessions": "open_sessions",
     "overdue": "overdue",
-    "last_coached": "last_coached",
+    "last_assigned": "last_assigned",
 }
-#: Each sortable column by the words a viewer reads it by.
+#: Each sortable column by the words a viewer reads it by: the "Sort by" choices, the table's headings and
+#: docs/team.md's names, one name per figure.
 LABELS: Final[dict[str, str]] = {
     "flag": "Flag",
     "agent": "Agent",
@@ -90,22 +93,22 @@ LABELS: Final[dict[str, str]] = {
     "team": "Team",
     "kore_avg": "Kore average",
     "kore_change": "Kore change",
-    "kore_n": "Kore evaluations",
+    "kore_n": "Kore scores",
     "audit_avg": "Audit average",
     "audit_change": "Audit change",
-    "audit_n": "Audits",
+    "audit_n": "Audit scores",
     "sentiment_avg": "Sentiment average",
     "sentiment_change": "Sentiment change",
     "sentiment_n": "Sentiment scores",
     "pass_rate": "Pass rate",
-    "fatal": "Fatal interactions",
-    "pending_agent": "Pending Agent Review",
-    "pending_supervisor": "Pending Supervisor Review",
+    "fatal": "Fatal",
+    "pending_agent": "Pending Agent",
+    "pending_supervisor": "Pending Supervisor",
     "disputed": "Disputed",
     "overturn_share": "Share overturned",
     "open_sessions": "Open sessions",
     "overdue": "Overdue follow-ups",
-    "last_coached": "Last coached",
+    "last_assigned": "Last assigned",
 }
 #: The scores compared between the periods: column prefix and the SQL of the score on ``e`` and ``r``.
 _MEASURES = {"kore": "e.kore_score", "audit": AUDIT_SQL, "sentiment": "e.sentiment_score"}
@@ -139,25 +142,18 @@ def _agents_where(viewer: Viewer, teams: tuple[str, ...] = ()) -> Where:
     return Where().add(f"p.role = {sql_str(AGENT)}").scope(viewer, "p.person_id").one_of("p.team", "teams", teams)
 
 
-def _mean(side: str, prefix: str) -> str:
-    """SQL: the mean of one score on one side (``now`` or ``before``), from its count and sum."""
-    return f"{side}.{prefix}_sum / nullif({side}.{prefix}_n, 0)"
-
-
-def _variance(side: str, prefix: str) -> str:
-    """SQL: the sample variance of one score on one side, (Σx² − (Σx)²/n) / (n − 1), from its sums; NULL
-    under two. (Scores are at most 100 points, so nothing that matters cancels.)"""
-    n, total, squares = (f"{side}.{prefix}_{part}" for part in ("n", "sum", "squares"))
-    return f"CASE WHEN {n} > 1 THEN greatest({squares} - {total} * {total} / {n}, 0) / ({n} - 1) END"
+def _enough(prefix: str) -> str:
+    """SQL: both periods have at least :data:`~coaching.scores.FEW` of one score (``now``, ``before``)."""
+    return f"now.{prefix}_n >= {FEW} AND before.{prefix}_n >= {FEW}"
 
 
 def _compared(prefix: str) -> str:
     """SQL columns of one score in the table: mean and count of each period, and the change (NULL where
-    either side has fewer than :data:`MIN_EVALUATIONS`)."""
-    enough = f"now.{prefix}_n >= {MIN_EVALUATIONS} AND before.{prefix}_n >= {MIN_EVALUATIONS}"
-    return (f"{_mean('now', prefix)} AS {prefix}_avg, coalesce(now.{prefix}_n, 0) AS {prefix}_n, "
-            f"CASE WHEN {enough} THEN {_mean('now', prefix)} - {_mean('before', prefix)} END AS {prefix}_change, "
-            f"{_mean('before', prefix)} AS {prefix}_prev_avg, coalesce(before.{prefix}_n, 0) AS {prefix}_prev_n")
+    either side has fewer than :data:`~coaching.scores.FEW`)."""
+    now, before = mean_sql(f"now.{prefix}"), mean_sql(f"before.{prefix}")
+    return (f"{now} AS {prefix}_avg, coalesce(now.{prefix}_n, 0) AS {prefix}_n, "
+            f"CASE WHEN {_enough(prefix)} THEN {now} - {before} END AS {prefix}_change, "
+            f"{before} AS {prefix}_prev_avg, coalesce(before.{prefix}_n, 0) AS {prefix}_prev_n")
 
 
 def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: date | None) -> tuple[str, Params]:
@@ -167,9 +163,9 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
     agents = _agents_where(viewer, filters.teams)
     evaluations_scope, scope_params = scope(viewer, "e.person_id")
     previous_start, _ = filters.previous
-    enough = f"now.kore_n >= {MIN_EVALUATIONS} AND before.kore_n >= {MIN_EVALUATIONS}"
-    # The standard error of the difference of the two periods' Kore averages: sqrt(s1²/n1 + s2²/n2).
-    spread = f"sqrt({_variance('now', 'kore')} / now.kore_n + {_variance('before', 'kore')} / before.kore_n)"
+    enough = _enough("kore")
+    kore_change = f"{mean_sql('now.kore')} - {mean_sql('before.kore')}"
+    spread = change_se_sql("before.kore", "now.kore")  # the standard error of the Kore change
     sums = ",\n                       ".join(
         f"count({score}) AS {prefix}_n, sum({score}) AS {prefix}_sum, sum(({score}) * ({score})) AS {prefix}_squares"
         for prefix, score in _MEASURES.items())
@@ -179,10 +175,7 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
     sql = f"""WITH agents AS (
                 SELECT p.person_id, {people.LABEL} AS agent, p.team FROM people p WHERE {agents.sql}),
             -- The reviewer's answers to disputes, per evaluation (only disputed evaluations have any).
-            answers AS (
-                SELECT v.conversation_id, count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS accepted,
-                       count(*) AS answered
-                FROM review_events v WHERE {in_list("v.action", ANSWERS)} GROUP BY v.conversation_id),
+            answers AS ({dispute_answers_sql()}),
             -- Every figure of the two periods from one pass over their evaluations: counts and sums per
             -- agent, week and period (the weeks draw the sparkline; the sums make the means and spreads).
             weeks AS (
@@ -190,7 +183,7 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
                        {sums},
                        count(*) FILTER (WHERE {verdict_sql("e.kore_score")} = {sql_str(PASS)}) AS passed,
                        count(*) FILTER (WHERE e.is_fatal) AS fatal,
-                       count(*) FILTER (WHERE len(r.disputed_metrics) > 0) AS disputed,
+                       count(*) FILTER (WHERE {DISPUTED_SQL}) AS disputed,
                        sum(x.accepted) AS accepted, sum(x.answered) AS answered
                 FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
                 LEFT JOIN answers x USING (conversation_id)
@@ -209,15 +202,18 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
                        count(*) FILTER (WHERE r.review_status = {sql_str(PENDING_AGENT)}) AS pending_agent,
                        count(*) FILTER (WHERE r.review_status = {sql_str(PENDING_SUPERVISOR)}) AS pending_supervisor
                 FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
-                WHERE {in_list("r.review_status", (PENDING_AGENT, PENDING_SUPERVISOR))}
+                WHERE {in_list("r.review_status", OPEN_STATUSES)}
                   AND e.person_id IN (SELECT person_id FROM agents) AND {evaluations_scope}
                 GROUP BY e.person_id),
+            -- Coaching as of today: the assignments assigned by then (one assigned later is not yet open).
             coaching AS (
                 SELECT a.person_id,
                        count(*) FILTER (WHERE a.status IS DISTINCT FROM {sql_str(COMPLETED)}) AS open_sessions,
                        count(*) FILTER (WHERE ({FOLLOW_UP_SQL}) = {sql_str(OVERDUE)}) AS overdue,
-                       max(a.assigned_date) FILTER (WHERE a.assigned_date <= $today::DATE) AS last_coached
-                FROM assignments a WHERE a.person_id IN (SELECT person_id FROM agents) GROUP BY a.person_id),
+                       max(a.assigned_date) AS last_assigned
+                FROM assignments a
+                WHERE a.person_id IN (SELECT person_id FROM agents) AND a.assigned_date <= $today::DATE
+                GROUP BY a.person_id),
             rows AS (
                 SELECT a.person_id, a.agent, a.team,
                        {_compared("kore")},
@@ -230,10 +226,9 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
                        coalesce(r.pending_agent, 0) AS pending_agent,
                        coalesce(r.pending_supervisor, 0) AS pending_supervisor,
                        coalesce(c.open_sessions, 0) AS open_sessions, coalesce(c.overdue, 0) AS overdue,
-                       c.last_coached,
-                       coalesce({enough} AND {_mean('now', 'kore')} - {_mean('before', 'kore')}
-                                < -{FALL_STANDARD_ERRORS} * {spread}, false) AS falling,
-                       coalesce({_mean('now', 'kore')} < $pass_score, false) AS below_pass
+                       c.last_assigned,
+                       coalesce({enough} AND {kore_change} < -{FALL_STANDARD_ERRORS} * {spread}, false) AS falling,
+                       coalesce(now.kore_n >= {FEW} AND {mean_sql('now.kore')} < $pass_score, false) AS below_pass
                 FROM agents a LEFT JOIN sides now ON now.person_id = a.person_id AND now.current
                 LEFT JOIN sides before ON before.person_id = a.person_id AND NOT before.current
                 LEFT JOIN reviews r ON r.person_id = a.person_id LEFT JOIN coaching c ON c.person_id = a.person_id)
@@ -262,7 +257,7 @@ COLUMNS: Final = (
     "audit_avg", "audit_n", "audit_change", "audit_prev_avg", "audit_prev_n",
     "sentiment_avg", "sentiment_n", "sentiment_change", "sentiment_prev_avg", "sentiment_prev_n",
     "pass_rate", "fatal", "pending_agent", "pending_supervisor", "disputed", "overturn_share",
-    "open_sessions", "overdue", "last_coached", "falling", "below_pass",
+    "open_sessions", "overdue", "last_assigned", "falling", "below_pass",
 )
 
 

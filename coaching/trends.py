@@ -9,7 +9,10 @@ scope (charts for them are in :mod:`coaching.charts`).
 * :func:`coaching_monitor`: Kore's lead view of coaching (7 days before assignment against the last 7).
 * :func:`coaching_effect` and :func:`coaching_effect_summary`: before/after each assignment against
   uncoached agents over the same dates.
-* :func:`dispute_trends`: dispute rate, rounds, share overturned and time to resolve per period.
+* :func:`dispute_trends`: dispute rate, rounds, share overturned and time to resolve per period of the
+  audit (the audits submitted in the dates). The other figures that choose evaluations by the dates,
+  :func:`metric_overturns` too, choose those of interactions that started in them (the coaching views
+  choose assignments by their assigned date).
 * :func:`own_trends`: an agent's scores against their team's average (an aggregate only), seen by the
   agent or, for one agent in their scope (:func:`agent_in_scope`), by a lead, QA or an admin.
 
@@ -27,9 +30,10 @@ import pandas as pd
 
 from coaching import people
 from coaching.access import AGENT, AccessDenied, Viewer
-from coaching.review_machine import DISPUTE_ACCEPTED, DISPUTE_DENIED, DISPUTED
-from coaching.scores import AUDIT_SQL
-from coaching.sql import Params, Where, in_list, merge, scope, sql_str
+from coaching.review_machine import DISPUTED_SQL, dispute_answers_sql
+from coaching.scores import AUDIT_SQL, change_se_sql, mean_sql
+from coaching.scores import FEW as FEW  # an average on fewer evaluations is thin (the rule is the scores')
+from coaching.sql import Params, Where, merge, scope, sql_str
 
 KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
 MEASURES = (KORE, AUDIT, SENTIMENT)
@@ -48,8 +52,6 @@ YOU, TEAM_AVERAGE = "You", "Team average"
 SPIKE, DIP = "Spike", "Dip"
 #: How a trend groups time; the SQL ``date_trunc`` part of each.
 GRAINS = ("day", "week", "month")
-#: An average resting on fewer evaluations than this is marked as thin.
-FEW = 5
 #: The default span of the trends: the last 90 days.
 DEFAULT_DAYS = 90
 #: A team average is shown to an agent only when at least this many agents make it up, so that it
@@ -65,8 +67,6 @@ MONITOR_DAYS = 7
 MONITOR_CHANGE = 10.0
 #: Most points a scatter draws (the most recent): beyond that a chart is unreadable and slow.
 MAX_POINTS = 5_000
-#: The reviewer's answers to a dispute.
-ANSWERS = (DISPUTE_ACCEPTED, DISPUTE_DENIED)
 
 
 @dataclass(frozen=True)
@@ -322,11 +322,13 @@ def audit_gap_by_agent(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: 
 
 
 def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters) -> pd.DataFrame:
-    """Per metric scored in scope (at least once): evaluated (times it was scored), not_adhered, audited
-    (audited evaluations that scored it), disputed (evaluations where it was disputed, in any round),
-    dispute_rate (disputed / audited: the dispute rate of :func:`dispute_trends`, per metric), overturned
-    (disputes of it the reviewer accepted), overturn_share (overturned / answered disputes of it),
-    mean_rounds (completed dispute rounds of the evaluations that disputed it) and
+    """Per metric scored in scope (at least once), over the evaluations of interactions that started in
+    ``filters``' dates (whenever they were audited, disputed or answered): evaluated (times it was scored),
+    not_adhered, audited (audited evaluations that scored it: the audit is in the review log), disputed
+    (evaluations where it was disputed, in any round), dispute_rate (disputed / audited: the same ratio
+    as :func:`dispute_trends`' rate, over other evaluations: that one takes the audits *submitted* in the
+    dates), overturned (disputes of it the reviewer accepted), overturn_share (overturned / answered
+    disputes of it), mean_rounds (completed dispute rounds of the evaluations that disputed it) and
     median_days_to_resolve (audit to completion, of those evaluations that are completed); most
     overturned first."""
     where = _evaluations_where(viewer, filters)
@@ -347,16 +349,10 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
                       UNION ALL SELECT unnest(e.not_adhered_metrics), true, false {_FROM_EVALUATIONS}
                       WHERE {where.sql})
                 GROUP BY metric),
-            events AS (
-                SELECT v.metric, v.conversation_id,
-                       count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS overturned,
-                       count(*) FILTER (WHERE {in_list("v.action", ANSWERS)}) AS answered,
-                       bool_or(v.action = {sql_str(DISPUTED)}) AS was_disputed
-                FROM review_events v SEMI JOIN chosen USING (conversation_id)
-                WHERE v.metric IS NOT NULL GROUP BY ALL),
+            events AS ({dispute_answers_sql("chosen", per_metric=True)}),
             disputes AS (
                 SELECT d.metric, count(*) FILTER (WHERE d.was_disputed) AS disputed,
-                       sum(d.overturned) AS overturned, sum(d.answered) AS answered,
+                       sum(d.accepted) AS overturned, sum(d.answered) AS answered,
                        avg(r.dispute_rounds) FILTER (WHERE d.was_disputed) AS mean_rounds,
                        median(epoch(r.completed_at - r.audited_at) / 86400.0) FILTER (WHERE d.was_disputed)
                            AS median_days_to_resolve
@@ -375,28 +371,28 @@ def metric_overturns(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Tr
 def dispute_trends(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week"
 ) -> pd.DataFrame:
-    """Per period of the audit (when the audit was submitted): audited, disputed (evaluations with a
-    disputed metric), dispute_rate, mean_rounds (completed dispute rounds of the disputed ones),
-    overturn_share (accepted / answered disputes), resolved (reviews completed), median_days_to_resolve
-    (from audit to completion, completed reviews only)."""
+    """Per period of the audit, over the audits *submitted* in ``filters``' dates (the review log's
+    Audit Submitted, whenever the interaction was; the other filters as everywhere): audited, disputed
+    (evaluations with a disputed metric, :data:`~coaching.review_machine.DISPUTED_SQL`), dispute_rate,
+    mean_rounds (completed dispute rounds of the disputed ones), overturn_share (accepted / answered
+    disputes), resolved (reviews completed), median_days_to_resolve (from audit to completion, completed
+    reviews only). :func:`metric_overturns` and the Team view take evaluations by the interaction's start
+    instead."""
     where = _evaluations_where(viewer, filters, dates=False).between_days("r.audited_at", filters.start, filters.end)
     return con.execute(
         f"""WITH reviewed AS (
                 SELECT r.*, date_trunc('{_grain(grain)}', r.audited_at)::DATE AS period
                 {_FROM} WHERE {where.sql}),
-            answers AS (
-                SELECT v.conversation_id, count(*) FILTER (WHERE v.action = {sql_str(DISPUTE_ACCEPTED)}) AS accepted,
-                       count(*) FILTER (WHERE {in_list("v.action", ANSWERS)}) AS answered
-                FROM review_events v SEMI JOIN reviewed USING (conversation_id) GROUP BY ALL)
-            SELECT period, count(*) AS audited,
-                   count(*) FILTER (WHERE len(disputed_metrics) > 0) AS disputed,
-                   count(*) FILTER (WHERE len(disputed_metrics) > 0) / count(*) AS dispute_rate,
-                   avg(dispute_rounds) FILTER (WHERE len(disputed_metrics) > 0) AS mean_rounds,
+            answers AS ({dispute_answers_sql("reviewed")})
+            SELECT r.period, count(*) AS audited,
+                   count(*) FILTER (WHERE {DISPUTED_SQL}) AS disputed,
+                   count(*) FILTER (WHERE {DISPUTED_SQL}) / count(*) AS dispute_rate,
+                   avg(r.dispute_rounds) FILTER (WHERE {DISPUTED_SQL}) AS mean_rounds,
                    sum(a.accepted) / nullif(sum(a.answered), 0) AS overturn_share,
-                   count(completed_at) AS resolved,
-                   median(epoch(completed_at - audited_at) / 86400.0) AS median_days_to_resolve
-            FROM reviewed LEFT JOIN answers a USING (conversation_id)
-            GROUP BY period ORDER BY period""",
+                   count(r.completed_at) AS resolved,
+                   median(epoch(r.completed_at - r.audited_at) / 86400.0) AS median_days_to_resolve
+            FROM reviewed r LEFT JOIN answers a USING (conversation_id)
+            GROUP BY r.period ORDER BY r.period""",
         where.params,
     ).df()
 
@@ -455,7 +451,6 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
     chosen = _assignments_where(viewer, filters)
     agents_scope, _ = scope(viewer, "e.person_id")  # the same parameters as the assignments' scope
     w = int(window_days)
-    spread = "sqrt(s.before_var / s.before_n + s.after_var / s.after_n)"  # the change's standard error
     return (
         f"""WITH chosen AS (
                 SELECT a.assignment_id, a.agent, a.person_id, a.name, a.assigned_date, a.coaching_areas
@@ -470,14 +465,14 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                 WHERE {agents_scope} AND e.start_time >= (SELECT min(d) FROM dates) - {w}
                   AND e.start_time < (SELECT max(d) FROM dates) + {w}
                 GROUP BY ALL),
-            -- The coached agent's two sides, from the days' sums: mean, and sample variance as
-            -- (Σx² − (Σx)²/n) / (n − 1) (scores are at most 100 points, so nothing that matters cancels).
+            -- The coached agent's two sides, from the days' sums: count, sum and sum of squares of each,
+            -- for the means and the change's standard error (coaching.scores.change_se_sql).
             sides AS (
                 SELECT c.assignment_id, c.person_id,
-                       sum(y.total) FILTER (WHERE y.day < c.assigned_date) AS before_total,
+                       sum(y.total) FILTER (WHERE y.day < c.assigned_date) AS before_sum,
                        sum(y.squares) FILTER (WHERE y.day < c.assigned_date) AS before_squares,
                        coalesce(sum(y.n) FILTER (WHERE y.day < c.assigned_date), 0)::BIGINT AS before_n,
-                       sum(y.total) FILTER (WHERE y.day >= c.assigned_date) AS after_total,
+                       sum(y.total) FILTER (WHERE y.day >= c.assigned_date) AS after_sum,
                        sum(y.squares) FILTER (WHERE y.day >= c.assigned_date) AS after_squares,
                        coalesce(sum(y.n) FILTER (WHERE y.day >= c.assigned_date), 0)::BIGINT AS after_n
                 FROM chosen c JOIN days y ON y.person_id = c.person_id
@@ -485,12 +480,8 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                 GROUP BY ALL),
             moments AS (
                 SELECT assignment_id, person_id, before_n, after_n,
-                       before_total / nullif(before_n, 0) AS before_mean,
-                       after_total / nullif(after_n, 0) AS after_mean,
-                       CASE WHEN before_n > 1 THEN greatest(before_squares - before_total * before_total / before_n, 0)
-                           / (before_n - 1) END AS before_var,
-                       CASE WHEN after_n > 1 THEN greatest(after_squares - after_total * after_total / after_n, 0)
-                           / (after_n - 1) END AS after_var
+                       {mean_sql("before")} AS before_mean, {mean_sql("after")} AS after_mean,
+                       {change_se_sql("before", "after")} AS change_se
                 FROM sides),
             everyone AS (
                 SELECT t.d, sum(y.total) FILTER (WHERE y.day < t.d) AS before_total,
@@ -521,8 +512,8 @@ def _coaching_effect_sql(viewer: Viewer, filters: TrendFilters, window_days: int
                    lead.name AS lead, s.before_mean, coalesce(s.before_n, 0) AS before_n,
                    s.after_mean, coalesce(s.after_n, 0) AS after_n,
                    s.after_mean - s.before_mean AS change,
-                   s.after_mean - s.before_mean - 1.96 * {spread} AS change_low,
-                   s.after_mean - s.before_mean + 1.96 * {spread} AS change_high,
+                   s.after_mean - s.before_mean - 1.96 * s.change_se AS change_low,
+                   s.after_mean - s.before_mean + 1.96 * s.change_se AS change_high,
                    u.uncoached_change, s.after_mean - s.before_mean - u.uncoached_change AS effect
             FROM chosen c LEFT JOIN moments s USING (assignment_id, person_id)
             LEFT JOIN uncoached u USING (assigned_date)

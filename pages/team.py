@@ -13,11 +13,11 @@ import streamlit as st
 from coaching import settings
 from coaching.access import Capability
 from coaching.export import csv_bytes
+from coaching.scores import FEW
 from coaching.team import (
     DEFAULT_DAYS,
     FALL_STANDARD_ERRORS,
     LABELS,
-    MIN_EVALUATIONS,
     PAGE_SIZE,
     SORTS,
     TeamFilters,
@@ -72,48 +72,62 @@ def shown(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def column_config(pass_score: float) -> dict:
-    change = "Against the previous period of equal length; blank where either side has fewer than " \
-             f"{MIN_EVALUATIONS} scores"
+    """Each column's heading (the words of :data:`coaching.team.LABELS`, which "Sort by" offers too) and, on
+    hover, what it counts (docs/team.md says the same)."""
+    change = f"Against the previous period of equal length; blank where either side has fewer than {FEW} scores"
+    now = "now, whatever the dates"
     return {
         "flag": st.column_config.TextColumn(
-            "Flag", width=130, pinned=True,
+            LABELS["flag"], width=130, pinned=True,
             help=f"**Falling**: the Kore average fell by more than {FALL_STANDARD_ERRORS:g} standard errors of "
-                 f"the change (both periods with {MIN_EVALUATIONS} or more). **Below pass**: the Kore average "
-                 f"is below the pass score ({pass_score:g}). Why: the last column, or choose the agent."),
-        "agent": st.column_config.TextColumn("Agent", width=124, pinned=True),
-        "team": st.column_config.TextColumn("Team", width=160),
-        "kore_avg": st.column_config.NumberColumn("Kore", format="%.1f", width=50,
+                 f"the change (both periods with {FEW} or more Kore scores). **Below pass**: the Kore average "
+                 f"of {FEW} or more Kore scores is below the pass score ({pass_score:g}). Why: the last "
+                 "column, or choose the agent."),
+        "agent": st.column_config.TextColumn(LABELS["agent"], width=124, pinned=True),
+        "team": st.column_config.TextColumn(LABELS["team"], width=160),
+        "kore_avg": st.column_config.NumberColumn(LABELS["kore_avg"], format="%.1f", width=100,
                                                   help="Kore Evaluation Score average, −100…100"),
-        "kore_change_text": st.column_config.TextColumn("Kore Δ", width=62, help=change),
+        "kore_change_text": st.column_config.TextColumn(LABELS["kore_change"], width=96, help=change),
         "kore_weekly": st.column_config.LineChartColumn(
-            "Kore weekly", width=84, help="The weekly Kore averages in these dates, oldest first; each agent's "
+            "Kore weekly", width=90, help="The weekly Kore averages in these dates, oldest first; each agent's "
                                           "line on its own scale"),
-        "kore_n": st.column_config.NumberColumn("n", width=38, help="Evaluations with a Kore score"),
+        "kore_n": st.column_config.NumberColumn(
+            LABELS["kore_n"], width=92,
+            help="Evaluations with a Kore Evaluation Score (an interaction below the duration threshold has none)"),
         "pass_percent": st.column_config.NumberColumn(
-            "Pass rate", format="%.0f%%", width=70, help=f"Kore scores at or above the pass score ({pass_score:g})"),
-        "fatal": st.column_config.NumberColumn("Fatal", width=48, help="Fatal interactions"),
-        "audit_avg": st.column_config.NumberColumn("Audit", format="%.1f", width=52,
+            LABELS["pass_rate"], format="%.0f%%", width=76,
+            help=f"Kore scores at or above the pass score ({pass_score:g}), of all Kore scores"),
+        "fatal": st.column_config.NumberColumn(LABELS["fatal"], width=56, help="Fatal interactions"),
+        "audit_avg": st.column_config.NumberColumn(LABELS["audit_avg"], format="%.1f", width=104,
                                                    help="Supervisor Audit Score average (the current score, "
                                                         "after any re-evaluation), −100…100"),
-        "audit_change_text": st.column_config.TextColumn("Audit Δ", width=62, help=change),
-        "audit_n": st.column_config.NumberColumn("n", width=38, help="Audited evaluations"),
-        "sentiment_avg": st.column_config.NumberColumn("Sentiment", format="%.1f", width=72,
+        "audit_change_text": st.column_config.TextColumn(LABELS["audit_change"], width=100, help=change),
+        "audit_n": st.column_config.NumberColumn(
+            LABELS["audit_n"], width=96,
+            help="Evaluations with a Supervisor Audit Score, whether or not the audit is in the review log"),
+        "sentiment_avg": st.column_config.NumberColumn(LABELS["sentiment_avg"], format="%.1f", width=136,
                                                        help="Sentiment Score average, 1…10"),
-        "sentiment_change_text": st.column_config.TextColumn("Sent. Δ", width=60, help=change),
-        "sentiment_n": st.column_config.NumberColumn("n", width=38, help="Evaluations with a sentiment score"),
-        "pending_agent": st.column_config.NumberColumn("Pend. agent", width=84,
-                                                       help="Reviews pending the agent (Pending Agent Review), now"),
-        "pending_supervisor": st.column_config.NumberColumn(
-            "Pend. superv.", width=92, help="Reviews pending the supervisor (Pending Supervisor Review), now"),
-        "disputed": st.column_config.NumberColumn("Disputed", width=70,
-                                                  help="Audited evaluations with a disputed metric"),
-        "overturn_percent": st.column_config.NumberColumn("Overturned", format="%.0f%%", width=84,
-                                                          help="Share of answered disputes the reviewer accepted"),
-        "open_sessions": st.column_config.NumberColumn("Open coaching", width=100,
-                                                       help="Coaching sessions not completed, now"),
-        "overdue": st.column_config.NumberColumn("Overdue", width=70, help="Follow-ups past their date, now"),
-        "last_coached": st.column_config.DateColumn("Last coached", format="DD MMM YYYY", width=100,
-                                                    help="The newest coaching assignment's date"),
+        "sentiment_change_text": st.column_config.TextColumn(LABELS["sentiment_change"], width=132, help=change),
+        "sentiment_n": st.column_config.NumberColumn(LABELS["sentiment_n"], width=128,
+                                                     help="Evaluations with a Sentiment Score"),
+        "pending_agent": st.column_config.NumberColumn(LABELS["pending_agent"], width=108,
+                                                       help=f"Reviews in Pending Agent Review, {now}"),
+        "pending_supervisor": st.column_config.NumberColumn(LABELS["pending_supervisor"], width=140,
+                                                            help=f"Reviews in Pending Supervisor Review, {now}"),
+        "disputed": st.column_config.NumberColumn(
+            LABELS["disputed"], width=76,
+            help="Evaluations of these interactions with a metric disputed in any round, whenever audited"),
+        "overturn_percent": st.column_config.NumberColumn(
+            LABELS["overturn_share"], format="%.0f%%", width=128,
+            help="Of the reviewer's answers to those evaluations' disputes, the share that accepted the dispute"),
+        "open_sessions": st.column_config.NumberColumn(
+            LABELS["open_sessions"], width=104,
+            help=f"Coaching assignments assigned by today and not completed, {now}"),
+        "overdue": st.column_config.NumberColumn(
+            LABELS["overdue"], width=136, help=f"Open coaching assignments past their follow-up date, {now}"),
+        "last_assigned": st.column_config.DateColumn(
+            LABELS["last_assigned"], format="DD MMM YYYY", width=108,
+            help="The newest assigned date of the agent's coaching assignments up to today, completed or not"),
         "flag_reason": st.column_config.TextColumn("Why flagged", width=520),
     }
 
@@ -168,8 +182,8 @@ def show() -> None:
     st.caption(
         f"{listed.total:,} agent(s), by {LABELS[sort]} ({direction.lower()}). Interactions from "
         f"{start:%d %b %Y} to {end:%d %b %Y}, each change against {previous_start:%d %b %Y} to "
-        f"{previous_end:%d %b %Y}; open reviews and coaching as of today. Choose an agent to open their score "
-        "trends or coaching sessions."
+        f"{previous_end:%d %b %Y}; disputes are those of these interactions, whenever audited. Open reviews and "
+        "coaching as of today. Choose an agent to open their score trends or coaching sessions."
     )
     if not listed.total:
         st.info("No agents in your scope match these filters.")
@@ -180,7 +194,7 @@ def show() -> None:
     order = ["flag", "agent", *(["team"] if len(teams_offered) > 1 else []), "kore_avg", "kore_change_text",
              "kore_weekly", "kore_n", "pass_percent", "fatal", "audit_avg", "audit_change_text", "audit_n",
              "sentiment_avg", "sentiment_change_text", "sentiment_n", "pending_agent", "pending_supervisor",
-             "disputed", "overturn_percent", "open_sessions", "overdue", "last_coached", "flag_reason"]
+             "disputed", "overturn_percent", "open_sessions", "overdue", "last_assigned", "flag_reason"]
     event = st.dataframe(rows, column_order=order, column_config=column_config(options.pass_score),
                          hide_index=True, on_select="rerun", selection_mode="single-row", key="team_rows",
                          height=ROW_HEIGHT * (len(rows) + 1) + 3, row_height=ROW_HEIGHT, placeholder="—")

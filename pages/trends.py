@@ -312,24 +312,29 @@ def show_disputes(filters: TrendFilters) -> None:
     if disputes.empty:
         st.info("No audits were submitted in these dates.")
         return
-    st.caption("Per period of the audit: the dispute rate (audits with a disputed metric ÷ audits) and the "
-               "share of answered disputes the reviewer accepted. Rounds and time to resolve are in the table.")
+    st.caption("Per period of the audit, of the audits submitted in these dates (whenever the interaction was): "
+               "the dispute rate (audits with a disputed metric ÷ audits) and the share overturned (answered "
+               "disputes the reviewer accepted). Rounds and time to resolve are in the table.")
     st.altair_chart(cache.chart(charts.dispute_trend_chart, disputes, grain), key="dispute_chart")
     st.dataframe(disputes, hide_index=True, column_config={
         "period": st.column_config.DateColumn("Audited in", format="DD MMM YYYY"),
-        "audited": "Audited", "disputed": "Disputed",
+        "audited": st.column_config.NumberColumn("Audited", help="Audits submitted in the period"),
+        "disputed": st.column_config.NumberColumn("Disputed", help="Of those audits, the ones with a disputed metric"),
         "dispute_rate": st.column_config.NumberColumn("Dispute rate", format="percent",
                                                       help="Audits with a disputed metric ÷ audits"),
         "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
-        "overturn_share": st.column_config.NumberColumn("Overturned", format="percent"),
+        "overturn_share": st.column_config.NumberColumn(
+            "Share overturned", format="percent", help="Answered disputes of those audits the reviewer accepted"),
         "resolved": "Resolved or closed",
         "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
     })
     st.subheader("Per metric")
+    st.caption("Of the evaluations of interactions that started in these dates, whenever they were audited: so "
+               "an audit submitted in these dates of an earlier interaction counts above, not here.")
     metrics = scoped(store, viewer, metric_overturns, filters)
     disputed = metrics[metrics["disputed"] > 0]
     if disputed.empty:
-        st.info("No metric was disputed in these dates.")
+        st.info("No metric was disputed in the evaluations of these interactions.")
     else:
         st.altair_chart(cache.chart(charts.metric_overturn_chart, disputed), key="metric_chart")
         st.dataframe(disputed, hide_index=True, column_config={
@@ -338,8 +343,10 @@ def show_disputes(filters: TrendFilters) -> None:
             "disputed": "Disputed",
             "dispute_rate": st.column_config.NumberColumn(
                 "Dispute rate", format="percent", help="Audited evaluations that disputed the metric ÷ those audited"),
-            "overturned": "Overturned",
-            "overturn_share": st.column_config.NumberColumn("Share overturned", format="percent"),
+            "overturned": st.column_config.NumberColumn("Overturned",
+                                                        help="Disputes of the metric the reviewer accepted"),
+            "overturn_share": st.column_config.NumberColumn(
+                "Share overturned", format="percent", help="Overturned ÷ answered disputes of the metric"),
             "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
             "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
         })

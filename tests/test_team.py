@@ -1,8 +1,9 @@
 """The team view (coaching/team.py) against figures computed by hand.
 
 A small store is built from exports written here: Priya's Kore average clearly falls, Tom's moves within
-its noise, Vic has too few evaluations for a change and is below the pass score, Wes has nothing at all,
-and Uma is on another lead's team. The expected table is computed with plain pandas over the same
+its noise, Vic has too few evaluations for a change or a flag however low his scores, Wes has nothing at
+all, Xia falls by 1.5 standard errors of the change (not flagged) to below the pass score (flagged), Yan by
+2.5 (flagged), and Uma is on another lead's team. The expected table is computed with plain pandas over the same
 exported rows (the review statuses and final audit scores the log leads to are written out by hand) and
 compared with ``team_table`` and ``team_page`` column by column. Paging and sorting are checked for every
 sort key in both directions; scope for a lead, another lead, an agent, QA, and (a property test) every
@@ -23,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coaching import store
+from coaching.scores import FEW
 from coaching.team import (
     BELOW_PASS,
     BOTH_FLAGS,
@@ -30,7 +32,6 @@ from coaching.team import (
     FALL_STANDARD_ERRORS,
     FALLING,
     LABELS,
-    MIN_EVALUATIONS,
     SORTS,
     TeamFilters,
     change_text,
@@ -48,12 +49,13 @@ PREVIOUS_START, CURRENT_START, CURRENT_END = datetime(2026, 6, 1), datetime(2026
 TODAY = date(2026, 8, 3)
 PASS_SCORE = 40.0
 
-PRIYA, TOM, VIC, UMA, WES = (
+PRIYA, TOM, VIC, UMA, WES, XIA, YAN = (
     "priya.nair@example.com", "tom.becker@example.com", "vic.vance@example.com", "uma.ueda@example.com",
-    "wes.wu@example.com",
+    "wes.wu@example.com", "xia.xu@example.com", "yan.yoon@example.com",
 )
 LEAD, OTHER_LEAD, QA = "sam.ortiz@example.com", "zoe.zimmer@example.com", "quinn.lee@example.com"
-NAMES = {PRIYA: "Priya Nair", TOM: "Tom Becker", VIC: "Vic Vance", UMA: "Uma Ueda", WES: "Wes Wu"}
+NAMES = {PRIYA: "Priya Nair", TOM: "Tom Becker", VIC: "Vic Vance", UMA: "Uma Ueda", WES: "Wes Wu", XIA: "Xia Xu",
+         YAN: "Yan Yoon"}
 
 # -- the exports ------------------------------------------------------------------------------------
 
@@ -77,7 +79,8 @@ series("p-jun", PRIYA, 6, [78, 80, 82, 79, 81, 80, 77, 83])
 series("p-jul", PRIYA, 7, [50, 52, 48, 51, 49, 50, 47, 53])
 evaluation("p-fatal", PRIYA, "2026-07-20T09:00:00", 0, fatal=True)
 evaluation("p-below", PRIYA, "2026-07-21T09:00:00", None, sentiment=3)  # below the duration threshold
-# Audits: five in July (four in the review log), six in June (two in the log).
+# Audits: five in July (four in the review log), six in June (two in the log); and two whose audit falls in
+# the other month (no Kore score: below the duration threshold), which count by the interaction's start.
 evaluation("p-agent", PRIYA, "2026-07-22T09:00:00", 55, audit=50)  # Pending Agent Review
 evaluation("p-super", PRIYA, "2026-07-23T09:00:00", 45, audit=40)  # disputed: Pending Supervisor Review
 evaluation("p-acc", PRIYA, "2026-07-24T09:00:00", 45, audit=30)  # dispute accepted, re-evaluated to 60, Resolved
@@ -87,6 +90,8 @@ evaluation("p-old", PRIYA, "2026-06-25T09:00:00", 81, audit=75)  # Pending Agent
 evaluation("p-jun-acc", PRIYA, "2026-06-20T09:00:00", 79, audit=70)  # June's dispute: not July's share
 for i, score in enumerate([70, 72, 74, 76]):
     evaluation(f"p-jun-aud-{i}", PRIYA, f"2026-06-{26 + i:02d}T09:00:00", 79, audit=score)
+evaluation("p-cross-jun", PRIYA, "2026-06-30T20:00:00", None, audit=45)  # audited 1 Jul, dispute accepted: June's
+evaluation("p-cross-jul", PRIYA, "2026-07-29T20:00:00", None, audit=45)  # audited 1 Aug, dispute denied: July's
 # Boundaries: the last moment of June, the first and last of July; outside both periods.
 evaluation("p-edge-jun", PRIYA, "2026-06-30T23:59:00", 80)
 evaluation("p-edge-jul", PRIYA, "2026-07-01T00:00:00", 50)
@@ -97,9 +102,17 @@ evaluation("p-before", PRIYA, "2026-05-31T23:59:00", 100)
 series("t-jun", TOM, 6, [20, 90, 40, 70, 30, 80])
 series("t-jul", TOM, 7, [10, 85, 35, 65, 25, 70])
 evaluation("t-super", TOM, "2026-07-28T09:00:00", 60, audit=60)  # Pending Supervisor Review
-# Vic: too few in July for a change, and below the pass score.
+# Vic: too few in July for a change, or to be below the pass score, however low.
 series("v-jun", VIC, 6, [45, 50, 55, 48, 52, 47, 53, 50, 49, 51])
 series("v-jul", VIC, 7, [20, 30, 35])
+# Xia and Yan: five a month each with the same spread, (Σ(x − mean)² = 160, so s² = 160 / 4 = 40): the
+# standard error of the change is √(40/5 + 40/5) = 4 points.
+# Xia: 44 → 38, a fall of 6 = 1.5 standard errors: not falling; but 38 on five scores is below the pass score.
+series("x-jun", XIA, 6, [36, 40, 44, 48, 52])
+series("x-jul", XIA, 7, [30, 34, 38, 42, 46])
+# Yan: 70 → 60, a fall of 10 = 2.5 standard errors: falling; 60 passes.
+series("y-jun", YAN, 6, [62, 66, 70, 74, 78])
+series("y-jul", YAN, 7, [52, 56, 60, 64, 68])
 # Uma, on another team: a fall of her own, a review waiting on her.
 series("u-jun", UMA, 6, [90, 91, 92, 93, 94])
 series("u-jul", UMA, 7, [60, 61, 62, 63, 64])
@@ -122,6 +135,13 @@ p-jun-acc,,0,QA,Audit Submitted,,2026-06-20T12:00:00Z,70
 p-jun-acc,Greeting,1,Agent,Disputed,I greeted them.,2026-06-20T13:00:00Z,
 p-jun-acc,Greeting,1,QA,Dispute Accepted,Agreed.,2026-06-20T14:00:00Z,
 p-jun-acc,,2,Agent,Accepted,,2026-06-20T15:00:00Z,
+p-cross-jun,,0,QA,Audit Submitted,,2026-07-01T12:00:00Z,45
+p-cross-jun,Greeting,1,Agent,Disputed,I greeted them.,2026-07-01T13:00:00Z,
+p-cross-jun,Greeting,1,QA,Dispute Accepted,Agreed.,2026-07-01T14:00:00Z,
+p-cross-jun,,2,Agent,Accepted,,2026-07-01T15:00:00Z,
+p-cross-jul,,0,QA,Audit Submitted,,2026-08-01T12:00:00Z,45
+p-cross-jul,Greeting,1,Agent,Disputed,I greeted them.,2026-08-01T13:00:00Z,
+p-cross-jul,Greeting,1,QA,Dispute Denied,No.,2026-08-01T14:00:00Z,
 t-super,,0,QA,Audit Submitted,,2026-07-28T12:00:00Z,60
 t-super,Greeting,1,Agent,Disputed,I greeted them.,2026-07-28T13:00:00Z,
 u-agent,,0,QA,Audit Submitted,,2026-07-27T12:00:00Z,55
@@ -129,9 +149,10 @@ u-agent,,0,QA,Audit Submitted,,2026-07-27T12:00:00Z,55
 #: What the review log leads to, written out by hand (the state machine's rules, docs/review.md).
 REVIEW_STATUS = {"p-agent": "Pending Agent Review", "p-super": "Pending Supervisor Review", "p-acc": "Resolved",
                  "p-den": "Pending Agent Review", "p-old": "Pending Agent Review", "p-jun-acc": "Resolved",
-                 "t-super": "Pending Supervisor Review", "u-agent": "Pending Agent Review"}
+                 "t-super": "Pending Supervisor Review", "u-agent": "Pending Agent Review",
+                 "p-cross-jun": "Resolved", "p-cross-jul": "Pending Agent Review"}
 FINAL_AUDIT = {"p-acc": 60.0}  # re-evaluated; every other audit keeps its score
-DISPUTED = {"p-super", "p-acc", "p-den", "t-super", "p-jun-acc"}
+DISPUTED = {"p-super", "p-acc", "p-den", "t-super", "p-jun-acc", "p-cross-jun", "p-cross-jul"}
 
 ASSIGNMENT_HEADER = ("Assignment ID,Name,Agent,Coaching Type,Group Name,Coaching Areas,Assigned Date,"
                      "Follow-Up Date,Status,Assigned By,Feedback,Action Plan")
@@ -140,7 +161,7 @@ ASSIGNMENTS = [
     ("A-1", PRIYA, "2026-07-10", "2026-07-20", "In Progress", ""),  # overdue
     ("A-2", PRIYA, "2026-07-25", "2026-08-10", "Yet to Start", ""),
     ("A-3", PRIYA, "2026-06-01", "2026-06-10", "Completed", ""),  # past its date, but completed
-    ("A-4", PRIYA, "2026-08-10", "2026-08-20", "Yet to Start", ""),  # assigned after today
+    ("A-4", PRIYA, "2026-08-10", "2026-08-20", "Yet to Start", ""),  # assigned after today: not yet open
     ("G-1", PRIYA, "2026-07-28", "2026-08-01", "In Progress", "Billing East"),  # overdue
     ("G-1", TOM, "2026-07-28", "2026-08-01", "In Progress", "Billing East"),
     ("A-5", UMA, "2026-07-02", "2026-08-03", "Yet to Start", ""),  # due today: not overdue
@@ -174,8 +195,9 @@ def assignments_csv() -> str:
 
 
 def roster_csv() -> str:
-    wes = 'Wes Wu,wes.wu@example.com,Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"'
-    return csv_text(ROSTER_HEADER, *(ROSTER_ROWS[name] for name in ROSTER_ROWS), wes)
+    more = [f'{NAMES[person]},{person},Billing East,sam.ortiz@example.com,Agent,"Agent Dashboard, Coaching Assignments"'
+            for person in (WES, XIA, YAN)]
+    return csv_text(ROSTER_HEADER, *(ROSTER_ROWS[name] for name in ROSTER_ROWS), *more)
 
 
 @pytest.fixture(scope="module")
@@ -229,18 +251,19 @@ def by_hand(agents: list[str], today: date = TODAY) -> pd.DataFrame:
             row[f"{prefix}_n"] = len(now)
             row[f"{prefix}_prev_avg"] = then.mean() if len(then) else math.nan
             row[f"{prefix}_prev_n"] = len(then)
-            enough = len(now) >= MIN_EVALUATIONS and len(then) >= MIN_EVALUATIONS
+            enough = len(now) >= FEW and len(then) >= FEW
             row[f"{prefix}_change"] = now.mean() - then.mean() if enough else math.nan
             if prefix == "kore":
                 se = math.sqrt(now.var() / len(now) + then.var() / len(then)) if enough else math.nan
                 row["kore_change_se"] = se
                 row["falling"] = bool(enough and now.mean() - then.mean() < -FALL_STANDARD_ERRORS * se)
-                row["below_pass"] = bool(len(now) and now.mean() < PASS_SCORE)
+                row["below_pass"] = bool(len(now) >= FEW and now.mean() < PASS_SCORE)
                 weeks = mine.dropna(subset=["kore"]).groupby(mine["start_time"].dt.to_period("W-SUN"))["kore"]
                 row["kore_weekly"] = weeks.mean().sort_index().tolist()
         kore = mine["kore"].dropna()
         row["pass_rate"] = (kore >= PASS_SCORE).mean() if len(kore) else math.nan
         row["fatal"] = int(mine["fatal"].sum())
+        # Disputes by the interaction's start, whenever the audit, the dispute or the answer was.
         disputed = mine[mine["conversation_id"].isin(DISPUTED)]
         row["disputed"] = len(disputed)
         answers = events[events["ConversationID"].isin(disputed["conversation_id"])
@@ -251,19 +274,20 @@ def by_hand(agents: list[str], today: date = TODAY) -> pd.DataFrame:
                     if c in REVIEW_STATUS]
         row["pending_agent"] = statuses.count("Pending Agent Review")
         row["pending_supervisor"] = statuses.count("Pending Supervisor Review")
-        coached = assignments[assignments["person_id"] == person]
+        # Of the assignments assigned by today: one assigned later is not open yet, nor the last assigned.
+        coached = assignments[(assignments["person_id"] == person)
+                              & (assignments["Assigned Date"] <= pd.Timestamp(today))]
         open_sessions = coached[coached["Status"] != "Completed"]
         row["open_sessions"] = len(open_sessions)
         row["overdue"] = int((open_sessions["Follow-Up Date"] < pd.Timestamp(today)).sum())
-        assigned = coached[coached["Assigned Date"] <= pd.Timestamp(today)]["Assigned Date"]
-        row["last_coached"] = assigned.max() if len(assigned) else pd.NaT
+        row["last_assigned"] = coached["Assigned Date"].max() if len(coached) else pd.NaT
         flags = [FALLING] * bool(row["falling"]) + [BELOW_PASS] * bool(row["below_pass"])
         row["flag"] = BOTH_FLAGS if len(flags) == 2 else (flags[0] if flags else None)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-BILLING_EAST = [PRIYA, TOM, VIC, WES]
+BILLING_EAST = [PRIYA, TOM, VIC, WES, XIA, YAN]
 EVERYONE = [*BILLING_EAST, UMA]
 
 
@@ -319,20 +343,28 @@ def test_the_sample_agents_are_what_the_tests_say(con) -> None:
     assert -10 < rows.loc[TOM, "kore_change"] < 0 and not rows.loc[TOM, "falling"]
     assert abs(rows.loc[TOM, "kore_change"]) < FALL_STANDARD_ERRORS * rows.loc[TOM, "kore_change_se"]
     assert pd.isna(rows.loc[TOM, "flag"])
-    # Vic: three evaluations in July, so no change (and no fall) however far he dropped; below pass.
-    assert rows.loc[VIC, "kore_n"] == 3 and pd.isna(rows.loc[VIC, "kore_change"])
-    assert rows.loc[VIC, "flag"] == BELOW_PASS and not rows.loc[VIC, "falling"]
+    # Vic: three evaluations in July, fewer than FEW: no change (and no fall) however far he dropped, and not
+    # below the pass score on so few, though his three average 28.3.
+    assert rows.loc[VIC, "kore_n"] == 3 < FEW and pd.isna(rows.loc[VIC, "kore_change"])
+    assert rows.loc[VIC, "kore_avg"] < PASS_SCORE and pd.isna(rows.loc[VIC, "flag"])
+    assert not rows.loc[VIC, "falling"] and not rows.loc[VIC, "below_pass"]
     # Wes has nothing: counts of 0, no averages, no flag.
     assert rows.loc[WES, ["kore_n", "audit_n", "fatal", "open_sessions", "pending_agent"]].tolist() == [0] * 5
     assert pd.isna(rows.loc[WES, "kore_avg"]) and pd.isna(rows.loc[WES, "flag"])
-    # Priya's audit change rests on five audits in July and six in June; Tom's one audit has none.
-    assert (rows.loc[PRIYA, "audit_n"], rows.loc[PRIYA, "audit_prev_n"]) == (5, 6)
+    # Priya's audit change rests on six audit scores of July's interactions and seven of June's (each with
+    # one whose audit is in the other month); Tom's one audit has none.
+    assert (rows.loc[PRIYA, "audit_n"], rows.loc[PRIYA, "audit_prev_n"]) == (6, 7)
     assert pd.notna(rows.loc[PRIYA, "audit_change"]) and pd.isna(rows.loc[TOM, "audit_change"])
-    # Open reviews are as of today: the June audit still waits on Priya.
-    assert (rows.loc[PRIYA, "pending_agent"], rows.loc[PRIYA, "pending_supervisor"]) == (3, 1)
-    assert (rows.loc[PRIYA, "disputed"], rows.loc[PRIYA, "overturn_share"]) == (3, 0.5)  # June's not counted
-    assert (rows.loc[PRIYA, "open_sessions"], rows.loc[PRIYA, "overdue"]) == (4, 2)
-    assert rows.loc[PRIYA, "last_coached"] == pd.Timestamp("2026-07-28")  # not the one assigned after today
+    # Open reviews are as of today: the June audit and the one audited on 1 August still wait on Priya.
+    assert (rows.loc[PRIYA, "pending_agent"], rows.loc[PRIYA, "pending_supervisor"]) == (4, 1)
+    # Disputes go by the interaction's start: July's four (p-super unanswered, p-acc accepted, p-den and
+    # p-cross-jul denied, the last audited and answered in August) give 1 accepted of 3 answers. By the audit's
+    # date it would be p-super, p-acc, p-den and p-cross-jun (a June interaction audited on 1 July, accepted):
+    # 2 of 3.
+    assert rows.loc[PRIYA, "disputed"] == 4 and rows.loc[PRIYA, "overturn_share"] == pytest.approx(1 / 3)
+    # Of the assignments assigned by today: A-4 (assigned after today) is not open yet, nor the last assigned.
+    assert (rows.loc[PRIYA, "open_sessions"], rows.loc[PRIYA, "overdue"]) == (3, 2)
+    assert rows.loc[PRIYA, "last_assigned"] == pd.Timestamp("2026-07-28")
     assert rows.loc[UMA, "overdue"] == 0  # due today is not overdue
 
 
@@ -350,8 +382,30 @@ def test_the_pass_rate_and_below_pass_follow_the_pass_score(con) -> None:
     low, high = table(con, QA, pass_score=-100).set_index("person_id"), table(con, QA, pass_score=100)
     assert (low["pass_rate"].dropna() == 1).all() and not low["below_pass"].any()
     high = high.set_index("person_id")
-    assert (high.loc[[PRIYA, TOM, VIC, UMA], "pass_rate"] == 0).all()
-    assert high.loc[[PRIYA, TOM, VIC, UMA], "below_pass"].all()
+    scored = [PRIYA, TOM, VIC, UMA, XIA, YAN]
+    assert (high.loc[scored, "pass_rate"] == 0).all()
+    # Below pass needs FEW Kore scores: Vic's three are not enough, whatever the pass score.
+    assert high.loc[[PRIYA, TOM, UMA, XIA, YAN], "below_pass"].all() and not high.loc[VIC, "below_pass"]
+
+
+def test_a_fall_is_flagged_beyond_two_standard_errors_and_not_within(con) -> None:
+    rows = table(con, QA).set_index("person_id")
+    # Both have five Kore scores a month, each month with s² = 40: a standard error of √(40/5 + 40/5) = 4.
+    assert FALL_STANDARD_ERRORS == 2
+    assert rows.loc[[XIA, YAN], ["kore_n", "kore_prev_n"]].to_numpy().tolist() == [[5, 5], [5, 5]]
+    assert rows.loc[[XIA, YAN], "kore_change_se"].tolist() == pytest.approx([4.0, 4.0])
+    # Xia: 44 → 38, a fall of 6 points, 1.5 standard errors: within the noise. But 38 on five scores (FEW) is
+    # below the pass score of 40.
+    xia = rows.loc[XIA]
+    assert (xia["kore_prev_avg"], xia["kore_avg"], xia["kore_change"]) == pytest.approx((44, 38, -6))
+    assert not xia["falling"] and xia["below_pass"] and xia["flag"] == BELOW_PASS
+    assert xia["flag_reason"] == "Kore average 38.0 is below the pass score (40) over 5 evaluations"
+    # Yan: 70 → 60, a fall of 10 points, 2.5 standard errors: falling; 60 passes.
+    yan = rows.loc[YAN]
+    assert (yan["kore_prev_avg"], yan["kore_avg"], yan["kore_change"]) == pytest.approx((70, 60, -10))
+    assert yan["falling"] and not yan["below_pass"] and yan["flag"] == FALLING
+    assert yan["flag_reason"] == ("Kore average fell 10.0 points (70.0 → 60.0), more than twice its standard "
+                                  "error (4.0)")
 
 
 def test_flag_reasons_in_words() -> None:
@@ -359,8 +413,8 @@ def test_flag_reasons_in_words() -> None:
                "kore_avg": 58.7, "kore_change_se": 4.1, "kore_n": 20}
     assert flag_reason(falling) == ("Kore average fell 12.3 points (71.0 → 58.7), more than twice its standard "
                                     "error (4.1)")
-    below = {**falling, "falling": False, "below_pass": True, "kore_avg": 31.25, "kore_n": 1}
-    assert flag_reason(below, 40) == "Kore average 31.2 is below the pass score (40) over 1 evaluation"
+    below = {**falling, "falling": False, "below_pass": True, "kore_avg": 31.25, "kore_n": 7}
+    assert flag_reason(below, 40) == "Kore average 31.2 is below the pass score (40) over 7 evaluations"
     assert flag_reason({**falling, "falling": False}) == ""
 
 
@@ -443,9 +497,10 @@ def expected_order(rows: pd.DataFrame, sort: str, descending: bool) -> list[str]
 def test_every_sort_key_orders_the_pages_as_pandas_does(con, sort: str, descending: bool) -> None:
     viewer = who(con, QA)
     expected = expected_order(table(con, QA), sort, descending)
-    pages = [team_page(con, viewer, FILTERS, sort, descending, number, 2, PASS_SCORE, TODAY) for number in (1, 2, 3)]
-    assert [p.page for p in pages] == [1, 2, 3] and {(p.pages, p.total) for p in pages} == {(3, 5)}
-    assert [len(p.rows) for p in pages] == [2, 2, 1]
+    pages = [team_page(con, viewer, FILTERS, sort, descending, number, 2, PASS_SCORE, TODAY)
+             for number in (1, 2, 3, 4)]
+    assert [p.page for p in pages] == [1, 2, 3, 4] and {(p.pages, p.total) for p in pages} == {(4, 7)}
+    assert [len(p.rows) for p in pages] == [2, 2, 2, 1]
     assert [person for p in pages for person in p.rows["person_id"]] == expected
     # The whole table comes in the same order.
     assert table(con, QA, sort=sort, descending=descending)["person_id"].tolist() == expected
@@ -460,11 +515,11 @@ def test_every_column_can_be_sorted_by_and_has_a_label() -> None:
 def test_a_page_past_the_end_is_the_last_and_before_the_start_the_first(con) -> None:
     viewer = who(con, QA)
     last = team_page(con, viewer, FILTERS, "agent", False, 9, 2, PASS_SCORE, TODAY)
-    assert (last.page, last.pages, list(last.rows["person_id"])) == (3, 3, [WES])
+    assert (last.page, last.pages, list(last.rows["person_id"])) == (4, 4, [YAN])
     first = team_page(con, viewer, FILTERS, "agent", False, 0, 2, PASS_SCORE, TODAY)
     assert (first.page, list(first.rows["person_id"])) == (1, [PRIYA, TOM])
-    whole = team_page(con, viewer, FILTERS, "agent", False, 1, 5, PASS_SCORE, TODAY)
-    assert (whole.page, whole.pages, len(whole.rows)) == (1, 1, 5)
+    whole = team_page(con, viewer, FILTERS, "agent", False, 1, 7, PASS_SCORE, TODAY)
+    assert (whole.page, whole.pages, len(whole.rows)) == (1, 1, 7)
 
 
 def test_nobody_matching_is_one_empty_page(con) -> None:

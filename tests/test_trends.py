@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -51,9 +52,9 @@ ROSTER = roster(PRIYA, TOM, VIC, UMA, "Sam Ortiz", "Zoe Zimmer", "Quinn Lee")
 
 
 def ie_row(cid: str, agent: str, when: str, kore: str, audit: str, sentiment: str, queue: str = "Billing queue",
-           form: str = "Voice Quality Form", greeting: str = "1") -> str:
+           form: str = "Voice Quality Form", greeting: str = "1", month: str = "07") -> str:
     duration = "Below Threshold" if kore == "" else "Evaluated"
-    return (f"{cid},Voice,{queue},{queue},en,{agent},{agent},2026-07-{when}:00Z,{sentiment},refund,0,{kore},"
+    return (f"{cid},Voice,{queue},{queue},en,{agent},{agent},2026-{month}-{when}:00Z,{sentiment},refund,0,{kore},"
             f"0,0,{audit},inbound,{duration},{form},Refund,{greeting},0,10,10")
 
 
@@ -357,10 +358,9 @@ def test_metric_overturns(con) -> None:
     assert row["evaluated"] == 10 and row["not_adhered"] == 1
     assert row["disputed"] == 1 and row["overturned"] == 1 and row["overturn_share"] == 1.0
     # Audited: p1 and t1 (p3's audit score has no audit in the review log). The dispute rate is disputed ÷
-    # audited, as dispute_trends' is: 1 of 2.
+    # audited, as dispute_trends' is: 1 of 2 (over other evaluations where audits and interactions fall in
+    # different months: test_disputes_per_metric_by_interaction_and_per_period_by_audit).
     assert row["audited"] == 2 and row["dispute_rate"] == 0.5
-    [month] = dispute_trends(con, who(con, SAM), JULY, "month").to_dict("records")
-    assert row["dispute_rate"] == month["dispute_rate"]
     assert row["mean_rounds"] == 1 and row["median_days_to_resolve"] == pytest.approx(2.0)  # p1: 6 → 8 Jul
 
 
@@ -383,6 +383,63 @@ def test_metric_overturns_under_every_filter(con) -> None:
     assert metric_overturns(con, sam, TrendFilters(JULY.start, JULY.end, forms=("No such form",))).empty
 
 # -- disputes ----------------------------------------------------------------------------------------
+
+#: Audits in another month than their interaction: c-jun (30 Jun, audited 1 Jul, dispute accepted), c-jul
+#: (30 Jul, audited 1 Aug, dispute denied), c-late (Vic, 20 Jul, audited 3 Aug, accepted as it is) and c-tom
+#: (10 Jul, audited that day, accepted as it is).
+CROSSING_EVALUATIONS = "\n".join([
+    IE_HEADER,
+    ie_row("c-jun", PRIYA, "30T20:00", "50", "40", "6.0", month="06"),
+    ie_row("c-tom", TOM, "10T09:00", "60", "60", "6.0"),
+    ie_row("c-late", VIC, "20T09:00", "70", "70", "6.0"),
+    ie_row("c-jul", PRIYA, "30T20:00", "50", "40", "6.0"),
+]) + "\n"
+CROSSING_EVENTS = """ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score
+c-jun,,0,QA,Audit Submitted,,2026-07-01T12:00:00Z,40
+c-jun,Greeting,1,Agent,Disputed,I greeted them.,2026-07-01T13:00:00Z,
+c-jun,Greeting,1,QA,Dispute Accepted,Agreed.,2026-07-01T14:00:00Z,
+c-tom,,0,QA,Audit Submitted,,2026-07-10T12:00:00Z,60
+c-tom,,1,Agent,Accepted,,2026-07-10T13:00:00Z,
+c-late,,0,QA,Audit Submitted,,2026-08-03T12:00:00Z,70
+c-late,,1,Agent,Accepted,,2026-08-03T13:00:00Z,
+c-jul,,0,QA,Audit Submitted,,2026-08-01T12:00:00Z,40
+c-jul,Greeting,1,Agent,Disputed,I greeted them.,2026-08-01T13:00:00Z,
+c-jul,Greeting,1,QA,Dispute Denied,No.,2026-08-01T14:00:00Z,
+"""
+
+
+@pytest.fixture(scope="module")
+def crossing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    db = build_store(tmp_path_factory.mktemp("trends-crossing"), {
+        "roster.csv": ROSTER, "ie-report.csv": CROSSING_EVALUATIONS, "review-events.csv": CROSSING_EVENTS})
+    with store.open_store(db).snapshot() as cursor:
+        yield cursor
+    store.close_all()
+
+
+def test_disputes_per_metric_by_interaction_and_per_period_by_audit(crossing) -> None:
+    """The per-metric figures take the evaluations of interactions in the dates, whenever audited; the
+    per-period ones the audits submitted in the dates, whenever the interaction was (docs/trends.md)."""
+    sam = who(crossing, SAM)
+    # Per metric over July's interactions: c-tom, c-late and c-jul, all three audited (two of them in
+    # August); c-jul disputed Greeting and was denied. 1 of 3, none overturned.
+    [metric] = metric_overturns(crossing, sam, JULY).to_dict("records")
+    assert (metric["audited"], metric["disputed"], metric["overturned"]) == (3, 1, 0)
+    assert metric["dispute_rate"] == pytest.approx(1 / 3) and metric["overturn_share"] == 0
+    # Per period over July's audits: c-jun (a June interaction) and c-tom; c-jun's dispute was accepted.
+    # 1 of 2, all of it overturned.
+    [month] = dispute_trends(crossing, sam, JULY, "month").to_dict("records")
+    assert (month["audited"], month["disputed"], month["dispute_rate"], month["overturn_share"]) == (2, 1, 0.5, 1.0)
+    # August's audits are c-late and c-jul, July's interactions; no interaction of August has an audit.
+    august = TrendFilters(date(2026, 8, 1), date(2026, 8, 31))
+    [month] = dispute_trends(crossing, sam, august, "month").to_dict("records")
+    assert (month["audited"], month["disputed"], month["overturn_share"]) == (2, 1, 0.0)
+    assert metric_overturns(crossing, sam, august).empty
+    # June's interaction c-jun counts in June per metric, though audited in July; June has no audit.
+    june = TrendFilters(date(2026, 6, 1), date(2026, 6, 30))
+    [metric] = metric_overturns(crossing, sam, june).to_dict("records")
+    assert (metric["audited"], metric["disputed"], metric["overturned"]) == (1, 1, 1)
+    assert dispute_trends(crossing, sam, june).empty
 
 
 def test_dispute_trends(con) -> None:
