@@ -1,9 +1,10 @@
-"""The documentation cannot drift from the code: the schema, the formats, the review rules (docs/review.md)
-and the Score Trends figures (docs/trends.md) are checked against it."""
+"""The documentation cannot drift from the code: the schema, the formats, the review rules (docs/review.md),
+the Score Trends figures (docs/trends.md) and the Team figures (docs/team.md) are checked against it."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import re
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from coaching import charts, settings, store, trends
+from coaching import charts, scores, settings, store, team, trends
 from coaching.access import Viewer
 from coaching.importer import formats
 from coaching.review_machine import (
@@ -262,3 +263,59 @@ def test_trends_md_numbers_are_the_code_s() -> None:
     assert re.sub(r"\s+", " ", f'("{trends.TEAM_AVERAGE}", dashed)') in re.sub(r"\s+", " ", text)
     scores = _section(text, "Score trends")
     assert all(measure in re.sub(r"\s+", " ", scores) for measure in trends.MEASURES)
+
+
+# -- docs/team.md against coaching/team.py and pages/team.py ---------------------------------------------
+
+#: The sections of docs/team.md that define the figures of a row.
+_TEAM_FIGURES = ("The agent", "Scores", "Reviews and disputes", "Coaching", "Flags")
+
+
+def _team_headings() -> set[str]:
+    """The Team table's column headings as pages/team.py writes them: the words of coaching.team.LABELS
+    (``LABELS["kore_n"]``), or a heading of its own (a column that is not sorted by)."""
+    page = (ROOT / "pages" / "team.py").read_text(encoding="utf-8")
+    labelled = re.findall(r'column_config\.\w+Column\(\s*LABELS\["(\w+)"\]', page)
+    literal = re.findall(r'column_config\.\w+Column\(\s*"([^"]+)"', page)
+    assert set(labelled) <= set(team.LABELS)
+    return {team.LABELS[key] for key in labelled} | set(literal)
+
+
+def test_team_md_names_each_figure_as_the_table_and_sort_by_do() -> None:
+    figures = "".join(_section(_doc("team.md"), heading) for heading in _TEAM_FIGURES)
+    named = set(_bold(figures)) - {team.FALLING, team.BELOW_PASS}
+    # Every heading of the table and every choice of Sort by, and nothing else: one name per figure.
+    assert named == _team_headings() | set(team.LABELS.values())
+    assert set(team.LABELS.values()) - _team_headings() == {team.LABELS["person_id"]}  # the CSV's alone
+    assert len(set(team.LABELS.values())) == len(team.LABELS)
+
+
+def test_team_md_figures_are_the_columns_of_the_team_view() -> None:
+    figures = "".join(_section(_doc("team.md"), heading) for heading in _TEAM_FIGURES)
+    columns = [name for name in _ticked(figures) if re.fullmatch(r"[a-z_]+", name)]
+    assert set(columns) == {*team.COLUMNS, "kore_weekly"}  # the weekly means are the page's alone
+
+
+def test_team_md_constants_and_numbers_are_the_code_s() -> None:
+    text = _doc("team.md")
+    for dotted in set(re.findall(r"`(coaching\.[\w.]+)`", text)):
+        module, _, name = dotted.rpartition(".")
+        assert hasattr(importlib.import_module(module), name), dotted
+    valued = re.findall(r"`(coaching\.[\w.]+)` = (\d+(?:\.\d+)?)", text)
+    assert {name.rpartition(".")[2] for name, _ in valued} == {
+        "DEFAULT_DAYS", "PAGE_SIZE", "FEW", "FALL_STANDARD_ERRORS"}
+    for dotted, value in valued:
+        module, _, name = dotted.rpartition(".")
+        assert float(value) == getattr(importlib.import_module(module), name), dotted
+    flat = re.sub(r"\s+", " ", text)
+    for said in (
+        f"the last {team.DEFAULT_DAYS} days",
+        f"pages of {team.PAGE_SIZE}",
+        f"fewer than {scores.FEW} Kore scores",
+        f"at least {scores.FEW} Kore scores",
+        f"more than {team.FALL_STANDARD_ERRORS:g} standard errors",
+        f"{settings.DEFAULT_PASS_SCORE:g} by default",
+        f'("{team.BOTH_FLAGS}")',
+    ):
+        assert said in flat, said
+    assert trends.FEW is scores.FEW  # Score Trends' thin points and the Team view's minimum: one rule
