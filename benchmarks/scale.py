@@ -222,7 +222,7 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
         session_status,
     )
     from coaching.audit import evaluation_detail
-    from coaching.metric_heatmap import HeatmapFilters, metric_heatmap, team_options
+    from coaching.metric_heatmap import metric_heatmap
     from coaching.overview import store_overview
     from coaching.review_tabs import review_counts, review_tab
     from coaching.team import TeamFilters, team_choices, team_page
@@ -265,8 +265,7 @@ def data_calls(viewer, opened: dict[str, dict[str, str]]) -> dict:
                                          metric_overturns(con, viewer, window)),
         "team": lambda con: (team_choices(con, viewer),
                              team_page(con, viewer, team_window, pass_score=options.pass_score, today=END)),
-        "metric heatmap": lambda con: (team_options(con, viewer),
-                                       metric_heatmap(con, viewer, HeatmapFilters.last_days(END))),
+        "metric heatmap": lambda con: (team_choices(con, viewer), metric_heatmap(con, viewer, team_window)),
     }
     if viewer.role == AGENT:  # an agent's Score Trends page is one view, their own trends, whatever is asked
         calls.update({name: calls["trends: scores"] for name in calls if name.startswith("trends: ")})

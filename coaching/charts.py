@@ -370,9 +370,10 @@ METRIC_LINE = 11
 _METRIC_FONT, _METRIC_LEADING = 11, 13
 
 
-def _metric_axis(team_rates: dict[str, float]) -> alt.Axis:
+def _metric_axis(metrics: list[str], team_rates: dict[str, float] | None) -> alt.Axis:
     """The heatmap's metrics across its top: each name wrapped in lines of at most :data:`METRIC_LINE`
-    characters (a longer word keeps a line of its own), then the metric's team rate; every name shown.
+    characters (a longer word keeps a line of its own), then the metric's team rate when there is one
+    (``team_rates``: one team on the chart); every name shown.
 
     Vega draws a label's further lines below its first, into the chart, so every name gets as many lines
     as the longest (blank ones first) and the padding lifts them clear: the names sit on the chart.
@@ -381,8 +382,8 @@ def _metric_axis(team_rates: dict[str, float]) -> alt.Axis:
     import textwrap
 
     wrapped = {m: [*(textwrap.wrap(m, METRIC_LINE, break_long_words=False, break_on_hyphens=False) or [m]),
-                   f"team {rate:.0%}"]
-               for m, rate in team_rates.items()}
+                   *([f"team {team_rates[m]:.0%}"] if team_rates is not None else [])]
+               for m in metrics}
     lines = max((len(w) for w in wrapped.values()), default=1)
     padded = {m: [""] * (lines - len(w)) + w for m, w in wrapped.items()}
     return alt.Axis(orient="top", labelAngle=0, labelAlign="center", labelBaseline="bottom",
@@ -394,11 +395,12 @@ def _metric_axis(team_rates: dict[str, float]) -> alt.Axis:
 def metric_heatmap_chart(cells: pd.DataFrame) -> alt.LayerChart:
     """:func:`coaching.metric_heatmap.arrange`'s cells: agents down in its ``row`` order, one
     :data:`HEATMAP_ROW` each (long names cut short, the whole name in the tooltip); metrics across, their
-    names wrapped above each column with the team rate; each cell coloured by how far the agent's share not
-    adhered is above (red) or below (blue) the team rate, in points, with the share written in it. A thin
-    cell (fewer than :data:`coaching.metric_heatmap.FEW` scored) is faded and shows "·" instead. Choosing a
-    cell selects its agent and metric (:data:`CELL_PICK`)."""
-    from coaching.metric_heatmap import FEW  # here, not at the top: see _metric_axis
+    names wrapped above each column, with the team rate when the agents are of one team (else each team has
+    its own, in the tooltip); each cell coloured by how far the agent's share not adhered is above (red) or
+    below (blue) their team's rate, in points, with the share written in it. A thin cell (fewer than
+    :data:`coaching.metric_heatmap.FEW` scored) is faded and shows "·" instead. Choosing a cell selects its
+    agent and metric (:data:`CELL_PICK`)."""
+    from coaching.metric_heatmap import FEW, one_team  # here, not at the top: see _metric_axis
 
     pick = alt.selection_point(name=CELL_PICK, fields=["person_id", "metric"], on="click", clear="dblclick")
     columns = ["person_id", "agent", "team", "metric", "scored", "not_adhered", "share", "team_rate",
@@ -409,20 +411,23 @@ def metric_heatmap_chart(cells: pd.DataFrame) -> alt.LayerChart:
         text=["·" if t else f"{share:.0%}" for share, t in zip(cells["share"], thin, strict=True)],
         note=[f"Fewer than {FEW} scored: read with care" if t else "" for t in thin],
     )
-    team_rates = {str(m): float(r) for m, r in data.groupby("metric")["team_rate"].first().sort_index().items()}
-    x = alt.X("metric:N", title=None, sort=list(team_rates), axis=_metric_axis(team_rates))
+    metrics = sorted(str(m) for m in data["metric"].unique())
+    # One team rate a metric only when the agents are of one team; else the tooltip has each agent's team's.
+    team_rates = ({str(m): float(r) for m, r in data.groupby("metric")["team_rate"].first().items()}
+                  if len(data) and one_team(data) else None)
+    x = alt.X("metric:N", title=None, sort=metrics, axis=_metric_axis(metrics, team_rates))
     y = alt.Y("agent:N", title=None, sort=alt.EncodingSortField(field="row", op="min", order="ascending"),
               axis=alt.Axis(labelLimit=170, labelFontSize=11, ticks=False, domain=False))
     tooltip = [alt.Tooltip("agent:N", title="Agent"), alt.Tooltip("team:N", title="Team"),
                alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("scored:Q", title="Scored", format=","),
                alt.Tooltip("not_adhered:Q", title="Not adhered", format=","),
                alt.Tooltip("share:Q", title="Share not adhered", format=".0%"),
-               alt.Tooltip("team_rate:Q", title="Team rate", format=".0%"),
-               alt.Tooltip("above_team:Q", title="Against the team rate (points)", format="+.1f"),
+               alt.Tooltip("team_rate:Q", title="Their team's rate", format=".0%"),
+               alt.Tooltip("above_team:Q", title="Against their team's rate (points)", format="+.1f"),
                alt.Tooltip("note:N", title="Note")]
     rects = alt.Chart(data).mark_rect().encode(
         x, y,
-        color=alt.Color("above_team:Q", title="Share not adhered against the team rate (points)",
+        color=alt.Color("above_team:Q", title="Share not adhered against their team's rate (points)",
                         scale=alt.Scale(scheme="redblue", reverse=True, domain=[-HEATMAP_REACH, HEATMAP_REACH],
                                         clamp=True),
                         legend=alt.Legend(orient="top", format="+d", gradientLength=220, titleLimit=400)),
@@ -438,7 +443,7 @@ def metric_heatmap_chart(cells: pd.DataFrame) -> alt.LayerChart:
     # A metric an agent has no scored interaction of is a grey cell, never a blank one (which would read as
     # level with the team).
     agents = data.drop_duplicates("person_id")[["person_id", "agent", "team", "row"]]
-    grid = agents.merge(pd.DataFrame({"metric": list(team_rates)}, dtype=object), how="cross")
+    grid = agents.merge(pd.DataFrame({"metric": metrics}, dtype=object), how="cross")
     gaps = grid.merge(data[["person_id", "metric"]], how="left", on=["person_id", "metric"], indicator=True)
     gaps = gaps[gaps["_merge"] == "left_only"].drop(columns="_merge").assign(
         note="No scored interactions in these dates")

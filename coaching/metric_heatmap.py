@@ -1,33 +1,35 @@
 """The metric heatmap: each agent in the viewer's scope against each evaluation metric, the share of their
-scored interactions where the metric was *not adhered*, beside the team rate for that metric.
+scored interactions where the metric was *not adhered*, beside their team's rate for that metric.
 
 * :func:`metric_heatmap`: one row per (agent, metric) cell, computed in one query from the evaluations'
   own lists of scored and not-adhered metrics (``scored_metrics``, ``not_adhered_metrics``), never from
   the long ``evaluation_metrics`` rows.
-* :func:`arrange`: which agents a chart draws, and in what order (furthest above the team rate, by name,
-  or on one metric): beyond :data:`MOST_AGENTS` a heatmap is a wall, not a picture.
+* :func:`arrange`: which agents a chart draws, and in what order (furthest above their team's rate, by
+  name, or on one metric): beyond :data:`MOST_AGENTS` a heatmap is a wall, not a picture.
 * :func:`not_adhered_interactions`: the drill-down, one agent's interactions where one metric was not
   adhered: the candidates a lead would mark for coaching.
+
+What it covers is the Team view's (:class:`coaching.team.TeamFilters`: dates and teams, the teams offered by
+:func:`coaching.team.team_choices`), and so are its agents: the roster's agents (``role = 'Agent'``) in the
+viewer's scope and the chosen teams, here those with a scored interaction in the dates.
 
 Definitions (the words the page uses):
 
 * **Scored**: interactions where the metric has a result (Adhered, Not Adhered or Not Applicable), as
   the Score Trends' "Scored" counts them. **Not adhered**: those whose result is Not Adhered. **Share not
   adhered** = not adhered ÷ scored.
-* **Team rate** of a metric: the share not adhered over every agent in the heatmap (the viewer's scope,
-  narrowed by the chosen teams) in the same dates, i.e. Σ not adhered ÷ Σ scored. For a lead that is
-  their team; for QA and admins everyone they chose.
+* **Team rate** of a metric, for an agent: the share not adhered over the agents of *their* team in the
+  heatmap (the viewer's scope, narrowed by the chosen teams) in the same dates, i.e. Σ not adhered ÷ Σ
+  scored. Each agent is compared with their own team, however many teams are shown; agents without a team
+  are compared with the other agents without a team.
 * **Against the team rate** (``above_team``): the cell's share minus the team rate, in percentage points;
-  above zero the agent misses the metric more often than the team does. The colour shows it.
-* An agent's **overall** figure (``agent_above_team``): their not-adhered results minus what the team
+  above zero the agent misses the metric more often than their team does. The colour shows it.
+* An agent's **overall** figure (``agent_above_team``): their not-adhered results minus what their team's
   rate of each metric would give for the same scored results, over all their scored results, in points.
 * A cell is **thin** when it rests on fewer than :data:`FEW` scored interactions.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
@@ -35,67 +37,50 @@ import pandas as pd
 from coaching import people
 from coaching.access import AGENT, Viewer
 from coaching.scores import AUDIT_SQL
-from coaching.sql import Where, scope, sql_str
+from coaching.sql import Where, sql_str
+from coaching.team import TeamFilters
 from coaching.trends import FEW
 
 __all__ = [
-    "BY_ABOVE_TEAM", "BY_METRIC", "BY_NAME", "DEFAULT_DAYS", "FEW", "MOST_AGENTS", "ORDERS", "HeatmapFilters",
-    "arrange", "metric_heatmap", "not_adhered_interactions", "team_options",
+    "BY_ABOVE_TEAM", "BY_METRIC", "BY_NAME", "FEW", "MOST_AGENTS", "ORDERS", "arrange", "metric_heatmap",
+    "not_adhered_interactions", "one_team",
 ]
 
-#: The default span: the last 30 days.
-DEFAULT_DAYS = 30
 #: Most agents (rows) a heatmap draws; the page says when some are left out, and its CSV has every cell.
 MOST_AGENTS = 40
-#: How :func:`arrange` orders the agents: furthest above the team rate overall, by name, or furthest above
-#: it on one metric.
+#: How :func:`arrange` orders the agents: furthest above their team's rate overall, by name, or furthest
+#: above it on one metric.
 BY_ABOVE_TEAM, BY_NAME, BY_METRIC = "above team", "name", "metric"
 ORDERS = (BY_ABOVE_TEAM, BY_NAME, BY_METRIC)
 
 
-@dataclass(frozen=True)
-class HeatmapFilters:
-    """What the heatmap covers: interactions that started on ``start`` … ``end`` (both included), of agents
-    in ``teams`` (any team when empty)."""
-
-    start: date
-    end: date
-    teams: tuple[str, ...] = ()
-
-    @classmethod
-    def last_days(cls, today: date, days: int = DEFAULT_DAYS, teams: tuple[str, ...] = ()) -> HeatmapFilters:
-        return cls(start=today - timedelta(days=days - 1), end=today, teams=teams)
+def _where(viewer: Viewer, filters: TeamFilters) -> Where:
+    """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people): the Team view's
+    agents (``coaching.team``: roster agents, the viewer's scope, the chosen teams) and the dates."""
+    return (Where().add(f"p.role = {sql_str(AGENT)}").scope(viewer, "p.person_id")
+            .one_of("p.team", "teams", filters.teams).between_days("e.start_time", filters.start, filters.end))
 
 
-def _where(viewer: Viewer, filters: HeatmapFilters) -> Where:
-    """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people)."""
-    return (Where().scope(viewer, "e.person_id").between_days("e.start_time", filters.start, filters.end)
-            .one_of("p.team", "teams", filters.teams))
+_FROM = "FROM evaluations e JOIN people p USING (person_id)"
 
 
-_FROM = "FROM evaluations e LEFT JOIN people p USING (person_id)"
+def one_team(cells: pd.DataFrame) -> bool:
+    """Whether the cells are of one team's agents (agents without a team counting as one): then a metric has
+    one team rate, and the chart shows it above the metric's column."""
+    return bool(cells["team"].nunique(dropna=False) == 1)
 
 
-def team_options(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> list[str]:
-    """The teams of the agents the viewer may see, A to Z: what the team filter offers."""
-    in_scope, params = scope(viewer, "p.person_id")
-    return [team for (team,) in con.execute(
-        f"SELECT DISTINCT p.team FROM people p WHERE p.role = {sql_str(AGENT)} AND p.team IS NOT NULL "
-        f"AND {in_scope} ORDER BY p.team",
-        params,
-    ).fetchall()]
-
-
-def metric_heatmap(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: HeatmapFilters) -> pd.DataFrame:
+def metric_heatmap(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TeamFilters) -> pd.DataFrame:
     """Every (agent, metric) cell with at least one scored interaction, in the viewer's scope and the
     filters' dates and teams.
 
     Columns: person_id (who the agent is), agent (their name, with their email where two shown share
     it: only a label), team, metric, scored, not_adhered, share (not_adhered ÷ scored), team_rate (of the
-    metric over every agent here), above_team ((share − team_rate) × 100, percentage points), thin
-    (scored < :data:`FEW`), agent_above_team (the agent's overall figure, points), agent_thin (every cell
-    of theirs is thin), agent_rank (1 = furthest above the team rate overall; agents whose every cell is
-    thin come last). Ordered by agent_rank, then metric.
+    metric over the agents here of the agent's team; agents without a team count as one), above_team
+    ((share − team_rate) × 100, percentage points), thin (scored < :data:`FEW`), agent_above_team (the
+    agent's overall figure, points), agent_thin (every cell of theirs is thin), agent_rank (1 = furthest
+    above their team's rate overall; agents whose every cell is thin come last). Ordered by agent_rank,
+    then metric.
     """
     where = _where(viewer, filters)
     return con.execute(
@@ -108,13 +93,15 @@ def metric_heatmap(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Heat
                       {_FROM} WHERE {where.sql})
                 GROUP BY person_id, metric),
             rated AS (
-                SELECT *, not_adhered / scored AS share,
-                       sum(not_adhered) OVER per_metric / sum(scored) OVER per_metric AS team_rate
-                FROM cells WINDOW per_metric AS (PARTITION BY metric)),
+                -- Each agent against their own team (agents without a team, a NULL team, against each
+                -- other). The team joins the cells, not the unnested rows (quicker over everyone).
+                SELECT c.*, p.team, c.not_adhered / c.scored AS share,
+                       sum(c.not_adhered) OVER per_team / sum(c.scored) OVER per_team AS team_rate
+                FROM cells c JOIN people p USING (person_id) WINDOW per_team AS (PARTITION BY p.team, c.metric)),
             agents AS (
                 SELECT r.person_id, any_value(coalesce(p.name, r.person_id)) AS name,
                        any_value(p.email) AS email, any_value(p.agent_id) AS agent_id,
-                       any_value(p.team) AS team,
+                       any_value(r.team) AS team,
                        100 * (sum(r.not_adhered) - sum(r.scored * r.team_rate)) / sum(r.scored)
                            AS agent_above_team,
                        max(r.scored) < {FEW} AS agent_thin
@@ -139,8 +126,8 @@ def arrange(cells: pd.DataFrame, order: str = BY_ABOVE_TEAM, metric: str | None 
             rows: int = MOST_AGENTS) -> pd.DataFrame:
     """The cells of the ``rows`` agents a chart draws, with ``row`` (1 = top) saying their order.
 
-    ``order``: :data:`BY_ABOVE_TEAM`, the agents furthest above the team rate overall (``agent_rank``);
-    :data:`BY_NAME`, A to Z; :data:`BY_METRIC`, the agents furthest above the team rate on ``metric``
+    ``order``: :data:`BY_ABOVE_TEAM`, the agents furthest above their team's rate overall (``agent_rank``);
+    :data:`BY_NAME`, A to Z; :data:`BY_METRIC`, the agents furthest above their team's rate on ``metric``
     (those without it, or thin on it, after them, in overall order). Agents whose every cell is thin come
     after the others in the first and last orders.
     """
@@ -166,12 +153,12 @@ def arrange(cells: pd.DataFrame, order: str = BY_ABOVE_TEAM, metric: str | None 
             .sort_values(["row", "metric"]).reset_index(drop=True))
 
 
-def not_adhered_interactions(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: HeatmapFilters,
+def not_adhered_interactions(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TeamFilters,
                              person_id: str, metric: str) -> pd.DataFrame:
     """The interactions of the agent ``person_id`` in the filters' dates where ``metric`` was not adhered,
     newest first: conversation_id, date (when it started), queues (joined with ", "), kore_score,
-    audit_score (the current Supervisor Audit Score, NaN until audited). An agent outside the viewer's
-    scope (or the chosen teams) has none."""
+    audit_score (the current Supervisor Audit Score, NaN until audited). An agent the heatmap does not
+    show (outside the viewer's scope or the chosen teams, or not a roster agent) has none."""
     where = _where(viewer, filters)
     where.add("e.person_id = $person AND list_contains(e.not_adhered_metrics, $metric)",
               {"person": person_id, "metric": metric})

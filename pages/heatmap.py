@@ -1,7 +1,8 @@
 """Metric Heatmap (team leads, QA, admins): every agent in scope against every evaluation metric, the share
-not adhered coloured against the team rate. Choosing a cell lists that agent's interactions where the
+not adhered coloured against their team's rate. Choosing a cell lists that agent's interactions where the
 metric was not adhered (`?agent=PERSON&metric=NAME`), each opening its audit: the candidates for coaching.
-The figures come from `coaching.metric_heatmap`, the chart from `coaching.charts`.
+The figures come from `coaching.metric_heatmap`, the chart from `coaching.charts`; the dates and teams are
+the Team view's (`coaching.team`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from coaching.metric_heatmap import (
     BY_ABOVE_TEAM,
     BY_METRIC,
     BY_NAME,
-    DEFAULT_DAYS,
     FEW,
     MOST_AGENTS,
-    HeatmapFilters,
     arrange,
     metric_heatmap,
     not_adhered_interactions,
-    team_options,
+    one_team,
 )
+from coaching.team import DEFAULT_DAYS, TeamFilters, team_choices
 from ui import cache, clock, navigation, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
@@ -59,13 +59,13 @@ def order_choice(metrics: list[str]) -> tuple[str, str | None]:
     """How the chart orders its agents: (order, metric)."""
     options: list[tuple[str, str | None]] = [(BY_ABOVE_TEAM, None), (BY_NAME, None)]
     options += [(BY_METRIC, m) for m in metrics]
-    names = {BY_ABOVE_TEAM: "Furthest above the team rate", BY_NAME: "Name"}
+    names = {BY_ABOVE_TEAM: "Furthest above their team's rate", BY_NAME: "Name"}
     state.restore("heatmap_order")
     if st.session_state.get("heatmap_order") not in options:  # ordered by a metric these cells lack
         st.session_state.pop("heatmap_order", None)
     order, metric = st.selectbox(
         "Order agents by", options, key="heatmap_order",
-        format_func=lambda o: names.get(o[0], f"Furthest above the team rate on {o[1]}"))
+        format_func=lambda o: names.get(o[0], f"Furthest above their team's rate on {o[1]}"))
     state.keep("heatmap_order")
     return order, metric
 
@@ -104,7 +104,7 @@ def chosen_cell() -> tuple[str, str] | None:
     return cell
 
 
-def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
+def show_interactions(filters: TeamFilters, cells: pd.DataFrame) -> None:
     chosen = chosen_cell()
     if chosen is None:
         return
@@ -117,7 +117,7 @@ def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
     st.subheader(f"{escape_markdown(row['agent'])} · {escape_markdown(metric)}")
     rows = scoped(store, viewer, not_adhered_interactions, filters, person_id, metric)
     st.caption(f"Not adhered in {row['not_adhered']:,} of {row['scored']:,} scored interactions "
-               f"({row['share']:.0%}; the team's rate {row['team_rate']:.0%}), newest first. Choose one to open "
+               f"({row['share']:.0%}; their team's rate {row['team_rate']:.0%}), newest first. Choose one to open "
                "its audit.")
     if rows.empty:
         return
@@ -141,34 +141,41 @@ def show_interactions(filters: HeatmapFilters, cells: pd.DataFrame) -> None:
         navigation.open_audit(interaction["conversation_id"])
 
 
-st.title("Metric Heatmap")
-left, right = st.columns([2, 3])
-with left:
-    start, end = dates()
-offered = scoped(store, viewer, team_options)
-state.restore("heatmap_teams", offered)
-teams = right.multiselect("Team", offered, key="heatmap_teams", placeholder="Every team in your view")
-state.keep("heatmap_teams")
-filters = HeatmapFilters(start, end, tuple(teams))
-cells = scoped(store, viewer, metric_heatmap, filters)
-if cells.empty:
-    st.info("No evaluated interactions with metric results in these dates and teams.")
-    st.stop()
+def show() -> None:
+    st.title("Metric Heatmap")
+    left, right = st.columns([2, 3])
+    with left:
+        start, end = dates()
+    offered = scoped(store, viewer, team_choices)
+    state.restore("heatmap_teams", offered)
+    teams = right.multiselect("Team", offered, key="heatmap_teams", placeholder="Every team in your view")
+    state.keep("heatmap_teams")
+    filters = TeamFilters(start, end, tuple(teams))
+    cells = scoped(store, viewer, metric_heatmap, filters)
+    if cells.empty:
+        st.info("No evaluated interactions with metric results in these dates and teams.")
+        return
 
-agents = cells["person_id"].nunique()
-order, on_metric = order_choice(sorted(cells["metric"].unique()))
-shown = arrange(cells, order, on_metric, MOST_AGENTS)
-st.caption(
-    "Each cell is the share of an agent's scored interactions where the metric was not adhered; above each "
-    "column, the team rate (that metric's share over every agent here). The colour compares the two: red, "
-    f"not adhered more often than the team; blue, less. Faded cells with a dot rest on fewer than {FEW} "
-    "scored interactions; grey ones have none. Choose a cell to list its interactions."
-)
-if agents > MOST_AGENTS:
-    st.caption(f"The chart draws {MOST_AGENTS} of {agents:,} agents (choose the order above, or narrow by "
-               "team); the CSV has every cell.")
-event = st.altair_chart(cache.chart(charts.metric_heatmap_chart, shown), on_select="rerun", key="heatmap_chart",
-                        selection_mode=charts.CELL_PICK)
-follow_the_chart(event)
-download(cells, "metric-heatmap")
-show_interactions(filters, cells)
+    agents = cells["person_id"].nunique()
+    order, on_metric = order_choice(sorted(cells["metric"].unique()))
+    shown = arrange(cells, order, on_metric, MOST_AGENTS)
+    columns = ("Above each column, the team's rate for the metric." if one_team(shown)
+               else "Point at a cell for the agent's team and its rate.")
+    no_team = " Agents without a team are compared with each other." if shown["team"].isna().any() else ""
+    st.caption(
+        "Each cell is the share of an agent's scored interactions where the metric was not adhered, coloured "
+        "against their team's rate for that metric (the share over their team's agents here): red, not adhered "
+        f"more often than their team; blue, less. {columns}{no_team} Faded cells with a dot rest on fewer than "
+        f"{FEW} scored interactions; grey ones have none. Choose a cell to list its interactions."
+    )
+    if agents > MOST_AGENTS:
+        st.caption(f"The chart draws {MOST_AGENTS} of {agents:,} agents (choose the order above, or narrow by "
+                   "team); the CSV has every cell.")
+    event = st.altair_chart(cache.chart(charts.metric_heatmap_chart, shown), on_select="rerun",
+                            key="heatmap_chart", selection_mode=charts.CELL_PICK)
+    follow_the_chart(event)
+    download(cells, "metric-heatmap")
+    show_interactions(filters, cells)
+
+
+show()

@@ -2,9 +2,11 @@
 scope, its drill-down, and its chart spec (coaching.charts.metric_heatmap_chart).
 
 The small store: team Billing East (lead Sam Ortiz) with Priya (many interactions), Tom and Vic (three:
-every cell of his thin), team Claims (lead Zoe Zimmer) with Uma, and Nia, an agent the roster does not
-name (only QA and admins see her). Three metrics, one with " - " in its name; results 1, 0, NA, '-' and
-empty (not on the form) drawn from a seeded generator, and rows in September that October leaves out.
+every cell of his thin), team Claims (lead Zoe Zimmer) with Uma and Carl, and Nia and Dee, agents the roster
+does not name (no team: only QA and admins see them). Sam himself was scored on a few interactions: a
+supervisor, not an agent, so no heatmap (and no Team view) lists him. Three metrics, one with " - " in its
+name; results 1, 0, NA, '-' and empty (not on the form) drawn from a seeded generator, and rows in September
+that October leaves out.
 """
 
 from __future__ import annotations
@@ -27,24 +29,41 @@ from coaching.metric_heatmap import (
     BY_METRIC,
     BY_NAME,
     FEW,
-    HeatmapFilters,
     arrange,
     metric_heatmap,
     not_adhered_interactions,
-    team_options,
 )
+from coaching.team import TeamFilters, team_table
 
-from exports import IE_COLUMNS, build_demo_store, build_store, csv_text, metric_columns, roster, who
+from exports import (
+    IE_COLUMNS,
+    ROSTER_HEADER,
+    ROSTER_ROWS,
+    build_demo_store,
+    build_store,
+    csv_text,
+    metric_columns,
+    who,
+)
 
 METRICS = ("Greeting", "Empathy - Tone", "Hold")
 PRIYA, TOM, VIC, UMA, NIA = "Priya Nair", "Tom Becker", "Vic Vance", "Uma Ueda", "Nia Noroster"
+CARL, DEE, SAM_ORTIZ = "Carl Chen", "Dee Dorsey", "Sam Ortiz"
+#: The agents, each with the person the heatmap shows them as (Sam Ortiz, scored but a supervisor, is none).
 PEOPLE = {PRIYA: "priya.nair@example.com", TOM: "tom.becker@example.com", VIC: "vic.vance@example.com",
-          UMA: "uma.ueda@example.com", NIA: "name:Nia Noroster"}
-TEAMS = {PRIYA: "Billing East", TOM: "Billing East", VIC: "Billing East", UMA: "Claims", NIA: None}
+          UMA: "uma.ueda@example.com", NIA: "name:Nia Noroster", CARL: "carl.chen@example.com",
+          DEE: "name:Dee Dorsey"}
+TEAMS = {PRIYA: "Billing East", TOM: "Billing East", VIC: "Billing East", UMA: "Claims", NIA: None,
+         CARL: "Claims", DEE: None}
+BILLING, CLAIMS, NO_TEAM = {PRIYA, TOM, VIC}, {UMA, CARL}, {NIA, DEE}
 SAM, ZOE, QA = "sam.ortiz@example.com", "zoe.zimmer@example.com", "quinn.lee@example.com"
-OCTOBER = HeatmapFilters(date(2026, 10, 1), date(2026, 10, 31))
-#: Interactions per agent in October (and two in September each, which October leaves out).
-IN_OCTOBER = {PRIYA: 14, TOM: 9, VIC: 3, UMA: 8, NIA: 6}
+OCTOBER = TeamFilters(date(2026, 10, 1), date(2026, 10, 31))
+#: Interactions per person in October (and two in September each, which October leaves out).
+IN_OCTOBER = {PRIYA: 14, TOM: 9, VIC: 3, UMA: 8, NIA: 6, CARL: 12, DEE: 10, SAM_ORTIZ: 6}
+ROSTER = csv_text(ROSTER_HEADER, *(ROSTER_ROWS[name] for name in (PRIYA, TOM, VIC, UMA, SAM_ORTIZ, "Zoe Zimmer",
+                                                                 "Quinn Lee")),
+                  f'{CARL},carl.chen@example.com,Claims,zoe.zimmer@example.com,Agent,'
+                  '"Agent Dashboard, Coaching Assignments"')
 #: A metric's result cell: adhered, not adhered, not applicable, not evaluated, not on the form.
 RESULTS, WEIGHTS = ("1", "0", "NA", "'-'", ""), (5, 3, 1, 1, 1)
 HEADER = IE_COLUMNS + "," + metric_columns(*METRICS)
@@ -82,7 +101,7 @@ EVENTS = f"""ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Sc
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield build_store(tmp_path_factory.mktemp("heatmap"), {
-        "roster.csv": roster(PRIYA, TOM, VIC, UMA, "Sam Ortiz", "Zoe Zimmer", "Quinn Lee"),
+        "roster.csv": ROSTER,
         "ie-report.csv": REPORT, "review-events.csv": EVENTS,
     })
     store.close_all()
@@ -101,18 +120,20 @@ def exported() -> pd.DataFrame:
                                 "Start Time": "start"})
 
 
-def by_hand(agents: set[str], filters: HeatmapFilters = OCTOBER) -> pd.DataFrame:
+def by_hand(agents: set[str], filters: TeamFilters = OCTOBER) -> pd.DataFrame:
     """The heatmap's cells of ``agents`` worked out from the exported rows: scored where the result is 1, 0
-    or NA; not adhered where it is 0; the team rate over these agents; the agent's overall figure."""
+    or NA; not adhered where it is 0; the team rate of each metric over those of ``agents`` in the agent's
+    team (those without a team together); the agent's overall figure."""
     rows = exported()
     day = pd.to_datetime(rows["start"]).dt.date
     rows = rows[rows["agent"].isin(agents) & (day >= filters.start) & (day <= filters.end)]
     rows = rows.assign(scored=rows["result"].isin(["1", "0", "NA"]), missed=rows["result"] == "0")
     cells = rows.groupby(["agent", "metric"], as_index=False)[["scored", "missed"]].sum()
     cells = cells[cells["scored"] > 0].rename(columns={"missed": "not_adhered"})
-    totals = cells.groupby("metric")[["scored", "not_adhered"]].sum()
-    rate = totals["not_adhered"] / totals["scored"]
-    cells = cells.assign(share=cells["not_adhered"] / cells["scored"], team_rate=cells["metric"].map(rate))
+    cells = cells.assign(team=cells["agent"].map(TEAMS).fillna("(no team)"))
+    totals = cells.groupby(["team", "metric"])[["scored", "not_adhered"]].transform("sum")
+    cells = cells.assign(share=cells["not_adhered"] / cells["scored"],
+                         team_rate=totals["not_adhered"] / totals["scored"])
     cells = cells.assign(above_team=100 * (cells["share"] - cells["team_rate"]), thin=cells["scored"] < FEW,
                          expected=cells["scored"] * cells["team_rate"])
     per_agent = cells.groupby("agent").agg(scored=("scored", "sum"), missed=("not_adhered", "sum"),
@@ -120,7 +141,7 @@ def by_hand(agents: set[str], filters: HeatmapFilters = OCTOBER) -> pd.DataFrame
     overall = 100 * (per_agent["missed"] - per_agent["expected"]) / per_agent["scored"]
     cells = cells.assign(person_id=cells["agent"].map(PEOPLE), agent_above_team=cells["agent"].map(overall),
                          agent_thin=cells["agent"].map(per_agent["most"] < FEW))
-    return cells.drop(columns="expected")
+    return cells.drop(columns=["expected", "team"])
 
 
 def keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +170,7 @@ def test_the_store_holds_what_the_test_means() -> None:
 def test_qa_sees_every_agents_cells_as_worked_out_by_hand(con) -> None:
     found = metric_heatmap(con, who(con, QA), OCTOBER)
     assert_cells(found, by_hand(set(PEOPLE)))
-    # Who is who: the person, with the name only as a label; a team from the roster (none for Nia).
+    # Who is who: the person, with the name only as a label; a team from the roster (none for Nia and Dee).
     names = dict(zip(found["person_id"], found["agent"], strict=False))
     assert names == {PEOPLE[a]: a for a in PEOPLE}
     teams = found.drop_duplicates("person_id").set_index("person_id")["team"]
@@ -158,11 +179,49 @@ def test_qa_sees_every_agents_cells_as_worked_out_by_hand(con) -> None:
 
 def test_a_leads_cells_and_team_rates_are_their_teams(con) -> None:
     found = metric_heatmap(con, who(con, SAM), OCTOBER)
-    assert set(found["person_id"]) == {PEOPLE[PRIYA], PEOPLE[TOM], PEOPLE[VIC]}
-    assert_cells(found, by_hand({PRIYA, TOM, VIC}))  # rates over Billing East only
+    assert set(found["person_id"]) == {PEOPLE[a] for a in BILLING}
+    assert_cells(found, by_hand(BILLING))  # rates over Billing East only
     other = metric_heatmap(con, who(con, ZOE), OCTOBER)
-    assert set(other["person_id"]) == {PEOPLE[UMA]}
-    assert (other["share"] == other["team_rate"]).all()  # one agent: their rate is the team's
+    assert set(other["person_id"]) == {PEOPLE[a] for a in CLAIMS}
+    assert_cells(other, by_hand(CLAIMS))
+
+
+def test_qa_sees_each_agent_against_their_own_teams_rate(con) -> None:
+    """Over two teams (and the agents without one) a metric has a rate per team, and each agent is coloured
+    against their own: the cells QA sees of a team are the ones worked out over that team alone, and the
+    ones its lead sees."""
+    found = metric_heatmap(con, who(con, QA), OCTOBER)
+    rates = {team: by_hand(agents).groupby("metric")["team_rate"].first()
+             for team, agents in (("billing", BILLING), ("claims", CLAIMS), ("none", NO_TEAM))}
+    differ = (rates["billing"] - rates["claims"]).abs()
+    assert (differ > 0.05).all()  # each metric's rate differs between the teams: the test tells them apart
+    for agents in (BILLING, CLAIMS, NO_TEAM):
+        mine = found[found["person_id"].isin({PEOPLE[a] for a in agents})]
+        assert_cells(mine, by_hand(agents))  # against that team's rate alone
+    everyone = found.groupby("metric")[["not_adhered", "scored"]].sum()
+    overall = everyone["not_adhered"] / everyone["scored"]
+    priya = found[found["person_id"] == PEOPLE[PRIYA]].set_index("metric")
+    np.testing.assert_allclose(priya["team_rate"], rates["billing"][priya.index])
+    assert ((priya["team_rate"] - overall[priya.index]).abs() > 1e-9).all()  # not the rate over everyone
+    lead = metric_heatmap(con, who(con, SAM), OCTOBER)
+    assert_cells(found[found["person_id"].isin(lead["person_id"])], lead)  # the colours the lead sees
+    # On the chart: each cell's colour is its agent's against their team; no single rate above a column.
+    spec = spec_of(charts.metric_heatmap_chart(arrange(found)))
+    drawn_cells = pd.DataFrame(drawn(spec, layer(spec, "rect"))).set_index(["person_id", "metric"]).sort_index()
+    np.testing.assert_allclose(drawn_cells["above_team"], keyed(found)["above_team"])
+    assert "team " not in layer(spec, "rect")["encoding"]["x"]["axis"]["labelExpr"]
+
+
+def test_the_agents_are_the_team_views(con) -> None:
+    """The roster's agents in scope, as the Team view lists them: Sam Ortiz, a supervisor scored on a few
+    interactions, is not one, and his interactions count towards no team's rate."""
+    found = metric_heatmap(con, who(con, QA), OCTOBER)
+    assert SAM not in set(found["person_id"]) and len(by_hand({SAM_ORTIZ})) > 0  # scored, yet not shown
+    assert set(found["person_id"]) == set(team_table(con, who(con, QA), OCTOBER)["person_id"])
+    assert set(metric_heatmap(con, who(con, SAM), OCTOBER)["person_id"]) == set(
+        team_table(con, who(con, SAM), OCTOBER)["person_id"])
+    metric = next(m for m in METRICS if missed_by_hand(SAM_ORTIZ, m))
+    assert not_adhered_interactions(con, who(con, QA), OCTOBER, SAM, metric).empty
 
 
 def test_an_agent_sees_only_themself(con) -> None:
@@ -172,18 +231,18 @@ def test_an_agent_sees_only_themself(con) -> None:
 
 
 def test_the_team_filter_and_the_dates_narrow_the_cells_and_the_rates(con) -> None:
-    claims = HeatmapFilters(OCTOBER.start, OCTOBER.end, ("Claims",))
-    assert_cells(metric_heatmap(con, who(con, QA), claims), by_hand({UMA}))
+    claims = TeamFilters(OCTOBER.start, OCTOBER.end, ("Claims",))
+    assert_cells(metric_heatmap(con, who(con, QA), claims), by_hand(CLAIMS))
     # A lead choosing another team's name sees nothing of it.
     assert metric_heatmap(con, who(con, SAM), claims).empty
-    first_week = HeatmapFilters(date(2026, 10, 1), date(2026, 10, 7))
+    first_week = TeamFilters(date(2026, 10, 1), date(2026, 10, 7))
     assert_cells(metric_heatmap(con, who(con, QA), first_week), by_hand(set(PEOPLE), first_week))
-    september = HeatmapFilters(date(2026, 9, 1), date(2026, 9, 30))
+    september = TeamFilters(date(2026, 9, 1), date(2026, 9, 30))
     assert_cells(metric_heatmap(con, who(con, QA), september), by_hand(set(PEOPLE), september))
 
 
 def test_no_interactions_give_no_cells_with_every_column(con) -> None:
-    empty = metric_heatmap(con, who(con, QA), HeatmapFilters(date(2025, 1, 1), date(2025, 1, 31)))
+    empty = metric_heatmap(con, who(con, QA), TeamFilters(date(2025, 1, 1), date(2025, 1, 31)))
     assert empty.empty
     assert list(empty.columns) == list(metric_heatmap(con, who(con, QA), OCTOBER).columns)
 
@@ -197,11 +256,6 @@ def test_agents_are_ranked_furthest_above_the_team_rate_first_thin_ones_last(con
     assert list(agents["person_id"]) == list(expected["person_id"])
     assert agents.iloc[-1]["person_id"] == PEOPLE[VIC]  # three interactions: every cell thin
     assert found.groupby("person_id")["metric"].apply(lambda m: list(m) == sorted(m)).all()
-
-
-def test_team_options_are_the_teams_in_scope(con) -> None:
-    assert team_options(con, who(con, QA)) == ["Billing East", "Claims"]
-    assert team_options(con, who(con, SAM)) == ["Billing East"]
 
 
 # -- which agents a chart draws ---------------------------------------------------------------------------
@@ -265,15 +319,15 @@ def test_the_drill_down_shows_the_current_audit_score(con) -> None:
 
 def test_the_drill_down_is_scoped(con) -> None:
     metric = next(m for m in METRICS if missed_by_hand(PRIYA, m))
-    assert not not_adhered_interactions(con, who(con, QA), OCTOBER, PEOPLE[PRIYA], metric).empty
-    assert not_adhered_interactions(con, who(con, SAM), OCTOBER, PEOPLE[PRIYA], metric).shape[0] >= 1
+    expected = missed_by_hand(PRIYA, metric)
+    for viewer in (QA, SAM, PEOPLE[PRIYA]):  # QA, her lead and she herself: every one of hers
+        found = not_adhered_interactions(con, who(con, viewer), OCTOBER, PEOPLE[PRIYA], metric)
+        assert found["conversation_id"].tolist() == expected
     # Another team's lead, another agent, and a team filter that leaves her out see nothing of hers.
     assert not_adhered_interactions(con, who(con, ZOE), OCTOBER, PEOPLE[PRIYA], metric).empty
     assert not_adhered_interactions(con, who(con, PEOPLE[TOM]), OCTOBER, PEOPLE[PRIYA], metric).empty
-    claims = HeatmapFilters(OCTOBER.start, OCTOBER.end, ("Claims",))
+    claims = TeamFilters(OCTOBER.start, OCTOBER.end, ("Claims",))
     assert not_adhered_interactions(con, who(con, QA), claims, PEOPLE[PRIYA], metric).empty
-    # An agent sees their own.
-    assert not not_adhered_interactions(con, who(con, PEOPLE[PRIYA]), OCTOBER, PEOPLE[PRIYA], metric).empty
 
 
 # -- against the long metric rows, on the demo -------------------------------------------------------------
@@ -287,7 +341,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_the_demos_cells_agree_with_the_evaluations_metric_rows(demo_db: Path) -> None:
     """The evaluations' lists of scored and not-adhered metrics against the view of every metric row."""
-    october = HeatmapFilters(date(2026, 10, 1), date(2026, 10, 31))
+    october = TeamFilters(date(2026, 10, 1), date(2026, 10, 31))
     with store.open_store(demo_db).snapshot() as con:
         found = metric_heatmap(con, who(con, "admin@example.com"), october)
         rows = con.execute(
@@ -298,11 +352,13 @@ def test_the_demos_cells_agree_with_the_evaluations_metric_rows(demo_db: Path) -
                GROUP BY ALL HAVING count(*) FILTER (WHERE m.result IS NOT NULL) > 0""").df()
         lead = metric_heatmap(con, who(con, "lead@example.com"), october)
         again = metric_heatmap(con, who(con, "admin@example.com"), october)
+        team_agents = set(team_table(con, who(con, "admin@example.com"), october)["person_id"])
     pd.testing.assert_frame_equal(again, found)  # the same cells in the same order, every time
     assert len(found) == len(rows) > 100
     pd.testing.assert_frame_equal(keyed(found)[["scored", "not_adhered"]], keyed(rows), check_dtype=False)
     assert found["thin"].any() and found["person_id"].nunique() == 24
     assert lead["person_id"].nunique() < 24 and set(lead["person_id"]) < set(found["person_id"])
+    assert set(found["person_id"]) <= team_agents  # the Team view's agents
 
 
 # -- the chart -------------------------------------------------------------------------------------------------
@@ -404,6 +460,28 @@ def test_the_chart_grows_a_row_per_agent_and_shows_every_metric_wrapped() -> Non
         assert lines[-1].startswith("team ") and lines[-1].endswith("%")
     assert len({len(lines) for lines in lookup.values()}) == 1  # blank lines first: names sit on the chart
     assert layer(small, "rect")["encoding"]["y"]["axis"]["labelLimit"] > 0  # long names cut, whole in the tooltip
+
+
+def test_the_team_rate_is_above_the_columns_only_when_one_team_is_drawn() -> None:
+    """With agents of several teams each metric has a rate per team: the tooltip has the agent's team's, and
+    no line above the column claims one. Agents without a team, all of them, are one group."""
+    def lines_above(cells: pd.DataFrame) -> dict[str, list[str]]:
+        axis = layer(spec_of(charts.metric_heatmap_chart(cells)), "rect")["encoding"]["x"]["axis"]
+        return json.loads(axis["labelExpr"][1: axis["labelExpr"].index(")[datum.label]")])
+
+    cells = chart_cells()
+    two_teams = cells.assign(team=np.where(cells["person_id"] == "a0@example.com", "Claims", "Billing East"))
+    assert all(lines[-1].startswith("team ") for lines in lines_above(cells).values())
+    assert not [line for lines in lines_above(two_teams).values() for line in lines if line.startswith("team")]
+    assert {m: [line for line in lines if line] for m, lines in lines_above(two_teams).items()} == {
+        "Greeting": ["Greeting"], "Empathy - Tone": ["Empathy -", "Tone"], "Hold": ["Hold"]}
+    with_no_team = cells.assign(team=np.where(cells["person_id"] == "a0@example.com", None, "Billing East"))
+    assert not [line for lines in lines_above(with_no_team).values() for line in lines if line.startswith("team")]
+    no_team_at_all = cells.assign(team=None)
+    assert all(lines[-1].startswith("team ") for lines in lines_above(no_team_at_all).values())
+    tips = {t["field"]: t["title"] for t in layer(spec_of(charts.metric_heatmap_chart(two_teams)), "rect")
+            ["encoding"]["tooltip"]}
+    assert tips["team_rate"] == "Their team's rate" and tips["team"] == "Team"
 
 
 def test_a_metric_without_scored_interactions_is_a_grey_cell() -> None:

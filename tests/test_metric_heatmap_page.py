@@ -27,11 +27,11 @@ from coaching.charts import CELL_PICK
 from coaching.metric_heatmap import (
     BY_NAME,
     FEW,
-    HeatmapFilters,
     arrange,
     metric_heatmap,
     not_adhered_interactions,
 )
+from coaching.team import TeamFilters
 from ui.text import escape_markdown
 
 from app_pages import (
@@ -53,7 +53,7 @@ from list_view import unescaped
 
 PAGE = "pages/heatmap.py"
 QA_EMAIL = "qa@example.com"
-OCTOBER = HeatmapFilters(date(2026, 10, 1), date(2026, 10, 31))
+OCTOBER = TeamFilters(date(2026, 10, 1), date(2026, 10, 31))
 #: The columns the chart draws, as arrange gives them.
 DRAWN = ["person_id", "agent", "metric", "scored", "not_adhered", "share", "team_rate", "above_team", "thin",
          "row"]
@@ -107,7 +107,8 @@ def test_a_lead_sees_their_teams_heatmap(demo_db: Path) -> None:
     assert_draws(at, expected)
     assert set(chart_data(at)["person_id"]) <= team_of(demo_db, LEAD_EMAIL)
     [caption] = captions(at)
-    assert "team rate" in caption and f"fewer than {FEW} scored" in caption
+    assert "their team's rate" in caption and f"fewer than {FEW} scored" in caption
+    assert "Above each column, the team's rate" in caption  # one team: its rate above each metric
     assert [d.label for d in at.get("download_button")] == ["Download CSV"]
     assert [s.label for s in at.selectbox] == ["Order agents by"]
     assert not at.dataframe  # no cell chosen yet
@@ -115,7 +116,7 @@ def test_a_lead_sees_their_teams_heatmap(demo_db: Path) -> None:
 
 def test_the_default_is_the_last_30_days(demo_db: Path) -> None:
     at = as_user(LEAD_EMAIL, PAGE)
-    default = HeatmapFilters.last_days(DEMO_NOW.date())
+    default = TeamFilters.last_days(DEMO_NOW.date())
     assert at.date_input(key="heatmap_dates").value == (default.start, default.end)
     assert_draws(at, arrange(query(demo_db, metric_heatmap, LEAD_EMAIL, default)))
 
@@ -125,7 +126,11 @@ def test_qa_and_admins_see_everyone(demo_db: Path, email: str) -> None:
     at = in_october(email)
     assert_draws(at, arrange(query(demo_db, metric_heatmap, email, OCTOBER)))
     assert chart_data(at)["person_id"].nunique() == 24  # every demo agent: fewer than the chart's most
+    assert chart_data(at)["team"].nunique() > 1
     assert not [c for c in captions(at) if "The chart draws" in c]
+    # Several teams: each agent against their own, the rates in the tooltip rather than above the columns.
+    [caption] = captions(at)
+    assert "their team's rate" in caption and "Point at a cell for the agent's team and its rate" in caption
 
 
 def test_over_many_agents_the_chart_draws_the_furthest_above_the_team_rate(
@@ -145,7 +150,7 @@ def test_the_team_filter_and_the_order(demo_db: Path) -> None:
     first = team.options[0]
     team.set_value([first])
     rerun(at)
-    narrowed = HeatmapFilters(OCTOBER.start, OCTOBER.end, (first,))
+    narrowed = TeamFilters(OCTOBER.start, OCTOBER.end, (first,))
     assert_draws(at, arrange(query(demo_db, metric_heatmap, ADMIN_EMAIL, narrowed)))
     at.selectbox(key="heatmap_order").set_value((BY_NAME, None))
     rerun(at)

@@ -29,7 +29,7 @@ import pytest
 from coaching import access, settings, store
 from coaching.charts import SERIES_DASHES
 from coaching.demo import DEMO_PASSWORD
-from coaching.metric_heatmap import HeatmapFilters, arrange, metric_heatmap, not_adhered_interactions
+from coaching.metric_heatmap import arrange, metric_heatmap, not_adhered_interactions
 from coaching.team import DEFAULT_DAYS, LABELS, PAGE_SIZE, TeamFilters, TeamPage, change_text, team_page
 from coaching.trends import TEAM_AVERAGE, YOU, TrendFilters, own_trends
 from ui import clock
@@ -226,7 +226,7 @@ def test_lead_opens_the_flagged_agent_a_heatmap_cell_and_an_audit(
     person_id, agent = first["person_id"], first["agent"]
     with store.open_store(db).snapshot() as con:
         trends = own_trends(con, viewer, TrendFilters(start, end), "week", person_id)
-        heatmap_filters = HeatmapFilters(start, end)
+        heatmap_filters = TeamFilters(start, end)
         cells = metric_heatmap(con, viewer, heatmap_filters)
         cell = _heatmap_cell(cells, person_id)
         metric = cell["metric"]
