@@ -189,8 +189,8 @@ def show() -> None:
         st.info("No agents in your scope match these filters.")
         return
     rows = shown(listed.rows)
-    # What a lead reads first comes first (at 1280 px the table shows the Kore figures, pass rate, fatal and
-    # the audit average, at 1440 px the sentiment too); the flag and the agent stay put while the rest scrolls.
+    # What a lead reads first comes first (at 1280 px the table shows the Kore figures, pass rate and fatal, at
+    # 1440 px the audit average too); the flag and the agent stay put while the rest scrolls.
     order = ["flag", "agent", *(["team"] if len(teams_offered) > 1 else []), "kore_avg", "kore_change_text",
              "kore_weekly", "kore_n", "pass_percent", "fatal", "audit_avg", "audit_change_text", "audit_n",
              "sentiment_avg", "sentiment_change_text", "sentiment_n", "pending_agent", "pending_supervisor",
