@@ -288,7 +288,7 @@ def dispute_trend_chart(disputes: pd.DataFrame, grain: str = "week") -> alt.Laye
         id_vars=["period", "audited", "disputed", "mean_rounds", "resolved", "median_days_to_resolve"],
         value_vars=["dispute_rate", "overturn_share"], var_name="rate", value_name="value")
     data = data.assign(rate=data["rate"].map({"dispute_rate": "Dispute rate",
-                                              "overturn_share": "Share of disputes overturned"}))
+                                              "overturn_share": "Share overturned"}))
     base = alt.Chart(data.dropna(subset=["value"])).encode(
         x=_period_x(grain),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),

@@ -711,7 +711,8 @@ def test_metric_overturns_draw_each_overturned_bar_over_its_disputed_one() -> No
     (lambda f: charts.agent_trend_chart(f, KORE), agents_frame),
 ], ids=["dispute_trend", "metric_overturn", "score_trend", "own_trend", "agent_trend"])
 def test_legends_write_names_up_to_the_label_limit(make, frame) -> None:
-    """Vega cuts a legend's names at 160 px by default: "Share of disputes overturned" lost its end."""
+    """Vega cuts a legend's names at 160 px by default: "Share of disputes overturned", as the share was once
+    named, lost its end."""
     spec = spec_of(make(frame()))
     legends = [enc["legend"] for layer in layers(spec) for enc in layer["encoding"].values()
                if isinstance(enc, dict) and enc.get("legend")]
@@ -733,7 +734,7 @@ def test_dispute_trend_drops_missing_rates_only() -> None:
     got = sorted((row["period"][:10], row["rate"], row["value"]) for row in rows(spec))
     assert got == [
         ("2024-01-01", "Dispute rate", 0.2),
-        ("2024-01-01", "Share of disputes overturned", 0.25),
+        ("2024-01-01", "Share overturned", 0.25),
         ("2024-02-01", "Dispute rate", 0.0),  # kept though its rounds and days are missing
     ]
 
