@@ -35,11 +35,10 @@ import duckdb
 import pandas as pd
 
 from coaching import people
-from coaching.access import AGENT, Viewer
-from coaching.scores import AUDIT_SQL
-from coaching.sql import Where, sql_str
-from coaching.team import TeamFilters
-from coaching.trends import FEW
+from coaching.access import Viewer
+from coaching.scores import AUDIT_SQL, FEW
+from coaching.sql import Where
+from coaching.team import TeamFilters, agents_where
 
 __all__ = [
     "BY_ABOVE_TEAM", "BY_METRIC", "BY_NAME", "FEW", "MOST_AGENTS", "ORDERS", "arrange", "metric_heatmap",
@@ -57,8 +56,7 @@ ORDERS = (BY_ABOVE_TEAM, BY_NAME, BY_METRIC)
 def _where(viewer: Viewer, filters: TeamFilters) -> Where:
     """The conditions on ``e`` (evaluations) joined to ``p`` (the scored agent in people): the Team view's
     agents (``coaching.team``: roster agents, the viewer's scope, the chosen teams) and the dates."""
-    return (Where().add(f"p.role = {sql_str(AGENT)}").scope(viewer, "p.person_id")
-            .one_of("p.team", "teams", filters.teams).between_days("e.start_time", filters.start, filters.end))
+    return agents_where(viewer, filters.teams).between_days("e.start_time", filters.start, filters.end)
 
 
 _FROM = "FROM evaluations e JOIN people p USING (person_id)"

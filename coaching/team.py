@@ -137,7 +137,7 @@ class TeamFilters:
         return self.start - timedelta(days=self.days), self.start - timedelta(days=1)
 
 
-def _agents_where(viewer: Viewer, teams: tuple[str, ...] = ()) -> Where:
+def agents_where(viewer: Viewer, teams: tuple[str, ...] = ()) -> Where:
     """The agents (``p``, in people) of the view: the viewer's scope and the teams chosen."""
     return Where().add(f"p.role = {sql_str(AGENT)}").scope(viewer, "p.person_id").one_of("p.team", "teams", teams)
 
@@ -160,7 +160,7 @@ def _team_sql(viewer: Viewer, filters: TeamFilters, pass_score: float, today: da
     """The whole table (``SELECT …``, unordered), one row per agent, and its parameters."""
     if filters.end < filters.start:
         raise ValueError("the view's dates end before they start")
-    agents = _agents_where(viewer, filters.teams)
+    agents = agents_where(viewer, filters.teams)
     evaluations_scope, scope_params = scope(viewer, "e.person_id")
     previous_start, _ = filters.previous
     enough = _enough("kore")
@@ -366,7 +366,7 @@ def team_table(
 
 def team_choices(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> list[str]:
     """The teams of the agents in the viewer's scope, A to Z: what the Team filter offers."""
-    where = _agents_where(viewer)
+    where = agents_where(viewer)
     return [team for (team,) in con.execute(
         f"SELECT DISTINCT p.team FROM people p WHERE {where.sql} AND p.team IS NOT NULL ORDER BY p.team",
         where.params,

@@ -26,7 +26,7 @@ from coaching.team import (
     team_page,
     team_table,
 )
-from ui import clock, navigation, session
+from ui import clock, navigation, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
 
@@ -44,8 +44,8 @@ ARROWS = {"Descending": ":material/arrow_downward:", "Ascending": ":material/arr
 def date_controls(column) -> tuple[date, date]:
     """The dates chosen (a range still being picked counts its first day as both ends)."""
     default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
-    dates = column.date_input("Interactions between", value=default, max_value=today, format="YYYY-MM-DD",
-                              key="team_dates")
+    st.session_state.setdefault("team_dates", default)  # the state, not value=: restore() may have set it
+    dates = column.date_input("Interactions between", max_value=today, format="YYYY-MM-DD", key="team_dates")
     start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     start = start or default[0]
     return start, end or start
@@ -150,20 +150,30 @@ def page_controls(pages: int) -> None:
         st.segmented_control("Page", range(1, pages + 1), key="team_page", required=True)
     elif pages > 10:
         st.number_input("Page", 1, pages, key="team_page", width=160)
+    state.keep("team_page")
+
+
+#: The choices a lead comes back to after a look at an agent's trends or coaching (ui.state).
+KEPT = ("team_dates", "team_teams", "team_sort", "team_direction", "team_page")
 
 
 def show() -> None:
     st.title("Team")
     teams_offered = scoped(store, viewer, team_choices)
+    for key in KEPT:
+        state.restore(key, teams_offered if key == "team_teams" else None)
+    st.session_state.setdefault("team_direction", DIRECTIONS[0])
     dates_column, team_column, sort_column, direction_column = st.columns([3, 3, 3, 1.6])
     start, end = date_controls(dates_column)
     teams = team_column.multiselect("Team", teams_offered, key="team_teams")
     sort = sort_column.selectbox("Sort by", list(SORTS), format_func=LABELS.get, key="team_sort")
     direction = direction_column.segmented_control(
-        "Order", DIRECTIONS, default=DIRECTIONS[0], required=True, key="team_direction", format_func=ARROWS.get,
+        "Order", DIRECTIONS, required=True, key="team_direction", format_func=ARROWS.get,
         help="Descending: highest first (Z to A, newest, flagged first); ascending: lowest first. Agents with no "
              "value come last either way.")
     filters, descending = TeamFilters(start, end, tuple(teams)), direction == DIRECTIONS[0]
+    for key in KEPT[:-1]:
+        state.keep(key)
     # Another filter or order starts on the first page; a page of other rows starts with none chosen.
     if st.session_state.get("team_query") != (filters, sort, descending) or "team_page" not in st.session_state:
         st.session_state["team_page"] = 1

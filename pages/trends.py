@@ -303,7 +303,8 @@ def show_coaching(filters: TrendFilters) -> None:
                 "mean_change": st.column_config.NumberColumn("Mean change", format="%+.1f"),
                 "mean_uncoached_change": st.column_config.NumberColumn("Uncoached", format="%+.1f"),
                 "mean_effect": st.column_config.NumberColumn("Mean effect", format="%+.1f"),
-            })
+            }, placeholder="—")
+            download(summary, f"coaching-effect-per-{by.replace('_', '-')}")
 
 
 def show_disputes(filters: TrendFilters) -> None:
@@ -327,7 +328,8 @@ def show_disputes(filters: TrendFilters) -> None:
             "Share overturned", format="percent", help="Answered disputes of those audits the reviewer accepted"),
         "resolved": "Resolved or closed",
         "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
-    })
+    }, placeholder="—")
+    download(disputes, "dispute-trends")
     st.subheader("Per metric")
     st.caption("Of the evaluations of interactions that started in these dates, whenever they were audited: so "
                "an audit submitted in these dates of an earlier interaction counts above, not here.")
@@ -349,7 +351,7 @@ def show_disputes(filters: TrendFilters) -> None:
                 "Share overturned", format="percent", help="Overturned ÷ answered disputes of the metric"),
             "mean_rounds": st.column_config.NumberColumn("Mean dispute rounds", format="%.1f"),
             "median_days_to_resolve": st.column_config.NumberColumn("Median days to resolve", format="%.1f"),
-        })
+        }, placeholder="—")
     download(metrics, "metric-overturns")
 
 

@@ -244,6 +244,29 @@ def test_choosing_an_agent_offers_their_trends_and_their_coaching(demo_db: Path)
     assert agents.value == [row["person_id"]]
 
 
+def test_a_lead_comes_back_from_an_agents_trends_to_the_same_dates_order_and_page(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(team, "PAGE_SIZE", 5)
+    at = sort_by(in_october(LEAD_EMAIL), "kore_change", False)
+    at.session_state["team_page"] = 2
+    rerun(at)
+    shown = table(at)
+    choose_row(at, 0)
+    button(at, "Open their Score Trends").click()
+    rerun(at)
+    assert titles(at)[0].startswith("Score Trends")
+    at.switch_page(PAGE)
+    rerun(at)
+    assert at.date_input(key="team_dates").value == (OCTOBER.start, OCTOBER.end)
+    assert at.selectbox(key="team_sort").value == "kore_change"
+    assert at.session_state["team_direction"] == "Ascending"
+    assert not at.warning  # kept through the widgets' state, never also as a default
+    pd.testing.assert_frame_equal(table(at), shown)
+    assert captions(at)[0].startswith(f"{expected_page(demo_db, LEAD_EMAIL).total:,} agent(s), by Kore change "
+                                      "(ascending)")
+
+
 def test_another_order_clears_the_choice(demo_db: Path) -> None:
     at = choose_row(in_october(LEAD_EMAIL), 0)
     assert [b for b in at.button if b.label == "Open their Score Trends"]

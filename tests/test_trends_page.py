@@ -135,7 +135,7 @@ def test_the_coaching_monitor_lists_the_teams_assignments_with_a_csv(demo_db: Pa
     shown = at.dataframe[0].value
     assert list(shown["assignment_id"]) == list(expected["assignment_id"])
     assert list(shown["marker"].fillna("")) == list(expected["marker"].fillna(""))
-    assert [d.label for d in at.get("download_button")] == ["Download CSV", "Download CSV"]  # monitor, effect
+    assert [d.label for d in at.get("download_button")] == ["Download CSV"] * 4  # monitor, effect, per area, per lead
 
 
 def test_the_agent_filter_offers_the_team_and_narrows_every_view(demo_db: Path) -> None:
