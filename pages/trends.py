@@ -251,8 +251,10 @@ def show_coaching(filters: TrendFilters) -> None:
         st.caption(f"The newest {MOST_ROWS:,} of {len(monitor):,} assignments are shown; the CSV has them all.")
     st.dataframe(
         monitor.head(MOST_ROWS),
-        column_order=["name", "agent", "assigned_date", "follow_up_date", "coaching_areas", "status",
-                      "kore_before", "kore_recent", "change", "marker"],
+        # The figures a lead reads first come before the follow-up date: at 1280 px the table shows up to the
+        # marker; the follow-up date and the areas scroll.
+        column_order=["name", "agent", "assigned_date", "status", "kore_before", "kore_recent", "change", "marker",
+                      "coaching_areas", "follow_up_date"],
         column_config={
             "name": st.column_config.TextColumn("Name", width=150),
             "agent": st.column_config.TextColumn("Agent", width=110),
@@ -270,6 +272,7 @@ def show_coaching(filters: TrendFilters) -> None:
             "marker": st.column_config.TextColumn(f"{SPIKE} / {DIP}", width=80),
         },
         hide_index=True,
+        placeholder="—",
     )
     download(monitor, "coaching-monitor")
     st.subheader("Coaching effect")
