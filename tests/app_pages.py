@@ -7,6 +7,7 @@ store with `exports.build_demo_store` and points the app at it with :func:`point
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 AGENT_EMAIL = "agent@example.com"
 LEAD_EMAIL = "lead@example.com"
 ADMIN_EMAIL = "admin@example.com"
+#: A download button's data callable, by its deferred file id (``button.proto.deferred_file_id``): what the
+#: ``downloads`` fixture (conftest.py) records.
+Downloads = dict[str, Callable[[], object]]
 OTHER_LEAD_EMAIL = "zoe.zimmer@example.com"  # the demo's second team lead: their team has a group session
 
 

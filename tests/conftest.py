@@ -14,6 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from argon2 import PasswordHasher
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from app_pages import Downloads
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -93,3 +96,19 @@ def write(tmp_path: Path) -> WriteFile:
         return path
 
     return _write
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """The data callables of the page runs' download buttons, by file id: what a click would run (the
+    pages write their CSVs only when asked)."""
+    made: Downloads = {}
+    add = MediaFileManager.add_deferred
+
+    def recording(self, data, *args, **kwargs):
+        file_id = add(self, data, *args, **kwargs)
+        made[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
+    return made

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,17 +28,17 @@ from urllib.parse import parse_qsl
 
 import pytest
 from google.protobuf.message import Message
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from coaching import store
 from coaching.importer import import_files
+from coaching.metric_heatmap import metric_heatmap
+from coaching.team import TeamFilters
 
-from app_pages import ADMIN_EMAIL, AGENT_EMAIL, LEAD_EMAIL, as_user, point_app_at, rerun, rows
+from app_pages import ADMIN_EMAIL, AGENT_EMAIL, LEAD_EMAIL, Downloads, as_user, point_app_at, rerun, rows
+from app_pages import query as query_as
 from exports import to_csv
 
-#: A download button's data callable, by its deferred file id.
-Deferred = dict[str, Callable[[], object]]
 #: What a spreadsheet takes as the start of a formula (OWASP): defined here, not imported, so this test
 #: reads the downloads on its own terms.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -304,28 +304,14 @@ def read_page(at: AppTest, reading: Reading, page: str) -> None:
                     reading.problems.append(f"{place}: does not show its hostile string as it is")
 
 
-@pytest.fixture
-def deferred(monkeypatch: pytest.MonkeyPatch) -> Deferred:
-    """The data callables of the runs' download buttons, by file id (what a click would run)."""
-    made: Deferred = {}
-    add = MediaFileManager.add_deferred
 
-    def recording(self, data, *args, **kwargs):
-        file_id = add(self, data, *args, **kwargs)
-        made[file_id] = data
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return made
-
-
-def read_downloads(at: AppTest, deferred: Deferred, reading: Reading, page: str) -> int:
+def read_downloads(at: AppTest, downloads: Downloads, reading: Reading, page: str) -> int:
     """Check the CSV of every download button of the run: no text cell may start a formula. The
     hostile fields all start with one; a text cell that starts with ``'`` and a formula start is
     neutralised. Returns how many CSVs held hostile text."""
     hostile_files = 0
     for button in at.get("download_button"):
-        data = deferred[button.proto.deferred_file_id]()
+        data = downloads[button.proto.deferred_file_id]()
         text = data.decode("utf-8") if isinstance(data, bytes) else str(data)
         hostile_files += "hx" in text
         for number, row in enumerate(csv.reader(io.StringIO(text, newline=""))):
@@ -397,7 +383,7 @@ def visit_all(email: str, reading: Reading, db: Path) -> None:
             read_page(rerun(at), reading, f"{email} review {tab}, one agent")
 
 
-def visit_trends(email: str, reading: Reading, deferred: Deferred, db: Path,
+def visit_trends(email: str, reading: Reading, downloads: Downloads, db: Path,
                  **filters: tuple[str, ...]) -> int:
     """Every view of Score Trends with agents (and teams) chosen by their hostile names; how many of
     their CSVs held hostile text."""
@@ -410,7 +396,24 @@ def visit_trends(email: str, reading: Reading, deferred: Deferred, db: Path,
         at.session_state["trend_view"] = view
         rerun(at)
         read_page(at, reading, f"{email} trends {view}")
-        hostile_csvs += read_downloads(at, deferred, reading, f"{email} trends {view}")
+        hostile_csvs += read_downloads(at, downloads, reading, f"{email} trends {view}")
+    return hostile_csvs
+
+
+def visit_lead_pages(email: str, reading: Reading, downloads: Downloads, db: Path) -> int:
+    """Team (and the panel of an agent chosen on it) and the Metric Heatmap (and the list of a cell chosen
+    on it); how many of their CSVs held hostile text."""
+    at = visit(email, "pages/team.py", {}, reading)
+    hostile_csvs = read_downloads(at, downloads, reading, f"{email} team")
+    assert len(at.dataframe[0].value), "the team view is empty"
+    at.session_state["team_rows"] = {"selection": {"rows": [0], "columns": []}}
+    read_page(rerun(at), reading, f"{email} team, an agent chosen")
+    at = visit(email, "pages/heatmap.py", {}, reading)
+    hostile_csvs += read_downloads(at, downloads, reading, f"{email} metric heatmap")
+    cells = query_as(db, metric_heatmap, email, TeamFilters.last_days(NOW.date()))
+    cell = cells[cells["not_adhered"] > 0].iloc[0]
+    at = visit(email, "pages/heatmap.py", {"agent": cell["person_id"], "metric": cell["metric"]}, reading)
+    assert at.dataframe, "the chosen cell lists no interactions"
     return hostile_csvs
 
 
@@ -420,31 +423,33 @@ def assert_plain(reading: Reading, shown_: set[str], plain: set[str]) -> None:
     assert plain <= reading.plain, f"never shown as text: {sorted(plain - reading.plain)}"
 
 
-def test_an_agent_sees_every_imported_string_as_text(hostile_db: Path, deferred: Deferred) -> None:
+def test_an_agent_sees_every_imported_string_as_text(hostile_db: Path, downloads: Downloads) -> None:
     reading = Reading()
     visit_all(AGENT_EMAIL, reading, hostile_db)
     at = visit(AGENT_EMAIL, "pages/trends.py", {}, reading)
     assert at.get("download_button")
-    read_downloads(at, deferred, reading, "my score trends")
+    read_downloads(at, downloads, reading, "my score trends")
     assert_plain(reading, SHOWN_TO_EVERYONE | {"agent"}, PLAIN_TO_EVERYONE)
 
 
-def test_a_lead_sees_every_imported_string_as_text(hostile_db: Path, deferred: Deferred) -> None:
+def test_a_lead_sees_every_imported_string_as_text(hostile_db: Path, downloads: Downloads) -> None:
     reading = Reading()
     visit_all(LEAD_EMAIL, reading, hostile_db)
-    hostile_csvs = visit_trends(LEAD_EMAIL, reading, deferred, hostile_db, trend_agents=("agent", "other"))
+    hostile_csvs = visit_trends(LEAD_EMAIL, reading, downloads, hostile_db, trend_agents=("agent", "other"))
     assert hostile_csvs >= 3  # Kore vs audit, the gap per agent, the coaching monitor and effect
+    assert visit_lead_pages(LEAD_EMAIL, reading, downloads, hostile_db) == 2  # Team's and the heatmap's
     # The lead's own name; the agents' (sessions, the trends caption); the group's; the other agent's session.
     assert_plain(reading, SHOWN_TO_EVERYONE | {"lead", "agent", "other", "group", "otherassignment",
                                                "otherassignedby", "otherarea"}, PLAIN_TO_EVERYONE)
 
 
-def test_an_admin_sees_every_imported_string_as_text(hostile_db: Path, deferred: Deferred) -> None:
+def test_an_admin_sees_every_imported_string_as_text(hostile_db: Path, downloads: Downloads) -> None:
     reading = Reading()
     visit_all(ADMIN_EMAIL, reading, hostile_db)
-    hostile_csvs = visit_trends(ADMIN_EMAIL, reading, deferred, hostile_db,
+    hostile_csvs = visit_trends(ADMIN_EMAIL, reading, downloads, hostile_db,
                                 trend_agents=("uncoached", "agent"))
     assert hostile_csvs >= 3
+    assert visit_lead_pages(ADMIN_EMAIL, reading, downloads, hostile_db) == 2
     assert_plain(reading, SHOWN_TO_EVERYONE | {"admin", "agent", "uncoached"}, PLAIN_TO_EVERYONE)
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from coaching import metric_heatmap as heatmap_module
@@ -39,6 +38,7 @@ from app_pages import (
     AGENT_EMAIL,
     DEMO_NOW,
     LEAD_EMAIL,
+    Downloads,
     as_user,
     captions,
     infos,
@@ -258,23 +258,9 @@ def hostile_db(tmp_path: Path) -> Iterator[Path]:
     store.close_all()
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], object]]:
-    """The data callables of the runs' download buttons, by file id (what a click would run)."""
-    made: dict[str, Callable[[], object]] = {}
-    add = MediaFileManager.add_deferred
-
-    def recording(self, data, *args, **kwargs):
-        file_id = add(self, data, *args, **kwargs)
-        made[file_id] = data
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return made
-
 
 def test_the_csv_has_every_cell_and_no_live_formula(hostile_db: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    downloads: dict[str, Callable[[], object]]) -> None:
+                                                    downloads: Downloads) -> None:
     point_app_at(hostile_db, monkeypatch)
     at = choose_cell(in_october("sam.ortiz@example.com"), "evil.agent@example.com", HOSTILE_METRIC)
     [button] = at.get("download_button")

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from coaching import store, team
@@ -26,6 +25,7 @@ from app_pages import (
     DEMO_NOW,
     LEAD_EMAIL,
     OTHER_LEAD_EMAIL,
+    Downloads,
     as_user,
     captions,
     point_app_at,
@@ -42,7 +42,6 @@ TODAY = DEMO_NOW.date()
 OCTOBER = TeamFilters(date(2026, 10, 3), date(2026, 11, 1))
 #: What a page shows before anything is chosen.
 DEFAULT = TeamFilters.last_days(TODAY)
-Downloads = dict[str, Callable[[], object]]
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +54,6 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     point_app_at(demo_db, monkeypatch)
 
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
-    """The data callables of the runs' download buttons, by file id (what a click would run)."""
-    made: Downloads = {}
-    add = MediaFileManager.add_deferred
-
-    def recording(self, data, *args, **kwargs):
-        file_id = add(self, data, *args, **kwargs)
-        made[file_id] = data
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return made
 
 
 def expected_page(db: Path, email: str, filters: TeamFilters = OCTOBER, sort: str = "flag",
