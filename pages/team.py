@@ -132,14 +132,15 @@ def column_config(pass_score: float) -> dict:
     }
 
 
-def chosen_agent(row: pd.Series) -> None:
-    """What can be opened for the agent chosen in the table."""
+def chosen_agent(row: pd.Series, filters: TeamFilters) -> None:
+    """What can be opened for the agent chosen in the table; their Score Trends open on the same dates."""
     with st.container(border=True):
         st.markdown(f"**{escape_markdown(row['agent'])}** · {escape_markdown(row['person_id'])}")
         if row["flag_reason"]:
             st.text(row["flag_reason"])
         with st.container(horizontal=True):
             if st.button("Open their Score Trends", icon=":material/monitoring:", key="open_trends"):
+                st.session_state["trend_dates"] = (filters.start, filters.end)  # Score Trends' date widget
                 st.switch_page("pages/trends.py", query_params={"agent": row["person_id"]})
             if st.button("Open their Coaching Assignments", icon=":material/school:", key="open_coaching"):
                 st.switch_page("pages/coaching.py", query_params={"agent": row["person_id"]})
@@ -209,7 +210,7 @@ def show() -> None:
                          hide_index=True, on_select="rerun", selection_mode="single-row", key="team_rows",
                          height=ROW_HEIGHT * (len(rows) + 1) + 3, row_height=ROW_HEIGHT, placeholder="—")
     if (row := navigation.chosen_row(event, rows)) is not None:
-        chosen_agent(row)
+        chosen_agent(row, filters)
     page_controls(listed.pages)
     if listed.pages > 1:
         st.caption(f"Page {listed.page} of {listed.pages}")

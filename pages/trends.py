@@ -84,8 +84,9 @@ def pick_agent(chart_key: str) -> None:
 
 
 def date_controls(container: DeltaGenerator) -> tuple[date, date]:
-    dates = container.date_input(DATES_LABEL, value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
-                                 max_value=today, format="YYYY-MM-DD", key="trend_dates")
+    # The widget's state, not value=: the Team page sets it when it opens an agent's trends.
+    st.session_state.setdefault("trend_dates", (today - timedelta(days=DEFAULT_DAYS - 1), today))
+    dates = container.date_input(DATES_LABEL, max_value=today, format="YYYY-MM-DD", key="trend_dates")
     start, end = (tuple(dates) + (None, None))[:2] if dates else (None, None)
     if start is None:
         start = today - timedelta(days=DEFAULT_DAYS - 1)

@@ -220,6 +220,8 @@ def test_choosing_an_agent_offers_their_trends_and_their_coaching(demo_db: Path)
     button(at, "Open their Score Trends").click()
     rerun(at)
     assert titles(at)[0].startswith("Score Trends") and at.query_params["agent"] == row["person_id"]
+    assert at.date_input(key="trend_dates").value == (OCTOBER.start, OCTOBER.end)  # Team's dates
+    assert not at.warning
 
     at = choose_row(in_october(LEAD_EMAIL), int(flagged))
     button(at, "Open their Coaching Assignments").click()
