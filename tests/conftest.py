@@ -16,7 +16,10 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from app_pages import Downloads
+from coaching import store
+
+from app_pages import Downloads, point_app_at
+from exports import build_demo_store
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
@@ -46,7 +49,6 @@ def kore_report() -> Path:
 @pytest.fixture(scope="session")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the templates folder (read only: copy it before changing it)."""
-    from coaching import store  # the project, imported where a test needs it
     from coaching.importer import import_files
 
     db = tmp_path_factory.mktemp("template-store") / "coaching.duckdb"
@@ -112,3 +114,17 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
     return made
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A demo store of the module's own (`coaching demo`'s data, built once per test module)."""
+    yield build_demo_store(tmp_path_factory.mktemp("demo"))
+    store.close_all()
+
+
+@pytest.fixture
+def demo_app(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads the module's demo store (`app_pages.point_app_at`): page-test modules use it for
+    every test (``pytestmark = pytest.mark.usefixtures("demo_app")``)."""
+    point_app_at(demo_db, monkeypatch)

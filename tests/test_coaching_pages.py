@@ -15,7 +15,6 @@ import csv
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -46,13 +45,11 @@ from app_pages import (
     captions,
     infos,
     metrics,
-    point_app_at,
     query,
     rerun,
     rows,
     titles,
 )
-from exports import build_demo_store
 from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
 
 LIST_TITLE = "Coaching Assignments"
@@ -65,15 +62,8 @@ ALL_SESSIONS = AssignmentFilters()
 # -- the store --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("coaching-pages"))
-    store.close_all()
 
-
-@pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    point_app_at(demo_db, monkeypatch)
+pytestmark = pytest.mark.usefixtures("demo_app")
 
 
 def sessions(db: Path, email: str = AGENT_EMAIL, filters: AssignmentFilters = ALL_SESSIONS,

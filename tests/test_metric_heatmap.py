@@ -39,7 +39,6 @@ from exports import (
     IE_COLUMNS,
     ROSTER_HEADER,
     ROSTER_ROWS,
-    build_demo_store,
     build_store,
     csv_text,
     metric_columns,
@@ -332,11 +331,6 @@ def test_the_drill_down_is_scoped(con) -> None:
 
 # -- against the long metric rows, on the demo -------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("heatmap-demo"))
-    store.close_all()
 
 
 def test_the_demos_cells_agree_with_the_evaluations_metric_rows(demo_db: Path) -> None:

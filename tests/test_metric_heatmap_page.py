@@ -48,7 +48,7 @@ from app_pages import (
     rows,
     titles,
 )
-from exports import IE_COLUMNS, build_demo_store, build_store, csv_text, metric_columns, to_csv
+from exports import IE_COLUMNS, build_store, csv_text, metric_columns, to_csv
 from list_view import unescaped
 
 PAGE = "pages/heatmap.py"
@@ -59,15 +59,8 @@ DRAWN = ["person_id", "agent", "metric", "scored", "not_adhered", "share", "team
          "row"]
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("heatmap-page"))
-    store.close_all()
 
-
-@pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    point_app_at(demo_db, monkeypatch)
+pytestmark = pytest.mark.usefixtures("demo_app")
 
 
 def chart_data(at: AppTest) -> pd.DataFrame:

@@ -8,14 +8,12 @@ tests check it against hand-built stores and the state machine).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coaching import store
 from coaching.review_tabs import (
     DISPUTES_TAB,
     PENDING_TAB,
@@ -33,27 +31,18 @@ from app_pages import (
     captions,
     infos,
     person_of,
-    point_app_at,
     query,
     rerun,
     rows,
     titles,
 )
-from exports import build_demo_store
 
 PAGE = "pages/review.py"
 NO_FILTERS = ReviewFilters()
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("review-page"))
-    store.close_all()
 
-
-@pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    point_app_at(demo_db, monkeypatch)
+pytestmark = pytest.mark.usefixtures("demo_app")
 
 
 def tab_labels(at: AppTest) -> list[str]:

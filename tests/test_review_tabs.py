@@ -43,7 +43,6 @@ from coaching.settings import ImportSettings
 from exports import (
     IE_COLUMNS,
     IE_HEADER,
-    build_demo_store,
     build_store,
     csv_text,
     metric_columns,
@@ -313,11 +312,6 @@ def test_aging_of_the_small_store(con) -> None:
 
 # -- against the state machine -----------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("reviews-demo"))
-    store.close_all()
 
 
 def replayed_tabs(con: duckdb.DuckDBPyConnection, max_rounds: int = 3) -> dict[str, set[str]]:

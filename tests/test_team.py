@@ -41,7 +41,7 @@ from coaching.team import (
     team_table,
 )
 
-from exports import IE_HEADER, ROSTER_HEADER, ROSTER_ROWS, build_demo_store, build_store, csv_text, query, who
+from exports import IE_HEADER, ROSTER_HEADER, ROSTER_ROWS, build_store, csv_text, query, who
 
 #: The view's dates (July; June before it) and the day of open reviews and coaching.
 FILTERS = TeamFilters(date(2026, 7, 1), date(2026, 7, 30))
@@ -538,11 +538,6 @@ def test_an_unknown_sort_key_or_page_size_is_refused(con) -> None:
 
 # -- scope over the demo's roster (property) --------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("team-demo"))
-    store.close_all()
 
 
 @pytest.fixture(scope="module")

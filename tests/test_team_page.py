@@ -33,7 +33,7 @@ from app_pages import (
     rerun,
     titles,
 )
-from exports import IE_COLUMNS, build_demo_store, build_store, csv_text, metric_columns, to_csv
+from exports import IE_COLUMNS, build_store, csv_text, metric_columns, to_csv
 
 PAGE = "pages/team.py"
 QA_EMAIL = "qa@example.com"
@@ -44,15 +44,8 @@ OCTOBER = TeamFilters(date(2026, 10, 3), date(2026, 11, 1))
 DEFAULT = TeamFilters.last_days(TODAY)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("team-page"))
-    store.close_all()
 
-
-@pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    point_app_at(demo_db, monkeypatch)
+pytestmark = pytest.mark.usefixtures("demo_app")
 
 
 

@@ -7,7 +7,6 @@ A chart's data is read from what the page hands Streamlit (the Vega-Lite element
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,7 +16,6 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coaching import store
 from coaching.charts import POINT_PICK
 from coaching.trends import (
     AUDIT,
@@ -42,13 +40,11 @@ from app_pages import (
     captions,
     infos,
     person_of,
-    point_app_at,
     query,
     rerun,
     rows,
     titles,
 )
-from exports import build_demo_store
 from list_view import unescaped
 
 PAGE = "pages/trends.py"
@@ -57,15 +53,8 @@ VIEWS = ["Score trends", "Kore vs audit", "Coaching", "Disputes"]
 DEFAULT = TrendFilters(DEMO_NOW.date() - timedelta(days=DEFAULT_DAYS - 1), DEMO_NOW.date())
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield build_demo_store(tmp_path_factory.mktemp("trends-page"))
-    store.close_all()
 
-
-@pytest.fixture(autouse=True)
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    point_app_at(demo_db, monkeypatch)
+pytestmark = pytest.mark.usefixtures("demo_app")
 
 
 def charts(at: AppTest) -> list:
