@@ -93,17 +93,15 @@ def metric_heatmap(con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: Team
             rated AS (
                 -- Each agent against their own team (agents without a team, a NULL team, against each
                 -- other). The team joins the cells, not the unnested rows (quicker over everyone).
-                SELECT c.*, p.team, c.not_adhered / c.scored AS share,
+                SELECT c.*, p.team, p.name, p.email, p.agent_id, c.not_adhered / c.scored AS share,
                        sum(c.not_adhered) OVER per_team / sum(c.scored) OVER per_team AS team_rate
                 FROM cells c JOIN people p USING (person_id) WINDOW per_team AS (PARTITION BY p.team, c.metric)),
             agents AS (
-                SELECT r.person_id, any_value(coalesce(p.name, r.person_id)) AS name,
-                       any_value(p.email) AS email, any_value(p.agent_id) AS agent_id,
-                       any_value(r.team) AS team,
-                       100 * (sum(r.not_adhered) - sum(r.scored * r.team_rate)) / sum(r.scored)
-                           AS agent_above_team,
-                       max(r.scored) < {FEW} AS agent_thin
-                FROM rated r LEFT JOIN people p USING (person_id) GROUP BY r.person_id),
+                SELECT person_id, any_value(coalesce(name, person_id)) AS name, any_value(email) AS email,
+                       any_value(agent_id) AS agent_id, any_value(team) AS team,
+                       100 * (sum(not_adhered) - sum(scored * team_rate)) / sum(scored) AS agent_above_team,
+                       max(scored) < {FEW} AS agent_thin
+                FROM rated GROUP BY person_id),
             labelled AS (SELECT *, {people.LABEL} AS agent FROM agents),
             ranked AS (
                 -- Rounded for the order: a sum of fractions may differ in its last bits from run to run

@@ -32,7 +32,6 @@ page there (:func:`team_page`): only the rows a page shows reach pandas. :func:`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -284,7 +283,7 @@ def flag_reason(row: pd.Series | dict[str, Any], pass_score: float = DEFAULT_PAS
 
 def change_text(change: float | None) -> str:
     """A change as a table shows it: "▲ 4.0", "▼ 12.3", "0.0"; "" where there is none (a side too thin)."""
-    if change is None or (isinstance(change, float) and math.isnan(change)) or pd.isna(change):
+    if change is None or pd.isna(change):
         return ""
     shown = round(float(change), 1)
     if shown > 0:
