@@ -1,8 +1,8 @@
-"""The dashboard's entry point: `streamlit run app.py`.
+"""The dashboard's script (served by ``server.py``: `streamlit run server.py`, or ``python3 dev.py run``).
 
-It finds out who is signed in, turns them into a viewer (a roster entry), offers the pages their role
+It finds out who is signed in (``ui.session``), turns them into a viewer (a roster entry), offers the pages their role
 may open through `st.navigation`, and runs the page the URL asks for. Until someone is signed in it
-shows the sign-in form in place of the page, so the URL (page and query) survives the sign-in.
+shows the way to sign in in place of the page, which comes back to the same URL (page and query).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ email = session.signed_in_email()
 if not email:
     # Every page is registered (hidden) so the link that was opened stays the one to land on.
     st.navigation([page for page, _ in PAGES.values()], position="hidden")
-    session.sign_in_form()
+    session.sign_in_screen()
     st.stop()
 
 store = session.store()

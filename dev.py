@@ -69,7 +69,7 @@ def run(extra: list[str]) -> int:
     ensure_environment()
     _run(BIN / "coaching", "demo", "--if-empty")
     _say("Starting the dashboard")
-    command = [str(BIN / "streamlit"), "run", str(ROOT / "app.py"), *extra]
+    command = [str(BIN / "streamlit"), "run", str(ROOT / "server.py"), *extra]
     os.execv(command[0], command)
     return 0  # not reached
 

@@ -35,7 +35,7 @@ from typing import Any, TypeGuard
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from coaching import store
+from coaching import sessions, store
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,9 @@ def _check_policy(email: str, password: str) -> None:
 def set_password(db: Path, email: str, password: str) -> None:
     """Set (or replace) the password of someone on the roster of the store ``db``.
 
-    Raises :class:`CredentialError` when the email is not on the roster or the password is weak, and
+    Every session of that person ends (:func:`coaching.sessions.end_all`): whoever had the old password
+    is signed out. Raises :class:`CredentialError` when the email is not on the roster or the password is
+    weak, and
     :class:`coaching.store.StoreError` when there is no store.
     """
     db = Path(db)
@@ -182,6 +184,7 @@ def set_password(db: Path, email: str, password: str) -> None:
         accounts = _read(path)
         accounts[key] = {"hash": hashed, "set_at": _now_iso()}
         _write(path, accounts)
+    sessions.end_all(db, key)  # a new password signs its person out everywhere
 
 
 def has_password(db: Path, email: str) -> bool:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from coaching.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME, SessionPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "coaching.duckdb"
@@ -108,3 +111,30 @@ def review_settings() -> ReviewSettings:
         pass_score=pass_score,
         service_level_days=service_level,
     )
+
+
+def _positive(name: str, default: float, unit: str, most: float) -> float:
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= most:  # also refuses NaN
+        raise SettingError(f"{name} is {raw!r}; expected a number of {unit}, more than 0 and at most {most:g}")
+    return value
+
+
+def session_policy() -> SessionPolicy:
+    """How long a form sign-in lasts: ``COACHING_SESSION_IDLE_HOURS`` without use (default 8) and
+    ``COACHING_SESSION_DAYS`` in all (default 7)."""
+    idle = _positive("COACHING_SESSION_IDLE_HOURS", DEFAULT_IDLE / timedelta(hours=1), "hours", 24 * 31)
+    days = _positive("COACHING_SESSION_DAYS", DEFAULT_LIFETIME / timedelta(days=1), "days", 366)
+    return SessionPolicy(idle=timedelta(hours=idle), lifetime=timedelta(days=days))
+
+
+def secure_cookies() -> bool | None:
+    """``COACHING_SECURE_COOKIES``: true or false forces the cookie's ``Secure`` flag; unset, it is set
+    when the browser reached the dashboard over HTTPS (directly or through a proxy saying so)."""
+    if not os.environ.get("COACHING_SECURE_COOKIES", "").strip():
+        return None
+    return _flag("COACHING_SECURE_COOKIES", False)

@@ -1,21 +1,27 @@
-"""Who is signed in: Streamlit's own sign-in (OpenID Connect) when configured, else our form.
+"""Who is signed in: Streamlit's own sign-in (OpenID Connect) when configured, else our form's session.
 
 Whenever ``st.user.is_logged_in`` is true, its email is the viewer (tests sign in with
-``AppTest.user``). Otherwise the viewer is whoever signed in through the form in this session.
+``AppTest.user``). Otherwise the viewer is whoever the ``coaching_session`` cookie's live session
+belongs to (:mod:`coaching.sessions`), checked again on every run: a session that ended in another tab,
+expired or whose password changed signs this tab out at its next click. The cookie is set by the sign-in
+form of :mod:`ui.account`, which ``server.py`` serves beside Streamlit.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from coaching import access, credentials, settings
+from coaching import access, sessions, settings
 from coaching.access import Capability, Viewer
 from coaching.store import Store, open_store
-
-SIGNED_IN = "signed_in_email"
+from ui import account
 
 
 @st.cache_resource
@@ -37,55 +43,70 @@ def oidc_configured() -> bool:
 
 
 def signed_in_email() -> str | None:
+    """The email of whoever is signed in for this run, or None."""
     if st.user.get("is_logged_in") is True:
         email = st.user.get("email")
         return email if isinstance(email, str) else None
-    signed_in: str | None = st.session_state.get(SIGNED_IN)
-    return signed_in
+    token = st.context.cookies.get(account.SESSION_COOKIE)
+    if token is None:
+        return None
+    try:
+        return sessions.resolve(settings.db_path(), token, settings.session_policy())
+    except (sessions.SessionStoreError, settings.SettingError):
+        return None  # the sign-in screen says what is wrong
+
+
+def _open(url: str) -> None:
+    """Send the browser to ``url`` of this server (what `st.login` and `st.logout` do for their pages)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        message = ForwardMsg()
+        message.auth_redirect.url = url
+        ctx.enqueue(message)
+
+
+def _this_page() -> str:
+    """The path and query of the page in the browser, to come back to after signing in."""
+    path = urlsplit(st.context.url or "/").path or "/"
+    query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
+    return account.page_target(path, query)
 
 
 def sign_out() -> None:
-    """A button callback: forget the form sign-in, or end the identity provider's session.
-
-    The run that follows the click shows the sign-in form.
-    """
-    st.session_state.pop(SIGNED_IN, None)  # app.py identifies the viewer afresh on every run
+    """A button callback: end the form session on the server (the cookie works nowhere after), or end
+    the identity provider's session; then the browser goes to the sign-in form."""
     if st.user.get("is_logged_in") is True:
         st.logout()
+        return
+    token = st.context.cookies.get(account.SESSION_COOKIE)
+    with contextlib.suppress(sessions.SessionStoreError):  # nothing is kept: the form says why next
+        sessions.end(settings.db_path(), token)
+    _open(account.sign_in_url("/", "signed-out"))
 
 
-def sign_in_form() -> None:
-    """The dashboard's own sign-in form, with throttling of repeated failures."""
-    _, middle, _ = st.columns([1, 2, 1])  # a narrow form, centred on the wide layout
+def sign_in_screen() -> None:
+    """What someone not signed in sees in place of a page: the way to sign in, coming back here."""
+    _, middle, _ = st.columns([1, 2, 1])  # narrow, centred on the wide layout
     with middle:
-        _sign_in_body()
-
-
-def _sign_in_body() -> None:
-    st.title("Coaching & Quality")
-    st.caption("Sign in to see your coaching and quality reviews.")
-    if oidc_configured():
-        st.button("Sign in with your organisation", type="primary", on_click=st.login)
-        return
-    with st.form("sign_in", enter_to_submit=True):
-        email = st.text_input("Email", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if not submitted:
-        return
-    # Checking the lock-out, the password and recording the outcome are one step in coaching/.
-    result = credentials.attempt_sign_in(store().path, email, password)
-    if result.outcome is credentials.Outcome.LOCKED:
-        st.error(f"Too many failed sign-ins for this email. Try again in {int(result.wait) + 1} seconds.")
-        return
-    if result.outcome is credentials.Outcome.UNAVAILABLE:
-        st.error(f"Sign-in is unavailable: {result.reason}")
-        return
-    if not result.accepted:
-        st.error("That email and password do not match an account.")
-        return
-    st.session_state[SIGNED_IN] = result.email
-    st.rerun()
+        st.title("Coaching & Quality")
+        st.caption("Sign in to see your coaching and quality reviews.")
+        here = _this_page()
+        if oidc_configured():
+            # Through our route when this process serves it: it remembers this page for the way back.
+            target = f"{account.SSO_PATH}?{urlencode({'next': here})}" if account.served() else None
+            if target is None:
+                st.button("Sign in with your organisation", type="primary", on_click=st.login)
+            else:
+                st.button("Sign in with your organisation", type="primary", on_click=_open, args=(target,))
+            return
+        if not account.served():
+            st.error("Sign-in through the dashboard's form needs its server: start it with "
+                     "`python3 dev.py run` (or `streamlit run server.py`), not `streamlit run app.py`.")
+            return
+        ended = st.context.cookies.get(account.SESSION_COOKIE) is not None
+        if ended:
+            st.info(account.REASONS["ended"])
+        st.button("Sign in", type="primary", on_click=_open, args=(account.sign_in_url(here),))
 
 
 def viewer(needs: Capability = Capability.OVERVIEW) -> Viewer:

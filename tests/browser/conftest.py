@@ -151,7 +151,7 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True) -> Iterator[Dashboard]:
-    """`streamlit run app.py` on loopback over ``store``, until the block ends.
+    """`streamlit run server.py` on loopback over ``store``, until the block ends.
 
     ``grid_downloads``: the journeys read a grid's rows through its own "Download as CSV" (a grid is drawn
     on a canvas), which the dashboard as shipped hides (``client.disableDataExport`` in
@@ -161,7 +161,7 @@ def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True) -> It
     port = _free_port()
     log_path = folder / f"streamlit-{port}.log"
     env = dict(os.environ, COACHING_DB=str(store.db))
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"),
                "--server.port", str(port), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                # The sources may change under a running test (an editor, a checkout): never rerun for that.
