@@ -1,7 +1,10 @@
 """The dashboard's pages through Streamlit's AppTest: sign-in, scope, links and the import page.
 
 One demo store serves the whole module (the import tests write to copies of it). Every test signs in
-either through the form or with ``AppTest.user`` (what Streamlit's own sign-in sets).
+either through the form or with ``AppTest.user`` (what Streamlit's own sign-in sets). The form is the
+dashboard's HTML page (``ui.account``, beside Streamlit under ``server.py``): a test posts it through
+Starlette's test client, and the app then runs with the session cookie the browser would send
+(AppTest cannot send cookies, so ``ui.session.session_token`` is pointed at the test's cookie jar).
 
 Streamlit runs a page of a ``pages/`` folder on its own, without app.py, until a run has reached
 app.py's ``st.navigation`` in the process (its first-generation multipage mode). A real server does
@@ -23,12 +26,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from coaching import access, assignments, credentials, demo, store
-from ui import cache
+from coaching import access, assignments, credentials, demo, sessions, store
+from ui import account, cache, session
 
 from app_pages import rows
 from exports import build_demo_store
@@ -79,6 +84,20 @@ def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnlyPagesManager)
 
 
+#: The cookies of the test's browser: what the sign-in form set.
+COOKIES: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The app runs as under ``server.py`` (the form's routes are served) with the test's cookies."""
+    COOKIES.clear()
+    monkeypatch.setattr(account, "_served", True)
+    monkeypatch.setattr(session, "session_token", lambda: COOKIES.get(account.SESSION_COOKIE))
+    yield COOKIES
+    COOKIES.clear()
+
+
 # -- driving the app --------------------------------------------------------------------------------
 
 
@@ -102,10 +121,28 @@ def as_user(email: str, page: str | None = None, **query: str) -> AppTest:
     return at
 
 
+def post_sign_in(email: str, password: str, next_path: str = "/"):
+    """Sign in on the dashboard's form through its real routes; the browser keeps the session cookie."""
+    client = TestClient(Starlette(routes=account.routes()), base_url="http://dashboard.test")
+    form = client.get(account.sign_in_url(next_path))
+    found = re.search(r'name="form_token" value="([^"]+)"', form.text)
+    assert found, form.text
+    response = client.post(account.sign_in_url(next_path), follow_redirects=False,
+                           data={"email": email, "password": password, "form_token": found.group(1)})
+    if account.SESSION_COOKIE in response.cookies:
+        COOKIES[account.SESSION_COOKIE] = response.cookies[account.SESSION_COOKIE]
+    return response
+
+
+def form_message(response) -> str:
+    found = re.search(r'role="alert">([^<]*)<', response.text)
+    return found.group(1) if found else ""
+
+
 def submit_sign_in(at: AppTest, email: str, password: str) -> AppTest:
-    next(t for t in at.text_input if t.label == "Email").input(email)
-    next(t for t in at.text_input if t.label == "Password").input(password)
-    next(b for b in at.form_submit_button if b.label == "Sign in").click().run()
+    """Sign in through the form, then run the app as the browser that now has the cookie."""
+    post_sign_in(email, password)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -131,10 +168,11 @@ def warnings(at: AppTest) -> list[str]:
 
 
 def shows_only_the_sign_in_form(at: AppTest) -> bool:
+    """The sign-in screen in place of a page: the title and a button to the form, nothing else."""
     return (
         titles(at) == ["Coaching & Quality"]
-        and [t.label for t in at.text_input] == ["Email", "Password"]
-        and [b.label for b in at.form_submit_button] == ["Sign in"]
+        and [b.label for b in at.button] == ["Sign in"]
+        and not at.text_input
         and not at.metric
         and not at.dataframe
         and not at.text
@@ -205,27 +243,26 @@ def test_signing_in_with_the_demo_password_shows_the_agents_overview(demo_db: Pa
 
 
 def test_a_wrong_password_is_refused_clearly() -> None:
-    at = submit_sign_in(new_app().run(), AGENT_EMAIL, "not-the-password")
-    assert errors(at) == [DO_NOT_MATCH]
-    assert shows_only_the_sign_in_form(at)
-    assert "signed_in_email" not in at.session_state
+    response = post_sign_in(AGENT_EMAIL, "not-the-password")
+    assert response.status_code == 401 and form_message(response) == DO_NOT_MATCH
+    assert account.SESSION_COOKIE not in response.cookies
+    assert shows_only_the_sign_in_form(new_app().run())
 
 
 def test_after_five_wrong_passwords_even_the_right_one_must_wait(demo_db: Path) -> None:
-    at = new_app().run()
     for _ in range(5):
-        submit_sign_in(at, AGENT_EMAIL, "not-the-password")
-        assert errors(at) == [DO_NOT_MATCH]
+        assert form_message(post_sign_in(AGENT_EMAIL, "not-the-password")) == DO_NOT_MATCH
     # The form counted them where every process of the server looks.
     locked = credentials.attempt_sign_in(demo_db, AGENT_EMAIL, demo.DEMO_PASSWORD)
     assert locked.outcome is credentials.Outcome.LOCKED
-    submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
-    [message] = errors(at)
-    assert re.fullmatch(r"Too many failed sign-ins for this email\. Try again in \d+ seconds\.", message)
-    assert shows_only_the_sign_in_form(at)
-    assert "signed_in_email" not in at.session_state
+    response = post_sign_in(AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert response.status_code == 429
+    assert re.fullmatch(r"Too many failed sign-ins for this email\. Try again in \d+ seconds\.",
+                        form_message(response))
+    assert not COOKIES
+    assert shows_only_the_sign_in_form(new_app().run())
     # Another email is not locked.
-    submit_sign_in(at, LEAD_EMAIL, demo.DEMO_PASSWORD)
+    at = submit_sign_in(new_app(), LEAD_EMAIL, demo.DEMO_PASSWORD)
     assert titles(at) == ["Overview"]
 
 
@@ -238,17 +275,16 @@ def test_failures_in_another_process_of_the_server_lock_the_form_too(demo_db: Pa
     other = subprocess.run([sys.executable, "-c", guesses, str(demo_db), AGENT_EMAIL],
                            capture_output=True, text=True, cwd=ROOT, check=True)
     assert other.stdout.split() == ["wrong"] * 5
-    at = submit_sign_in(new_app().run(), AGENT_EMAIL, demo.DEMO_PASSWORD)
-    [message] = errors(at)
-    assert message.startswith("Too many failed sign-ins for this email.")
-    assert shows_only_the_sign_in_form(at)
+    response = post_sign_in(AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert form_message(response).startswith("Too many failed sign-ins for this email.")
+    assert not COOKIES
 
 
 def test_an_unknown_email_gets_the_same_message_as_a_wrong_password() -> None:
-    unknown = submit_sign_in(new_app().run(), "nobody@example.com", demo.DEMO_PASSWORD)
-    wrong = submit_sign_in(new_app().run(), AGENT_EMAIL, "not-the-password")
-    assert errors(unknown) == errors(wrong) == [DO_NOT_MATCH]
-    assert shows_only_the_sign_in_form(unknown)
+    unknown = post_sign_in("nobody@example.com", demo.DEMO_PASSWORD)
+    wrong = post_sign_in(AGENT_EMAIL, "not-the-password")
+    assert (unknown.status_code, form_message(unknown)) == (wrong.status_code, form_message(wrong))
+    assert form_message(unknown) == DO_NOT_MATCH and not COOKIES
 
 
 # -- 3. signed in, but not on the roster ------------------------------------------------------------
@@ -511,24 +547,48 @@ def test_after_signing_in_the_viewer_lands_on_the_link_they_opened(demo_db: Path
     at.query_params.update({"assignment": assignment_id, "agent": AGENT_EMAIL})
     at.run()
     assert shows_only_the_sign_in_form(at)
-    submit_sign_in(at, AGENT_EMAIL, demo.DEMO_PASSWORD)
+    link = f"/coaching?assignment={assignment_id}&agent={AGENT_EMAIL}"
+    response = post_sign_in(AGENT_EMAIL, demo.DEMO_PASSWORD, next_path=link)
+    assert (response.status_code, response.headers["location"]) == (303, link)  # the form sends the browser back
+    at.run()
     assert titles(at) == [title]
     assert "Feedback" in [s.value for s in at.subheader]
     assert at.query_params == {"assignment": assignment_id, "agent": AGENT_EMAIL}
 
 
-# -- 10. signing out --------------------------------------------------------------------------------
+# -- 10. signing out, and sessions that end ---------------------------------------------------------
 
 
-def test_signing_out_returns_to_the_sign_in_form() -> None:
-    at = submit_sign_in(new_app().run(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+def test_signing_out_ends_the_session_on_the_server(demo_db: Path) -> None:
+    at = submit_sign_in(new_app(), AGENT_EMAIL, demo.DEMO_PASSWORD)
     assert titles(at) == ["Overview"]
+    token = COOKIES[account.SESSION_COOKIE]
+    assert sessions.resolve(demo_db, token) == AGENT_EMAIL
     button(at, "Sign out").click().run()
     assert not at.exception
+    assert sessions.resolve(demo_db, token) is None  # the cookie works nowhere, even copied
     assert shows_only_the_sign_in_form(at)
-    assert "signed_in_email" not in at.session_state and "viewer" not in at.session_state
+    assert "viewer" not in at.session_state
     at.switch_page("pages/coaching.py").run()  # the pages stay closed
     assert shows_only_the_sign_in_form(at)
+
+
+def test_a_session_ended_elsewhere_signs_this_tab_out_at_its_next_click(demo_db: Path) -> None:
+    at = submit_sign_in(new_app(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == ["Overview"]
+    credentials.set_password(demo_db, AGENT_EMAIL, demo.DEMO_PASSWORD)  # a new password ends every session
+    at.switch_page("pages/coaching.py").run()
+    assert shows_only_the_sign_in_form(at)
+    assert infos(at) == ["Your session has ended. Sign in again to go on."]
+    assert shows_no_data(at)
+
+
+def test_without_server_py_the_sign_in_screen_says_how_to_start_the_dashboard() -> None:
+    account._served = False  # `streamlit run app.py`: no form to send anyone to (the fixture restores it)
+    at = new_app().run()
+    [message] = errors(at)
+    assert "streamlit run server.py" in message and not at.button
+    assert shows_no_data(at)
 
 
 # -- 11. the import page ----------------------------------------------------------------------------

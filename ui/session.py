@@ -42,12 +42,17 @@ def oidc_configured() -> bool:
         return False
 
 
+def session_token() -> str | None:
+    """The form session's token as this tab's browser sent it (with the page's first request)."""
+    return st.context.cookies.get(account.SESSION_COOKIE)
+
+
 def signed_in_email() -> str | None:
     """The email of whoever is signed in for this run, or None."""
     if st.user.get("is_logged_in") is True:
         email = st.user.get("email")
         return email if isinstance(email, str) else None
-    token = st.context.cookies.get(account.SESSION_COOKIE)
+    token = session_token()
     if token is None:
         return None
     try:
@@ -78,7 +83,7 @@ def sign_out() -> None:
     if st.user.get("is_logged_in") is True:
         st.logout()
         return
-    token = st.context.cookies.get(account.SESSION_COOKIE)
+    token = session_token()
     with contextlib.suppress(sessions.SessionStoreError):  # nothing is kept: the form says why next
         sessions.end(settings.db_path(), token)
     _open(account.sign_in_url("/", "signed-out"))
@@ -103,8 +108,7 @@ def sign_in_screen() -> None:
             st.error("Sign-in through the dashboard's form needs its server: start it with "
                      "`python3 dev.py run` (or `streamlit run server.py`), not `streamlit run app.py`.")
             return
-        ended = st.context.cookies.get(account.SESSION_COOKIE) is not None
-        if ended:
+        if session_token() is not None:  # a cookie, but its session ended
             st.info(account.REASONS["ended"])
         st.button("Sign in", type="primary", on_click=_open, args=(account.sign_in_url(here),))
 

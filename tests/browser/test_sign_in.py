@@ -167,3 +167,100 @@ def test_a_link_opened_first_on_a_fresh_server_asks_to_sign_in_and_lands_on_it(
         expect(grid.get_by_role("button", name="Download as CSV")).to_have_count(0)
     finally:
         context.close()
+
+
+SESSION_COOKIE = "coaching_session"
+
+
+def _signed_in_as(page: Page, email: str) -> None:
+    expect = _expect()
+    expect(page.get_by_test_id("stSidebar").get_by_text(email)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_a_form_sign_in_lasts_through_reloads_tabs_and_links_until_sign_out(
+    browser: Browser, fresh_dashboard: Dashboard, tmp_path: Path, screenshots: Path
+) -> None:
+    """Signing in once keeps the agent signed in on a reload, in a new tab and on a pasted link; signing
+    out ends the session on the server, so the cookie (even copied to another browser) works nowhere."""
+    from urllib.parse import urlencode
+
+    expect = _expect()
+    session = fresh_dashboard.store.agent_list[0]
+    link = f"/coaching?{urlencode({'assignment': session.assignment_id})}"
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=fresh_dashboard.base_url)
+    elsewhere = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=fresh_dashboard.base_url)
+    try:
+        page = context.new_page()
+        page.goto(link)  # a deep link, signed out: the form first, then that session
+        assert "/account/sign-in?next=" in page.url
+        _expect_sign_in_form(page)
+        page.screenshot(path=screenshots / "sign-in-form-1280.png")
+        _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
+        page.wait_for_url(f"**{link}")
+        main = page.get_by_test_id("stMain")
+        expect(main.get_by_role("heading", name=session.name)).to_be_visible()
+        _signed_in_as(page, AGENT_EMAIL)
+        [cookie] = [c for c in context.cookies() if c["name"] == SESSION_COOKIE]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+        assert cookie["expires"] > 0  # kept across a browser restart; the server decides when it ends
+
+        page.reload()
+        expect(main.get_by_role("heading", name=session.name)).to_be_visible()
+        _signed_in_as(page, AGENT_EMAIL)
+        second = context.new_page()  # a new tab, and a link pasted into it
+        second.goto("/review?tab=resolved")
+        expect(second.get_by_role("tab", name=re.compile(r"^Resolved \(\d+\)$"))).to_have_attribute(
+            "aria-selected", "true")
+        _signed_in_as(second, AGENT_EMAIL)
+        copied = elsewhere.new_page()  # the same cookie in another browser is the same session
+        elsewhere.add_cookies([cookie])
+        copied.goto("/")
+        _signed_in_as(copied, AGENT_EMAIL)
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/account/sign-in?**reason=signed-out*")
+        expect(page.get_by_role("alert")).to_have_text("You have signed out.")
+        _expect_sign_in_form(page)
+        # The other tab finds out at its next click; the copied cookie at its next load.
+        second.get_by_test_id("stSidebar").get_by_role("link", name="Overview").click()
+        expect(second.get_by_text("Your session has ended. Sign in again to go on.")).to_be_visible()
+        expect(second.get_by_text("Evaluated interactions")).to_have_count(0)
+        second.get_by_role("button", name="Sign in").click()
+        second.wait_for_url("**/account/sign-in?**")
+        _expect_sign_in_form(second)
+        copied.goto("/coaching")
+        assert "/account/sign-in?" in copied.url and "reason=ended" in copied.url
+        _expect_sign_in_form(copied)
+        assert all(c["name"] != SESSION_COOKIE for c in elsewhere.cookies())  # the dead cookie was removed
+
+        # Nothing about the session is ever in a URL or the server's log.
+        for visited in (page.url, second.url, copied.url):
+            assert cookie["value"] not in visited
+        [log] = tmp_path.glob("streamlit-*.log")
+        assert cookie["value"] not in log.read_text(errors="replace")
+    finally:
+        context.close()
+        elsewhere.close()
+
+
+def test_a_new_password_ends_that_persons_sessions(browser: Browser, dashboard: Dashboard) -> None:
+    """`coaching users set-password` (here its function, on the server's store) signs the person out
+    everywhere: their next load asks them to sign in."""
+    from coaching import credentials
+
+    expect = _expect()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=dashboard.base_url)
+    try:
+        page = context.new_page()
+        page.goto("/trends")
+        _sign_in(page, "qa@example.com", DEMO_PASSWORD)
+        page.wait_for_url("**/trends")
+        _signed_in_as(page, "qa@example.com")
+        credentials.set_password(dashboard.store.db, "qa@example.com", DEMO_PASSWORD)  # the same one, anew
+        page.reload()
+        assert "/account/sign-in?" in page.url and "reason=ended" in page.url
+        _expect_sign_in_form(page)
+        expect(page.get_by_role("alert")).to_have_text("Your session has ended. Sign in again to go on.")
+    finally:
+        context.close()
