@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,15 +150,19 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True) -> Iterator[Dashboard]:
+def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True, port: int | None = None,
+           extra_args: Sequence[str] = ()) -> Iterator[Dashboard]:
     """`streamlit run server.py` on loopback over ``store``, until the block ends.
 
     ``grid_downloads``: the journeys read a grid's rows through its own "Download as CSV" (a grid is drawn
     on a canvas), which the dashboard as shipped hides (``client.disableDataExport`` in
     .streamlit/config.toml: every CSV a person gets is a page's formula-safe "Download CSV"). Only
     :func:`shipped_dashboard` serves it exactly as configured.
+
+    ``port``: when the caller must know the address before the server starts (single sign-on's
+    ``redirect_uri``); a free one otherwise. ``extra_args``: more ``streamlit run`` options.
     """
-    port = _free_port()
+    port = port or _free_port()
     log_path = folder / f"streamlit-{port}.log"
     env = dict(os.environ, COACHING_DB=str(store.db))
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"),
@@ -168,6 +172,7 @@ def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True) -> It
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     if grid_downloads:
         command += ["--client.disableDataExport", "false"]
+    command += extra_args
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL)
