@@ -30,7 +30,7 @@ from coaching.assignments import (
 )
 from coaching.review_machine import PENDING_AGENT, PENDING_SUPERVISOR
 from coaching.scores import with_result
-from ui import clock, navigation, session, state
+from ui import clock, session, state
 from ui.cache import scoped
 from ui.text import escape_markdown
 
@@ -40,15 +40,15 @@ options = settings.review_settings()
 today = clock.today()
 
 
-#: The Action cell of an interaction: choosing the row opens its audit in this tab (a link would open
-#: a new tab, where someone signed in through the form is not signed in).
+#: The link of each interaction to its audit: a real link (same tab; a middle-click opens a new tab,
+#: where a form sign-in lasts too).
 OPEN_AUDIT = "Open audit"
 
 
-def open_audit(picked: object, rows: pd.DataFrame, assignment_id: str, agent: str) -> None:
-    """Go to the audit of the chosen row, remembering the session to come back to."""
-    if (row := navigation.chosen_row(picked, rows)) is not None:
-        navigation.open_audit(row["conversation_id"], assignment=assignment_id, agent=agent)
+def audit_link(column, conversation_id: str, assignment_id: str, agent: str) -> None:
+    """The interaction's audit, remembering the session to come back to."""
+    column.page_link("pages/audit.py", label=OPEN_AUDIT, icon=":material/fact_check:",
+                     query_params={"conversation": conversation_id, "assignment": assignment_id, "agent": agent})
 
 
 #: The colour of each status badge, by stored status and in an agent's words.
@@ -62,9 +62,10 @@ def badge(column, label: str, colour: str, help: str | None = None) -> None:
     column.badge(escape_markdown(label).replace("\\[", "[").replace("\\]", "]"), color=colour, help=help)
 
 
-def list_header(widths: list[int], labels: list[str]) -> None:
+def list_header(widths: list[float], labels: list[str]) -> None:
     for column, label in zip(st.columns(widths), labels, strict=True):
-        column.markdown(f"**{label}**")
+        if label:
+            column.markdown(f"**{label}**")
 
 
 def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) -> None:
@@ -179,6 +180,25 @@ def show_list() -> None:
         st.caption(f"Page {listed.page} of {listed.pages}")
 
 
+def marked_row(position: int, row: dict, widths: list[float], assignment_id: str, agent: str) -> None:
+    """One interaction marked for coaching, keyed ``marked-<position>``: when, where (queues, topic,
+    intent), the coaching area, its three scores (with Pass/Fail or why there is none) and its audit."""
+    with st.container(border=True, key=f"marked-{position}"):
+        cells = iter(st.columns(widths, vertical_alignment="center"))
+        with next(cells).container(gap=None):
+            st.text(f"{row['start_time']:%d %b %Y %H:%M}" if pd.notna(row["start_time"]) else f"{row['date']:%d %b %Y}")
+            where = ", ".join(row["queues"]) + "".join(f" · {part}" for part in (row["topics"], row["intent"]) if part)
+            st.caption(escape_markdown(where), help="Queues · topic · intent")
+        if row["coaching_area"]:
+            badge(next(cells), row["coaching_area"], "blue")
+        else:
+            next(cells).text("—")
+        next(cells).text(with_result(row["kore_score"], row["kore_result"]))
+        next(cells).text(with_result(row["audit_score"], row["audit_result"]))
+        next(cells).text(f"{row['sentiment_score']:.1f}" if pd.notna(row["sentiment_score"]) else "—")
+        audit_link(next(cells), row["conversation_id"], assignment_id, agent)
+
+
 def show_detail(assignment_id: str, person_id: str | None) -> None:
     if st.button("All coaching assignments", icon=":material/arrow_back:"):
         st.query_params.clear()
@@ -205,7 +225,8 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
         )
 
     st.subheader("Coaching Areas")
-    st.markdown(" ".join(f":blue-badge[{escape_markdown(area)}]" for area in detail.coaching_areas))
+    with st.container(key="coaching-areas"):
+        st.markdown(" ".join(f":blue-badge[{escape_markdown(area)}]" for area in detail.coaching_areas))
 
     st.subheader("Interactions Marked for Coaching")
     marked = scoped(store, viewer, marked_interactions, detail.assignment_id, detail.person_id,
@@ -213,35 +234,11 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
     if marked.empty:
         st.info("No interactions were marked for coaching in this session.")
     else:
-        shown = marked.assign(
-            queue=[", ".join(q) + (f" · {t}" if t else "") + (f" · {i}" if i else "")
-                   for q, t, i in zip(marked["queues"], marked["topics"], marked["intent"], strict=True)],
-            action=OPEN_AUDIT,
-            kore=[with_result(s, r) for s, r in zip(marked["kore_score"], marked["kore_result"], strict=True)],
-            audit=[with_result(s, r) for s, r in zip(marked["audit_score"], marked["audit_result"], strict=True)],
-            sentiment=[f"{s:.1f}" if pd.notna(s) else "—" for s in marked["sentiment_score"]],
-        )
-        st.caption("Choose an interaction to open its audit.")
-        picked = st.dataframe(
-            shown,
-            column_order=["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"],
-            column_config={
-                "date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
-                "coaching_area": st.column_config.TextColumn("Coaching Area"),
-                "queue": st.column_config.TextColumn("Queues", help="Queue · topic · intent", width="medium"),
-                "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
-                "kore": st.column_config.TextColumn(
-                    "Kore Evaluation Score", help=f"−100…100; pass at {options.pass_score:g}"),
-                "audit": st.column_config.TextColumn(
-                    "Supervisor Audit Score", help=f"−100…100; pass at {options.pass_score:g}"),
-                "sentiment": st.column_config.TextColumn("Sentiment Score", help="1…10, 5 is neutral"),
-            },
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            key="marked",
-        )
-        open_audit(picked, shown, detail.assignment_id, detail.person_id)
+        widths = [4, 3, 2.2, 2.2, 1.8, 2.8]
+        list_header(widths, ["Interaction", "Coaching Area", "Kore Evaluation", "Supervisor Audit", "Sentiment",
+                             ""])
+        for position, row in enumerate(marked.to_dict("records")):
+            marked_row(position, row, widths, detail.assignment_id, detail.person_id)
 
     st.subheader("Best Response Examples")
     examples = scoped(store, viewer, best_response_examples, detail.assignment_id, detail.person_id)
@@ -268,21 +265,14 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
     if reviewed.empty:
         st.info("No evaluation linked to this session is in review.")
     else:
-        reviews = reviewed.assign(action=OPEN_AUDIT)
-        picked_review = st.dataframe(
-            reviews,
-            column_order=["start_time", "review_status", "action"],
-            column_config={
-                "start_time": st.column_config.DatetimeColumn("Interaction", format="DD MMM YYYY HH:mm"),
-                "review_status": "Review Status",
-                "action": st.column_config.TextColumn("Action", help="Choose the row to open its audit"),
-            },
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            key="reviews",
-        )
-        open_audit(picked_review, reviews, detail.assignment_id, detail.person_id)
+        widths = [4, 4, 3]
+        list_header(widths, ["Interaction", "Review Status", ""])
+        for position, row in enumerate(reviewed.to_dict("records")):
+            with st.container(border=True, key=f"review-{position}"):
+                cells = st.columns(widths, vertical_alignment="center")
+                cells[0].text(f"{row['start_time']:%d %b %Y %H:%M}")
+                badge(cells[1], row["review_status"], STATUS_COLOURS.get(row["review_status"], "gray"))
+                audit_link(cells[2], row["conversation_id"], detail.assignment_id, detail.person_id)
 
 
 if "assignment" in st.query_params:

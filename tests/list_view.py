@@ -61,11 +61,27 @@ def list_header(at: AppTest) -> list[str]:
             if e.type == "markdown" and e.value.startswith("**") and e.value.endswith("**")]
 
 
+def keyed_block(at: AppTest, key: str):
+    """The container keyed ``key`` on the page, or None. Streamlit keeps a container's key at the end of
+    its block id."""
+    return next((b for b in walk(at.main) if b.type == "flex_container" and b.proto.id.endswith(f"-{key}")), None)
+
+
 def session_block(at: AppTest, position: int):
-    """The container of the list's session at ``position`` on the page, or None. Streamlit keeps a
-    container's key at the end of its block id."""
-    return next((b for b in walk(at.main) if b.type == "flex_container"
-                 and b.proto.id.endswith(f"-session-{position}")), None)
+    """The container of the list's session at ``position`` on the page, or None."""
+    return keyed_block(at, f"session-{position}")
+
+
+def keyed_rows(at: AppTest, prefix: str) -> list[dict]:
+    """The rows drawn as containers keyed ``<prefix>-0``, ``<prefix>-1`` …, each as a person reads it: its
+    texts, its tags, and its page links (label, the page they open and their query)."""
+    found = []
+    while (block := keyed_block(at, f"{prefix}-{len(found)}")) is not None:
+        links = [{"label": e.proto.label, "page": e.proto.page,
+                  "query": {k: v[0] for k, v in parse_qs(e.proto.query_string).items()}}
+                 for e in walk(block) if e.type == "page_link"]
+        found.append({"texts": texts_in(block), "tags": tags_in(block), "links": links})
+    return found
 
 
 def list_rows(at: AppTest) -> pd.DataFrame:

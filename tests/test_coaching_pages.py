@@ -12,7 +12,6 @@ follow-up, …) are asserted where they are used, so a change to the demo fails 
 from __future__ import annotations
 
 import csv
-import json
 import re
 import shutil
 from datetime import date
@@ -50,7 +49,17 @@ from app_pages import (
     rows,
     titles,
 )
-from list_view import PAGE_SIZE, choose_page, list_header, list_rows, page_count, unescaped
+from list_view import (
+    PAGE_SIZE,
+    choose_page,
+    keyed_block,
+    keyed_rows,
+    list_header,
+    list_rows,
+    page_count,
+    unescaped,
+    walk,
+)
 
 LIST_TITLE = "Coaching Assignments"
 NO_MATCH = "No coaching session matches these filters. Clear a filter to see more."
@@ -516,7 +525,8 @@ def test_the_session_shows_its_facts_and_every_coaching_area(
     assert subheaders == ["Coaching Areas", "Interactions Marked for Coaching", "Best Response Examples",
                           "Feedback", "Action Plan", "Review"]
     assert len(areas) == 7
-    badges = re.findall(r":blue-badge\[(.*?)\]", " ".join(m.value for m in at.markdown))
+    areas_shown = " ".join(e.value for e in walk(keyed_block(at, "coaching-areas")) if e.type == "markdown")
+    badges = re.findall(r":blue-badge\[(.*?)\]", areas_shown)
     assert [unescaped(b) for b in badges] == list(areas)  # all of them, none behind "+4"
 
 
@@ -526,26 +536,25 @@ def test_the_session_lists_marked_interactions_with_pass_fail_and_audit_links(
     key = demo_sessions["not_audited"]
     at = open_session(demo_db, key, AGENT_PERSON)
     marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, AGENT_PERSON, 40.0)
-    [table] = [d for d in at.dataframe if "kore" in d.proto.column_order]
-    columns = ["date", "coaching_area", "queue", "action", "kore", "audit", "sentiment"]
-    assert list(table.proto.column_order) == columns
-    labels = json.loads(table.proto.columns)
-    assert [labels[c]["label"] for c in columns] == [
-        "Date", "Coaching Area", "Queues", "Action", "Kore Evaluation Score", "Supervisor Audit Score",
-        "Sentiment Score"]
-    shown = table.value
-    assert list(shown["conversation_id"]) == list(marked["conversation_id"])
-    assert list(shown["action"]) == ["Open audit"] * len(marked)  # choosing the row opens it
-    by_conversation = marked.set_index("conversation_id")
-    for row in shown.itertuples():
-        kore_pattern = r"-?\d+ \((Pass|Fail)\)|— \((Below threshold|Not evaluated)\)"
-        assert re.fullmatch(kore_pattern, row.kore), row.kore
-        assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \(Not audited\)", row.audit), row.audit
-        score = by_conversation.loc[row.conversation_id, "kore_score"]
-        if pd.notna(score):
-            assert row.kore == f"{score:.0f} ({'Pass' if score >= 40 else 'Fail'})"
-        assert row.queue.startswith(", ".join(by_conversation.loc[row.conversation_id, "queues"]))
-    assert "— (Not audited)" in set(shown["audit"])
+    shown = keyed_rows(at, "marked")
+    assert len(shown) == len(marked)
+    marked_header, review_header = list_header(at)[:5], list_header(at)[5:]
+    assert marked_header == ["Interaction", "Coaching Area", "Kore Evaluation", "Supervisor Audit", "Sentiment"]
+    assert review_header in ([], ["Interaction", "Review Status"])
+    for row, expected in zip(shown, marked.itertuples(), strict=True):
+        # Each is a real link to its audit, remembering the session (a middle-click opens a new tab).
+        [link] = row["links"]
+        assert link["label"] == "Open audit" and link["page"].endswith("audit")
+        assert link["query"] == {"conversation": expected.conversation_id, "assignment": key, "agent": AGENT_PERSON}
+        when, kore, audit, sentiment = row["texts"]
+        assert when == f"{expected.start_time:%d %b %Y %H:%M}"
+        assert [t.label for t in row["tags"]] == [expected.coaching_area]
+        assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \((Below threshold|Not evaluated)\)", kore), kore
+        assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \(Not audited\)", audit), audit
+        if pd.notna(expected.kore_score):
+            assert kore == f"{expected.kore_score:.0f} ({'Pass' if expected.kore_score >= 40 else 'Fail'})"
+        assert sentiment == (f"{expected.sentiment_score:.1f}" if pd.notna(expected.sentiment_score) else "—")
+    assert any(row["texts"][2] == "— (Not audited)" for row in shown)
 
 
 def test_the_pass_score_setting_moves_pass_and_fail(
@@ -553,18 +562,20 @@ def test_the_pass_score_setting_moves_pass_and_fail(
 ) -> None:
     monkeypatch.setenv("COACHING_PASS_SCORE", "100")
     key = demo_sessions["not_audited"]
-    shown = dataframe_showing(open_session(demo_db, key, AGENT_PERSON), "kore")
-    scored = [text for text in [*shown["kore"], *shown["audit"]] if not text.startswith("—")]
+    shown = keyed_rows(open_session(demo_db, key, AGENT_PERSON), "marked")
+    scored = [text for row in shown for text in row["texts"][1:3] if not text.startswith("—")]
     assert scored and all(text.endswith("(Fail)") or text.startswith("100 ") for text in scored)
 
 
-def test_choosing_a_marked_interaction_opens_its_audit(demo_db: Path, demo_sessions, agent_name) -> None:
+def test_a_marked_interactions_link_opens_its_audit(demo_db: Path, demo_sessions, agent_name) -> None:
     key = demo_sessions["not_audited"]
     at = open_session(demo_db, key, AGENT_PERSON)
-    shown = dataframe_showing(at, "kore")
-    at.session_state["marked"] = {"selection": {"rows": [0], "columns": []}}
+    [link] = keyed_rows(at, "marked")[0]["links"]
+    at.switch_page("pages/audit.py")  # what following the link does
+    at.query_params.clear()
+    at.query_params.update(link["query"])
     rerun(at)
-    conversation = shown.iloc[0]["conversation_id"]
+    conversation = link["query"]["conversation"]
     assert titles(at) == ["Audit"]
     # The audit remembers the session it was opened from, for its back button.
     assert at.query_params == {"conversation": conversation, "assignment": key, "agent": AGENT_PERSON}
@@ -604,10 +615,12 @@ def test_a_pending_session_shows_its_status_and_the_reviews_it_waits_on(
     key = demo_sessions[which]
     at = open_session(demo_db, key, AGENT_PERSON)
     assert metrics(at)["Status"] == status
-    review = dataframe_showing(at, "review_status")
-    assert status in set(review["review_status"])
+    review = keyed_rows(at, "review")
+    statuses = [row["tags"][0].label for row in review]
+    assert status in statuses
     marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, AGENT_PERSON)
-    assert sorted(review["review_status"]) == sorted(marked["review_status"].dropna())
+    assert sorted(statuses) == sorted(marked["review_status"].dropna())
+    assert all([link["label"] for link in row["links"]] == ["Open audit"] for row in review)
     if which == "pending_agent":
         assert "No evaluation linked to this session is in review." not in infos(at)
 

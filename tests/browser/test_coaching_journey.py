@@ -123,17 +123,28 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     expect(title).to_be_visible()
     expect(main.get_by_role("heading", name="Interactions Marked for Coaching")).to_be_visible()
     expect(main.get_by_role("button", name="All coaching assignments")).to_be_visible()
-    # The marked interactions are the page's first grid (Review, if any, comes after them).
-    marked = main.get_by_test_id("stDataFrame").first
-    _ready_grid(page, marked)
-    rows = _grid_rows(page, marked)
-    assert [row["action"] for row in rows] == ["Open audit"] * len(session.marked)
+    # The marked interactions: one row each (keyed ``marked-<position>``), in the session's order, each
+    # with a real link to its audit (an anchor: a middle-click opens it in a new tab).
+    rows = []
+    for position in range(len(session.marked)):
+        row = main.locator(f".st-key-marked-{position}")
+        link = row.get_by_role("link", name="Open audit")
+        expect(link).to_be_visible()
+        href = link.get_attribute("href") or ""
+        when, kore, audit, sentiment = row.get_by_test_id("stText").all_inner_texts()
+        rows.append({"conversation": _query(href)["conversation"][0], "kore": kore, "audit": audit,
+                     "sentiment": sentiment, "href": href})
+    expect(main.locator(f".st-key-marked-{len(session.marked)}")).to_have_count(0)
+    assert [row["conversation"] for row in rows] == list(session.marked)
+    assert _query(rows[0]["href"]) == {"conversation": [conversation], "assignment": [session.assignment_id],
+                                       "agent": [AGENT_EMAIL]}
     _settle_for_screenshot(page)
     expect(main.get_by_role("button", name="All coaching assignments")).to_be_in_viewport()
     page.screenshot(path=screenshots / "coaching-detail.png")
 
-    # The first marked interaction: its audit.
-    _choose_row(marked, 0)
+    # The first marked interaction: its audit, in this tab.
+    main.locator(".st-key-marked-0").get_by_role("link", name="Open audit").click()
+    page.mouse.move(*POINTER_REST)
     expect(page).to_have_url(re.compile(rf"/audit\?conversation={re.escape(conversation)}&assignment="))
     expect(main.get_by_role("heading", name="Audit", exact=True, level=1)).to_be_visible()
     expect(main.get_by_test_id("stCaptionContainer").first).to_contain_text(f"Conversation: {conversation}")
@@ -153,11 +164,8 @@ def test_agent_opens_a_session_an_interaction_audit_and_the_session_link(
     expect(main.get_by_role("heading", name="Audit", exact=True, level=1)).to_be_in_viewport()
     page.screenshot(path=screenshots / "audit.png")
 
-    # The session again, by its link. A page load starts a new Streamlit session, and the form's
-    # sign-in lives in the session, so the form comes back; the link survives the sign-in.
+    # The session again, by its link, pasted: still signed in (the session cookie), straight onto it.
     page.goto(f"{list_path}?{urlencode({'assignment': session.assignment_id, 'agent': AGENT_EMAIL})}")
-    _expect_sign_in_form(page)
-    _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
     expect(title).to_be_visible()
     assert urlsplit(page.url).path == list_path
     assert _query(page.url) == {"assignment": [session.assignment_id], "agent": [AGENT_EMAIL]}

@@ -158,11 +158,8 @@ def test_agent_reviews_each_tab_opens_a_dispute_audit_and_a_tab_link(
     # row chosen before.
     assert urlsplit(page.url).path == "/review"
 
-    # A tab by its link. A page load starts a new Streamlit session, and the form's sign-in lives in
-    # the session, so the form comes back; the link, tab included, survives the sign-in.
+    # A tab by its link, pasted: still signed in (the session cookie), straight onto the tab.
     page.goto(f"/review?tab={RESOLVED_TAB}")
-    _expect_sign_in_form(page)
-    _sign_in(page, AGENT_EMAIL, DEMO_PASSWORD)
     _expect_review_page(page)
     assert _query(page.url) == {"tab": [RESOLVED_TAB]}
     _check_tab(page, main, RESOLVED_TAB, expected[RESOLVED_TAB])
