@@ -50,8 +50,10 @@ try:
     with store.snapshot() as con:
         viewer = access.identify(con, email)
 except access.AccessDenied as denied:
-    st.error(escape_markdown(str(denied)))  # it quotes the email the sign-in gave
-    st.button("Sign out", on_click=session.sign_out)
+    with session.narrow():
+        st.title("Coaching & Quality")
+        st.error(escape_markdown(str(denied)))  # it quotes the email the sign-in gave
+        st.button("Sign out", on_click=session.sign_out)
     st.stop()
 except StoreError as error:
     st.error(f"The dashboard's data is not loaded: {error}")

@@ -6,7 +6,8 @@ in SQLite beside the store (``<store stem>.sessions.sqlite3``, mode 0600), which
 of the server shares. A session ends when it has been idle longer than :attr:`SessionPolicy.idle`, when
 it is older than :attr:`SessionPolicy.lifetime`, when its person signs out (:func:`end`), and when their
 password changes (:func:`end_all`). Unknown, malformed, ended or expired tokens resolve to no one;
-nothing here raises for a token a browser sent.
+the only error is :class:`SessionStoreError`, when the file cannot be used (then nobody can be told
+apart, and callers must not take a live session for an ended one).
 
 Nothing here logs or returns a token except :func:`start`, which hands it to the cookie.
 """
@@ -91,7 +92,7 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
             con.execute("PRAGMA synchronous=NORMAL")
             con.executescript(_SCHEMA)
             yield con
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         raise SessionStoreError(f"the sign-in sessions at {path} cannot be used: {error}") from None
 
 

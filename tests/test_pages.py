@@ -298,7 +298,7 @@ def test_someone_not_on_the_roster_gets_a_message_and_no_data() -> None:
     hostile = as_user("[x](https://evil.example)@example.com")
     assert "](" not in errors(hostile)[0].replace("\\]\\(", "") and "\\[x\\]" in errors(hostile)[0]
     assert shows_no_data(at)
-    assert not at.title
+    assert titles(at) == ["Coaching & Quality"]  # the dashboard's name, as on the sign-in screen; no page
     sign_out = button(at, "Sign out")
     sign_out.click().run()
     assert not at.exception
@@ -581,6 +581,24 @@ def test_a_session_ended_elsewhere_signs_this_tab_out_at_its_next_click(demo_db:
     assert shows_only_the_sign_in_form(at)
     assert infos(at) == ["Your session has ended. Sign in again to go on."]
     assert shows_no_data(at)
+
+
+def test_sessions_that_cannot_be_read_are_said_so_and_sign_no_one_out() -> None:
+    at = submit_sign_in(new_app(), AGENT_EMAIL, demo.DEMO_PASSWORD)
+    assert titles(at) == ["Overview"]
+
+    def unreadable(*args, **kwargs):
+        raise sessions.SessionStoreError("the sign-in sessions at data/x.sessions.sqlite3 cannot be used: locked")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sessions, "resolve", unreadable)
+        at.run()
+    assert not at.exception
+    assert errors(at) == ["Sign-in is unavailable: the sign-in sessions at data/x.sessions.sqlite3 cannot be "
+                          "used: locked."]
+    assert not infos(at) and shows_no_data(at)  # not "your session has ended": it may well be live
+    at.run()
+    assert titles(at) == ["Overview"]  # readable again: still signed in
 
 
 def test_without_server_py_the_sign_in_screen_says_how_to_start_the_dashboard() -> None:

@@ -300,8 +300,6 @@ def test_a_corrupt_file_is_a_session_store_error(db: Path, garbage: bytes) -> No
         sessions.end_all(db, PRIYA)
 
 
-@pytest.mark.xfail(strict=True, reason="an OSError making the file (its folder cannot be made or written) "
-                                       "escapes _connect instead of becoming a SessionStoreError")
 def test_a_folder_that_cannot_be_made_is_a_session_store_error(tmp_path: Path) -> None:
     (tmp_path / "data").write_text("a file where the store's folder should be")
     db = tmp_path / "data" / "coaching.duckdb"

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import functools
 import html
+import logging
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from coaching import credentials, sessions, settings
+
+log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,8 +96,8 @@ def safe_next(value: object) -> str:
     """
     if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT_LENGTH:
         return "/"
-    if value.startswith(("//", "/\\")) or any(ord(c) < 0x20 or c in "\\\x7f" for c in value):
-        return "/"
+    if value.startswith(("//", "/\\")) or "\\" in value or any(unicodedata.category(c) == "Cc" for c in value):
+        return "/"  # Cc: the C0 and C1 controls and DEL
     path = value.split("?", 1)[0]
     if path.startswith(_UNGATED_PREFIXES) or path == OIDC_CALLBACK_PATH:
         return "/"
@@ -137,14 +141,21 @@ def _store_path() -> Any:
     return settings.db_path()
 
 
+class _Unknown(Exception):
+    """The sessions cannot be read now: a cookie's session may well be live, so it is neither let in
+    nor forgotten."""
+
+
 async def _signed_in(request: Request) -> str | None:
+    """The email of the request's live session; None when it has none. Raises :class:`_Unknown` when the
+    sessions cannot be read (a locked or damaged file, a bad session setting)."""
     token = request.cookies.get(SESSION_COOKIE)
     if token is None:
         return None
     try:
         return await run_in_threadpool(sessions.resolve, _store_path(), token, settings.session_policy())
-    except (sessions.SessionStoreError, settings.SettingError):
-        return None
+    except (sessions.SessionStoreError, settings.SettingError) as error:
+        raise _Unknown(str(error)) from None
 
 
 # --- the sign-in form ------------------------------------------------------------------------------
@@ -256,8 +267,11 @@ async def sign_in(request: Request) -> Response:
     """The sign-in form (GET) and signing in through it (POST)."""
     next_path = safe_next(request.query_params.get("next", "/"))
     if request.method == "GET":
-        if await _signed_in(request):
-            return RedirectResponse(next_path, status_code=303)
+        try:
+            if await _signed_in(request):
+                return RedirectResponse(next_path, status_code=303)
+        except _Unknown as error:  # the cookie is kept: its session may be live
+            return _form_page(request, next_path, status=503, message=f"Sign-in is unavailable: {error}.")
         reason = request.query_params.get("reason", "")
         response = _form_page(request, next_path, message=REASONS.get(reason, ""), kind="info")
         if request.cookies.get(SESSION_COOKIE) is not None:  # a dead session's cookie: forget it
@@ -301,8 +315,19 @@ async def sign_in(request: Request) -> Response:
 
 async def single_sign_on(request: Request) -> Response:
     """Remember the page to come back to, then start Streamlit's own sign-in (`st.login`)."""
+    from streamlit.auth_util import is_authlib_installed, validate_auth_credentials
+    from streamlit.errors import StreamlitAuthError
     from streamlit.user_info import generate_login_redirect_url  # what `st.login()` opens
 
+    # The checks `st.login` makes before it sends anyone off: a missing setting is said here, once.
+    try:
+        if not is_authlib_installed():
+            raise StreamlitAuthError("Authlib is not installed (pip install -e . installs it)")
+        validate_auth_credentials("default")
+    except StreamlitAuthError as error:
+        log.error("Single sign-on is not set up correctly: %s", error)
+        return HTMLResponse("Single sign-on is not set up correctly; the server's log says why.", status_code=503,
+                            headers=_PAGE_HEADERS)
     response = RedirectResponse(generate_login_redirect_url("default"), status_code=302)
     response.set_cookie(RETURN_COOKIE, quote(safe_next(request.query_params.get("next", "/")), safe="/?=&"),
                         max_age=RETURN_SECONDS, path="/", httponly=True, samesite="lax", secure=_is_https(request))
@@ -340,11 +365,17 @@ class SessionGate:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if scope["path"] == OIDC_CALLBACK_PATH and RETURN_COOKIE in request.cookies:
-            await self.app(scope, receive, self._returning(request, send))
-            return
+        if scope["path"] == OIDC_CALLBACK_PATH:
+            if not {"state", "code", "error"} & set(request.query_params):
+                # The provider's way back after signing out (Streamlit sends it here with nothing to
+                # check): home, without Streamlit logging it as a stale sign-in.
+                await RedirectResponse("/", status_code=302)(scope, receive, send)
+                return
+            if RETURN_COOKIE in request.cookies:
+                await self.app(scope, receive, self._returning(request, send))
+                return
         if (_is_page_load(scope, MutableHeaders(scope=scope)) and not self.oidc_configured()
-                and await _signed_in(request) is None):
+                and await self._nobody(request)):
             had_cookie = SESSION_COOKIE in request.cookies
             target = page_target(scope["path"], request.url.query)
             response = RedirectResponse(sign_in_url(target, "ended" if had_cookie else None), status_code=303)
@@ -353,6 +384,15 @@ class SessionGate:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _nobody(request: Request) -> bool:
+        """Whether the request has no live session. When the sessions cannot be read, the page loads and
+        its own run says why; the cookie is not taken for a dead one."""
+        try:
+            return await _signed_in(request) is None
+        except _Unknown:
+            return False
 
     @staticmethod
     def _returning(request: Request, send: Send) -> Send:

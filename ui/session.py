@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -57,8 +58,10 @@ def signed_in_email() -> str | None:
         return None
     try:
         return sessions.resolve(settings.db_path(), token, settings.session_policy())
-    except (sessions.SessionStoreError, settings.SettingError):
-        return None  # the sign-in screen says what is wrong
+    except (sessions.SessionStoreError, settings.SettingError) as error:
+        # Not "your session has ended": it may well be live, and will be once the file can be read.
+        st.error(f"Sign-in is unavailable: {error}.")
+        st.stop()
 
 
 def _open(url: str) -> None:
@@ -89,10 +92,15 @@ def sign_out() -> None:
     _open(account.sign_in_url("/", "signed-out"))
 
 
+def narrow() -> DeltaGenerator:
+    """A narrow column centred on the wide layout, for the screens around signing in."""
+    _, middle, _ = st.columns([1, 2, 1])
+    return middle
+
+
 def sign_in_screen() -> None:
     """What someone not signed in sees in place of a page: the way to sign in, coming back here."""
-    _, middle, _ = st.columns([1, 2, 1])  # narrow, centred on the wide layout
-    with middle:
+    with narrow():
         st.title("Coaching & Quality")
         st.caption("Sign in to see your coaching and quality reviews.")
         here = _this_page()
