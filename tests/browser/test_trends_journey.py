@@ -120,13 +120,17 @@ def _drawn(page: Page, chart: Locator) -> None:
     """Wait until ``chart`` (an ``stVegaLiteChart``) is drawn: its SVG or canvas laid out larger than
     :data:`DRAWN` both ways."""
     _expect()(chart).to_be_visible()
-    marks = chart.locator("svg.marks, canvas.marks").first
-    _expect()(marks).to_be_visible()
+    _expect()(chart.locator("svg.marks, canvas.marks").first).to_be_visible()
+    # The marks are looked up at each check: Vega may draw them anew (a resize, a rerun), and a handle
+    # on the first drawing would then measure nothing.
     page.wait_for_function(
-        "([el, least]) => { const r = el.getBoundingClientRect(); return r.width > least && r.height > least }",
-        arg=[marks.element_handle(), DRAWN])
-    box = marks.bounding_box()
-    assert box and box["width"] > DRAWN and box["height"] > DRAWN, box
+        """([chart, least]) => {
+            const marks = chart.querySelector("svg.marks, canvas.marks");
+            if (!marks) return false;
+            const r = marks.getBoundingClientRect();
+            return r.width > least && r.height > least;
+        }""",
+        arg=[chart.element_handle(), DRAWN])
 
 
 def _expected_points(trends: pd.DataFrame, measures: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
