@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,19 +173,28 @@ def _serve(store: DemoStore, folder: Path, *, grid_downloads: bool = True, port:
     if grid_downloads:
         command += ["--client.disableDataExport", "false"]
     command += extra_args
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    with background_server(command, log_path, lambda: _healthy(health), "the dashboard", env=env):
+        yield Dashboard(base_url=f"http://127.0.0.1:{port}", store=store)
+
+
+@contextmanager
+def background_server(command: Sequence[str], log_path: Path, ready: Callable[[], bool], what: str, *,
+                      env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """``command`` running (its output in ``log_path``) from when ``ready()`` until the block ends; the test
+    fails with that output if it exits or is not ready within :data:`SERVER_START_TIMEOUT`."""
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL)
     try:
-        health = f"http://127.0.0.1:{port}/_stcore/health"
         deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(health):
+        while not ready():
             if server.poll() is not None or time.monotonic() > deadline:
                 state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
-                pytest.fail(f"the dashboard {state} within {SERVER_START_TIMEOUT:.0f} s; its output:\n"
+                pytest.fail(f"{what} {state} within {SERVER_START_TIMEOUT:.0f} s; its output:\n"
                             + log_path.read_text(errors="replace"), pytrace=False)
             time.sleep(0.25)
-        yield Dashboard(base_url=f"http://127.0.0.1:{port}", store=store)
+        yield server
     finally:
         server.terminate()
         try:

@@ -12,9 +12,7 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import sys
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -26,7 +24,15 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from .conftest import ROOT, SERVER_START_TIMEOUT, UI_TIMEOUT_MS, Dashboard, DemoStore, _free_port, _serve
+from .conftest import (
+    ROOT,
+    UI_TIMEOUT_MS,
+    Dashboard,
+    DemoStore,
+    _free_port,
+    _serve,
+    background_server,
+)
 from .test_coaching_journey import _app_idle, _query, _settle_for_screenshot
 from .test_sign_in import AGENT_EMAIL, _expect
 
@@ -68,24 +74,10 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     log_path = folder / "oidc-provider.log"
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(f"{base_url}/.well-known/openid-configuration"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the OpenID Connect provider did not start; its output:\n"
-                            + log_path.read_text(errors="replace"), pytrace=False)
-            time.sleep(0.2)
+    metadata = f"{base_url}/.well-known/openid-configuration"
+    with background_server(command, log_path, lambda: _answers(metadata), "the OpenID Connect provider",
+                           env={**os.environ, "NO_COLOR": "1"}):
         yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _toml_string(value: str) -> str:
