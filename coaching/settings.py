@@ -6,6 +6,7 @@ Every setting has a default, an environment variable, and (for the CLI) a flag t
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,8 @@ DEFAULT_DB = PROJECT_ROOT / "data" / "coaching.duckdb"
 DEFAULT_MAX_DISPUTE_ROUNDS = 3
 #: Kore's default pass score of an evaluation form.
 DEFAULT_PASS_SCORE = 40.0
+#: DuckDB's memory limit in each process that reads the store (every server process has one reader).
+DEFAULT_READER_MEMORY_LIMIT = "1GB"
 #: How long a pending review may wait in its status before it is flagged, in business days.
 DEFAULT_REVIEW_SERVICE_LEVEL_DAYS = 2.0
 
@@ -138,3 +141,16 @@ def secure_cookies() -> bool | None:
     if not os.environ.get("COACHING_SECURE_COOKIES", "").strip():
         return None
     return _flag("COACHING_SECURE_COOKIES", False)
+
+
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def reader_memory_limit() -> str:
+    """``COACHING_READER_MEMORY_LIMIT``: how much memory DuckDB may use in a process reading the store
+    (a size such as ``1GB`` or ``512MB``; default 1GB). Past it, a page's query fails rather than the
+    process growing without bound."""
+    raw = os.environ.get("COACHING_READER_MEMORY_LIMIT", "").strip() or DEFAULT_READER_MEMORY_LIMIT
+    if not _SIZE.fullmatch(raw):
+        raise SettingError(f"COACHING_READER_MEMORY_LIMIT is {raw!r}; expected a size such as 1GB or 512MB")
+    return raw

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from coaching import settings
 from coaching.sql import scalar
 
 SCHEMA_VERSION = 5
@@ -325,7 +326,13 @@ class Store:
                 if self._con is not None:
                     self._con.close()
                     self._con = None
-                con = duckdb.connect(str(self.path), read_only=True)
+                try:
+                    # Every page of a server process reads through this one connection: its memory is
+                    # bounded (COACHING_READER_MEMORY_LIMIT), whatever the pages ask of it.
+                    con = duckdb.connect(str(self.path), read_only=True,
+                                         config={"memory_limit": settings.reader_memory_limit()})
+                except settings.SettingError as error:
+                    raise StoreError(f"the dashboard is misconfigured: {error}") from None
                 try:
                     _configure(con)
                     # A store written by another version would fail later, on a missing column.
