@@ -137,7 +137,7 @@ def _forget_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_is_https(request))
 
 
-def _store_path() -> Any:
+def _store_path() -> Path:
     return settings.db_path()
 
 
