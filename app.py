@@ -7,6 +7,8 @@ shows the way to sign in in place of the page, which comes back to the same URL 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from coaching import access, settings
@@ -15,7 +17,12 @@ from coaching.store import StoreError
 from ui import session
 from ui.text import escape_markdown
 
-st.set_page_config(page_title="Coaching & Quality", page_icon=":material/support_agent:", layout="wide")
+#: The page icon, served by the app itself (a Material icon name would make the browser fetch it from an
+#: internet font service): Material Symbols' "support_agent" (Apache 2.0), drawn from the font Streamlit
+#: bundles.
+PAGE_ICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+
+st.set_page_config(page_title="Coaching & Quality", page_icon=PAGE_ICON, layout="wide")
 
 PAGES = {
     "overview": (st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
