@@ -16,6 +16,8 @@ from coaching import people, scores
 from coaching.access import AGENT, Viewer
 from coaching.audit import ANOTHER_AGENT
 from coaching.review_machine import OPEN_STATUSES, PENDING_AGENT, PENDING_SUPERVISOR
+from coaching.review_tabs import STATUS_MARKERS as REVIEW_STATUS_MARKERS
+from coaching.review_tabs import StatusMarker
 from coaching.settings import DEFAULT_PASS_SCORE
 from coaching.sql import Params, Where, in_list, scalar, scope, sql_str
 
@@ -23,6 +25,30 @@ from coaching.sql import Params, Where, in_list, scalar, scope, sql_str
 YET_TO_START, IN_PROGRESS, COMPLETED = "Yet to Start", "In Progress", "Completed"
 #: The status an agent sees for each stored status (Kore shows agents "Start Coaching").
 AGENT_STATUS = {YET_TO_START: "Start Coaching", IN_PROGRESS: "In Progress", COMPLETED: "Completed"}
+
+
+#: Each session status's look (in either role's words): a state in colour with an icon, never a tag that
+#: reads like a button. Pending Agent / Supervisor Review look as the review statuses do.
+STATUS_MARKERS = {
+    YET_TO_START: StatusMarker("gray", ":material/radio_button_unchecked:",
+                               "Not started yet: the session is assigned and waits to begin"),
+    AGENT_STATUS[YET_TO_START]: StatusMarker("gray", ":material/radio_button_unchecked:",
+                                             "Not started yet: the session is assigned and waits to begin"),
+    IN_PROGRESS: StatusMarker("blue", ":material/clock_loader_40:", "The coaching has started"),
+    COMPLETED: StatusMarker("green", ":material/check_circle:", "The coaching is done"),
+    PENDING_AGENT: replace(REVIEW_STATUS_MARKERS[PENDING_AGENT],
+                           meaning="An evaluation of this session waits for the agent's review"),
+    PENDING_SUPERVISOR: replace(REVIEW_STATUS_MARKERS[PENDING_SUPERVISOR],
+                                meaning="An evaluation of this session waits for a reviewer's answer"),
+}
+#: A status no rule knows (an export's own word): shown plainly.
+UNKNOWN_STATUS = StatusMarker("gray", ":material/help:", "")
+
+
+def status_marker(status: str) -> StatusMarker:
+    """How a session's status (in either role's words) is shown, or a linked evaluation's review status
+    (a session lists those too)."""
+    return STATUS_MARKERS.get(status) or REVIEW_STATUS_MARKERS.get(status) or UNKNOWN_STATUS
 
 
 #: Coaching areas shown as tags in a list before the rest collapse into one "+N" tag.

@@ -3,10 +3,17 @@
 The viewer may open an interaction of an agent in their scope, and also a best response example
 attached to one of their coaching assignments; an example by another agent is shown without
 that agent's name. Anything else is "not found".
+
+The review history names people, not only roles (:func:`who_did_it`): the agent by their name; the
+auditor by the evaluation report's Auditor, for events of the role that submitted the audit; a
+Supervisor otherwise by the agent's team lead on the roster; with Hide Auditor Details every reviewer
+is "Anonymous". Its rounds are titled by what happened in them (:func:`round_title`): only a round in
+which the agent disputed a metric is a dispute round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +22,16 @@ import pandas as pd
 
 from coaching import review_machine, scores, store
 from coaching.access import Viewer
+from coaching.review_machine import (
+    ACCEPTED,
+    ACCEPTED_OUTCOME,
+    AGENT_ACCEPTED_OUTCOME,
+    AUDIT_SUBMITTED,
+    DENIED_OUTCOME,
+    DISPUTED,
+    DISPUTED_OUTCOME,
+    RE_EVALUATED,
+)
 from coaching.settings import DEFAULT_MAX_DISPUTE_ROUNDS, DEFAULT_PASS_SCORE
 from coaching.sql import scope
 
@@ -53,13 +70,66 @@ class EvaluationDetail:
     metrics: pd.DataFrame
     review_events: pd.DataFrame
 
+    @property
+    def not_adhered(self) -> list[str]:
+        """The metrics whose result is Not Adhered, in the form's order."""
+        return [m for m, r in zip(self.metrics["metric"], self.metrics["result"], strict=True) if r == NOT_ADHERED]
+
 
 #: Shown for auditors and reviewers with Hide Auditor Details on.
 ANONYMOUS = "Anonymous"
 #: The actors shown as :data:`ANONYMOUS` with Hide Auditor Details on.
 REVIEWERS = ("Supervisor", "QA")
-#: The columns of :attr:`EvaluationDetail.review_events`.
-EVENT_COLUMNS = ["round", "timestamp", "actor", "action", "metric", "comment", "audit_score"]
+SUPERVISOR = "Supervisor"
+#: The columns of :attr:`EvaluationDetail.review_events`: ``actor`` is the role the log names (or
+#: :data:`ANONYMOUS`), ``who`` the person (:func:`who_did_it`), ``score_change`` what an audit or a
+#: re-evaluation did to the audit score ("55", "55 → 70"; None on other events).
+EVENT_COLUMNS = ["round", "timestamp", "actor", "who", "action", "metric", "comment", "audit_score", "score_change"]
+
+#: A metric's results, as stored; :data:`NOT_EVALUATED` is shown for a metric without one.
+ADHERED, NOT_ADHERED, NOT_APPLICABLE, NOT_EVALUATED = "Adhered", "Not Adhered", "Not Applicable", "Not evaluated"
+#: The colour each result is marked in on the Audit page: not adhered stands out.
+RESULT_COLOURS = {NOT_ADHERED: "red", ADHERED: "green", NOT_APPLICABLE: "gray", NOT_EVALUATED: "gray"}
+#: The colour of each metric's review badge (``review_machine.METRIC_OUTCOMES``): what the agent's
+#: dispute came to, an overturned metric green, a kept one red.
+REVIEW_COLOURS = {AGENT_ACCEPTED_OUTCOME: "gray", DISPUTED_OUTCOME: "orange", ACCEPTED_OUTCOME: "green",
+                  DENIED_OUTCOME: "red"}
+
+
+def who_did_it(actor: str, *, agent: str, auditor: str | None, audit_role: str | None,
+               team_lead: str | None, hide_auditor_details: bool) -> str:
+    """The person behind a review event by ``actor`` (the role the log names), as the history shows them.
+
+    The agent is ``agent``. A reviewer (Supervisor or QA) is :data:`ANONYMOUS` with Hide Auditor Details;
+    else ``auditor`` (the evaluation report's Auditor) when the reviewer has the role that submitted the
+    audit (``audit_role``), else for a Supervisor the agent's ``team_lead``, else the role alone: the
+    exports name no one else. Anyone else (System) is the role.
+    """
+    if actor == "Agent":
+        return agent
+    if actor not in REVIEWERS:
+        return actor
+    if hide_auditor_details:
+        return ANONYMOUS
+    if auditor and actor == audit_role:
+        return auditor
+    if actor == SUPERVISOR and team_lead:
+        return team_lead
+    return actor
+
+
+def round_title(round_number: int, actions: Sequence[str]) -> str:
+    """What a round of the review history is called, by what happened in it: round 0 is the audit; a round
+    where the agent disputed a metric is a dispute round (its number is the log's: every round before it
+    had a dispute, or the review would have ended); one where they only accepted is their acceptance;
+    anything else (an end by the system or a reviewer) is named by its last action."""
+    if round_number == 0 or AUDIT_SUBMITTED in actions:
+        return "Audit"
+    if DISPUTED in actions:
+        return f"Dispute round {round_number}"
+    if ACCEPTED in actions:
+        return "Accepted by the agent"
+    return str(actions[-1]) if len(actions) else f"Round {round_number}"
 
 
 def _review_log(con: duckdb.DuckDBPyConnection, conversation_id: str) -> list[review_machine.ReviewEvent]:
@@ -80,11 +150,28 @@ def metric_outcomes(con: duckdb.DuckDBPyConnection, log: list[review_machine.Rev
     return {} if state is None else state.metric_outcomes
 
 
-def _events_frame(log: list[review_machine.ReviewEvent], hide_auditor_details: bool) -> pd.DataFrame:
-    """The log as the Audit page shows it, round by round; reviewers anonymous if asked."""
+def score_changes(history: Sequence[float], re_evaluations: int) -> list[str | None]:
+    """What the audit and each of ``re_evaluations`` did to the audit score, in order: the audit's score,
+    then "before → after" for each re-evaluation. ``history`` is the audit score history, which starts
+    with the audit's score only when the audit had one (None for it then)."""
+    scores: list[float | None] = [*history] if len(history) > re_evaluations else [None, *history]
+    shown = [None if score is None else f"{score:g}" for score in scores]
+    return shown[:1] + [after if before is None else f"{before} → {after}"
+                        for before, after in zip(shown, shown[1:], strict=False)]
+
+
+def _events_frame(log: list[review_machine.ReviewEvent], hide_auditor_details: bool, agent: str,
+                  auditor: str | None, team_lead: str | None, history: Sequence[float]) -> pd.DataFrame:
+    """The log as the Audit page shows it, round by round, with who did what; reviewers anonymous if
+    asked."""
+    audit_role = next((e.actor for e in log if e.action == AUDIT_SUBMITTED), None)
+    changes = iter(score_changes(history, sum(e.action == RE_EVALUATED for e in log)))
     rows = [
         (e.round, e.timestamp, ANONYMOUS if hide_auditor_details and e.actor in REVIEWERS else e.actor,
-         e.action, e.metric, e.comment, e.audit_score)
+         who_did_it(e.actor, agent=agent, auditor=auditor, audit_role=audit_role, team_lead=team_lead,
+                    hide_auditor_details=hide_auditor_details),
+         e.action, e.metric, e.comment, e.audit_score,
+         next(changes, None) if e.action in (AUDIT_SUBMITTED, RE_EVALUATED) else None)
         for e in log
     ]
     frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
@@ -104,9 +191,9 @@ def evaluation_detail(
     metric, and ``review``: its badge, the review state machine's outcome for it
     (``review_machine.METRIC_OUTCOMES``: Agent Accepted, Disputed, Accepted or Denied; None for a
     metric the log does not name). ``review_events`` is the log, round by round, in the machine's
-    order. With ``hide_auditor_details`` the auditor and every reviewer (Supervisor, QA) show as
-    "Anonymous". ``kore_result`` and ``audit_result`` are the scores' results against ``pass_score``
-    (:mod:`coaching.scores`).
+    order, with ``who`` did each (:func:`who_did_it`). With ``hide_auditor_details`` the auditor and
+    every reviewer (Supervisor, QA) show as "Anonymous". ``kore_result`` and ``audit_result`` are the
+    scores' results against ``pass_score`` (:mod:`coaching.scores`).
     """
     own, params = scope(viewer, "e.person_id")
     shared, _ = scope(viewer, "a.person_id")
@@ -118,7 +205,9 @@ def evaluation_detail(
                    e.duration_status, e.kore_score, e.audit_score, e.sentiment_score, e.is_fatal,
                    r.review_status, r.dispute_rounds, r.final_audit_score, r.audit_score_history, e.auditor,
                    e.person_id, {scores.KORE_RESULT_SQL} AS kore_result,
-                   {audit} AS current_audit_score, {scores.audit_result_sql(audit)} AS audit_result
+                   {audit} AS current_audit_score, {scores.audit_result_sql(audit)} AS audit_result,
+                   (SELECT any_value(l.name) FROM people p JOIN people l ON l.email = p.team_lead_email
+                    WHERE p.person_id = e.person_id) AS team_lead
             FROM evaluations e LEFT JOIN evaluation_reviews r USING (conversation_id)
             WHERE e.conversation_id = $conversation AND ({own} OR e.conversation_id IN (
                 SELECT b.conversation_id FROM best_responses b JOIN assignments a USING (assignment_id)
@@ -164,5 +253,6 @@ def evaluation_detail(
         kore_result=row[22],
         audit_result=row[24],
         metrics=metrics,
-        review_events=_events_frame(log, hide_auditor_details),
+        review_events=_events_frame(log, hide_auditor_details, agent=row[1], auditor=row[20], team_lead=row[25],
+                                    history=list(row[19] or []) if in_scope else []),
     )

@@ -12,6 +12,10 @@ Resolved never share an evaluation; a disputed one is on Disputes as well as on 
 
 Aging counts business time (Monday to Friday, in UTC, the store's clock) since an evaluation entered
 its current status; a pending one that has waited longer than the service level is flagged.
+
+A tab is sorted (:data:`ORDERS`, newest first by default) and paged in SQL (:func:`review_page`): only
+the rows a page shows reach pandas, whatever the scope. Each review status has one look wherever it is
+shown (:data:`STATUS_MARKERS`).
 """
 
 from __future__ import annotations
@@ -26,12 +30,66 @@ import pandas as pd
 
 from coaching import scores
 from coaching.access import Viewer
-from coaching.review_machine import DISPUTED_SQL, DONE_STATUSES, OPEN_STATUSES
-from coaching.sql import Params, Where, in_list
+from coaching.review_machine import (
+    CLOSED,
+    DISPUTED_SQL,
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    PENDING_AGENT,
+    PENDING_SUPERVISOR,
+    RESOLVED,
+)
+from coaching.sql import Params, Where, in_list, scalar
 
 PENDING_TAB, DISPUTES_TAB, RESOLVED_TAB = "pending", "disputes", "resolved"
 #: The tabs in the order shown, by the name used in URLs (``?tab=``), with the label people read.
 TABS = {PENDING_TAB: "Pending Review", DISPUTES_TAB: "Disputes", RESOLVED_TAB: "Resolved"}
+
+
+
+
+@dataclass(frozen=True)
+class StatusMarker:
+    """How a status is shown: in ``colour`` after a Material ``icon``, with its ``meaning`` on hover."""
+
+    colour: str
+    icon: str
+    meaning: str
+
+
+#: Each review status's look, here and on a coaching session: who it waits on, or how it ended.
+STATUS_MARKERS = {
+    PENDING_AGENT: StatusMarker("orange", ":material/hourglass_top:",
+                                "Waiting for the agent to accept the audit or dispute metrics"),
+    PENDING_SUPERVISOR: StatusMarker("violet", ":material/hourglass_top:",
+                                     "Waiting for a reviewer to answer the disputed metrics"),
+    RESOLVED: StatusMarker("green", ":material/check_circle:", "Over: the agent accepted the evaluation"),
+    CLOSED: StatusMarker("gray", ":material/lock:", "Over: the maximum of dispute rounds was reached"),
+}
+
+#: The orders a tab can be sorted in, by the words people choose them by, as SQL over the tab's rows;
+#: ties go newest first. Not every order is offered on every tab (:func:`orders_for`).
+NEWEST, OLDEST, LONGEST_WAITING, LOWEST_SCORE, MOST_ROUNDS = (
+    "Newest first", "Oldest first", "Longest waiting", "Lowest audit score", "Most dispute rounds")
+ORDERS = {
+    NEWEST: "date DESC",
+    OLDEST: "date",
+    LONGEST_WAITING: "status_since NULLS LAST",
+    LOWEST_SCORE: "audit_score NULLS LAST",
+    MOST_ROUNDS: "dispute_rounds DESC",
+}
+_TAB_ORDERS = {
+    PENDING_TAB: (NEWEST, OLDEST, LONGEST_WAITING, LOWEST_SCORE),
+    DISPUTES_TAB: (NEWEST, OLDEST, MOST_ROUNDS, LOWEST_SCORE),
+    RESOLVED_TAB: (NEWEST, OLDEST, MOST_ROUNDS, LOWEST_SCORE),
+}
+#: Evaluations a tab shows per page.
+PAGE_SIZE = 25
+
+
+def orders_for(tab: str) -> tuple[str, ...]:
+    """The orders ``tab`` offers, the default first."""
+    return _TAB_ORDERS[tab]
 
 
 #: Each tab's rule in SQL over an ``evaluation_reviews`` row ``r``: the same rule as :func:`tabs_for`.
@@ -82,15 +140,40 @@ def review_counts(
     return dict(zip(_TAB_RULES, (int(n) for n in row or (0, 0, 0)), strict=True))
 
 
+def _tab_sql(viewer: Viewer, tab: str, filters: ReviewFilters) -> tuple[str, Params]:
+    """The rows of ``tab`` in the viewer's scope (``SELECT … WHERE …``, unordered)."""
+    if tab not in _TAB_RULES:
+        raise ValueError(f"unknown tab {tab!r}; expected one of {', '.join(_TAB_RULES)}")
+    condition, params = _where(viewer, filters)
+    date = "r.completed_at" if tab == RESOLVED_TAB else "e.start_time"
+    return (
+        f"""SELECT r.conversation_id, e.scored_agent AS agent, e.person_id, {date} AS date, e.start_time,
+                   r.completed_at,
+                   e.queues, {scores.AUDIT_SQL} AS audit_score, r.review_status,
+                   r.dispute_rounds, r.disputed_metrics, r.awaiting_response, r.audit_score_history,
+                   r.status_since
+            FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
+            WHERE {_TAB_RULES[tab]} AND {condition}""",
+        params,
+    )
+
+
+def _order_by(order: str) -> str:
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
+    return f"ORDER BY {ORDERS[order]}, date DESC, conversation_id"
+
+
 def review_tab(
     con: duckdb.DuckDBPyConnection,
     viewer: Viewer,
     tab: str,
     filters: ReviewFilters = ReviewFilters(),
     limit: int | None = None,
+    order: str = NEWEST,
 ) -> pd.DataFrame:
-    """The evaluations on ``tab`` in the viewer's scope, newest first (only the newest ``limit``, if
-    given).
+    """The evaluations on ``tab`` in the viewer's scope, in ``order`` (one of :data:`ORDERS`; newest
+    first by default), only the first ``limit`` if given. A page shows one :func:`review_page` of them.
 
     ``date`` is when the evaluated interaction started, except on Resolved, where it is when the
     review was completed. Columns: conversation_id, agent, date, start_time, completed_at, queues,
@@ -98,22 +181,57 @@ def review_tab(
     dispute_rounds (completed), disputed_metrics, awaiting_response, audit_score_history (the audit,
     then each re-evaluation), status_since.
     """
-    if tab not in _TAB_RULES:
-        raise ValueError(f"unknown tab {tab!r}; expected one of {', '.join(_TAB_RULES)}")
-    condition, params = _where(viewer, filters)
-    date = "r.completed_at" if tab == RESOLVED_TAB else "e.start_time"
-    return con.execute(
-        f"""SELECT r.conversation_id, e.scored_agent AS agent, e.person_id, {date} AS date, e.start_time,
-                   r.completed_at,
-                   e.queues, {scores.AUDIT_SQL} AS audit_score, r.review_status,
-                   r.dispute_rounds, r.disputed_metrics, r.awaiting_response, r.audit_score_history,
-                   r.status_since
-            FROM evaluation_reviews r JOIN evaluations e USING (conversation_id)
-            WHERE {_TAB_RULES[tab]} AND {condition}
-            ORDER BY date DESC, r.conversation_id
-            LIMIT $limit""",
-        {**params, "limit": limit},
+    sql, params = _tab_sql(viewer, tab, filters)
+    return con.execute(f"SELECT * FROM ({sql}) {_order_by(order)} LIMIT $limit", {**params, "limit": limit}).df()
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of a tab: its rows (:func:`review_tab`'s columns), which page it is, and how many
+    evaluations the tab has in all."""
+
+    rows: pd.DataFrame
+    page: int  # 1-based; the last page when the one asked for is past the end
+    pages: int  # at least 1
+    total: int
+
+
+def review_page(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    tab: str,
+    filters: ReviewFilters = ReviewFilters(),
+    order: str = NEWEST,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> ReviewPage:
+    """Page ``page`` of ``tab`` in ``order`` (``page_size`` rows), cut in SQL. A page past the end gives
+    the last one (a filter or an import can shrink a tab under the page someone is on)."""
+    if page_size < 1:
+        raise ValueError("a page holds at least one evaluation")
+    sql, params = _tab_sql(viewer, tab, filters)
+    total = int(scalar(con, f"SELECT count(*) FROM ({sql})", params))
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, int(page)), pages)
+    rows = con.execute(
+        f"SELECT * FROM ({sql}) {_order_by(order)} LIMIT {int(page_size)} OFFSET {(page - 1) * int(page_size)}",
+        params,
     ).df()
+    return ReviewPage(rows, page, pages, total)
+
+
+def past_service_level(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer,
+    now: datetime,
+    service_level_days: float,
+    filters: ReviewFilters = ReviewFilters(),
+) -> int:
+    """How many evaluations on Pending Review have waited longer than the service level (over every page:
+    only their Status since reaches pandas)."""
+    sql, params = _tab_sql(viewer, PENDING_TAB, filters)
+    since = con.execute(f"SELECT status_since, review_status FROM ({sql})", params).df()
+    return int(with_aging(since, now, service_level_days)["past_service_level"].sum())
 
 
 _DAY = np.timedelta64(1, "D")

@@ -1,7 +1,9 @@
 """Audit: one interaction's evaluation, read-only (`?conversation=ID`).
 
-Scores on their own scales, every metric with its result, weights, fatal flag and review badge, and
-the review history round by round.
+Scores on their own scales, every metric with its result, weights, fatal flag and review badge (the
+not-adhered ones named above the table and highlighted in it), and the review history round by round:
+one row per event, keyed ``event-<n>``, with when, who (the person and their role), what (the action,
+its metric, what it did to the audit score) and the comment, wrapped.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import streamlit as st
 
 from coaching import settings
 from coaching.access import Capability
-from coaching.audit import evaluation_detail
+from coaching.audit import ANONYMOUS, NOT_ADHERED, NOT_EVALUATED, RESULT_COLOURS, evaluation_detail, round_title
 from coaching.review_machine import METRIC_OUTCOMES
 from coaching.scores import with_result
 from ui import session
 from ui.cache import scoped
-from ui.text import escape_markdown
+from ui.text import badge_markdown, escape_markdown
 
 viewer = session.viewer(Capability.COACHING)
 options = settings.review_settings()
@@ -27,6 +29,32 @@ detail = (
     if conversation_id
     else None
 )
+
+
+
+def given(value: object) -> bool:
+    """A cell that holds something (not None, NaN or "")."""
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+
+
+def event_row(position: int, event: dict, widths: list[float]) -> None:
+    """One event of the review history, keyed ``event-<position>``."""
+    with st.container(border=True, key=f"event-{position}"):
+        when, who, what, comment = st.columns(widths)
+        when.text(f"{event['timestamp']:%d %b %Y %H:%M}")
+        with who.container(gap=None):
+            st.text(event["who"])
+            if event["actor"] not in (event["who"], ANONYMOUS):
+                st.caption(escape_markdown(event["actor"]))
+        with what.container(gap=None):
+            st.text(event["action"])
+            if given(event["metric"]):
+                st.caption(escape_markdown(event["metric"]))
+            if given(event["score_change"]):
+                st.caption(f"Audit score: {escape_markdown(event['score_change'])}")
+        if given(event["comment"]):
+            comment.text(event["comment"])
+
 
 st.title("Audit")
 came_from, review_tab = st.query_params.get("assignment"), st.query_params.get("tab")
@@ -69,24 +97,46 @@ scores[2].metric("Sentiment Score", "—" if sentiment is None or pd.isna(sentim
                  help="1…10; 5 is neutral, 7 and up positive")
 
 st.subheader("Metrics")
+metrics = detail.metrics.assign(
+    source=["Auditor" if manual else "Auto QA" for manual in detail.metrics["is_manual"]],
+    result=detail.metrics["result"].fillna(NOT_EVALUATED),
+    review=detail.metrics["review"].fillna(""),
+)
+missed = detail.not_adhered
+if missed:
+    st.markdown(
+        f"**{len(missed)} of {len(metrics)} metrics not adhered:** "
+        + " ".join(badge_markdown(metric, RESULT_COLOURS[NOT_ADHERED]) for metric in missed),
+        help="Highlighted in the table below, in the evaluation form's order",
+    )
+elif len(metrics):
+    st.caption(f"Every one of the {len(metrics)} metrics was adhered to, or does not apply.")
+
+
+def _highlight(row: pd.Series) -> list[str]:
+    """A not-adhered metric's row stands out (light red, its result in dark red)."""
+    if row["result"] != NOT_ADHERED:
+        return [""] * len(row)
+    return ["background-color: #fde8e8; color: #a4161a; font-weight: 600" if column == "result"
+            else "background-color: #fde8e8" for column in row.index]
+
+
 st.dataframe(
-    detail.metrics.assign(
-        source=["Auditor" if manual else "Auto QA" for manual in detail.metrics["is_manual"]],
-        result=detail.metrics["result"].fillna("Not evaluated"),
-        review=detail.metrics["review"].fillna(""),
-    ),
+    metrics.style.apply(_highlight, axis=1),
     column_order=["metric", "result", "source", "adherence_weight", "violation_weight", "is_fatal_metric", "review"],
     column_config={
-        "metric": "Metric",
-        "result": "Result",
-        "source": st.column_config.TextColumn("Evaluated by", help="Manual metrics are the auditor's result"),
-        "adherence_weight": st.column_config.NumberColumn("Weight", format="%d"),
-        "violation_weight": st.column_config.NumberColumn("Violation", format="%d"),
-        "is_fatal_metric": st.column_config.CheckboxColumn("Fatal"),
+        "metric": st.column_config.TextColumn("Metric", width="medium"),
+        "result": st.column_config.TextColumn("Result", width=110),
+        "source": st.column_config.TextColumn("Evaluated by", help="Manual metrics are the auditor's result",
+                                              width=95),
+        "adherence_weight": st.column_config.NumberColumn("Weight", format="%d", width=65),
+        "violation_weight": st.column_config.NumberColumn("Violation", format="%d", width=70),
+        "is_fatal_metric": st.column_config.CheckboxColumn("Fatal", width=50),
         "review": st.column_config.TextColumn("Review", help=", ".join(METRIC_OUTCOMES[:-1])
-                                              + " or " + METRIC_OUTCOMES[-1]),
+                                              + " or " + METRIC_OUTCOMES[-1], width=120),
     },
     hide_index=True,
+    height="content",  # every metric, never a few behind an inner scroll
 )
 
 st.subheader("Review history")
@@ -98,19 +148,13 @@ else:
         f"Review status: {detail.review_status} · dispute rounds completed: {detail.dispute_rounds}"
         + (f" · audit score: {history}" if history else "")
     )
+    widths = [2.2, 2.4, 3, 5]
+    position = 0
     for round_number, events in detail.review_events.groupby("round", sort=True):
-        title = "Audit" if round_number == 0 else f"Round {round_number}"
-        with st.expander(title, expanded=True):
-            st.dataframe(
-                events,
-                column_order=["timestamp", "actor", "action", "metric", "comment", "audit_score"],
-                column_config={
-                    "timestamp": st.column_config.DatetimeColumn("When", format="DD MMM YYYY HH:mm"),
-                    "actor": "Who",
-                    "action": "Action",
-                    "metric": "Metric",
-                    "comment": st.column_config.TextColumn("Comment", width="large"),
-                    "audit_score": st.column_config.NumberColumn("Audit score", format="%d"),
-                },
-                hide_index=True,
-            )
+        with st.expander(round_title(int(round_number), list(events["action"])), expanded=True):
+            header = st.columns(widths)
+            for column, label in zip(header, ["When", "Who", "Action", "Comment"], strict=True):
+                column.markdown(f"**{label}**")
+            for event in events.to_dict("records"):
+                event_row(position, event, widths)
+                position += 1

@@ -8,18 +8,16 @@ or reviews.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from coaching import settings
 from coaching.access import AGENT, Capability
 from coaching.assignments import (
-    AGENT_STATUS,
-    COMPLETED,
-    IN_PROGRESS,
     LIST_ORDERS,
     OVERDUE,
-    YET_TO_START,
     AssignmentFilters,
     assignment_detail,
     assignment_page,
@@ -27,12 +25,12 @@ from coaching.assignments import (
     list_choices,
     marked_interactions,
     session_status,
+    status_marker,
 )
-from coaching.review_machine import PENDING_AGENT, PENDING_SUPERVISOR
 from coaching.scores import with_result
-from ui import clock, session, state
+from ui import clock, navigation, session, state
 from ui.cache import scoped
-from ui.text import escape_markdown
+from ui.text import escape_markdown, status_markdown
 
 viewer = session.viewer(Capability.COACHING)
 store = session.store()
@@ -40,21 +38,9 @@ options = settings.review_settings()
 today = clock.today()
 
 
-#: The link of each interaction to its audit: a real link (same tab; a middle-click opens a new tab,
-#: where a form sign-in lasts too).
-OPEN_AUDIT = "Open audit"
-
-
 def audit_link(column, conversation_id: str, assignment_id: str, agent: str) -> None:
-    """The interaction's audit, remembering the session to come back to."""
-    column.page_link("pages/audit.py", label=OPEN_AUDIT, icon=":material/fact_check:",
-                     query_params={"conversation": conversation_id, "assignment": assignment_id, "agent": agent})
-
-
-#: The colour of each status badge, by stored status and in an agent's words.
-_COLOURS = {YET_TO_START: "gray", IN_PROGRESS: "blue", COMPLETED: "green", PENDING_AGENT: "orange",
-            PENDING_SUPERVISOR: "violet"}
-STATUS_COLOURS = {**_COLOURS, **{AGENT_STATUS[s]: c for s, c in _COLOURS.items() if s in AGENT_STATUS}}
+    """The interaction's audit (a real link), remembering the session to come back to."""
+    navigation.audit_link(column, conversation_id, assignment=assignment_id, agent=agent)
 
 
 def badge(column, label: str, colour: str, help: str | None = None) -> None:
@@ -62,10 +48,26 @@ def badge(column, label: str, colour: str, help: str | None = None) -> None:
     column.badge(escape_markdown(label).replace("\\[", "[").replace("\\]", "]"), color=colour, help=help)
 
 
-def list_header(widths: list[float], labels: list[str]) -> None:
+def show_status(column, label: str) -> None:
+    """A session's status, as a state in colour after an icon: not a tag, which reads like a button."""
+    marker = status_marker(label)
+    column.markdown(status_markdown(label, marker.colour, marker.icon))
+
+
+def statuses_help(labels: list[str]) -> str:
+    """What each status of a list means (the Status heading's hover text)."""
+    return "  \n".join(f"{escape_markdown(label)}: {status_marker(label).meaning}" for label in labels
+                       if status_marker(label).meaning)
+
+
+#: Rows' links wrap rather than being cut (a stylesheet only: it takes no space on the page).
+ROWS_CSS = Path(__file__).resolve().parent.parent / "static" / "rows.css"
+
+
+def list_header(widths: list[float], labels: list[str], helps: dict[str, str] | None = None) -> None:
     for column, label in zip(st.columns(widths), labels, strict=True):
         if label:
-            column.markdown(f"**{label}**")
+            column.markdown(f"**{label}**", help=(helps or {}).get(label))
 
 
 def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) -> None:
@@ -89,7 +91,7 @@ def session_row(position: int, row: pd.Series, widths: list[int], lead: bool) ->
             st.text(f"{row['follow_up_date']:%d %b %Y}" if pd.notna(row["follow_up_date"]) else "—")
             if pd.notna(row["follow_up"]):
                 badge(st, row["follow_up"], "red" if row["follow_up"] == OVERDUE else "orange")
-        badge(next(cells), row["status"], STATUS_COLOURS.get(row["status"], "gray"))
+        show_status(next(cells), row["status"])
 
 
 def agent_to_url() -> None:
@@ -129,7 +131,9 @@ def show_list() -> None:
 
     lead = viewer.role != AGENT
     kept = ["status_filter", "area_filter", "date_filter", "order", *(["agent_filter"] if lead else [])]
-    columns = iter(st.columns([2, 2, 2, 2, 2] if lead else [2, 2, 2, 2]))
+    # The filters fit 1280 px: a lead's five on two lines, an agent's four on one; the dates and the order
+    # are wide enough to show all of what they hold.
+    columns = iter([*st.columns(3), *st.columns([3.4, 2.6, 4])[:2]] if lead else st.columns([1.8, 1.8, 3.2, 2.6]))
     state.restore("status_filter", choices.statuses)
     state.restore("area_filter", choices.coaching_areas)
     state.restore("date_filter")
@@ -172,8 +176,9 @@ def show_list() -> None:
         st.segmented_control("Page", range(1, listed.pages + 1), key="list_page", required=True)
     elif listed.pages > 10:
         st.number_input("Page", 1, listed.pages, key="list_page")
+    st.html(ROWS_CSS)
     list_header(widths, ["Name", *(["Agent"] if lead else []), "Coaching Area", "Assigned Date",
-                         "Follow-Up Date", "Status"])
+                         "Follow-Up Date", "Status"], helps={"Status": statuses_help(choices.statuses)})
     for position, (_, row) in enumerate(listed.sessions.iterrows()):
         session_row(position, row, widths, lead)
     if listed.pages > 1:
@@ -181,14 +186,16 @@ def show_list() -> None:
 
 
 def marked_row(position: int, row: dict, widths: list[float], assignment_id: str, agent: str) -> None:
-    """One interaction marked for coaching, keyed ``marked-<position>``: when, where (queues, topic,
-    intent), the coaching area, its three scores (with Pass/Fail or why there is none) and its audit."""
+    """One interaction marked for coaching, keyed ``marked-<position>``: when it happened and where (queues,
+    topic, intent), its follow-up date (Kore's "Date"), the coaching area, its three scores (with
+    Pass/Fail or why there is none) and its audit."""
     with st.container(border=True, key=f"marked-{position}"):
         cells = iter(st.columns(widths, vertical_alignment="center"))
         with next(cells).container(gap=None):
-            st.text(f"{row['start_time']:%d %b %Y %H:%M}" if pd.notna(row["start_time"]) else f"{row['date']:%d %b %Y}")
+            st.text(f"{row['start_time']:%d %b %Y %H:%M}")
             where = ", ".join(row["queues"]) + "".join(f" · {part}" for part in (row["topics"], row["intent"]) if part)
-            st.caption(escape_markdown(where), help="Queues · topic · intent")
+            st.caption(escape_markdown(where))
+        next(cells).text(f"{row['date']:%d %b %Y}" if pd.notna(row["date"]) else "—")
         if row["coaching_area"]:
             badge(next(cells), row["coaching_area"], "blue")
         else:
@@ -234,9 +241,10 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
     if marked.empty:
         st.info("No interactions were marked for coaching in this session.")
     else:
-        widths = [4, 3, 2.2, 2.2, 1.8, 2.8]
-        list_header(widths, ["Interaction", "Coaching Area", "Kore Evaluation", "Supervisor Audit", "Sentiment",
-                             ""])
+        widths = [3.1, 2.1, 2.8, 2.1, 2.1, 1.9, 2.8]
+        list_header(widths, ["Interaction", "Follow-up", "Coaching Area", "Kore Evaluation", "Supervisor Audit",
+                             "Sentiment", ""],
+                    helps={"Interaction": "When the interaction started (UTC), and its queues · topic · intent"})
         for position, row in enumerate(marked.to_dict("records")):
             marked_row(position, row, widths, detail.assignment_id, detail.person_id)
 
@@ -271,7 +279,7 @@ def show_detail(assignment_id: str, person_id: str | None) -> None:
             with st.container(border=True, key=f"review-{position}"):
                 cells = st.columns(widths, vertical_alignment="center")
                 cells[0].text(f"{row['start_time']:%d %b %Y %H:%M}")
-                badge(cells[1], row["review_status"], STATUS_COLOURS.get(row["review_status"], "gray"))
+                show_status(cells[1], row["review_status"])
                 audit_link(cells[2], row["conversation_id"], detail.assignment_id, detail.person_id)
 
 

@@ -1,8 +1,9 @@
 """Reading the Coaching Assignments list the way a person does, from an AppTest run.
 
 The list is one container per session, keyed ``session-<position on the page>``; in it, the name is a
-page link to the session, the coaching areas and the status are badges ("+N" carries every area as its
-hover text), the dates are text.
+page link to the session, the coaching areas are badges ("+N" carries every area as its hover text), the
+dates are text and the status is coloured text after an icon (:func:`statuses_in`). The other pages' rows
+(a session's interactions, the Review tabs, an audit's history) are read with :func:`keyed_rows`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ui.text import ZERO_WIDTH_SPACE
 
 LIST_TITLE = "Coaching Assignments"
 BADGE = re.compile(r"^:(?P<colour>[a-z]+)-badge\[(?P<label>.*)\]$", re.DOTALL)
+#: A status (ui.text.status_markdown): coloured text after a Material icon.
+STATUS = re.compile(r"^:(?P<colour>[a-z]+)\[:material/(?P<icon>[a-z0-9_]+): (?P<label>.*)\]$", re.DOTALL)
 
 
 def unescaped(markdown: str) -> str:
@@ -51,6 +54,23 @@ def tags_in(node) -> list[Tag]:
     return found
 
 
+@dataclass(frozen=True)
+class Status:
+    label: str
+    colour: str
+    icon: str
+
+
+def statuses_in(node) -> list[Status]:
+    """The statuses under ``node`` (coloured text after an icon), as people read them."""
+    return [Status(unescaped(match["label"]), match["colour"], match["icon"]) for element in walk(node)
+            if element.type == "markdown" and (match := STATUS.match(element.value))]
+
+
+def captions_in(node) -> list[str]:
+    return [unescaped(e.value) for e in walk(node) if e.type == "caption"]
+
+
 def texts_in(node) -> list[str]:
     return [e.value for e in walk(node) if e.type == "text"]
 
@@ -74,13 +94,23 @@ def session_block(at: AppTest, position: int):
 
 def keyed_rows(at: AppTest, prefix: str) -> list[dict]:
     """The rows drawn as containers keyed ``<prefix>-0``, ``<prefix>-1`` …, each as a person reads it: its
-    texts, its tags, and its page links (label, the page they open and their query)."""
+    texts, its captions, its tags, its statuses, and its page links (label, the page they open and their
+    query)."""
     found = []
     while (block := keyed_block(at, f"{prefix}-{len(found)}")) is not None:
         links = [{"label": e.proto.label, "page": e.proto.page,
                   "query": {k: v[0] for k, v in parse_qs(e.proto.query_string).items()}}
                  for e in walk(block) if e.type == "page_link"]
-        found.append({"texts": texts_in(block), "tags": tags_in(block), "links": links})
+        found.append({"texts": texts_in(block), "captions": captions_in(block), "tags": tags_in(block),
+                      "statuses": statuses_in(block), "links": links})
+    return found
+
+
+def cells_of(at: AppTest, prefix: str) -> list[list]:
+    """The rows keyed ``<prefix>-<n>``, each as its cells (the columns of its first line), in order."""
+    found = []
+    while (block := keyed_block(at, f"{prefix}-{len(found)}")) is not None:
+        found.append(list(block.children[0].children.values()))
     return found
 
 
@@ -95,7 +125,7 @@ def list_rows(at: AppTest) -> pd.DataFrame:
         name, *agent, areas, assigned, follow_up, status = block.children[0].children.values()
         [link] = [e for e in walk(name) if e.type == "page_link"]
         query = {key: values[0] for key, values in parse_qs(link.proto.query_string).items()}
-        tags, markers, [status_tag] = tags_in(areas), tags_in(follow_up), tags_in(status)
+        tags, markers, [status_shown] = tags_in(areas), tags_in(follow_up), statuses_in(status)
         found.append({
             "name": unescaped(link.proto.label), "page": link.proto.page,
             "assignment_id": query["assignment"], "person_id": query["agent"],  # who: never a name
@@ -106,11 +136,11 @@ def list_rows(at: AppTest) -> pd.DataFrame:
             "assigned_date": texts_in(assigned)[0],
             "follow_up_date": texts_in(follow_up)[0],
             "follow_up": markers[0].label if markers else "",
-            "status": status_tag.label, "status_colour": status_tag.colour,
+            "status": status_shown.label, "status_colour": status_shown.colour, "status_icon": status_shown.icon,
         })
     return pd.DataFrame(found, columns=[
         "name", "page", "assignment_id", "person_id", "shown_agent", "area_tags", "area_help", "tag_colours",
-        "assigned_date", "follow_up_date", "follow_up", "status", "status_colour"])
+        "assigned_date", "follow_up_date", "follow_up", "status", "status_colour", "status_icon"])
 
 
 def page_count(at: AppTest) -> int:

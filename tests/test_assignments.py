@@ -8,6 +8,7 @@ store too, for what the demo promises (the demo agent's overflowing session, pen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,11 +16,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from streamlit.material_icon_names import ALL_MATERIAL_ICONS
 
 from coaching import access, store
 from coaching.access import Viewer
 from coaching.assignments import (
+    AGENT_STATUS,
     LIST_ORDERS,
+    UNKNOWN_STATUS,
     AssignmentFilters,
     area_tags,
     assignment_detail,
@@ -30,9 +34,19 @@ from coaching.assignments import (
     marked_interactions,
     session_status,
     status_for,
+    status_marker,
 )
-from coaching.audit import ANONYMOUS, evaluation_detail
-from coaching.review_machine import ReviewEvent, derive_review
+from coaching.audit import (
+    ANONYMOUS,
+    NOT_ADHERED,
+    RESULT_COLOURS,
+    evaluation_detail,
+    round_title,
+    score_changes,
+    who_did_it,
+)
+from coaching.review_machine import DONE_STATUSES, OPEN_STATUSES, ReviewEvent, derive_review
+from coaching.review_tabs import STATUS_MARKERS as REVIEW_STATUS_MARKERS
 
 from exports import IE_COLUMNS, PAGES_DEMO, build_demo_store, build_store, who
 
@@ -193,6 +207,32 @@ def by_id(frame, column: str, agent: str = PRIYA) -> dict[str, object]:
     mine = frame[frame["agent"] == agent]
     return {key: (None if value is None or value != value else value)  # NaN -> None
             for key, value in zip(mine["assignment_id"], mine[column], strict=True)}
+
+
+# -- how a status looks -------------------------------------------------------------------------------
+
+
+def icon_name(icon: str) -> str:
+    match = re.fullmatch(r":material/([a-z0-9_]+):", icon)
+    assert match, icon
+    return match[1]
+
+
+def test_every_session_status_reads_as_a_status_with_a_real_icon() -> None:
+    for status in [*AGENT_STATUS, *AGENT_STATUS.values(), *OPEN_STATUSES, *DONE_STATUSES]:
+        marker = status_marker(status)
+        assert marker.meaning, status
+        assert icon_name(marker.icon) in ALL_MATERIAL_ICONS, status
+    # Start Coaching is not a call to action: a hollow circle, "not started", the same as a lead's word.
+    start = status_marker("Start Coaching")
+    assert start == status_marker("Yet to Start")
+    assert (start.colour, icon_name(start.icon)) == ("gray", "radio_button_unchecked")
+    assert start.meaning.startswith("Not started")
+    # A pending session looks as the review status it waits on (the Review tabs' look).
+    for pending in OPEN_STATUSES:
+        assert (status_marker(pending).colour, status_marker(pending).icon) == (
+            REVIEW_STATUS_MARKERS[pending].colour, REVIEW_STATUS_MARKERS[pending].icon)
+    assert status_marker("Something else") == UNKNOWN_STATUS
 
 
 # -- area tags --------------------------------------------------------------------------------------
@@ -558,6 +598,84 @@ def test_hide_auditor_details_anonymises_reviewers_and_the_auditor_not_the_agent
         assert comments[0] == comments[1]
     # Nothing to hide: no auditor stays no auditor.
     assert evaluation_detail(con, who(con, AGENT_EMAIL), "s-40", hide_auditor_details=True).auditor is None
+
+
+def test_the_history_names_people_not_roles(con) -> None:
+    # r-badges: audited by QA (the report names Quinn Lee), answered by a Supervisor: Priya's team lead.
+    events = evaluation_detail(con, who(con, AGENT_EMAIL), "r-badges").review_events
+    assert list(zip(events["actor"], events["who"], strict=True)) == [
+        ("QA", "Quinn Lee"), ("Agent", PRIYA), ("Agent", PRIYA), ("Agent", PRIYA),
+        ("Supervisor", "Sam Ortiz"), ("Supervisor", "Sam Ortiz"), ("Supervisor", "Sam Ortiz"), ("Agent", PRIYA)]
+    # r-super: the Supervisor who submitted the audit is the report's Auditor.
+    events = evaluation_detail(con, who(con, AGENT_EMAIL), "r-super").review_events
+    assert list(events["who"]) == ["Sam Ortiz", PRIYA]
+    # s-reeval: QA audited and answered; the report names Quinn Lee, who is both.
+    events = evaluation_detail(con, who(con, LEAD_EMAIL), "s-reeval").review_events
+    assert list(events["who"]) == ["Quinn Lee", PRIYA, "Quinn Lee", "Quinn Lee", PRIYA]
+
+
+@pytest.mark.parametrize(("actor", "auditor", "audit_role", "lead", "hidden", "shown"), [
+    ("Agent", "Quinn Lee", "QA", "Sam Ortiz", True, PRIYA),  # the agent is never hidden
+    ("System", None, "QA", "Sam Ortiz", False, "System"),
+    ("QA", "Quinn Lee", "QA", "Sam Ortiz", False, "Quinn Lee"),
+    ("QA", None, "QA", "Sam Ortiz", False, "QA"),  # no one named: the role
+    ("QA", "Quinn Lee", "Supervisor", "Sam Ortiz", False, "QA"),  # another QA than the auditing Supervisor
+    ("Supervisor", "Quinn Lee", "QA", "Sam Ortiz", False, "Sam Ortiz"),  # the team lead
+    ("Supervisor", "Dana Diaz", "Supervisor", "Sam Ortiz", False, "Dana Diaz"),  # the auditor first
+    ("Supervisor", None, "QA", None, False, "Supervisor"),
+    ("Supervisor", "Dana Diaz", "Supervisor", "Sam Ortiz", True, ANONYMOUS),
+    ("QA", "Quinn Lee", "QA", None, True, ANONYMOUS),
+])
+def test_who_did_it(actor, auditor, audit_role, lead, hidden, shown) -> None:
+    assert who_did_it(actor, agent=PRIYA, auditor=auditor, audit_role=audit_role, team_lead=lead,
+                      hide_auditor_details=hidden) == shown
+
+
+@pytest.mark.parametrize(("round_number", "actions", "title"), [
+    (0, ["Audit Submitted"], "Audit"),
+    (1, ["Disputed", "Accepted", "Dispute Accepted", "Re-evaluated"], "Dispute round 1"),
+    (2, ["Disputed"], "Dispute round 2"),
+    (1, ["Accepted"], "Accepted by the agent"),
+    (3, ["Accepted", "Accepted", "Resolved"], "Accepted by the agent"),
+    (2, ["Closed"], "Closed"),
+    (1, ["Disputed", "Dispute Denied", "Closed"], "Dispute round 1"),
+])
+def test_round_titles_say_what_happened(round_number, actions, title) -> None:
+    assert round_title(round_number, actions) == title
+
+
+def test_rounds_of_the_small_store_are_titled_by_what_happened(con) -> None:
+    events = evaluation_detail(con, who(con, AGENT_EMAIL), "r-late").review_events
+    titles = [round_title(r, list(events[events["round"] == r]["action"])) for r in sorted(set(events["round"]))]
+    assert titles == ["Audit", "Dispute round 1", "Dispute round 2", "Accepted by the agent"]
+
+
+@pytest.mark.parametrize(("history", "re_evaluations", "changes"), [
+    ([55.0, 70.0], 1, ["55", "55 → 70"]),
+    ([55.0], 0, ["55"]),
+    ([70.0], 1, [None, "70"]),  # the audit had no score: the re-evaluation's alone
+    ([], 0, [None]),
+    ([40.0, 48.0, 45.5], 2, ["40", "40 → 48", "48 → 45.5"]),
+])
+def test_score_changes(history, re_evaluations, changes) -> None:
+    assert score_changes(history, re_evaluations) == changes
+
+
+def test_each_event_says_what_it_did_to_the_audit_score(con) -> None:
+    events = evaluation_detail(con, who(con, AGENT_EMAIL), "s-reeval").review_events
+    changes = [None if pd.isna(change) else change for change in events["score_change"]]
+    assert dict(zip(events["action"], changes, strict=True)) == {
+        "Audit Submitted": "30", "Disputed": None, "Dispute Accepted": None, "Re-evaluated": "30 → 45",
+        "Accepted": None}
+
+
+def test_not_adhered_metrics_in_the_forms_order(con) -> None:
+    detail = evaluation_detail(con, who(con, AGENT_EMAIL), "s-40")
+    # Greeting adhered (1), Empathy - Tone not (0), Identity Check (manual) adhered.
+    assert list(detail.metrics["result"]) == ["Adhered", "Not Adhered", "Adhered"]
+    assert detail.not_adhered == ["Empathy - Tone"]
+    assert evaluation_detail(con, who(con, AGENT_EMAIL), "s-none").not_adhered == []
+    assert RESULT_COLOURS[NOT_ADHERED] == "red" and len(set(RESULT_COLOURS.values())) > 1
 
 
 def test_evaluation_detail_is_not_found_out_of_scope(con) -> None:

@@ -28,8 +28,9 @@ from coaching.assignments import (
     assignment_list,
     best_response_examples,
     marked_interactions,
+    status_marker,
 )
-from coaching.audit import ANONYMOUS, evaluation_detail
+from coaching.audit import ANONYMOUS, evaluation_detail, round_title
 from coaching.importer import import_files
 from ui.text import ZERO_WIDTH_SPACE
 
@@ -50,7 +51,9 @@ from app_pages import (
     titles,
 )
 from list_view import (
+    BADGE,
     PAGE_SIZE,
+    Tag,
     choose_page,
     keyed_block,
     keyed_rows,
@@ -123,6 +126,12 @@ def count_caption(at: AppTest) -> str:
 
 def multiselect(at: AppTest, label: str):
     return next(m for m in at.multiselect if m.label == label)
+
+
+def tags_in_markdown(source: str) -> list[Tag]:
+    """The badges in one markdown string, as people read them."""
+    return [Tag(unescaped(m["label"]), m["colour"], "")
+            for part in re.findall(r":[a-z]+-badge\[(?:\\.|[^\]])*\]", source) if (m := BADGE.match(part))]
 
 
 def dataframe_showing(at: AppTest, column: str) -> pd.DataFrame:
@@ -356,6 +365,26 @@ def test_an_agent_reads_start_coaching_where_a_lead_reads_yet_to_start(demo_db: 
     assert key in set(list_rows(at)["assignment_id"])
 
 
+def test_statuses_read_as_states_not_buttons(demo_db: Path) -> None:
+    """Issue 18: "Start Coaching" was a grey tag that looked like a button and did nothing. Every status is
+    coloured text after an icon (no tag, no button), and the Status heading says what each one means."""
+    candidates = rows(demo_db, "SELECT DISTINCT p.email FROM assignments a JOIN people p ON p.person_id = "
+                               "a.person_id WHERE a.status = 'Yet to Start' AND p.role = 'Agent' ORDER BY p.email")
+    email = next(e for (e,) in candidates if "Start Coaching" in set(sessions(demo_db, e)["status"]))
+    at = as_user(email, "pages/coaching.py")
+    shown = list_rows(at)
+    assert "Start Coaching" in set(shown["status"])
+    for _, row in shown.iterrows():
+        marker = status_marker(row["status"])
+        assert (row["status_colour"], f":material/{row['status_icon']}:") == (marker.colour, marker.icon)
+    for position in range(len(shown)):
+        status_cell = list(keyed_block(at, f"session-{position}").children[0].children.values())[-1]
+        assert not [e for e in walk(status_cell) if e.type in ("button", "page_link")]
+        assert not [e for e in walk(status_cell) if e.type == "markdown" and "-badge[" in e.value]
+    [heading] = [m for m in at.markdown if m.value == "**Status**"]
+    assert "Start Coaching: Not started yet" in unescaped(heading.proto.help)
+
+
 def test_a_lead_sees_the_agent_column_and_the_leads_words(demo_db: Path) -> None:
     at = as_user(LEAD_EMAIL, "pages/coaching.py")
     assert list_header(at) == ["Name", "Agent", "Coaching Area", "Assigned Date", "Follow-Up Date", "Status"]
@@ -538,23 +567,31 @@ def test_the_session_lists_marked_interactions_with_pass_fail_and_audit_links(
     marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, AGENT_PERSON, 40.0)
     shown = keyed_rows(at, "marked")
     assert len(shown) == len(marked)
-    marked_header, review_header = list_header(at)[:5], list_header(at)[5:]
-    assert marked_header == ["Interaction", "Coaching Area", "Kore Evaluation", "Supervisor Audit", "Sentiment"]
+    marked_header, review_header = list_header(at)[:6], list_header(at)[6:]
+    assert marked_header == ["Interaction", "Follow-up", "Coaching Area", "Kore Evaluation", "Supervisor Audit",
+                             "Sentiment"]
     assert review_header in ([], ["Interaction", "Review Status"])
     for row, expected in zip(shown, marked.itertuples(), strict=True):
         # Each is a real link to its audit, remembering the session (a middle-click opens a new tab).
         [link] = row["links"]
         assert link["label"] == "Open audit" and link["page"].endswith("audit")
         assert link["query"] == {"conversation": expected.conversation_id, "assignment": key, "agent": AGENT_PERSON}
-        when, kore, audit, sentiment = row["texts"]
+        when, follow_up, kore, audit, sentiment = row["texts"]
+        # The interaction's own date and time, and the session's follow-up date for it (Kore's "Date"),
+        # each under its own heading.
         assert when == f"{expected.start_time:%d %b %Y %H:%M}"
+        assert follow_up == (f"{expected.date:%d %b %Y}" if pd.notna(expected.date) else "—")
+        where = ", ".join(expected.queues) + "".join(f" · {p}" for p in (expected.topics, expected.intent) if p)
+        assert row["captions"] == [where]
         assert [t.label for t in row["tags"]] == [expected.coaching_area]
         assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \((Below threshold|Not evaluated)\)", kore), kore
         assert re.fullmatch(r"-?\d+ \((Pass|Fail)\)|— \(Not audited\)", audit), audit
         if pd.notna(expected.kore_score):
             assert kore == f"{expected.kore_score:.0f} ({'Pass' if expected.kore_score >= 40 else 'Fail'})"
         assert sentiment == (f"{expected.sentiment_score:.1f}" if pd.notna(expected.sentiment_score) else "—")
-    assert any(row["texts"][2] == "— (Not audited)" for row in shown)
+    # Each row carries its own interaction's time, not one date for the whole session.
+    assert len({row["texts"][0] for row in shown}) == len(shown)
+    assert any(row["texts"][3] == "— (Not audited)" for row in shown)
 
 
 def test_the_pass_score_setting_moves_pass_and_fail(
@@ -563,7 +600,7 @@ def test_the_pass_score_setting_moves_pass_and_fail(
     monkeypatch.setenv("COACHING_PASS_SCORE", "100")
     key = demo_sessions["not_audited"]
     shown = keyed_rows(open_session(demo_db, key, AGENT_PERSON), "marked")
-    scored = [text for row in shown for text in row["texts"][1:3] if not text.startswith("—")]
+    scored = [text for row in shown for text in row["texts"][2:4] if not text.startswith("—")]
     assert scored and all(text.endswith("(Fail)") or text.startswith("100 ") for text in scored)
 
 
@@ -616,7 +653,7 @@ def test_a_pending_session_shows_its_status_and_the_reviews_it_waits_on(
     at = open_session(demo_db, key, AGENT_PERSON)
     assert metrics(at)["Status"] == status
     review = keyed_rows(at, "review")
-    statuses = [row["tags"][0].label for row in review]
+    statuses = [row["statuses"][0].label for row in review]
     assert status in statuses
     marked = query(demo_db, marked_interactions, AGENT_EMAIL, key, AGENT_PERSON)
     assert sorted(statuses) == sorted(marked["review_status"].dropna())
@@ -675,15 +712,44 @@ def test_the_audit_page_shows_facts_scores_metrics_and_rounds(demo_db: Path, dis
     assert list(table["review"]) == list(detail.metrics["review"].fillna(""))
     badges = set(table["review"]) - {""}
     assert badges and badges <= {"Agent Accepted", "Disputed", "Accepted", "Denied"}
+    # The not-adhered metrics are named above the table, as red badges, in the form's order.
+    missed = [m for m, r in zip(detail.metrics["metric"], detail.metrics["result"], strict=True)
+              if r == "Not Adhered"]
+    assert missed, "the disputed demo evaluation has a not-adhered metric"
+    [summary] = [m.value for m in at.markdown if "metrics not adhered:" in m.value]
+    assert summary.startswith(f"**{len(missed)} of {len(detail.metrics)} metrics not adhered:** ")
+    assert [t.label for t in tags_in_markdown(summary)] == missed
+    assert {t.colour for t in tags_in_markdown(summary)} == {"red"}
     # The history, round by round, with the audit score's movement.
     rounds = sorted(set(detail.review_events["round"]))
-    assert [e.label for e in at.expander] == ["Audit" if r == 0 else f"Round {r}" for r in rounds]
+    titles_ = [round_title(r, list(detail.review_events[detail.review_events["round"] == r]["action"]))
+               for r in rounds]
+    assert [e.label for e in at.expander] == titles_
+    assert titles_[0] == "Audit" and titles_[1].startswith("Dispute round ")
     assert len(rounds) >= 2
     history = " → ".join(f"{s:.0f}" for s in detail.audit_score_history)
     assert any(c.startswith(f"Review status: {detail.review_status}")
                and c.endswith(f"audit score: {history}") for c in captions(at))
-    actors = {a for e in at.expander for d in e.dataframe for a in d.value["actor"]}
-    assert "Agent" in actors and actors & {"QA", "Supervisor"}
+    # One row per event: when, who (the person: the agent by name), the action, the comment (never "None").
+    events = keyed_rows(at, "event")
+    assert len(events) == len(detail.review_events)
+    for row, event in zip(events, detail.review_events.to_dict("records"), strict=True):
+        when, who, action, *comment = row["texts"]
+        assert when == f"{event['timestamp']:%d %b %Y %H:%M}"
+        assert (who, action) == (event["who"], event["action"])
+        assert comment == ([event["comment"]] if isinstance(event["comment"], str) and event["comment"] else [])
+        assert "None" not in row["texts"] + row["captions"] and "nan" not in row["texts"] + row["captions"]
+        if isinstance(event["metric"], str):
+            assert event["metric"] in row["captions"]
+        if event["actor"] == "Agent":
+            assert who == detail.agent and "Agent" in row["captions"]
+    shown_who = {row["texts"][1] for row in events}
+    assert detail.agent in shown_who and "Agent" not in shown_who
+    # The re-evaluated score is in its row: before and after.
+    reevaluated = [row for row in events if row["texts"][2] == "Re-evaluated"]
+    moves = list(zip(detail.audit_score_history, detail.audit_score_history[1:], strict=False))
+    assert [[c for c in row["captions"] if c.startswith("Audit score:")] for row in reevaluated] == [
+        [f"Audit score: {a:g} → {b:g}"] for a, b in moves]
 
 
 def test_a_disputed_metric_shows_the_disputed_badge(demo_db: Path, agent_name: str) -> None:
@@ -702,12 +768,12 @@ def test_hide_auditor_details_shows_reviewers_as_anonymous(demo_db: Path, disput
     monkeypatch.setenv("COACHING_HIDE_AUDITOR_DETAILS", "true")
     at = as_user(AGENT_EMAIL, "pages/audit.py", conversation=disputed)
     assert len(at.expander) >= 2
-    actors = [a for e in at.expander for d in e.dataframe for a in d.value["actor"]]
-    assert ANONYMOUS in actors and "Agent" in actors
-    assert not {"QA", "Supervisor"} & set(actors)
-    shown = query(demo_db, evaluation_detail, AGENT_EMAIL, disputed)
-    assert [a for e in at.expander for d in e.dataframe for a in d.value["action"]] == list(
-        shown.review_events["action"])  # the same history, only the reviewers hidden
+    shown = query(demo_db, evaluation_detail, AGENT_EMAIL, disputed, True)
+    events = keyed_rows(at, "event")
+    who = [row["texts"][1] for row in events]
+    assert ANONYMOUS in who and shown.agent in who
+    assert not {"QA", "Supervisor"} & set(who) and not {"QA", "Supervisor"} & {c for r in events for c in r["captions"]}
+    assert [row["texts"][2] for row in events] == list(shown.review_events["action"])  # only the reviewers hidden
 
 
 def test_a_below_threshold_interaction_says_why_it_has_no_score(demo_db: Path, agent_name: str) -> None:
@@ -758,9 +824,11 @@ def test_the_auditor_is_named_unless_auditor_details_are_hidden(
     assert "Agent: Tom Becker" in facts
     assert ("Auditor: Anonymous" if hidden else "Auditor: Quinn Lee") in facts
     assert "Quinn Lee" not in facts if hidden else "Anonymous" not in facts
-    assert [e.label for e in at.expander] == ["Audit", "Round 1", "Round 2"]
-    actors = [a for e in at.expander for d in e.dataframe for a in d.value["actor"]]
-    assert set(actors) == ({ANONYMOUS, "Agent"} if hidden else {"QA", "Agent"})
+    # Round 2 of the template's c-0002 holds only the agent's acceptance: not a dispute round.
+    assert [e.label for e in at.expander] == ["Audit", "Dispute round 1", "Accepted by the agent"]
+    # The QA who submitted the audit is the report's Auditor, and answers the dispute as the same role.
+    who = {row["texts"][1] for row in keyed_rows(at, "event")}
+    assert who == ({ANONYMOUS, "Tom Becker"} if hidden else {"Quinn Lee", "Tom Becker"})
     badges = dict(zip(dataframe_showing(at, "source")["metric"], dataframe_showing(at, "source")["review"],
                       strict=True))
     assert badges == {"Greeting": "Agent Accepted", "Empathy - Tone": "Accepted", "Identity Check": ""}

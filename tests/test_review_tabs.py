@@ -24,15 +24,35 @@ from hypothesis import strategies as st
 from coaching import access, store
 from coaching.audit import evaluation_detail
 from coaching.importer import import_files
-from coaching.review_machine import ReviewEvent, ReviewState, derive_review
+from coaching.review_machine import (
+    CLOSED,
+    PENDING_AGENT,
+    PENDING_SUPERVISOR,
+    RESOLVED,
+    REVIEW_STATUSES,
+    ReviewEvent,
+    ReviewState,
+    derive_review,
+)
 from coaching.review_tabs import (
     DISPUTES_TAB,
+    LONGEST_WAITING,
+    LOWEST_SCORE,
+    MOST_ROUNDS,
+    NEWEST,
+    OLDEST,
+    ORDERS,
+    PAGE_SIZE,
     PENDING_TAB,
     RESOLVED_TAB,
+    STATUS_MARKERS,
     TABS,
     ReviewFilters,
     business_days,
+    orders_for,
+    past_service_level,
     review_counts,
+    review_page,
     review_tab,
     score_movement,
     tabs_for,
@@ -199,6 +219,92 @@ def test_a_limit_keeps_the_newest(con) -> None:
 def test_an_unknown_tab_is_refused(con) -> None:
     with pytest.raises(ValueError, match="unknown tab 'everything'"):
         review_tab(con, who(con, AGENT_EMAIL), "everything")
+
+
+# -- order and pages ---------------------------------------------------------------------------------
+
+
+def test_each_tab_offers_its_orders_newest_first_by_default() -> None:
+    for tab in TABS:
+        assert orders_for(tab)[0] == NEWEST and set(orders_for(tab)) <= set(ORDERS)
+    assert LONGEST_WAITING in orders_for(PENDING_TAB)
+    assert MOST_ROUNDS in orders_for(DISPUTES_TAB) and MOST_ROUNDS in orders_for(RESOLVED_TAB)
+
+
+def test_review_md_names_the_orders_of_each_tab() -> None:
+    text = (ROOT / "docs" / "review.md").read_text(encoding="utf-8")
+    section = text[text.index("## Order and pages of the Review tabs"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("|")]
+    named = {tab.strip("*"): [o.split(" (")[0].strip() for o in orders.split(", ")] for tab, orders in rows[2:]}
+    assert named == {TABS[tab]: list(orders_for(tab)) for tab in TABS}
+    assert f"{PAGE_SIZE} rows to a page" in section.replace("\n", " ")
+
+
+def _sorted_by_hand(rows: pd.DataFrame, order: str) -> list[str]:
+    """``rows`` (newest first) in ``order``, by pandas: a stable sort keeps newest first for ties."""
+    key, ascending = {
+        NEWEST: ("date", False), OLDEST: ("date", True), LONGEST_WAITING: ("status_since", True),
+        LOWEST_SCORE: ("audit_score", True), MOST_ROUNDS: ("dispute_rounds", False),
+    }[order]
+    return list(rows.sort_values(key, ascending=ascending, kind="stable", na_position="last")["conversation_id"])
+
+
+@pytest.mark.parametrize("tab", list(TABS))
+def test_every_order_of_a_tab_is_its_rows_sorted_so(con, tab: str) -> None:
+    viewer = who(con, QA_EMAIL)
+    newest = review_tab(con, viewer, tab)
+    for order in orders_for(tab):
+        assert list(review_tab(con, viewer, tab, order=order)["conversation_id"]) == _sorted_by_hand(newest, order)
+
+
+def test_an_unknown_order_is_refused(con) -> None:
+    with pytest.raises(ValueError, match="unknown order 'Loudest first'"):
+        review_tab(con, who(con, QA_EMAIL), PENDING_TAB, order="Loudest first")
+
+
+@pytest.mark.parametrize("tab", list(TABS))
+def test_pages_are_the_tab_cut_in_order(con, tab: str) -> None:
+    viewer = who(con, QA_EMAIL)
+    for order in orders_for(tab):
+        whole = list(review_tab(con, viewer, tab, order=order)["conversation_id"])
+        first = review_page(con, viewer, tab, ReviewFilters(), order, 1, page_size=2)
+        assert (first.total, first.pages) == (len(whole), -(-len(whole) // 2))
+        seen = []
+        for number in range(1, first.pages + 1):
+            shown = review_page(con, viewer, tab, ReviewFilters(), order, number, page_size=2)
+            assert shown.page == number and len(shown.rows) <= 2
+            seen += list(shown.rows["conversation_id"])
+        assert seen == whole
+
+
+def test_a_page_past_the_end_is_the_last_and_an_empty_tab_one_empty_page(con) -> None:
+    viewer = who(con, QA_EMAIL)
+    last = review_page(con, viewer, DISPUTES_TAB, page=99, page_size=2)
+    assert last.page == last.pages == 3 and len(last.rows) == 1  # five disputed: 2, 2, 1
+    empty = review_page(con, who(con, OTHER_LEAD_EMAIL), DISPUTES_TAB)
+    assert (empty.page, empty.pages, empty.total, len(empty.rows)) == (1, 1, 0, 0)
+    with pytest.raises(ValueError):
+        review_page(con, viewer, PENDING_TAB, page_size=0)
+
+
+def test_the_count_past_the_service_level_covers_every_page(con) -> None:
+    now = datetime(2026, 7, 6, 12, 5)
+    for email in (AGENT_EMAIL, LEAD_EMAIL, QA_EMAIL):
+        viewer = who(con, email)
+        every = with_aging(review_tab(con, viewer, PENDING_TAB), now, 2.0)
+        assert past_service_level(con, viewer, now, 2.0) == int(every["past_service_level"].sum())
+    assert past_service_level(con, who(con, AGENT_EMAIL), now, 2.0) == 2  # a-disputed and a-audit
+    assert past_service_level(con, who(con, LEAD_EMAIL), now, 2.0, ReviewFilters(agents=(TOM_ID,))) == 0
+
+
+def test_every_review_status_has_one_look() -> None:
+    assert set(STATUS_MARKERS) == set(REVIEW_STATUSES)
+    for marker in STATUS_MARKERS.values():
+        assert marker.meaning and marker.icon.startswith(":material/")
+    # The two waits are told apart by colour; the ends by icon.
+    assert STATUS_MARKERS[PENDING_AGENT].colour != STATUS_MARKERS[PENDING_SUPERVISOR].colour
+    assert STATUS_MARKERS[RESOLVED].icon != STATUS_MARKERS[CLOSED].icon
 
 
 # -- the columns -------------------------------------------------------------------------------------

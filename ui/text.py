@@ -37,3 +37,14 @@ def escape_markdown(text: object) -> str:
     """
     plain = _LINE_BREAK.sub(" ", "" if text is None else str(text))
     return _PUNCTUATION.sub(r"\\\1", _AUTOLINKED.sub(ZERO_WIDTH_SPACE, plain))
+
+
+def badge_markdown(label: object, colour: str) -> str:
+    """A badge (a coloured tag) in markdown showing ``label`` as text."""
+    return f":{colour}-badge[{escape_markdown(label)}]"
+
+
+def status_markdown(label: object, colour: str, icon: str) -> str:
+    """A status in markdown: ``label`` as text after a Material ``icon`` (``:material/name:``), both in
+    ``colour``. Unlike a badge it reads as a state, not a control, and wraps in a narrow column."""
+    return f":{colour}[{icon} {escape_markdown(label)}]"
