@@ -5,7 +5,8 @@ Everything is generated in bulk with NumPy and formatted by DuckDB, so the large
 What the dashboard shows is reachable here: teams with leads, queues with topics and intents, two
 evaluation forms with different metric sets, Kore and audit scores that agree only roughly, coaching
 assignments (individual and group, 1 to 7 areas, some overdue, some without best responses), and
-review logs in every state, from an audit waiting for the agent to a dispute closed after 3 rounds.
+review logs in every state, from an audit waiting for the agent to a dispute closed after 3 rounds; a
+disputed metric is one the audit marked not adhered, and the agent's comment is about that metric.
 ``generate`` calls one function per export (``_roster``, ``_evaluation_report``, ``_coaching_assignments``,
 ``_best_responses``, ``_review_events``, ``_coaching_interactions``), each writing through ``_Writer``; the
 review scenarios are written in the review state machine's actions, and it decides how each one ends.
@@ -77,8 +78,6 @@ FORMS = {
     "Voice Quality Form": (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12),
     "Chat Quality Form": (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12),
 }
-# Metrics both forms share: the ones review events may dispute.
-SHARED_METRICS = tuple(sorted(set(FORMS["Voice Quality Form"]) & set(FORMS["Chat Quality Form"])))
 
 QUEUES = (
     ("Billing", ("double charge", "refund request", "payment plan"),
@@ -123,13 +122,24 @@ ACTION_PLAN = {
     "Problem Solving": "Check the credits panel before ending any billing complaint.",
     "Call Handling": "Check back every 60 seconds during holds; offer a callback past 3 minutes.",
 }
-DISPUTE_COMMENTS = (
-    "I did verify the caller; it is at 00:45 in the recording.",
-    "The customer hung up before I could recap.",
-    "The empathy statement is in my second reply.",
-    "Hold was at the customer's request.",
-    "The policy was read out in full at 03:10.",
-)
+#: What an agent writes when they dispute a metric the audit marked not adhered: about that metric.
+DISPUTE_COMMENTS = {
+    "Greeting": "I greeted the customer by name in my first line; the recording starts a few seconds late.",
+    "Identity Verification": "I did verify the caller; it is at 00:45 in the recording.",
+    "Empathy Statement": "The empathy statement is in my second reply.",
+    "Active Listening": "I repeated the customer's issue back before troubleshooting, at 01:20.",
+    "Accurate Information": "The price I quoted is the one on the current rate sheet.",
+    "Resolution Offered": "I offered the credit at 04:30; the customer declined it.",
+    "Hold Etiquette": "Hold was at the customer's request, and I checked back within a minute.",
+    "Recap - Next Steps": "The customer hung up before I could recap.",
+    "Proper Sign-off": "The customer ended the call before my sign-off.",
+    "Policy Disclosure": "The policy was read out in full at 03:10.",
+    "Tone - Positive Language": "My wording stayed positive throughout; please listen again from 02:15.",
+    "Response Time": "The gap was the customer's: they left the chat for five minutes.",
+    MANUAL_METRIC: "The manual review missed that the case was escalated as the process says.",
+}
+#: A dispute of the same metric in a later round ends so.
+DISPUTED_AGAIN = " I still disagree with the answer."
 RESPONSES = {
     DISPUTE_ACCEPTED: "Agreed after listening again; metric corrected.",
     DISPUTE_DENIED: "The evaluation stands: the step is missing from the transcript.",
@@ -733,13 +743,18 @@ def _scenario_status(events: tuple[tuple[int, str, str, int | None, int, int | N
     audited = datetime(2026, 1, 1)
     log = [
         ReviewEvent("scenario", None if slot is None else f"metric {slot}", rnd, actor, action,
-                    DISPUTE_COMMENTS[0], audited + timedelta(hours=hours), 50.0)
+                    "a comment", audited + timedelta(hours=hours), 50.0)
         for rnd, actor, action, slot, hours, _change in events
     ]
     state, rejection = derive_review(log, settings.DEFAULT_MAX_DISPUTE_ROUNDS)
     if state is None or rejection is not None:
         raise ValueError(f"the state machine rejects a demo review scenario: {rejection}")
     return state.review_status
+
+
+def _metrics_needed(events: tuple[tuple[int, str, str, int | None, int, int | None], ...]) -> int:
+    """How many different metrics a scenario's events name (its metric slots)."""
+    return len({slot for _rnd, _actor, _action, slot, _hours, _change in events if slot is not None})
 
 
 def _review_scenarios(
@@ -750,25 +765,33 @@ def _review_scenarios(
     statuses: list[str],
 ) -> tuple[_Array, _Array, _Array, dict[int, int]]:
     """Which audits have a review log, when each was audited, which scenario each follows (recent audits more
-    often still open), and which interaction each of the demo agent's two newest sessions waits on."""
+    often still open), and which interaction each of the demo agent's two newest sessions waits on.
+
+    A scenario that names metrics (disputes them, or accepts them one by one) is only ever given an audit
+    with at least as many metrics not adhered: an agent disputes what the audit marked against them."""
     audited_idx = np.flatnonzero(interactions.audited)
     in_review = audited_idx[rng.random(len(audited_idx)) < 0.6]
     hours_later = rng.integers(24, 96, len(in_review)) * 3600
     audit_time = interactions.start[in_review] + hours_later.astype("timedelta64[s]")
     end_ts = np.datetime64(datetime.combine(end, time(23, 59, 59)))
     recent = audit_time > end_ts - np.timedelta64(14, "D")
-    weights_old = np.array([s[0] for s in SCENARIOS])
-    weights_new = np.array([s[1] for s in SCENARIOS])
-    scenario = np.where(
-        recent,
-        rng.choice(len(SCENARIOS), len(in_review), p=weights_new / weights_new.sum()),
-        rng.choice(len(SCENARIOS), len(in_review), p=weights_old / weights_old.sum()),
-    )
+    needs = np.array([_metrics_needed(s[2]) for s in SCENARIOS])
+    # The metrics an audit could name, at most as many as any scenario needs.
+    available = np.minimum((interactions.codes[in_review] == 0).sum(axis=1), needs.max())
+    scenario = np.zeros(len(in_review), dtype=int)
+    for is_recent, weights in ((False, np.array([s[0] for s in SCENARIOS])),
+                               (True, np.array([s[1] for s in SCENARIOS]))):
+        for k in range(needs.max() + 1):
+            rows = np.flatnonzero((recent == is_recent) & (available == k))
+            allowed = weights * (needs <= k)
+            scenario[rows] = rng.choice(len(SCENARIOS), len(rows), p=allowed / allowed.sum())
     # Make sure every scenario shows up at least once, on audits old enough to have finished.
-    old = np.flatnonzero(~recent)
+    taken = np.zeros(len(in_review), dtype=bool)
     for s in range(len(SCENARIOS)):
-        if len(old) > s and not (scenario == s).any():
-            scenario[old[s]] = s
+        if not (scenario == s).any():
+            fitting = np.flatnonzero(~recent & ~taken & (available >= needs[s]))
+            if len(fitting):
+                scenario[fitting[0]], taken[fitting[0]] = s, True
     # The demo agent's two sessions assigned last each wait on a review: one on the agent, one on
     # the reviewer, through an audited interaction from before the session.
     demo_sessions = sorted(np.flatnonzero(assignments.row_agent == 0), key=lambda r: assignments.assigned[r])[-2:]
@@ -778,6 +801,7 @@ def _review_scenarios(
         candidates = np.flatnonzero(
             (interactions.agent[in_review] == 0)
             & (interactions.start[in_review] < np.datetime64(assignments.assigned[r]))
+            & (available >= needs[wanted_scenario])
             & ~np.isin(np.arange(len(in_review)), list(demo_links))
         )
         if len(candidates):
@@ -794,33 +818,37 @@ def _review_scenarios(
 def _review_events(
     write: _Writer, rng: np.random.Generator, interactions: _Interactions, assignments: _Assignments, end: date
 ) -> _Reviews:
-    """review-events.csv: the Agent Accept & Dispute log of about 60% of audits, each following a scenario."""
+    """review-events.csv: the Agent Accept & Dispute log of about 60% of audits, each following a scenario.
+
+    A metric the log names is one the audit marked not adhered (each audit's, in a random order: slot 0 is
+    the first of them), and a dispute's comment is the agent's word on that metric."""
     statuses = [_scenario_status(events) for _old, _new, events in SCENARIOS]
     in_review, audit_time, scenario, linked = _review_scenarios(rng, interactions, assignments, end, statuses)
     columns: dict[str, list[_Array]] = {
         k: [] for k in ("conv", "metric", "round", "actor", "action", "comment", "ts", "score")
     }
-    shared = np.array([METRICS[i][0] for i in SHARED_METRICS if METRICS[i][0] != MANUAL_METRIC], dtype=object)
+    metric_names = np.array([m[0] for m in METRICS], dtype=object)
+    not_adhered = interactions.codes[in_review] == 0
+    # Each audit's metrics, those not adhered first in a random order.
+    metric_order = np.argsort(np.where(not_adhered, rng.random(not_adhered.shape), np.inf), axis=1, kind="stable")
     for s, (_w_old, _w_new, events) in enumerate(SCENARIOS):
         chosen = np.flatnonzero(scenario == s)
         if not len(chosen):
             continue
         convs = in_review[chosen]
-        first_metric = rng.integers(0, len(shared), len(chosen))
         base_score = interactions.audit[convs]
         running = base_score.copy()
         for rnd, actor, action, slot, hours, change in events:
             columns["conv"].append(interactions.conversation[convs])
-            if slot is None:
-                columns["metric"].append(np.full(len(chosen), None, dtype=object))
-            else:
-                columns["metric"].append(shared[(first_metric + slot) % len(shared)])
+            metrics = (np.full(len(chosen), None, dtype=object) if slot is None
+                       else metric_names[metric_order[chosen, slot]])
+            columns["metric"].append(metrics)
             columns["round"].append(np.full(len(chosen), rnd))
             columns["actor"].append(np.full(len(chosen), actor, dtype=object))
             columns["action"].append(np.full(len(chosen), action, dtype=object))
             if action == DISPUTED:
-                comments = np.array(DISPUTE_COMMENTS, dtype=object)
-                columns["comment"].append(comments[rng.integers(0, len(DISPUTE_COMMENTS), len(chosen))])
+                again = DISPUTED_AGAIN if rnd > 1 else ""
+                columns["comment"].append(np.array([DISPUTE_COMMENTS[m] + again for m in metrics], dtype=object))
             else:
                 columns["comment"].append(np.full(len(chosen), RESPONSES.get(action), dtype=object))
             columns["ts"].append(audit_time[chosen] + np.timedelta64(hours * 3600, "s"))

@@ -121,3 +121,22 @@ def test_the_demo_agent_has_group_and_individual_coaching_and_unsafe_feedback(de
     assert {r[0] for r in rows} == {"Individual Agent", "Group Agents"}
     assert max(r[1] for r in rows) == 7
     assert demo.UNSAFE_FEEDBACK in {r[2] for r in rows}
+
+
+def test_a_disputed_metric_is_one_the_audit_marked_not_adhered_and_its_comment_is_about_it(demo_store) -> None:
+    named = demo_store.execute(
+        """SELECT v.action, v.metric, v.comment, list_contains(e.not_adhered_metrics, v.metric)
+           FROM review_events v JOIN evaluations e USING (conversation_id) WHERE v.metric IS NOT NULL"""
+    ).fetchall()
+    disputes = [(metric, comment) for action, metric, comment, _ in named if action == review_machine.DISPUTED]
+    assert len(disputes) > 20
+    # Every metric an agent answers (disputes, accepts) or a reviewer answers was marked not adhered.
+    assert [row for row in named if not row[3]] == []
+    # A dispute's comment is the agent's word on its metric (again in a later round).
+    assert {comment.removesuffix(demo.DISPUTED_AGAIN) for _, comment in disputes} <= set(demo.DISPUTE_COMMENTS.values())
+    assert all(comment.startswith(demo.DISPUTE_COMMENTS[metric]) for metric, comment in disputes)
+    assert len({metric for metric, _ in disputes}) > 5  # not one metric over and over
+    again = demo_store.execute(
+        "SELECT count(*) FROM review_events WHERE action = ? AND round > 1 AND ends_with(comment, ?)",
+        [review_machine.DISPUTED, demo.DISPUTED_AGAIN]).fetchone()[0]
+    assert again > 0
