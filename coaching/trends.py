@@ -14,7 +14,9 @@ scope (charts for them are in :mod:`coaching.charts`).
   :func:`metric_overturns` too, choose those of interactions that started in them (the coaching views
   choose assignments by their assigned date).
 * :func:`own_trends`: an agent's scores against their team's average (an aggregate only), seen by the
-  agent or, for one agent in their scope (:func:`agent_in_scope`), by a lead, QA or an admin.
+  agent or, for one agent in their scope (:func:`agent_in_scope`), by a lead, QA or an admin; and
+  :func:`own_headline`, its headline figures: each average over the dates against the period before,
+  the pass score and the team's.
 
 The Supervisor Audit Score is the current one: after the last re-evaluation, else as exported.
 """
@@ -28,11 +30,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from coaching import people
+from coaching import people, scores
 from coaching.access import AGENT, AccessDenied, Viewer
 from coaching.review_machine import DISPUTED_SQL, dispute_answers_sql
-from coaching.scores import AUDIT_SQL, change_se_sql, mean_sql
+from coaching.scores import AUDIT_SQL, change_se_sql, mean_sql, verdict_sql
 from coaching.scores import FEW as FEW  # an average on fewer evaluations is thin (the rule is the scores')
+from coaching.settings import DEFAULT_PASS_SCORE
 from coaching.sql import Params, Where, merge, scope, sql_str
 
 KORE, AUDIT, SENTIMENT = "Kore Evaluation Score", "Supervisor Audit Score", "Sentiment Score"
@@ -54,8 +57,8 @@ SPIKE, DIP = "Spike", "Dip"
 GRAINS = ("day", "week", "month")
 #: The default span of the trends: the last 90 days.
 DEFAULT_DAYS = 90
-#: A team average is shown to an agent only when at least this many agents make it up, so that it
-#: never stands for one colleague's scores.
+#: A team average of a score is shown to an agent only when at least this many agents of the team have
+#: that score, so that it never stands for one colleague's scores.
 MIN_TEAM_AGENTS = 3
 #: Most agents Score trends draws a line each for; with more chosen it shows them as one.
 MAX_COMPARED = 10
@@ -85,6 +88,16 @@ class TrendFilters:
     @classmethod
     def last_days(cls, today: date, days: int = DEFAULT_DAYS, **narrowed: tuple[str, ...]) -> TrendFilters:
         return cls(start=today - timedelta(days=days - 1), end=today, **narrowed)
+
+    @property
+    def days(self) -> int:
+        """How many days the dates span, both ends included."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        """The first and last day of the period as long as the dates, just before them."""
+        return self.start - timedelta(days=self.days), self.start - timedelta(days=1)
 
 
 def _evaluations_where(viewer: Viewer, filters: TrendFilters, *, dates: bool = True) -> Where:
@@ -247,27 +260,51 @@ def agent_in_scope(con: duckdb.DuckDBPyConnection, viewer: Viewer, person_id: st
     return ScopedAgent(*row)
 
 
+#: SQL: for the evaluations ``e`` (with their reviews ``r``) grouped, how many agents have each score
+#: (``kore_agents``, ``audit_agents``, ``sentiment_agents``): a team's average of a score is shown only where
+#: :data:`MIN_TEAM_AGENTS` or more have it.
+_TEAM_AGENTS_SQL = ", ".join(
+    f"count(DISTINCT e.person_id) FILTER (WHERE {score} IS NOT NULL) AS {prefix}_agents"
+    for prefix, score in (("kore", "e.kore_score"), ("audit", AUDIT_SQL), ("sentiment", "e.sentiment_score")))
+
+
+def _team_shown_sql() -> str:
+    """SQL: :data:`_MEASURES_SQL`' columns of a team's group, each score's left out (NULL, counted 0) where
+    fewer than :data:`MIN_TEAM_AGENTS` agents have it (:data:`_TEAM_AGENTS_SQL`)."""
+    return ", ".join(
+        f"CASE WHEN {prefix}_agents >= {MIN_TEAM_AGENTS} THEN {prefix} END AS {prefix}, "
+        f"CASE WHEN {prefix}_agents >= {MIN_TEAM_AGENTS} THEN {prefix}_n ELSE 0 END AS {prefix}_n"
+        for prefix in ("kore", "audit", "sentiment"))
+
+
+def _whose(con: duckdb.DuckDBPyConnection, viewer: Viewer, agent: str | None) -> tuple[str, str | None, str]:
+    """Whose own trends the viewer asks for (``agent``: a person_id, or None for an agent's own): their
+    person_id, roster team and series name ("You" for an agent, else their label). An agent sees only their
+    own; a lead, QA or an admin names an agent in their scope (:func:`agent_in_scope`, else AccessDenied)."""
+    if viewer.role == AGENT:
+        if agent not in (None, viewer.person_id):
+            raise AccessDenied("Agents see their own score trends only.")
+        return viewer.person_id, viewer.team, YOU
+    if agent is None:
+        raise ValueError("own trends are an agent's view: name the agent")
+    seen = agent_in_scope(con, viewer, agent)
+    return seen.person_id, seen.team, seen.label
+
+
 def own_trends(
     con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, grain: str = "week",
     agent: str | None = None,
 ) -> pd.DataFrame:
     """An agent's own scores per period beside their team's average: series ("You", or the agent's label
     when someone else looks, or "Team average"), period, measure, mean, n, thin, rolling_mean, rolling_n.
-    The team average covers the agent's roster team (themself included) and is left out of any period
-    where fewer than :data:`MIN_TEAM_AGENTS` agents make it up. Only aggregates leave the store: never
-    another agent's rows.
+    The team average covers the agent's roster team (themself included); a score's is left out of any
+    period where fewer than :data:`MIN_TEAM_AGENTS` agents have that score (three agents evaluated in a
+    week, two of them audited, give no team audit average: it would tell each of the two the other's).
+    Only aggregates leave the store: never another agent's rows.
 
     An agent sees their own (``agent`` None or themself); a lead, QA or an admin names the ``agent``
     (a person_id), who must be in their scope (:func:`agent_in_scope`, else AccessDenied)."""
-    if viewer.role == AGENT:
-        if agent not in (None, viewer.person_id):
-            raise AccessDenied("Agents see their own score trends only.")
-        person, team, series = viewer.person_id, viewer.team, YOU
-    elif agent is None:
-        raise ValueError("own trends are an agent's view: name the agent")
-    else:
-        seen = agent_in_scope(con, viewer, agent)
-        person, team, series = seen.person_id, seen.team, seen.label
+    person, team, series = _whose(con, viewer, agent)
     period = f"date_trunc('{_grain(grain)}', e.start_time)::DATE"
     dates = Where().between_days("e.start_time", filters.start, filters.end)
     mine = Where().scope(viewer, "e.person_id").add("e.person_id = $person", {"person": person})
@@ -276,15 +313,113 @@ def own_trends(
                 SELECT $series AS series, {period} AS period, {_MEASURES_SQL}, 1 AS agents_n
                 {_FROM} WHERE {mine.sql} AND {dates.sql} GROUP BY ALL),
             team AS (
-                SELECT {sql_str(TEAM_AVERAGE)} AS series, {period} AS period, {_MEASURES_SQL},
-                       count(DISTINCT e.person_id) AS agents_n
-                {_FROM} WHERE p.team = $team AND p.team IS NOT NULL AND {dates.sql} GROUP BY ALL
-                HAVING count(DISTINCT e.person_id) >= {MIN_TEAM_AGENTS}),
+                SELECT series, period, {_team_shown_sql()}, agents_n FROM (
+                    SELECT {sql_str(TEAM_AVERAGE)} AS series, {period} AS period, {_MEASURES_SQL},
+                           {_TEAM_AGENTS_SQL}, count(DISTINCT e.person_id) AS agents_n
+                    {_FROM} WHERE p.team = $team AND p.team IS NOT NULL AND {dates.sql} GROUP BY ALL)),
             per AS (SELECT * FROM mine UNION ALL SELECT * FROM team)
             SELECT * EXCLUDE (o) FROM ({_tidy_sql(("series",), grain)})
             ORDER BY series = {sql_str(TEAM_AVERAGE)}, period, o""",
         merge(dates.params, mine.params, {"team": team, "series": series}),
     ).df()
+
+
+#: The scores of the headline figures: their column prefix in :data:`_MEASURES_SQL`, by measure.
+_PREFIXES = {KORE: "kore", AUDIT: "audit", SENTIMENT: "sentiment"}
+
+
+def own_headline(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer, filters: TrendFilters, agent: str | None = None,
+    pass_score: float = DEFAULT_PASS_SCORE,
+) -> pd.DataFrame:
+    """The headline figures of an agent's own trends (whose: as :func:`own_trends`), one row per measure in
+    :data:`MEASURES`' order, each row there even without scores: the agent's average over ``filters``'
+    dates (mean, n), over the period as long just before them (previous_mean, previous_n), the change
+    (NULL where either side rests on fewer than :data:`FEW`), the average's verdict against ``pass_score``
+    (Pass or Fail, :func:`coaching.scores.verdict_sql`; NULL for sentiment, which has no pass score, and
+    without scores), and their team's average over the dates (team_mean, team_n, team_agents: NULL where
+    fewer than :data:`MIN_TEAM_AGENTS` agents have that score in the dates, so that it never stands for
+    one colleague's scores). Only aggregates leave the store."""
+    person, team, _ = _whose(con, viewer, agent)
+    previous_start, _ = filters.previous
+    mine = Where().scope(viewer, "e.person_id").add("e.person_id = $person", {"person": person})
+    dates = Where().between_days("e.start_time", filters.start, filters.end)
+    rows = " UNION ALL ".join(
+        f"""SELECT {sql_str(measure)} AS measure, {order} AS o, n.{prefix} AS mean, coalesce(n.{prefix}_n, 0) AS n,
+                   b.{prefix} AS previous_mean, coalesce(b.{prefix}_n, 0) AS previous_n,
+                   CASE WHEN t.{prefix}_agents >= {MIN_TEAM_AGENTS} THEN t.{prefix} END AS team_mean,
+                   CASE WHEN t.{prefix}_agents >= {MIN_TEAM_AGENTS} THEN t.{prefix}_n END AS team_n,
+                   CASE WHEN t.{prefix}_agents >= {MIN_TEAM_AGENTS} THEN t.{prefix}_agents END AS team_agents,
+                   {'NULL' if measure == SENTIMENT else 'true'} AS judged
+            FROM team t LEFT JOIN now n ON true LEFT JOIN before b ON true"""
+        for order, (measure, prefix) in enumerate(_PREFIXES.items()))
+    return con.execute(
+        f"""WITH sides AS (
+                SELECT e.start_time >= $start::DATE AS current, {_MEASURES_SQL}
+                {_FROM} WHERE {mine.sql} AND e.start_time >= $previous_start::DATE AND e.start_time < $end::DATE + 1
+                GROUP BY ALL),
+            now AS (SELECT * FROM sides WHERE current),
+            before AS (SELECT * FROM sides WHERE NOT current),
+            team AS (
+                SELECT {_MEASURES_SQL}, {_TEAM_AGENTS_SQL}
+                {_FROM} WHERE p.team = $team AND p.team IS NOT NULL AND {dates.sql}),
+            measures AS ({rows})
+            SELECT measure, mean, n, previous_mean, previous_n,
+                   CASE WHEN n >= {FEW} AND previous_n >= {FEW} THEN mean - previous_mean END AS change,
+                   CASE WHEN judged THEN {verdict_sql("mean")} END AS verdict,
+                   team_mean, coalesce(team_n, 0) AS team_n, coalesce(team_agents, 0) AS team_agents
+            FROM measures ORDER BY o""",
+        merge(dates.params, mine.params, scores.pass_score(pass_score),
+              {"team": team, "previous_start": previous_start}),
+    ).df()
+
+
+#: The headline's name of each measure's average.
+HEADLINE_LABELS = {KORE: "Kore average", AUDIT: "Audit average", SENTIMENT: "Sentiment average"}
+
+
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """One headline figure as a page writes it (:func:`headline_figures`)."""
+
+    measure: str
+    label: str  # "Kore average"
+    value: str  # "54.6", or "—" without scores
+    change: str | None  # "+3.2" against the period before; None where a side has too few scores
+    #: What the value rests on and how it compares: "52 evaluations · at or above the pass score (40) · team
+    #: 56.5 (12 agents)"; and why there is no change though there are scores ("too few to compare").
+    details: str
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def headline_figures(headline: pd.DataFrame, pass_score: float = DEFAULT_PASS_SCORE) -> list[HeadlineFigure]:
+    """:func:`own_headline`'s rows in words, one figure per row in its order; ``pass_score`` is the one it
+    judged the averages by."""
+    figures = []
+    for row in headline.to_dict("records"):
+        n = int(row["n"])
+        noun = "audit" if row["measure"] == AUDIT else "evaluation"
+        parts = [_plural(n, noun) if n else "no scores in these dates"]
+        if n and row["verdict"] is not None and not pd.isna(row["verdict"]):
+            passes = row["verdict"] == scores.PASS
+            parts.append(f"{'at or above' if passes else 'below'} the pass score ({pass_score:g})")
+        if not pd.isna(row["team_mean"]):
+            parts.append(f"team {row['team_mean']:.1f} ({_plural(int(row['team_agents']), 'agent')})")
+        elif n:
+            parts.append(f"no team average (fewer than {MIN_TEAM_AGENTS} agents)")
+        change = None if pd.isna(row["change"]) else f"{row['change']:+.1f}"
+        before = int(row["previous_n"])
+        if n and change is None:
+            parts.append(f"too few to compare (fewer than {FEW})" if n < FEW
+                         else "none in the period before to compare with" if before == 0
+                         else f"only {before} in the period before: too few to compare")
+        figures.append(HeadlineFigure(
+            measure=row["measure"], label=HEADLINE_LABELS[row["measure"]],
+            value="—" if pd.isna(row["mean"]) else f"{row['mean']:.1f}", change=change, details=" · ".join(parts)))
+    return figures
 
 
 def kore_vs_audit(

@@ -43,8 +43,10 @@ from coaching.trends import (
     compares_agents,
     dispute_trends,
     filter_options,
+    headline_figures,
     kore_vs_audit,
     metric_overturns,
+    own_headline,
     own_trends,
     score_trends,
 )
@@ -117,8 +119,31 @@ def reading_note(grain: str, trends: pd.DataFrame) -> str:
     return note
 
 
-def draw_own(trends: pd.DataFrame, grain: str, name: str) -> None:
-    """An agent's own trends beside their team's average: scores, then sentiment, and the CSV."""
+def period_words(filters: TrendFilters) -> str:
+    """The dates against the days before them, as a caption says it."""
+    before_start, before_end = filters.previous
+    return (f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} against the {filters.days:,} days before "
+            f"({before_start:%d %b} – {before_end:%d %b %Y})")
+
+
+def draw_headline(filters: TrendFilters, agent: str | None) -> None:
+    """The headline figures: each average over the dates with its change against the days before, what it
+    rests on, the pass score and the team's average."""
+    headline = scoped(store, viewer, own_headline, filters, agent, pass_score)
+    st.caption(f"Averages of {period_words(filters)}.")
+    for column, figure in zip(st.columns(len(MEASURES)), headline_figures(headline, pass_score), strict=True):
+        with column.container(border=True, gap="xsmall"):
+            st.metric(figure.label, figure.value, figure.change,
+                      delta_description=f"vs the {filters.days:,} days before" if figure.change else None,
+                      help=f"The average {figure.measure} of the evaluations in these dates, and its change "
+                           f"against the {filters.days:,} days before (shown where each has {FEW} or more).")
+            st.caption(figure.details[:1].upper() + figure.details[1:] + ".")
+
+
+def draw_own(trends: pd.DataFrame, grain: str, name: str, filters: TrendFilters, agent: str | None = None) -> None:
+    """An agent's own trends beside their team's average: the headline figures, scores, then sentiment, and
+    the CSV."""
+    draw_headline(filters, agent)
     st.caption(reading_note(grain, trends))
     st.altair_chart(cache.chart(charts.score_trend_chart, trends, grain, pass_score), key="own_chart")
     st.altair_chart(cache.chart(charts.sentiment_trend_chart, trends, grain), key="own_sentiment_chart")
@@ -127,14 +152,15 @@ def draw_own(trends: pd.DataFrame, grain: str, name: str) -> None:
 
 def show_own() -> None:
     st.title("My Score Trends")
-    st.caption(f"Your scores against your team's average (shown where {MIN_TEAM_AGENTS} or more agents "
-               "make it up). Kore and audit scores share the −100…100 axis; sentiment has its own.")
+    st.caption(f"Your scores against your team's average (shown where {MIN_TEAM_AGENTS} or more agents of your "
+               "team have that score). Kore and audit scores share the −100…100 axis; sentiment has its own.")
     start, end, grain = period_controls()
-    trends = scoped(store, viewer, own_trends, TrendFilters(start, end), grain)
+    filters = TrendFilters(start, end)
+    trends = scoped(store, viewer, own_trends, filters, grain)
     if trends.empty:
         st.info("No evaluated interactions of yours in these dates.")
         return
-    draw_own(trends, grain, "my-score-trends")
+    draw_own(trends, grain, "my-score-trends", filters)
 
 
 def back_to_team() -> None:
@@ -154,14 +180,15 @@ def show_agent(person_id: str) -> None:
     st.title(f"Score Trends: {escape_markdown(agent.label)}")
     back_to_team()
     st.caption(f"{escape_markdown(agent.label)}'s scores (solid) against their team's average (dashed, shown "
-               f"where {MIN_TEAM_AGENTS} or more agents make it up). Kore and audit scores share the "
-               "−100…100 axis; sentiment has its own.")
+               f"where {MIN_TEAM_AGENTS} or more agents of the team have that score). Kore and audit scores "
+               "share the −100…100 axis; sentiment has its own.")
     start, end, grain = period_controls()
-    trends = scoped(store, viewer, own_trends, TrendFilters(start, end), grain, agent.person_id)
+    filters = TrendFilters(start, end)
+    trends = scoped(store, viewer, own_trends, filters, grain, agent.person_id)
     if trends.empty:
         st.info(f"No evaluated interactions of {escape_markdown(agent.label)} or their team in these dates.")
         return
-    draw_own(trends, grain, "agent-score-trends")
+    draw_own(trends, grain, "agent-score-trends", filters, agent.person_id)
 
 
 def totals_caption(trends: pd.DataFrame) -> str:

@@ -198,6 +198,7 @@ def _trend_columns(tmp_path: Path) -> dict[str, list[str]]:
             "agent_score_trends": trends.agent_score_trends(
                 con, admin, dataclasses.replace(filters, agents=("a@example.com", "b@example.com"))),
             "own_trends": trends.own_trends(con, agent, filters),
+            "own_headline": trends.own_headline(con, agent, filters),
             "kore_vs_audit": trends.kore_vs_audit(con, admin, filters),
             "audit_gap_by_agent": trends.audit_gap_by_agent(con, admin, filters),
             "coaching_monitor": trends.coaching_monitor(con, admin, date(2026, 8, 1), filters),
@@ -253,6 +254,8 @@ def test_trends_md_numbers_are_the_code_s() -> None:
         f"**{trends.SPIKE}** (+{trends.MONITOR_CHANGE:g} points or more)",
         f"**{trends.DIP}** (−{trends.MONITOR_CHANGE:g} or less)",
         f"(*N* = {window} by default)",
+        f"where each period has {trends.FEW} or more scores",
+        f"fewer than {trends.MIN_TEAM_AGENTS} agents of the team have that score",
         f"with 2 to {trends.MAX_COMPARED} agents chosen",
         f"more than {trends.MAX_COMPARED} agents chosen",
         f"in the {trends.ROLLING_DAYS} days ending that day",

@@ -33,8 +33,10 @@ from coaching.trends import (
     compares_agents,
     dispute_trends,
     filter_options,
+    headline_figures,
     kore_vs_audit,
     metric_overturns,
+    own_headline,
     own_trends,
     score_trends,
 )
@@ -279,6 +281,10 @@ def test_own_trends_beside_a_team_average_of_three_agents_or_more(con) -> None:
     assert own[("Team average", "2026-07-13", KORE)]["n"] == 4
     # Week of 20 Jul: only Priya scored, so the team average would be hers: left out.
     assert own[("You", "2026-07-20", KORE)]["mean"] == 90 and ("Team average", "2026-07-20", KORE) not in own
+    # Week of 6 Jul: three agents evaluated, but only Priya (p1, 56) and Tom (t1, 70) audited: a team audit
+    # average, 63, would tell Priya Tom's score. Left out, though the Kore and sentiment ones are there.
+    assert own[("You", "2026-07-06", AUDIT)]["mean"] == 56 and ("Team average", "2026-07-06", AUDIT) not in own
+    assert ("Team average", "2026-07-06", SENTIMENT) in own
     # Never another agent's own rows: only "You" and the aggregate.
     assert set(own_trends(con, who(con, PRIYA_EMAIL), JULY)["series"]) == {"You", "Team average"}
 
@@ -313,6 +319,110 @@ def test_a_lead_sees_an_agents_own_trends_as_the_agent_does(con) -> None:
     # QA sees anyone's; Uma's team (Claims) has fewer than 3 agents, so no team average.
     assert set(own_trends(con, who(con, QA), JULY, "week", UMA_ID)["series"]) == {UMA}
     assert agent_in_scope(con, who(con, SAM), PRIYA_ID).team == "Billing East"
+
+
+# -- an agent's headline figures -----------------------------------------------------------------------
+
+HEADLINE_COLUMNS = ["measure", "mean", "n", "previous_mean", "previous_n", "change", "verdict", "team_mean", "team_n",
+                    "team_agents"]
+
+
+def test_the_headline_is_each_average_against_the_days_before_and_the_team(con) -> None:
+    # 13–19 Jul against the 7 days before, 6–12 Jul.
+    week = TrendFilters(date(2026, 7, 13), date(2026, 7, 19))
+    assert week.days == 7 and week.previous == (date(2026, 7, 6), date(2026, 7, 12))
+    headline = own_headline(con, who(con, PRIYA_EMAIL), week)
+    assert list(headline.columns) == HEADLINE_COLUMNS
+    assert list(headline["measure"]) == [KORE, AUDIT, SENTIMENT]
+    rows = by(headline, "measure")
+    kore, audit, sentiment = rows[KORE], rows[AUDIT], rows[SENTIMENT]
+    # Priya's Kore: p3 20 and p5 40 (mean 30) against p1 40 and p2 60 (mean 50); two a side, too few for a
+    # change. 30 is below the pass score (40).
+    assert (kore["mean"], kore["n"], kore["previous_mean"], kore["previous_n"]) == (30, 2, 50, 2)
+    assert pd.isna(kore["change"]) and kore["verdict"] == "Fail"
+    # Her team (Priya, Tom, Vic), 13–19 Jul: 20, 40, −20, 30 from three agents.
+    assert (kore["team_mean"], kore["team_n"], kore["team_agents"]) == (17.5, 4, 3)
+    # The audit: p3 10 against p1's current score, 56 (re-evaluated from 50). Only Priya was audited that
+    # week: a team average would be hers, so there is none.
+    assert (audit["mean"], audit["n"], audit["previous_mean"], audit["previous_n"]) == (10, 1, 56, 1)
+    assert audit["verdict"] == "Fail"
+    assert pd.isna(audit["team_mean"]) and (audit["team_n"], audit["team_agents"]) == (0, 0)
+    # Sentiment (5, 6 against 6, 8) has no pass score; the team's: 5, 6, 3, 5.
+    assert (sentiment["mean"], sentiment["previous_mean"]) == (5.5, 7) and pd.isna(sentiment["verdict"])
+    assert (sentiment["team_mean"], sentiment["team_agents"]) == (4.75, 3)
+    # Against another pass score, the verdict moves with it.
+    assert by(own_headline(con, who(con, PRIYA_EMAIL), week, pass_score=30), "measure")[KORE]["verdict"] == "Pass"
+
+
+def test_the_headline_has_every_measure_even_without_scores(con) -> None:
+    headline = own_headline(con, who(con, PRIYA_EMAIL), TrendFilters(date(2026, 5, 1), date(2026, 5, 31)))
+    assert list(headline["measure"]) == [KORE, AUDIT, SENTIMENT]
+    assert list(headline["n"]) == [0, 0, 0] and list(headline["previous_n"]) == [0, 0, 0]
+    assert headline[["mean", "change", "verdict", "team_mean"]].isna().all().all()
+
+
+def test_the_headline_is_the_same_for_the_agent_and_their_lead_and_no_one_else(con) -> None:
+    hers = own_headline(con, who(con, PRIYA_EMAIL), JULY)
+    pd.testing.assert_frame_equal(own_headline(con, who(con, SAM), JULY, PRIYA_ID), hers)
+    pd.testing.assert_frame_equal(own_headline(con, who(con, QA), JULY, PRIYA_ID), hers)
+    with pytest.raises(AccessDenied):
+        own_headline(con, who(con, PRIYA_EMAIL), JULY, TOM_ID)
+    with pytest.raises(AccessDenied):
+        own_headline(con, who(con, ZOE), JULY, PRIYA_ID)
+    # Uma is alone in Claims: no team average.
+    assert own_headline(con, who(con, "uma.ueda@example.com"), JULY)["team_mean"].isna().all()
+
+
+def test_headline_figures_say_each_average_with_what_it_rests_on(con) -> None:
+    week = TrendFilters(date(2026, 7, 13), date(2026, 7, 19))
+    kore, audit, sentiment = headline_figures(own_headline(con, who(con, PRIYA_EMAIL), week))
+    assert (kore.label, kore.value, kore.change) == ("Kore average", "30.0", None)
+    assert kore.details == ("2 evaluations · below the pass score (40) · team 17.5 (3 agents) · too few to compare "
+                            "(fewer than 5)")
+    assert (audit.label, audit.value) == ("Audit average", "10.0")
+    assert audit.details == ("1 audit · below the pass score (40) · no team average (fewer than 3 agents) · too few "
+                             "to compare (fewer than 5)")
+    assert sentiment.label == "Sentiment average" and "pass score" not in sentiment.details
+    nothing = headline_figures(own_headline(con, who(con, PRIYA_EMAIL), TrendFilters(date(2026, 5, 1),
+                                                                                      date(2026, 5, 31))))
+    assert [(f.value, f.change, f.details) for f in nothing] == [("—", None, "no scores in these dates")] * 3
+
+
+def test_a_change_needs_enough_scores_on_both_sides(tmp_path: Path) -> None:
+    """Five Kore scores a side (FEW): 30, 40, 50, 60, 70 on 1–5 Jul (mean 50) against 40 … 80 on 8–12 Jul
+    (mean 60): +10. Four audits after, none before: no change."""
+    before = [ie_row(f"b{i}", PRIYA, f"0{i + 1}T09:00", str(30 + 10 * i), "", "6.0") for i in range(5)]
+    after = [ie_row(f"a{i}", PRIYA, f"{8 + i:02d}T09:00", str(40 + 10 * i), str(40 + 10 * i) if i else "", "7.0")
+             for i in range(5)]
+    db = build_store(tmp_path, {"roster.csv": ROSTER, "ie-report.csv": csv_text(IE_HEADER, *before, *after)})
+    try:
+        with store.open_store(db).snapshot() as con:
+            rows = by(own_headline(con, who(con, PRIYA_EMAIL), TrendFilters(date(2026, 7, 8), date(2026, 7, 14)),
+                                   pass_score=55), "measure")
+    finally:
+        store.close_all()
+    assert (rows[KORE]["mean"], rows[KORE]["previous_mean"], rows[KORE]["change"]) == (60, 50, 10)
+    with store.open_store(db).snapshot() as con:
+        kore = headline_figures(own_headline(con, who(con, PRIYA_EMAIL), TrendFilters(date(2026, 7, 8),
+                                                                                      date(2026, 7, 14)),
+                                             pass_score=55), 55)[0]
+        # 4–12 Jul (b3, b4, a0 … a4) against 25 Jun – 3 Jul (b0, b1, b2); 1–14 Jul against nothing.
+        some_before = headline_figures(own_headline(con, who(con, PRIYA_EMAIL),
+                                                    TrendFilters(date(2026, 7, 4), date(2026, 7, 12))))[0]
+        none_before = headline_figures(own_headline(con, who(con, PRIYA_EMAIL),
+                                                    TrendFilters(date(2026, 7, 1), date(2026, 7, 14))))[0]
+    store.close_all()
+    assert some_before.change is None and some_before.details.startswith("7 evaluations")
+    assert some_before.details.endswith("only 3 in the period before: too few to compare")
+    assert none_before.change is None and none_before.details.startswith("10 evaluations")
+    assert none_before.details.endswith("none in the period before to compare with")
+    assert (kore.value, kore.change) == ("60.0", "+10.0")
+    assert kore.details == "5 evaluations · at or above the pass score (55) · no team average (fewer than 3 agents)"
+    assert rows[KORE]["verdict"] == "Pass"  # 60 against 55
+    assert (rows[AUDIT]["n"], rows[AUDIT]["previous_n"]) == (4, 0) and pd.isna(rows[AUDIT]["change"])
+    assert rows[SENTIMENT]["previous_n"] == 5
+    assert rows[SENTIMENT]["change"] == pytest.approx(1.0)
+    assert pd.isna(rows[KORE]["team_mean"])  # only Priya in the store
 
 
 @pytest.mark.parametrize("asked", [UMA_ID, "no.one@example.com", "", "name:Priya Nair", "' OR 1=1 --"])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
-from coaching import access, store
+from coaching import access, settings, store
 from coaching.charts import SERIES_DASHES
 from coaching.demo import DEMO_PASSWORD
 from coaching.trends import (
@@ -31,7 +31,9 @@ from coaching.trends import (
     TrendFilters,
     coaching_effect,
     coaching_monitor,
+    headline_figures,
     kore_vs_audit,
+    own_headline,
     own_trends,
     score_trends,
 )
@@ -364,12 +366,13 @@ def test_lead_sees_each_trends_view_over_their_team(page: Page, dashboard: Dashb
     assert set(evaluated) <= set(team)
 
 
-def test_agent_sees_own_trends_and_no_one_else(page: Page, dashboard: Dashboard) -> None:
+def test_agent_sees_own_trends_and_no_one_else(page: Page, dashboard: Dashboard, screenshots: Path) -> None:
     expect = _expect()
     start, end = _window(dashboard.store.db)
     with store.open_store(dashboard.store.db).snapshot() as con:
         viewer = access.identify(con, AGENT_EMAIL)
         trends = own_trends(con, viewer, TrendFilters(start, end), "week")
+        headline = headline_figures(own_headline(con, viewer, TrendFilters(start, end)))
         others = [name for (name,) in con.execute(
             "SELECT name FROM people WHERE name <> ? ORDER BY name", [dashboard.store.agent_name]).fetchall()]
     assert dashboard.store.other_agent_name in others
@@ -394,5 +397,21 @@ def test_agent_sees_own_trends_and_no_one_else(page: Page, dashboard: Dashboard)
             assert dashes == ",".join(map(str, SERIES_DASHES[series])), f"{series} drawn with dashes {dashes}"
     expect(main.get_by_role("button", name="Download CSV")).to_be_visible()
     expect(page.get_by_test_id("stSidebar").get_by_text(dashboard.store.agent_name, exact=True)).to_be_visible()
+    # The headline: each average of these dates, its change against the days before (where each has
+    # enough scores) and what it rests on; the Kore and audit chart names the pass score's line.
+    assert any(figure.change for figure in headline), "the journey needs a change to show"
+    for figure in headline:
+        card = main.get_by_test_id("stMetric").filter(has_text=figure.label)
+        expect(card.get_by_test_id("stMetricValue")).to_have_text(figure.value)
+        if figure.change:
+            expect(card.get_by_test_id("stMetricDelta")).to_contain_text(figure.change.lstrip("+-"))
+        else:
+            expect(card.get_by_test_id("stMetricDelta")).to_have_count(0)
+        expect(main.get_by_text(figure.details[:1].upper() + figure.details[1:] + ".", exact=True)).to_be_visible()
+    expect(charts.nth(0).get_by_text(f"Pass score {settings.DEFAULT_PASS_SCORE:g}", exact=True)).to_be_visible()
+    from .test_team_journey import WIDTHS, _shoot  # here: that journey imports this one
+
+    for width in WIDTHS:
+        _shoot(page, width, screenshots / f"my-score-trends-{width}.png")
     _expect_absent(page, others, "My Score Trends")
     assert dashboard.store.other_agent_name not in main.inner_text()
