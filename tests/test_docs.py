@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from coaching import charts, scores, settings, store, team, trends
+from coaching import charts, overview, scores, settings, store, team, trends
 from coaching.access import Viewer
 from coaching.importer import formats
 from coaching.review_machine import (
@@ -256,6 +256,7 @@ def test_trends_md_numbers_are_the_code_s() -> None:
         f"(*N* = {window} by default)",
         f"where each period has {trends.FEW} or more scores",
         f"fewer than {trends.MIN_TEAM_AGENTS} agents of the team have that score",
+        f"Overview shows the same figures for the last {overview.SCORE_DAYS} days",
         f"with 2 to {trends.MAX_COMPARED} agents chosen",
         f"more than {trends.MAX_COMPARED} agents chosen",
         f"in the {trends.ROLLING_DAYS} days ending that day",

@@ -236,9 +236,11 @@ def test_signing_in_with_the_demo_password_shows_the_agents_overview(demo_db: Pa
     )[0]
     assert metrics["Evaluated interactions"] == f"{expected[0]:,}"
     assert metrics["Supervisor audits"] == f"{expected[1]:,}"
-    assigned = rows(demo_db, "SELECT count(*) FROM assignments WHERE agent = ?", names[AGENT_EMAIL])[0][0]
-    assert metrics["Coaching assignments"] == f"{assigned:,}"
-    assert "Pending reviews" in metrics and "Agents" not in metrics  # the agent's own view
+    # The agent's own view: what needs them today (tests/test_overview_page.py reads it), no team counts.
+    assert "Agents" not in metrics
+    heads = [s.value for s in at.subheader]
+    assert heads[0].startswith("Waiting on you") and heads[1].startswith("Follow-ups")
+    assert heads[2:] == ["Your scores", "Latest coaching", "Your evaluations"]
     assert any(names[AGENT_EMAIL] in m.value for m in at.sidebar.markdown)
 
 
@@ -313,8 +315,9 @@ def test_an_agent_without_coaching_permission_sees_the_overview_but_no_coaching(
     at = as_user("no-coaching@example.com")
     assert titles(at) == ["Overview"]
     assert {m.label for m in at.metric} >= {"Evaluated interactions", "Supervisor audits"}
-    # Reviews open on the Review page, which needs the permission: no count of what they cannot open.
-    assert "Pending reviews" not in {m.label for m in at.metric}
+    # Reviews and follow-ups open on pages that need the permission: nothing of what they cannot open.
+    assert [s.value for s in at.subheader] == ["Your scores", "Your evaluations"]
+    assert [link.proto.page for link in at.get("page_link")] == ["trends"]
     [caption] = [c.value for c in at.sidebar.caption]
     assert "Coaching needs the “Coaching Assignments” permission" in caption
     assert "Agent Dashboard" not in caption  # the permission they have is not named as missing
@@ -331,7 +334,9 @@ def test_an_agent_without_coaching_permission_sees_the_overview_but_no_coaching(
         at.run()
         assert not at.exception
         assert titles(at) == ["Overview"]
-        assert not at.dataframe and not at.text and not at.subheader
+        # The overview, nothing of the page asked for.
+        assert not at.dataframe and not at.text
+        assert [s.value for s in at.subheader] == ["Your scores", "Your evaluations"]
 
 
 # -- 5. an agent's coaching and audit pages ---------------------------------------------------------
