@@ -160,6 +160,10 @@ def test_a_link_opened_first_on_a_fresh_server_asks_to_sign_in_and_lands_on_it(
         expect(sidebar.get_by_role("link", name="Coaching Assignments")).to_be_visible()
         expect(sidebar.get_by_role("link", name="Import")).to_have_count(0)
         expect(sidebar.get_by_role("link", name="import exports")).to_have_count(0)
+        # Each row's action opens its audit, whose metrics are a grid.
+        main.get_by_role("link", name="Open audit").first.click()
+        expect(main.get_by_role("heading", name="Audit", exact=True, level=1)).to_be_visible()
+        assert "/audit?conversation=" in page.url
         grid = main.get_by_test_id("stDataFrame").first
         expect(grid).to_be_visible()
         grid.hover()

@@ -132,9 +132,11 @@ def _readme_auth() -> dict[str, Any]:
 
 def _other_agents_session(store: DemoStore) -> tuple[str, str]:
     """A coaching session of another agent (its id and the agent's person id): never the demo agent's."""
-    import duckdb
+    from coaching import store as stores
 
-    with duckdb.connect(str(store.db), read_only=True) as con:
+    # Through the store object, as the other journeys do: a second DuckDB connection to the same file
+    # with another configuration is refused while one from an earlier test is still open.
+    with stores.open_store(store.db).snapshot() as con:
         row = con.execute("SELECT assignment_id, person_id FROM assignments WHERE agent = ?"
                           " ORDER BY assignment_id LIMIT 1", [store.other_agent_name]).fetchone()
     assert row, "the other agent has no coaching session"
