@@ -8,6 +8,9 @@ import json
 import stat
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -314,3 +317,34 @@ def test_demo_without_import_sets_no_password(
                                    "--out", str(tmp_path / "exports"))
     assert status == 0, err
     assert not credentials.credentials_path(db).exists()
+
+
+def test_a_crowd_signing_in_at_once_hashes_a_few_at_a_time(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At shift start every agent signs in together: the process checks at most HASHING_AT_ONCE passwords
+    at a time (each Argon2 check holds a core and the hasher's memory), and every answer is still right."""
+    credentials.set_password(db, PRIYA, SECRET)
+    running = 0
+    most = 0
+    count = threading.Lock()
+
+    class Watching(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            nonlocal running, most
+            with count:
+                running += 1
+                most = max(most, running)
+            try:
+                time.sleep(0.02)  # long enough for every thread to be waiting at once
+                return super().verify(hash, password)
+            finally:
+                with count:
+                    running -= 1
+
+    monkeypatch.setattr(credentials, "HASHER", Watching(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    monkeypatch.setattr(credentials, "_hashing", threading.BoundedSemaphore(2))
+    guesses = [(PRIYA, SECRET), (PRIYA, "wrong password"), ("nobody@example.com", SECRET)] * 8
+    with ThreadPoolExecutor(max_workers=len(guesses)) as pool:
+        answers = list(pool.map(lambda guess: credentials.verify_password(db, *guess), guesses))
+    assert answers == [True, False, False] * 8
+    assert most == 2
+    assert credentials.HASHING_AT_ONCE >= 1
