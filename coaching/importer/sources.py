@@ -1,4 +1,4 @@
-"""Reading export files: CSV, JSON, NDJSON, Parquet and Kore's Auto QA API pages.
+"""Reading export files: CSV, JSON, NDJSON, Parquet, and Kore's Quality AI API pages (read by kore_api).
 
 A :class:`Source` is one file, recognised by its header, exposed to DuckDB as a relation of text
 columns ``c0 … cN`` in the file's order, with a way back from a row's ordinal to its line number.
@@ -23,8 +23,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from coaching.importer import formats
-from coaching.importer.formats import HeaderError, HeaderMatch, MetricColumns
+from coaching.importer import formats, kore_api
+from coaching.importer.formats import HeaderError, HeaderMatch
 from coaching.importer.problems import ImportFailed, Problem
 from coaching.sql import sql_str
 
@@ -210,14 +210,19 @@ def open_files(
     con: duckdb.DuckDBPyConnection, paths: Sequence[Path], files: Files, report: Callable[[Problem], None]
 ) -> list[str]:
     """Open each path as the next of ``files``, reporting those that cannot be read; returns warnings
-    naming the columns a file has that its format does not use."""
+    naming the columns a file has that its format does not use. Kore's API pages are read together at
+    the end (:mod:`coaching.importer.kore_api` merges a run's records of one conversation)."""
     warnings = []
+    pages: list[kore_api.Page] = []
     for path in paths:
         try:
             source = open_source(con, path, len(files.sources))
         except SourceError as error:
             report(error.problem)
             files.unreadable = True
+            continue
+        if isinstance(source, kore_api.Page):
+            pages.append(source)
             continue
         files.sources.append(source)
         if source.match.ignored:
@@ -228,7 +233,23 @@ def open_files(
                 f"{source.format.title} format does not use: {shown}"
                 + (f" and {more} more" if more > 0 else "")
             )
+    if pages:
+        built = kore_api.build_sources(con, pages, len(files.sources), _api_source)
+        for problem in built.problems:
+            report(problem)
+        if built.problems:
+            files.unreadable = True
+        files.sources.extend(built.sources)
+        warnings += built.warnings
     return warnings
+
+
+def _api_source(
+    index: int, page: kore_api.Page, header: list[str], lines: list[int], match: HeaderMatch, relation: str
+) -> Source:
+    source = Source(index, page.path, page.name, header, match, relation, line_unit=page.line_unit)
+    source._lines = lambda ordinals: {o: lines[o] for o in ordinals if o < len(lines)}
+    return source
 
 
 _links: tempfile.TemporaryDirectory[str] | None = None
@@ -246,8 +267,9 @@ def _literal_path(path: Path) -> Path:
     return link
 
 
-def open_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
-    """Recognise one file and expose it to ``con``; raises :class:`SourceError` when it cannot."""
+def open_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source | kore_api.Page:
+    """Recognise one file and expose it to ``con`` (or, for an API page, read it); raises
+    :class:`SourceError` when it cannot."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
@@ -395,32 +417,25 @@ def _mixed_line_endings(path: Path) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------
-# JSON, NDJSON and Kore's Auto QA API pages
+# JSON and NDJSON (Kore's API pages are handed to kore_api)
 # ------------------------------------------------------------------------------------------------
-def _json_records(name: str, text: str) -> tuple[list[Any], list[int], str]:
-    """The records of a JSON array, an NDJSON file or an API page, with the line each starts on."""
+def _json_records(name: str, text: str, path: Path) -> tuple[list[Any], list[int], str] | kore_api.Page:
+    """The records of a JSON array or an NDJSON file, with the line each starts on; or an API page."""
     stripped = text.lstrip()
     decoder = json.JSONDecoder()
     if stripped.startswith("["):
-        return _json_array(name, text, decoder) + ("line",)
+        records, lines = _json_array(name, text, decoder)
+        return kore_api.read_page(path, name, None, records, lines) or (records, lines, "line")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         if not error.msg.startswith("Extra data"):
             raise SourceError(Problem(name, error.lineno, None, None, f"valid JSON ({error.msg})")) from None
-        return _ndjson(name, text) + ("line",)
+        records, lines = _ndjson(name, text)
+        return kore_api.read_page(path, name, None, records, lines) or (records, lines, "line")
     if isinstance(document, dict):
-        lists = [v for v in document.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if len(lists) == 1:
-            # A saved API page: {"data": [...], "totalResults": …, "hasMore": …}. Count records.
-            return lists[0], list(range(1, len(lists[0]) + 1)), "record"
-        if _API_PAGING & document.keys() and any(v == [] for v in document.values()):
-            return [], [], "record"  # an API page with no evaluations on it
-        return [document], [1], "line"
+        return kore_api.read_page(path, name, document) or ([document], [1], "line")
     raise SourceError(Problem(name, 1, None, None, "a JSON array of objects, NDJSON, or an API page"))
-
-
-_API_PAGING = {"totalResults", "totalPages", "hasMore"}
 
 
 def _json_array(name: str, text: str, decoder: json.JSONDecoder) -> tuple[list[Any], list[int]]:
@@ -488,37 +503,31 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _is_api_record(record: Any) -> bool:
-    return isinstance(record, dict) and "conversationId" in record and (
-        "koreEvaluationScore" in record or "metrics" in record
-    )
-
-
-def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source:
+def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Source | kore_api.Page:
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SourceError(Problem(name, None, None, None, "UTF-8 text")) from None
     try:
-        records, lines, unit = _json_records(name, text)
+        read = _json_records(name, text, path)
     except RecursionError:
         raise SourceError(Problem(name, None, None, None, "JSON nested less deeply")) from None
+    if isinstance(read, kore_api.Page):
+        return read
+    records, lines, unit = read
     for record, line in zip(records, lines, strict=True):
         if not isinstance(record, dict):
             raise SourceError(Problem(name, line, None, _as_text(record), "a JSON object per record"))
-    if (records and all(_is_api_record(r) for r in records)) or (unit == "record" and not records):
-        header, rows, match = _flatten_api(name, records, lines, unit)
-    else:
-        header = list(dict.fromkeys(key for record in records for key in record))  # in order of appearance
-        if not header:
-            raise SourceError(Problem(name, None, None, None, "records with the columns of a known export"))
-        _check_width(name, header, None)
-        try:
-            match = formats.recognise(header)
-        except HeaderError as error:
-            raise _header_problem(name, error, None) from None
-        rows = [[_as_text(r.get(k)) for k in header] for r in records]
+    header = list(dict.fromkeys(key for record in records for key in record))  # in order of appearance
+    if not header:
+        raise SourceError(Problem(name, None, None, None, "records with the columns of a known export"))
+    _check_width(name, header, None)
+    try:
+        match = formats.recognise(header)
+    except HeaderError as error:
+        raise _header_problem(name, error, None) from None
+    rows = [[_as_text(r.get(k)) for k in header] for r in records]
     table = pa.table(
         {f"c{i}": pa.array([row[i] for row in rows], type=pa.string()) for i in range(len(header))}
     )
@@ -527,102 +536,6 @@ def _json_source(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> Sour
     source = Source(index, path, name, header, match, view, line_unit=unit)
     source._lines = lambda ordinals: {o: lines[o] for o in ordinals if o < len(lines)}
     return source
-
-
-#: Kore Auto QA API fields and the report columns they fill.
-_API_FIELDS = (
-    ("conversationId", "ConversationID"),
-    ("channel", "Channel"),
-    ("queues", "Queues"),
-    ("lastQueue", "Last Queue"),
-    ("language", "Language"),
-    ("agents", "Agents"),
-    ("scoredAgent", "Scored Agent"),
-    ("scoredAgentId", "Agent ID"),  # the scored agent's Kore Agent ID: who they are (coaching/people.py)
-    ("startTime", "Start Time"),
-    ("sentimentScore", "Sentiment Score"),
-    ("topics", "Topics"),
-    ("intent", "Intent"),
-    ("koreEvaluationScore", "Kore Evaluation Score"),
-    ("evaluation_status", "Is Passed"),
-    ("fatalErrorCount", "Is Fatal Interaction"),
-    ("AuditScore", "Audit Score"),
-    ("audit_date", "Audit Date"),
-    ("auditor", "Auditor"),
-    ("contactDirection", "Contact Direction"),
-    ("duration_status", "Duration Status"),
-    ("evaluationForm", "Evaluation Form"),
-)
-_API_METRIC_PARTS = ("qualification", "isFatalError", "metricWeight", "metricNegativeWeight")
-
-
-def _api_value(record: dict[str, Any], key: str) -> Any:
-    value = record.get(key)
-    if key == "queues" and isinstance(value, list):
-        return [q.get("queueName") if isinstance(q, dict) else q for q in value]
-    if key == "lastQueue" and value is None:
-        queues = _api_value(record, "queues")
-        return queues[-1] if isinstance(queues, list) and queues else None
-    if key == "agents" and isinstance(value, list):
-        return [a.get("agentName") if isinstance(a, dict) else a for a in value]
-    if key == "scoredAgent" and value is None:
-        agents = _api_value(record, "agents")
-        return agents[0] if isinstance(agents, list) and agents else None
-    if key == "scoredAgentId" and value is None:
-        agents = record.get("agents")
-        first = agents[0] if isinstance(agents, list) and agents else None
-        return first.get("agentId") if isinstance(first, dict) else None
-    if key == "startTime" and value is None:
-        return record.get("evaluatedAt")
-    if key == "evaluation_status" and isinstance(value, str):
-        return {"pass": "1", "fail": "0", "not_evaluated": None}.get(value.lower(), value)
-    if key == "fatalErrorCount" and isinstance(value, int | float) and not isinstance(value, bool):
-        return "1" if value > 0 else "0"
-    if key == "evaluationForm" and value is None:
-        return record.get("formName")
-    return value
-
-
-def _flatten_api(
-    name: str, records: list[dict[str, Any]], lines: list[int], unit: str
-) -> tuple[list[str], list[list[str | None]], HeaderMatch]:
-    """Kore API evaluations as rows of the Interaction Evaluation report, metrics side by side."""
-    header = [key for key, _ in _API_FIELDS]
-    by_header = {formats.normalise(c.header): c.field for c in formats.EVALUATIONS.columns}
-    fields = {by_header[formats.normalise(report)]: i for i, (_, report) in enumerate(_API_FIELDS)}
-    if not any("evaluationForm" in r or "formName" in r for r in records):
-        # The API's pages do not name the evaluation form: leave it unknown rather than missing.
-        del fields["evaluation_form"]
-    metric_names: dict[str, None] = {}  # in order of appearance (a list's `in` made this quadratic)
-    for record, line in zip(records, lines, strict=True):
-        metrics = record.get("metrics") or []
-        if not isinstance(metrics, list):
-            raise SourceError(Problem(name, line, "metrics", _as_text(metrics), "a list of metrics", unit))
-        for metric in metrics:
-            metric_name = metric.get("metricName") if isinstance(metric, dict) else None
-            if not isinstance(metric_name, str) or not metric_name.strip():
-                raise SourceError(
-                    Problem(name, line, "metrics", _as_text(metric), "metrics with a metricName (text)", unit)
-                )
-            metric_names[metric_name] = None
-    if len(metric_names) > formats.MAX_METRICS:
-        raise SourceError(Problem(name, None, None, None, formats.too_many_metrics(len(metric_names))))
-    metric_columns: list[MetricColumns] = []
-    for position, metric_name in enumerate(metric_names):
-        first = len(header)
-        header += [f"metrics[{metric_name}].{part}" for part in _API_METRIC_PARTS]
-        metric_columns.append(
-            MetricColumns(position, metric_name, False, first, first + 1, first + 2, first + 3)
-        )
-    rows: list[list[str | None]] = []
-    for record in records:
-        row = [_as_text(_api_value(record, key)) for key, _ in _API_FIELDS]
-        by_name = {m.get("metricName"): m for m in record.get("metrics") or []}
-        for metric_name in metric_names:
-            metric = by_name.get(metric_name, {})
-            row += [_as_text(metric.get(part)) for part in _API_METRIC_PARTS]
-        rows.append(row)
-    return header, rows, HeaderMatch(formats.EVALUATIONS, fields, metric_columns, [])
 
 
 # ------------------------------------------------------------------------------------------------
