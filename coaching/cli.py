@@ -1,4 +1,5 @@
-"""The ``coaching`` command: import exports, generate demo data, look at the store, set passwords.
+"""The ``coaching`` command: import exports, sync from Kore's APIs, generate demo data, look at the store,
+set passwords.
 
 Every command takes ``--db FILE`` (else ``COACHING_DB``, else ``data/coaching.duckdb``). Problems are
 printed for people, never as a traceback (set ``COACHING_DEBUG=1`` to see one); the exit status is
@@ -9,23 +10,37 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
+import re
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
-from contextlib import nullcontext
-from datetime import date
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import FrameType
 
 import duckdb
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from coaching import credentials, demo, settings, store
+from coaching import credentials, demo, kore_sync, settings, store
 from coaching.credentials import CredentialError
 from coaching.importer import ImportFailed, ImportSummary, import_files
+from coaching.kore_client import KoreError
 from coaching.settings import ImportSettings, SettingError
 from coaching.sql import scalar
 from coaching.store import StoreError
@@ -50,6 +65,25 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
     return value
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "": 1}
+
+
+def _interval(text: str) -> float:
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    seconds = float(found.group(1)) * _UNITS[found.group(2)] if found else 0.0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an interval such as 30s, 15m or 1h")
+    return seconds
 
 
 #: What ``users set-password`` says about arguments it does not take: never what they are, since a
@@ -100,6 +134,29 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     dem.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("status", parents=[common], help="what the store holds")
+
+    sync = commands.add_parser("sync", help="pull data from an API into the store")
+    sync_commands = sync.add_subparsers(dest="sync_command", required=True, metavar="SOURCE")
+    kore = sync_commands.add_parser(
+        "kore", parents=[common], help="Kore.ai Quality AI's Auto QA Reporting and Raw Data APIs",
+        description="Read Kore's Auto QA Reporting and Raw Data APIs window by window and import each window "
+        "all or nothing. Incremental: from the last sync less the trailing days (COACHING_KORE_TRAILING_DAYS), "
+        "or a first backfill (COACHING_KORE_BACKFILL_DAYS); an interrupted run resumes. Credentials come from "
+        "the environment (KORE_ACCOUNT_ID, KORE_ORG_ID, KORE_CLIENT_ID, KORE_CLIENT_SECRET, KORE_STREAM_ID, "
+        "KORE_BASE_URL) or the [kore] table of .streamlit/secrets.toml, never from the command line. "
+        "See docs/sync.md.",
+    )
+    kore.add_argument("--since", type=_moment, metavar="WHEN",
+                      help="read from this UTC date or time (YYYY-MM-DD or ISO 8601), settled windows too")
+    kore.add_argument("--until", type=_moment, metavar="WHEN", help="read up to this UTC date or time (default: now)")
+    kore.add_argument("--dry-run", action="store_true",
+                      help="fetch and check, import into a throwaway copy, say what would land; change nothing")
+    kore.add_argument("--every", type=_interval, metavar="INTERVAL",
+                      help="keep running: a sync every INTERVAL (30s, 15m, 1h) until Ctrl-C or SIGTERM")
+    kore.add_argument("--wait", action="store_true",
+                      help="when another sync of this store is running, wait for it instead of doing nothing")
+    kore.add_argument("--verbose", action="store_true", help="log each request (never a credential)")
+    kore.add_argument("--quiet", action="store_true", help="no progress bar")
 
     users = commands.add_parser("users", help="the dashboard's own sign-in accounts")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
@@ -257,6 +314,133 @@ def _set_demo_passwords(db: Path, out: Console) -> None:
     out.print(f"Set the demo password of {len(demo.DEMO_ACCOUNTS)} demo accounts (see the README).")
 
 
+class _Stop(KeyboardInterrupt):
+    """SIGTERM, taken as Ctrl-C: the batch being imported is thrown away whole, the pages fetched are kept."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _logging(verbose: bool, err: Console) -> None:
+    # Warnings (a retried request) always; each request with --verbose. No handler prints a header.
+    handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler],
+                        format="%(message)s", force=True)
+    # The HTTP libraries' own records add nothing to ours at WARNING; at DEBUG they show no header values.
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _sync_progress(err: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<46}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("requests"),
+        TimeElapsedColumn(),
+        TextColumn("left ≈"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _print_sync(result: kore_sync.SyncResult, db: Path, out: Console) -> None:
+    run = result.run
+    if result.dry_run:
+        table = Table(title=f"Dry run: what would land in {db} (nothing was changed)")
+        for column in ("Window (UTC)", "Auto QA records", "Raw Data records", "Would land"):
+            table.add_column(column, justify="left" if column.startswith("W") else "right")
+        for outcome in result.windows:
+            if outcome.unchanged:
+                verdict = "nothing (unchanged)"
+            elif outcome.summary is None:
+                verdict = "nothing (no records)"
+            else:
+                evaluations = outcome.summary.get("evaluations", {})
+                verdict = (f"{evaluations.get('new', 0):,} new, {evaluations.get('updated', 0):,} updated, "
+                           f"{evaluations.get('unchanged', 0):,} unchanged evaluations")
+            table.add_row(str(outcome.window), f"{outcome.records.get('scorereporting', 0):,}",
+                          f"{outcome.records.get('rawdata', 0):,}", verdict)
+        out.print(table)
+    if not run.windows:
+        out.print("Nothing to sync: every window up to then is settled.", highlight=False)
+        return
+    out.print(
+        f"Synced {run.windows} window(s) from {run.since} to {run.until}: {run.records:,} record(s) read in "
+        f"{run.requests:,} request(s); {run.windows_landed} window(s) imported, {run.windows_unchanged} unchanged.",
+        markup=False, highlight=False,
+    )
+
+
+def _sync_once(db: Path, args: argparse.Namespace, out: Console, err: Console) -> int:
+    creds = settings.kore_credentials()
+    options = settings.kore_sync_settings()
+    importing = ImportSettings(max_dispute_rounds=settings.max_dispute_rounds())
+    kwargs = {"since": args.since, "until": args.until, "dry_run": args.dry_run, "import_settings": importing,
+              "wait_for_lock": args.wait}
+    if args.quiet or not err.is_terminal:
+        result = kore_sync.sync(db, creds, options, **kwargs)
+    else:
+        with _sync_progress(err) as bar:
+            task = bar.add_task("Syncing from Kore", total=None)
+
+            def report(step: kore_sync.SyncProgress) -> None:
+                label = (f"window {min(step.windows_done + 1, step.windows_total)} of {step.windows_total}"
+                         if step.window else "done")
+                bar.update(task, description=f"Kore: {label}", completed=step.requests,
+                           total=step.requests + step.requests_left)
+
+            result = kore_sync.sync(db, creds, options, progress=report, **kwargs)
+    _print_sync(result, db, out)
+    return 0
+
+
+def _sync_error(error: Exception, err: Console) -> int:
+    if isinstance(error, ImportFailed):
+        _print_failure(error, err)
+    else:
+        err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
+    return 1
+
+
+def _sync(db: Path, args: argparse.Namespace, out: Console, err: Console) -> int:
+    _logging(args.verbose, err)
+    with _sigterm_as_interrupt():
+        if args.every is None:
+            try:
+                return _sync_once(db, args, out, err)
+            except kore_sync.SyncRunning as running:
+                err.print(str(running), markup=False, highlight=False)
+                return 0
+        status = 0
+
+        def once() -> None:
+            nonlocal status
+            try:
+                status = _sync_once(db, args, out, err)
+            except kore_sync.SyncRunning as running:
+                err.print(f"{running}; trying again in {args.every:g} s", markup=False, highlight=False)
+            except (KoreError, kore_sync.SyncError, ImportFailed, SettingError, StoreError, OSError) as error:
+                status = _sync_error(error, err)  # the next run still comes: Kore may be back by then
+
+        try:
+            kore_sync.every(args.every, once, stop=lambda: False)
+        except KeyboardInterrupt:
+            err.print("Stopped. Every window landed before now is in the store; the next run resumes.",
+                      highlight=False)
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     out = Console(soft_wrap=True)
@@ -301,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "users":
             return _set_password(db, args.email, out)
+        if args.command == "sync":
+            return _sync(db, args, out, err)
         return _status(db, out)
     except ImportFailed as failure:
         _print_failure(failure, err)
@@ -309,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The message may quote an email as typed: print it as it is, never as markup.
         err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
         return 1
-    except (StoreError, SettingError, DemoRefused) as error:
+    except (StoreError, SettingError, DemoRefused, KoreError, kore_sync.SyncError) as error:
         err.print(f"[bold red]Error:[/bold red] {escape(str(error))}", highlight=False)
         return 1
     except duckdb.Error as error:
@@ -319,7 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"[bold red]Error:[/bold red] {error.strerror or error}: {error.filename or ''}", highlight=False)
         return 1
     except KeyboardInterrupt:
-        err.print("Interrupted; the store is unchanged.")
+        if args.command == "sync":
+            err.print("Interrupted. Every window landed before now is in the store; the next run resumes.")
+        else:
+            err.print("Interrupted; the store is unchanged.")
         return 130
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("COACHING_DEBUG"):

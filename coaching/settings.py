@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -154,3 +155,142 @@ def reader_memory_limit() -> str:
     if not _SIZE.fullmatch(raw):
         raise SettingError(f"COACHING_READER_MEMORY_LIMIT is {raw!r}; expected a size such as 1GB or 512MB")
     return raw
+
+
+# ------------------------------------------------------------------------------------------------
+# Syncing from Kore's APIs (`coaching sync kore`, coaching/kore_sync.py)
+# ------------------------------------------------------------------------------------------------
+#: Where `st.secrets` reads from, and where the sync looks for a ``[kore]`` table.
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+#: Kore's cloud; a tenant on another host sets KORE_BASE_URL.
+DEFAULT_KORE_BASE_URL = "https://platform.kore.ai"
+
+#: The credential settings: the environment variable, the key in secrets.toml's ``[kore]`` table, and
+#: what it is (as the errors name it).
+KORE_CREDENTIALS = (
+    ("KORE_ACCOUNT_ID", "account_id", "the account id (the accountId header)"),
+    ("KORE_ORG_ID", "org_id", "the organisation id (the orgId header)"),
+    ("KORE_CLIENT_ID", "client_id", "the app's client id (the JWT's appId)"),
+    ("KORE_CLIENT_SECRET", "client_secret", "the app's client secret (signs the JWT)"),
+    ("KORE_STREAM_ID", "stream_id", "the app's streamId or botId (in the URL)"),
+)
+
+
+@dataclass(frozen=True)
+class KoreCredentials:
+    """What Kore's Quality AI APIs need to know who is asking. The secret never shows in a repr."""
+
+    account_id: str
+    org_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    stream_id: str
+    base_url: str = DEFAULT_KORE_BASE_URL
+    #: The JWT's ``sub`` claim: who is asking, for Kore's logs.
+    subject: str = "coaching-dashboard"
+
+
+def _secrets_table(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        # Never quote the file: it holds secrets.
+        raise SettingError(f"{path} cannot be read as TOML ({type(error).__name__}); fix or remove it") from None
+    table = data.get("kore", {})
+    if not isinstance(table, dict):
+        raise SettingError(f"[kore] in {path} is not a table")
+    return table
+
+
+def kore_credentials(secrets_file: Path | None = None) -> KoreCredentials:
+    """Kore's credentials from the environment (``KORE_ACCOUNT_ID``, ``KORE_ORG_ID``, ``KORE_CLIENT_ID``,
+    ``KORE_CLIENT_SECRET``, ``KORE_STREAM_ID``, optionally ``KORE_BASE_URL`` and ``KORE_JWT_SUBJECT``),
+    each else from the ``[kore]`` table of `.streamlit/secrets.toml` (the same names in lower case without
+    ``KORE_``). Never from the command line. A missing one is named, never a value."""
+    table = _secrets_table(secrets_file or SECRETS_FILE)
+
+    def value(env: str, key: str) -> str:
+        found = os.environ.get(env, "").strip() or str(table.get(key, "") or "").strip()
+        return found
+
+    values = {key: value(env, key) for env, key, _ in KORE_CREDENTIALS}
+    missing = [f"{env} ({what})" for env, key, what in KORE_CREDENTIALS if not values[key]]
+    if missing:
+        raise SettingError(
+            "Kore's API credentials are not set: " + "; ".join(missing) + ". Set them in the environment or "
+            f"in the [kore] table of {secrets_file or SECRETS_FILE} (never on the command line)"
+        )
+    base_url = value("KORE_BASE_URL", "base_url") or DEFAULT_KORE_BASE_URL
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", base_url):
+        raise SettingError(f"KORE_BASE_URL is {base_url!r}; expected a URL such as {DEFAULT_KORE_BASE_URL}")
+    return KoreCredentials(
+        base_url=base_url.rstrip("/"),
+        subject=value("KORE_JWT_SUBJECT", "jwt_subject") or "coaching-dashboard",
+        **values,
+    )
+
+
+def _whole(name: str, default: int, least: int, most: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        number = int(raw)
+    except ValueError:
+        number = least - 1
+    if not least <= number <= most:
+        raise SettingError(f"{name} is {raw!r}; expected a whole number from {least} to {most}")
+    return number
+
+
+#: Window sizes that tile a UTC day, so every run cuts the same windows (and resumes them).
+KORE_WINDOW_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+@dataclass(frozen=True)
+class KoreSyncSettings:
+    """How `coaching sync kore` reads Kore (defaults: what a real tenant needs; tests make them small)."""
+
+    #: Days before the last sync's end that each run reads again, so later audits update evaluations.
+    trailing_days: int = 14
+    #: How far back the first sync of a store reaches.
+    backfill_days: int = 365
+    #: The size of a batch: one window of time, both APIs, imported as one (all or nothing).
+    window_hours: int = 24
+    #: Kore's limit per account (both APIs count): requests per ``rate_window_seconds``.
+    requests_per_window: int = 60
+    rate_window_seconds: float = 60.0
+    #: Each request's timeout (connect, read, write), in seconds.
+    timeout_seconds: float = 30.0
+    #: Attempts of one request before the sync gives up (429, 5xx, timeouts, broken bodies).
+    max_attempts: int = 8
+    #: Backoff between attempts: exponential from this, with full jitter, at most ``max_backoff_seconds``.
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 120.0
+    #: Records per page (Kore's maximum is 100).
+    page_size: int = 100
+    #: Ask for contacts below the duration threshold too: the dashboard shows them without a score.
+    include_below_threshold: bool = True
+    #: Times a window is read again when it changed while being paged, before the sync gives up on it.
+    max_rereads: int = 3
+
+
+def kore_sync_settings() -> KoreSyncSettings:
+    """From ``COACHING_KORE_TRAILING_DAYS`` (default 14), ``COACHING_KORE_BACKFILL_DAYS`` (365),
+    ``COACHING_KORE_WINDOW_HOURS`` (24), ``COACHING_KORE_REQUESTS_PER_MINUTE`` (60, Kore's limit),
+    ``COACHING_KORE_TIMEOUT_SECONDS`` (30) and ``COACHING_KORE_INCLUDE_BELOW_THRESHOLD`` (true)."""
+    window = _whole("COACHING_KORE_WINDOW_HOURS", 24, 1, 24)
+    if window not in KORE_WINDOW_HOURS:
+        raise SettingError(
+            f"COACHING_KORE_WINDOW_HOURS is {window}; expected one that divides a day: "
+            + ", ".join(map(str, KORE_WINDOW_HOURS))
+        )
+    return KoreSyncSettings(
+        trailing_days=_whole("COACHING_KORE_TRAILING_DAYS", 14, 0, 366),
+        backfill_days=_whole("COACHING_KORE_BACKFILL_DAYS", 365, 1, 3660),
+        window_hours=window,
+        requests_per_window=_whole("COACHING_KORE_REQUESTS_PER_MINUTE", 60, 1, 6000),
+        timeout_seconds=_positive("COACHING_KORE_TIMEOUT_SECONDS", 30.0, "seconds", 600),
+        include_below_threshold=_flag("COACHING_KORE_INCLUDE_BELOW_THRESHOLD", True),
+    )
