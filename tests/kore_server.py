@@ -165,7 +165,7 @@ class Request:
     status: int
 
 
-@dataclass
+@dataclass(repr=False)
 class KoreServer:
     """Kore on 127.0.0.1 (a free port); ``with KoreServer(...) as kore:`` starts and stops it."""
 
@@ -176,11 +176,16 @@ class KoreServer:
     log: list[Request] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     shifted: int = 0
+    #: Every ``auth`` header received: what must never show in a log.
+    tokens: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._received: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
+
+    def __repr__(self) -> str:
+        return f"KoreServer({len(self.conversations)} conversations, {len(self.log)} requests)"
 
     # -- the data ------------------------------------------------------------------------------------
     def add(self, *conversations: Conversation) -> None:
@@ -239,6 +244,7 @@ class KoreServer:
 
     # -- answering -----------------------------------------------------------------------------------
     def _authorised(self, headers: Any) -> bool:
+        self.tokens.append(headers.get("auth", ""))
         if headers.get("accountId") != self.credentials.account_id or not headers.get("orgId"):
             return False
         if headers.get("Content-Type") != "application/json":

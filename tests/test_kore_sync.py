@@ -1,0 +1,359 @@
+"""`coaching sync kore` against a local server that plays Kore (tests/kore_server.py): the store ends with
+exactly Kore's data whatever fault comes, a second sync changes nothing, later audits arrive through the
+trailing window, a crash resumes without reading or landing anything twice, credentials never show."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from coaching import kore_sync, store
+from coaching.kore_client import KoreClient, RateLimiter, retry_after_seconds
+from coaching.settings import KoreCredentials, KoreSyncSettings, SettingError, kore_credentials
+
+from kore_server import KoreServer, conversations
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "s3cret-of-the-kore-app-0123456789abcdef"
+CREDENTIALS = KoreCredentials(account_id="67a9ca06cf0e510a8632abcd", org_id="o-da5be4e0-8fbb-5229-ac20",
+                              client_id="cs-2a6f1c1e-0f3b-5d2a", client_secret=SECRET, stream_id="st-7e1b")
+DAY = datetime(2026, 3, 1)
+NOW = datetime(2026, 3, 3)
+#: Small pages, short timeouts and backoff: every fault is met within a second.
+FAST = KoreSyncSettings(trailing_days=1, backfill_days=2, page_size=5, timeout_seconds=0.5, backoff_seconds=0.01,
+                        max_backoff_seconds=0.05, requests_per_window=10_000, rate_window_seconds=1.0)
+
+
+@pytest.fixture
+def kore() -> KoreServer:
+    with KoreServer(CREDENTIALS, rate_limit=10_000, rate_window=1.0) as server:
+        server.add(*conversations(16, DAY, 2))
+        yield server
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    yield tmp_path / "coaching.duckdb"
+    store.close_all()
+
+
+def evaluations(db: Path) -> dict[str, tuple[float | None, float | None]]:
+    with store.open_store(db).snapshot() as con:
+        rows = con.execute("SELECT conversation_id, kore_score, audit_score FROM evaluations").fetchall()
+    return {c: (k, a) for c, k, a in rows}
+
+
+def run(db: Path, kore: KoreServer, options: KoreSyncSettings = FAST, now: datetime = NOW,
+        **kwargs: object) -> kore_sync.SyncResult:
+    return kore_sync.sync(db, kore.client_credentials(), options, now=lambda: now, **kwargs)  # type: ignore[arg-type]
+
+
+def fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def requested_windows(kore: KoreServer, since: int = 0) -> set[str]:
+    return {r.start[:10] for r in kore.log[since:]}
+
+
+# -- the whole data, whatever happens ----------------------------------------------------------------------
+def test_a_first_sync_lands_exactly_the_servers_data_and_a_second_changes_nothing(db: Path,
+                                                                                   kore: KoreServer) -> None:
+    assert kore_sync.last_sync(db) is None
+    result = run(db, kore)
+    assert result.run.status == "ok" and result.run.windows == 2
+    assert evaluations(db) == kore.expected()
+    state = kore_sync.load_state(db)
+    assert state.watermark == "2026-03-03T00:00:00Z"
+    assert not list((kore_sync.sync_folder(db) / "pending").iterdir())  # landed pages are not kept
+    assert set(kore.statuses()) == {200}
+    last = kore_sync.last_sync(db)
+    assert last is not None and last.status == "ok" and last.records == 32 and last.error is None
+    with store.open_store(db).snapshot() as con:
+        as_of = kore_sync.data_as_of(con, db)
+    assert as_of is not None and as_of >= NOW
+
+    before, seen = fingerprint(db), len(kore.log)
+    second = run(db, kore)
+    assert second.run.windows == 1 and second.run.windows_unchanged == 1 and second.run.windows_landed == 0
+    assert len(kore.log) > seen  # the trailing day was read again, and was the same
+    assert fingerprint(db) == before
+
+
+@pytest.mark.parametrize(("fault", "endpoint", "offset"), [
+    ("500", "rawdata", 5), ("429", "scorereporting", 0), ("timeout", "rawdata", 0),
+    ("truncated", "scorereporting", 5), ("cut_json", "rawdata", 5), ("shift", "scorereporting", 0),
+])
+def test_after_any_fault_the_store_holds_exactly_the_servers_data(db: Path, kore: KoreServer, fault: str,
+                                                                   endpoint: str, offset: int) -> None:
+    kore.inject(fault, endpoint, offset, delay=1.0)
+    result = run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    assert result.run.status == "ok"
+    first_day = {c: v for c, v in kore.expected().items()
+                 if any(x.conversation_id == c and x.start < DAY + timedelta(days=1) for x in kore.conversations)}
+    assert evaluations(db) == first_day
+    assert not kore.faults, "the fault was met"
+    if fault == "shift":  # a new conversation came mid-paging: the window was read again, with it
+        assert "c-shift-1" in evaluations(db)
+        assert [r.offset for r in kore.log if r.endpoint == "scorereporting"].count(0) == 2
+
+
+def test_the_trailing_window_brings_an_audit_made_days_later(db: Path, kore: KoreServer) -> None:
+    run(db, kore)
+    late = next(c for c in kore.conversations if DAY + timedelta(days=1) <= c.start)
+    early = next(c for c in kore.conversations if c.start < DAY + timedelta(days=1))
+    kore.audit(late.conversation_id, 55.0, NOW + timedelta(hours=20))
+    kore.audit(early.conversation_id, 10.0, NOW + timedelta(hours=20))  # past its trailing days
+    seen = len(kore.log)
+    result = run(db, kore, now=NOW + timedelta(days=1))
+    stored = evaluations(db)
+    assert stored[late.conversation_id] == (late.kore_score, 55.0)
+    assert stored[early.conversation_id][1] is None  # settled: not read again (--since would)
+    assert "2026-03-01" not in requested_windows(kore, seen)
+    assert result.run.windows_landed >= 1
+
+
+def test_a_crash_between_batches_resumes_without_reading_a_landed_window_again(db: Path, kore: KoreServer) -> None:
+    def crash(event: str, window: kore_sync.Window) -> None:
+        if event == "landed" and window.start == DAY:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        run(db, kore, hook=crash)
+    assert set(evaluations(db).values()) and kore_sync.load_state(db).runs[-1].status == "failed"
+    seen = len(kore.log)
+    result = run(db, kore)
+    assert result.run.status == "ok"
+    assert "2026-03-01" not in requested_windows(kore, seen)
+    assert evaluations(db) == kore.expected()
+
+
+def test_a_crash_mid_window_resumes_at_the_next_page(db: Path, kore: KoreServer) -> None:
+    pages = 0
+
+    def crash(event: str, window: kore_sync.Window) -> None:
+        nonlocal pages
+        pages += event == "page"
+        if pages == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(db, kore, hook=crash)
+    assert kore_sync.load_state(db).runs[-1].status == "interrupted"
+    first = [(r.endpoint, r.start, r.offset) for r in kore.log]
+    seen = len(kore.log)
+    run(db, kore)
+    again = [(r.endpoint, r.start, r.offset) for r in kore.log[seen:]]
+    assert not set(first) & set(again), "no page fetched before the crash is asked for again"
+    assert evaluations(db) == kore.expected()
+
+
+def test_a_dry_run_changes_nothing_and_says_what_would_land(db: Path, kore: KoreServer) -> None:
+    run(db, kore)
+    late = next(c for c in kore.conversations if DAY + timedelta(days=1) <= c.start)
+    kore.audit(late.conversation_id, 70.0, NOW)
+    before, state_before = fingerprint(db), (kore_sync.sync_folder(db) / "state.json").read_bytes()
+    result = run(db, kore, dry_run=True)
+    assert fingerprint(db) == before
+    assert (kore_sync.sync_folder(db) / "state.json").read_bytes() == state_before
+    changed = [o for o in result.windows if not o.unchanged]
+    assert len(changed) == 1 and changed[0].summary is not None
+    assert changed[0].summary["evaluations"]["updated"] == 1
+
+
+# -- the client -----------------------------------------------------------------------------------------
+def test_the_client_keeps_under_the_rate_limit(kore: KoreServer) -> None:
+    kore.rate_limit, kore.rate_window = 5, 0.3
+    options = KoreSyncSettings(page_size=1, requests_per_window=4, rate_window_seconds=0.3, backoff_seconds=0.01)
+    started = time.monotonic()
+    with KoreClient(kore.client_credentials(), options) as client:
+        for offset in range(12):
+            client.page("rawdata", DAY, NOW, offset, 1)
+    assert time.monotonic() - started >= 0.55  # 12 requests, 4 per 0.3 s
+    assert set(kore.statuses()) == {200}
+
+
+def test_a_429_waits_at_least_what_retry_after_asks(kore: KoreServer) -> None:
+    kore.rate_limit, kore.rate_window = 3, 0.4
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with KoreClient(kore.client_credentials(), FAST, sleep=sleep) as client:
+        records = [client.page("rawdata", DAY, NOW, offset, 5)[1]["results"] for offset in range(0, 16, 5)]
+    assert 429 in kore.statuses()
+    assert sum(len(r) for r in records) == 16
+    assert max(slept) >= 0.05  # the server's Retry-After, not the 0.01 s backoff
+
+
+def test_the_sliding_window_limiter_with_an_injected_clock() -> None:
+    clock = [0.0]
+    limiter = RateLimiter(60, 60.0, clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
+    for _ in range(61):
+        limiter.acquire()
+    assert clock[0] == pytest.approx(60.0)  # the 61st waited for the first to leave the minute
+
+
+def test_retry_after_is_read_as_seconds_or_a_date() -> None:
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", datetime(2015, 10, 21, 7, 28, 0).astimezone()) \
+        is not None
+    assert retry_after_seconds("soon") is None
+
+
+# -- the property: any faults, any page size --------------------------------------------------------------
+FAULT = st.tuples(st.sampled_from(["500", "429", "cut_json", "truncated", "shift"]),
+                  st.sampled_from(["scorereporting", "rawdata"]), st.integers(0, 4))
+
+
+@pytest.fixture(scope="module")
+def shared_kore() -> KoreServer:
+    with KoreServer(CREDENTIALS, rate_limit=10_000, rate_window=1.0) as server:
+        yield server
+
+
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.integers(0, 17), page_size=st.integers(1, 6), faults=st.lists(FAULT, max_size=4))
+def test_any_faults_and_page_boundaries_give_each_record_once(shared_kore: KoreServer, tmp_path: Path, count: int,
+                                                              page_size: int, faults: list[tuple[str, str, int]]
+                                                              ) -> None:
+    kore = shared_kore
+    kore.conversations, kore.faults, kore.shifted = list(conversations(count, DAY, 1)), [], 0
+    throughout = set(kore.expected())  # on the server before, during and after the read
+    for kind, endpoint, page in faults:
+        kore.inject(kind, endpoint, page * page_size)
+    options = KoreSyncSettings(page_size=page_size, timeout_seconds=0.5, backoff_seconds=0.001,
+                               max_backoff_seconds=0.005, requests_per_window=10_000, max_rereads=5)
+    window = kore_sync.Window(DAY, DAY + timedelta(days=1))
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    with KoreClient(kore.client_credentials(), options) as client:
+        fetched = kore_sync.Fetcher(client, options, None, lambda: None).window(window, folder)
+    for endpoint, pages in fetched.items():
+        ids = [kore_sync.record_id(r) for p in pages for r in p.records]
+        assert len(ids) == len(set(ids)), endpoint  # none twice
+        # None lost; a conversation that arrived after the endpoint's last page comes next time.
+        assert throughout <= set(ids) <= set(kore.expected()), endpoint
+        saved = [json.loads(p.path.read_text())["request"] for p in pages]
+        assert [s["offset"] for s in saved] == [p.offset for p in pages]
+    shutil.rmtree(folder)
+
+
+# -- credentials ------------------------------------------------------------------------------------------
+def test_credentials_come_from_the_environment_else_secrets_toml(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KORE_ACCOUNT_ID", "KORE_ORG_ID", "KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "KORE_STREAM_ID",
+                 "KORE_BASE_URL", "KORE_JWT_SUBJECT"):
+        monkeypatch.delenv(name, raising=False)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[kore]\naccount_id = "acc"\norg_id = "org"\nclient_id = "cs-1"\n'
+                       f'client_secret = "{SECRET}"\nstream_id = "st-1"\n')
+    monkeypatch.setenv("KORE_ORG_ID", "org-from-env")
+    found = kore_credentials(secrets)
+    assert (found.account_id, found.org_id, found.client_secret) == ("acc", "org-from-env", SECRET)
+    assert SECRET not in repr(found)
+    secrets.write_text('[kore]\naccount_id = "acc"\n')
+    with pytest.raises(SettingError) as missing:
+        kore_credentials(secrets)
+    assert "KORE_CLIENT_SECRET" in str(missing.value) and "KORE_STREAM_ID" in str(missing.value)
+
+
+def coaching(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "coaching.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+
+
+def cli_env(kore: KoreServer, **changes: str) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+            "COACHING_KORE_TIMEOUT_SECONDS": "5"} | kore.env() | changes
+
+
+def test_a_wrong_secret_says_which_settings_to_check_without_a_traceback(db: Path, kore: KoreServer) -> None:
+    result = coaching("sync", "kore", "--db", str(db), "--since", "2026-03-01", "--until", "2026-03-02",
+                      env=cli_env(kore, KORE_CLIENT_SECRET="not-the-secret-of-this-app-0123456789"))
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stderr and "KORE_CLIENT_SECRET" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert set(kore.statuses()) == {401}
+    [failed] = kore_sync.load_state(db).runs
+    assert failed.status == "failed" and "KORE_CLIENT_SECRET" in (failed.error or "")
+
+
+def test_secrets_and_tokens_never_show_in_output_or_logs(db: Path, kore: KoreServer,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    kore.inject("500", "rawdata")
+    result = coaching("sync", "kore", "--db", str(db), "--since", "2026-03-01", "--until", "2026-03-02",
+                      "--verbose", env=cli_env(kore))
+    assert result.returncode == 0, result.stderr
+    assert "scorereporting" in result.stderr and "HTTP 500" in result.stderr  # it did log, at DEBUG
+    caplog.set_level(logging.DEBUG)
+    kore.inject("429", "scorereporting")
+    run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    written = [result.stdout, result.stderr, caplog.text]
+    written += [p.read_text() for p in kore_sync.sync_folder(db).rglob("*") if p.is_file()]
+    assert kore.tokens and caplog.text
+    for text in written:
+        assert SECRET not in text
+        for token in kore.tokens:
+            assert token not in text
+
+
+# -- the command ------------------------------------------------------------------------------------------
+def test_dry_run_on_the_command_line_prints_what_would_land(db: Path, kore: KoreServer) -> None:
+    result = coaching("sync", "kore", "--db", str(db), "--since", "2026-03-01", "--until", "2026-03-02",
+                      "--dry-run", env=cli_env(kore))
+    assert result.returncode == 0, result.stderr
+    assert "Dry run" in result.stdout and "new" in result.stdout
+    assert not db.exists()
+    assert not (kore_sync.sync_folder(db) / "state.json").exists()
+
+
+def test_every_keeps_syncing_until_sigterm(db: Path, kore: KoreServer) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coaching.cli", "sync", "kore", "--db", str(db), "--since", "2026-03-01",
+         "--until", "2026-03-02", "--every", "0.2s"],
+        cwd=ROOT, env=cli_env(kore), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = kore_sync.sync_folder(db) / "state.json"
+            if state.exists() and len(kore_sync.load_state(db).runs) >= 2:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "Stopped" in err and "Traceback" not in err
+    runs = kore_sync.load_state(db).runs
+    assert len(runs) >= 2 and runs[0].status == "ok" and runs[1].status in ("ok", "interrupted")
+    assert out.count("Synced 1 window(s)") >= 2
+
+
+def test_one_sync_at_a_time(db: Path, kore: KoreServer) -> None:
+    with kore_sync.sync_lock(db):
+        with pytest.raises(kore_sync.SyncRunning):
+            run(db, kore)
+        result = coaching("sync", "kore", "--db", str(db), env=cli_env(kore))
+    assert result.returncode == 0
+    assert "already running" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert kore.log == [] and not db.exists()
+
