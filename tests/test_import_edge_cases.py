@@ -148,7 +148,8 @@ def test_an_api_metric_name_must_be_text(tmp_path: Path, write) -> None:
         "hasMore": False,
     }
     problems = fails(tmp_path / "s.duckdb", [write("page.json", json.dumps(page))]).problems
-    assert (problems[0].line, problems[0].line_unit, problems[0].column) == (1, "record", "data[0].metrics[0].metricName")
+    where = (problems[0].line, problems[0].line_unit, problems[0].column)
+    assert where == (1, "record", "data[0].metrics[0].metricName")
     assert problems[0].value == "7" and "metric name" in problems[0].expected
 
 

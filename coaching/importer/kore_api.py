@@ -111,6 +111,9 @@ _LOOKUP: dict[str, dict[str, str]] = {
 _MANUAL = formats.MANUAL_SUFFIX.strip().lower()
 _VERDICTS = {"pass": "1", "passed": "1", "fail": "0", "failed": "0", "notevaluated": None}
 _REQUEST_KEYS = ("request", "response")
+#: Columns of the Interaction Evaluation report no API record has: a JSON record with one is a report row.
+_REPORT_ONLY = {formats.normalise(c.header) for c in formats.EVALUATIONS.columns
+                if c.field in ("scored_agent", "last_queue")}
 
 
 @dataclass
@@ -133,10 +136,14 @@ def _key_text(key: str) -> str:
 
 
 def is_api_record(record: Any) -> bool:
-    """A record of either API: a conversation id and a score, metrics, agents or a conversation time."""
+    """A record of either API: a conversation id and a score, metrics, agents or a conversation time (and
+    not a row of the Interaction Evaluation report written as JSON, which names its Scored Agent)."""
     if not isinstance(record, dict):
         return False
-    found = {_LOOKUP["record"].get(normalise(k)) for k in record if isinstance(k, str)}
+    keys = {normalise(k) for k in record if isinstance(k, str)}
+    if keys & _REPORT_ONLY:
+        return False
+    found = {_LOOKUP["record"].get(k) for k in keys}
     return "conversation_id" in found and bool(found & {"kore_score", "metrics", "agents", "start_time"})
 
 

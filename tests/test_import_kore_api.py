@@ -1,0 +1,396 @@
+"""Kore's Quality AI API pages (docs/kore-api.md): every published sample imports with its documented
+values; pages of both endpoints, bare and in the request wrapper; an Auto QA and a Raw Data record of one
+conversation merge; the conversation time and the agent's person are found as documented; problems name
+the file, the record and the key path; re-importing updates, and the same pages twice change nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coaching.importer import Problem, import_files, kore_api
+
+from exports import fails, only_problem, query
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kore_api"
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW = {"startDate": "2026-03-23T00:00:00Z", "endDate": "2026-03-24T00:00:00Z", "offset": 0, "limit": 100}
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def wrapped(body: dict[str, Any], endpoint: str, **request: Any) -> str:
+    return json.dumps({"request": {"endpoint": endpoint, **WINDOW, **request}, "response": body})
+
+
+EVALUATION = (
+    "SELECT conversation_id, scored_agent, agent_id, agent_email, strftime(start_time, '%Y-%m-%dT%H:%M:%S'), "
+    "kore_score, is_fatal, is_passed, audit_score, contact_direction, language, duration_status, queues, "
+    "sentiment_score, source FROM evaluations WHERE conversation_id = ?"
+)
+METRICS = (
+    "SELECT metric, result, is_fatal_metric, adherence_weight, violation_weight, is_manual "
+    "FROM evaluation_metrics WHERE conversation_id = ? ORDER BY position"
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# The published samples
+# ------------------------------------------------------------------------------------------------
+def test_the_latest_auto_qa_sample_imports_with_its_values(tmp_path: Path, write) -> None:
+    page = write("page.json", wrapped(sample("auto-qa-reporting-0629c9b0-sample1.json"), "scorereporting"))
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, [page])
+    cid = "c-0179c0cc********60dbed"
+    assert query(db, EVALUATION, [cid]) == [
+        (cid, "satya admin", "a-647043a-dac********6b688", None, "2026-03-24T00:00:00", 0.0, True, None, None,
+         "inbound", "English", "evaluated", ["Inbound Q"], None, "Auto QA API")
+    ]
+    metrics = query(db, METRICS, [cid])
+    assert len(metrics) == 10
+    assert metrics[0] == ("AU", "Not Applicable", False, 5.0, 11.0, False)
+    assert metrics[2] == ("Booking playbook", "Adhered", False, 7.0, 0.0, False)
+    assert metrics[5] == ("End_Gen ai", "Not Adhered", True, 20.0, 31.0, False)
+    assert metrics[3][0] == "By Transfer - (Time + Gen ai)"
+    assert "1 unknown API field(s) ignored: custom_fields" in summary.warnings
+    assert any("dated by the end of their page's request window" in w for w in summary.warnings)
+
+
+def test_the_six_record_auto_qa_sample_imports_with_its_values(tmp_path: Path, write) -> None:
+    page = write("page.json", wrapped(sample("auto-qa-reporting-c8d38ad4-sample1.json"), "scorereporting"))
+    db = tmp_path / "s.duckdb"
+    assert import_files(db, [page]).kinds["evaluations"].rows == 6
+    scores = query(db, "SELECT conversation_id, kore_score, language, scored_agent, len(metrics) FROM evaluations "
+                       "ORDER BY kore_score NULLS FIRST, conversation_id")
+    assert scores == [
+        ("c-4e25b3e-06b1-4537-88de-d44ae292xxxx", None, "English", "John Doe", 0),  # empty Metrics, no score
+        ("c-5008281-1139-4490-9423-ed7c3437xxxx", None, "Dutch", "John Doe", 3),  # null score
+        ("c-bc03069-37da-4a48-b599-e1eaaa47xxxx", 47.0, "English", "John Doe", 8),
+        ("c-6469ecb-6a00-4c4d-a0b4-196e8362xxxx", 50.0, "English", "Matthew Agent", 8),
+        ("c-3d97d6e-509c-4746-8e5d-85298b38xxxx", 80.0, "English", "John Doe", 8),
+        ("c-9a00d98-7ee8-4b39-82a5-e94ae142xxxx", 80.0, "English", "John SVC", 8),
+    ]
+    assert query(db, METRICS, ["c-bc03069-37da-4a48-b599-e1eaaa47xxxx"])[:2] == [
+        ("AU - Agent response back with information", "Not Adhered", False, 15.0, 0.0, False),
+        ("CU - Customer issue followup by agent", "Not Applicable", False, 15.0, 0.0, False),
+    ]
+    # Four people named John Doe: four Agent IDs, four people.
+    assert query(db, "SELECT count(*) FROM people WHERE name = 'John Doe'") == [(4,)]
+
+
+def test_the_duration_threshold_sample_keeps_below_threshold_and_manual_metrics(tmp_path: Path, write) -> None:
+    page = write("page.json", wrapped(sample("auto-qa-reporting-65714935444-sample1.json"), "scorereporting"))
+    db = tmp_path / "s.duckdb"
+    import_files(db, [page])
+    below = "c-8d43539-ae1e-473a-ad97-6bd2add4xxxx"
+    assert query(db, EVALUATION, [below])[0][5:12] == (None, False, None, None, None, "English", "below_threshold")
+    assert query(db, METRICS, [below]) == [
+        ("UK Greeting Compliance Rate GEN", None, False, 28.0, 27.0, False),
+        ("UK Proper Sign-off GenAI", None, False, 27.0, 26.0, False),
+    ]
+    first = "c-0bba1c4-6d27-49d9-8557-9b0e8774xxxx"
+    assert query(db, METRICS, [first])[1] == ("Manual Evaluation - UK", None, False, 0.0, 0.0, True)
+    fatal = "c-a19b658-da43-465c-9606-1abb5786xxxx"
+    assert query(db, EVALUATION, [fatal])[0][1:2] + query(db, EVALUATION, [fatal])[0][5:7] == ("Lily Agent", 0.0, True)
+
+
+def test_the_duration_threshold_sample_as_printed_is_not_json(tmp_path: Path, write) -> None:
+    """Kore prints this sample with "totalPages": 1 twice, the first without its comma (see the README)."""
+    text = (FIXTURES / "auto-qa-reporting-65714935444-sample1.as-printed.txt").read_text(encoding="utf-8")
+    problem = only_problem(fails(tmp_path / "s.duckdb", [write("page.json", text)]))
+    assert problem.line == 158 and problem.expected.startswith("valid JSON")
+
+
+def test_the_oldest_auto_qa_sample_names_metrics_by_their_id(tmp_path: Path, write) -> None:
+    page = write("page.json", wrapped(sample("auto-qa-reporting-65736489383-sample1.json"), "scorereporting"))
+    db = tmp_path / "s.duckdb"
+    import_files(db, [page])
+    metrics = query(db, METRICS, ["c-15ae6dc-7644-4bba-9ac9-d2092e51xxxx"])
+    assert metrics[0] == ("em-aac5e0fe-22e3-590b-840a-ee190342xxxx", "Adhered", None, None, None, False)
+    assert metrics[5] == ("Pre-Authorization query - Cigna", "Not Adhered", None, 10.0, None, False)
+    assert query(db, "SELECT kore_score FROM evaluations ORDER BY kore_score") == [(30.0,), (75.0,), (80.0,)]
+
+
+@pytest.mark.parametrize("wrap", [False, True], ids=["bare", "wrapped"])
+def test_the_raw_data_samples_import_with_their_values(tmp_path: Path, write, wrap: bool) -> None:
+    pages = []
+    for name in ("raw-data-c8d38ad4-sample1.json", "raw-data-66378595596-sample1.json"):
+        body = sample(name)
+        pages.append(write(name, wrapped(body, "rawdata") if wrap else json.dumps(body)))
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, pages)
+    assert summary.kinds["evaluations"].rows == 3
+    peter = "c-8797b6f6-960e-5efb-8352-6a6b27d7xxxx"
+    assert query(db, EVALUATION, [peter]) == [
+        (peter, "Peter Parker", "a-3114fe85-b7e2-5c44-9a6c-780d8ebdxxxx", "peter.parker@yopmail.com",
+         "2025-11-10T10:32:34", -12.0, False, False, None, None, "English", None, ["sep25connectors"], None,
+         "Auto QA API")
+    ]
+    grace = query(db, EVALUATION, ["c-bcb3610-0024-48da-81d4-d6521122xxxx"])[0]
+    assert grace[1] == "Grace Agent Agent" and grace[4:8] == ("2025-06-12T05:35:16", 68.0, False, True)
+    assert grace[13] == 7.18
+    srv = query(db, METRICS, ["c-bcb3610-0024-48da-81d4-d6521122xxxx"])[2]
+    assert srv == ("SRV", "Not Adhered", False, 19.0, 13.0, False)
+    # The first record has no Metrics: an evaluation without metrics.
+    assert query(db, "SELECT kore_score, len(metrics) FROM evaluations WHERE conversation_id LIKE 'c-dummy%'") == [
+        (100.0, 0)
+    ]
+    assert any(re.match(r"\d+ unknown API field\(s\) ignored: src, speechSpeed", w) for w in summary.warnings)
+
+
+def test_a_bare_auto_qa_page_without_a_time_is_a_problem_naming_the_record(tmp_path: Path, write) -> None:
+    page = write("page.json", json.dumps(sample("auto-qa-reporting-0629c9b0-sample1.json")))
+    problem = only_problem(fails(tmp_path / "s.duckdb", [page]))
+    assert (problem.file, problem.line, problem.line_unit, problem.column, problem.value) == (
+        str(page), 1, "record", "results[0]", "c-0179c0cc********60dbed")
+    assert problem.expected == kore_api.TIME_EXPECTED
+
+
+# ------------------------------------------------------------------------------------------------
+# Merging, time and identity
+# ------------------------------------------------------------------------------------------------
+def auto_record(cid: str = "c-1", **changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "conversationId": cid,
+        "Queues": [{"Queue ID": "qu-1", "Queue Name": "Billing"}],
+        "Agents": [{"Agent ID": "a-1", "Agent Name": "P. Nair"}],
+        "koreEvalutionScore": 64,
+        "fatalErrorCount": 0,
+        "Language": "English",
+        "duration_status": "evaluated",
+        "Metrics": [{"Metric ID": "em-1", "Metric Name": "Greeting", "Metric Weight": 10,
+                     "Metric Negative Weight": 5, "Qualification": "YES", "isFatalError": False,
+                     "Auditor Response": None}],
+        "contactDirection": "outbound",
+        "AuditStatus": "Unassigned",
+        "AuditDate": None,
+        "AuditorName": None,
+    }
+    record.update(changes)
+    return record
+
+
+def raw_record(cid: str = "c-1", **changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "Conversation ID": cid,
+        "Conversation Start Time": "2026-03-20T09:15:00.000Z",
+        "Language": "English",
+        "Sentiment Score": 6.5,
+        "Queues": [{"Queue ID": "qu-1", "Queue Name": "Billing"}],
+        "Agents": [{"agentId": "a-1", "Agent Name": "Priya", "Agent Email": "Priya.Nair@example.com"}],
+        "Kore Evaluation Score": 60,
+        "Fatal Errors": 0,
+        "Audit Status": "Unassigned",
+        "duration_status": "evaluated",
+    }
+    record.update(changes)
+    return record
+
+
+def page(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"results": list(records), "totalResults": len(records), "totalPages": 1, "hasMore": False}
+
+
+def test_an_auto_qa_and_a_raw_data_record_of_one_conversation_are_one_evaluation(tmp_path: Path, write) -> None:
+    roster = write("roster.csv", "Agent Name,Email,Role\nPriya Nair,priya.nair@example.com,Agent\n"
+                                 "Priya Nair,priya.n2@example.com,Agent\n")
+    auto = write("auto.json", wrapped(page(auto_record()), "scorereporting"))
+    raw = write("raw.json", json.dumps(page(raw_record())))
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, [roster, auto, raw])
+    assert summary.kinds["evaluations"].rows == 1
+    # Time and email from Raw Data; scores, direction from Auto QA; the person by the email, though
+    # Kore's display names ("P. Nair", "Priya") are neither roster name, and two people share that name.
+    assert query(db, EVALUATION + " ", ["c-1"]) == [
+        ("c-1", "P. Nair", "a-1", "priya.nair@example.com", "2026-03-20T09:15:00", 64.0, False, None, None,
+         "outbound", "English", "evaluated", ["Billing"], 6.5, "Auto QA API")
+    ]
+    assert query(db, "SELECT person_id FROM evaluations") == query(
+        db, "SELECT person_id FROM people WHERE email = 'priya.nair@example.com'")
+    assert not any("window" in w for w in summary.warnings)
+
+
+def test_a_stored_time_is_kept_when_a_later_window_reads_the_evaluation_again(tmp_path: Path, write) -> None:
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("raw.json", wrapped(page(raw_record()), "rawdata"))])
+    later = write("auto.json", wrapped(page(auto_record()), "scorereporting", endDate="2026-04-01T00:00:00Z"))
+    import_files(db, [later])
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%dT%H:%M:%S'), agent_email, sentiment_score, kore_score "
+                     "FROM evaluations") == [("2026-03-20T09:15:00", "priya.nair@example.com", 6.5, 64.0)]
+    # An evaluation first dated by its window keeps that date when a later, wider window reads it again ...
+    window = write("w.json", wrapped(page(auto_record("c-2")), "scorereporting"))
+    import_files(db, [window])
+    again = write("w2.json", wrapped(page(auto_record("c-2")), "scorereporting", endDate="2026-04-07T00:00:00Z"))
+    summary = import_files(db, [again])
+    assert summary.kinds["evaluations"].unchanged == 1
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%d') FROM evaluations WHERE conversation_id = 'c-2'") == [
+        ("2026-03-24",)]
+    # ... until a Raw Data record gives its own time.
+    import_files(db, [write("r2.json", json.dumps(page(raw_record("c-2", **{
+        "Conversation Start Time": "2026-03-23T17:00:00Z"}))))])
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%d %H') FROM evaluations WHERE conversation_id = 'c-2'") == [
+        ("2026-03-23 17",)]
+
+
+def test_evaluated_at_dates_a_bare_auto_qa_record(tmp_path: Path, write) -> None:
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("p.json", json.dumps(page(auto_record(evaluatedAt="2026-03-22T10:00:00Z"))))])
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%d %H') FROM evaluations") == [("2026-03-22 10",)]
+
+
+def test_an_audit_added_later_updates_the_evaluation_and_the_same_pages_twice_change_nothing(
+    tmp_path: Path, write
+) -> None:
+    db = tmp_path / "s.duckdb"
+    first = [write("a.json", wrapped(page(auto_record()), "scorereporting")),
+             write("r.json", wrapped(page(raw_record()), "rawdata"))]
+    import_files(db, first)
+    before = query(db, "SELECT * EXCLUDE (metrics) FROM evaluations")
+    again = import_files(db, first)
+    assert (again.kinds["evaluations"].unchanged, again.kinds["evaluations"].updated) == (1, 0)
+    assert query(db, "SELECT * EXCLUDE (metrics) FROM evaluations") == before
+    audited = auto_record(AuditStatus="Audited", AuditScore=55, AuditDate="2026-03-25T10:00:00Z",
+                          AuditorName="Sam Ortiz")
+    summary = import_files(db, [write("a2.json", wrapped(page(audited), "scorereporting"))])
+    assert summary.kinds["evaluations"].updated == 1
+    assert query(db, "SELECT audit_score, strftime(audited_at, '%Y-%m-%d'), auditor, agent_email FROM evaluations") == [
+        (55.0, "2026-03-25", "Sam Ortiz", "priya.nair@example.com")]
+
+
+def test_a_conversation_on_two_pages_of_one_api_takes_the_later_record(tmp_path: Path, write) -> None:
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, [write("1.json", wrapped(page(auto_record()), "scorereporting")),
+                                write("2.json", wrapped(page(auto_record(koreEvalutionScore=70)), "scorereporting"))])
+    assert query(db, "SELECT kore_score FROM evaluations") == [(70.0,)]
+    assert any("the later page's record was used: c-1" in w for w in summary.warnings)
+
+
+def test_an_auditor_response_is_the_result_of_a_metric_kore_did_not_evaluate(tmp_path: Path, write) -> None:
+    metrics = [
+        {"Metric Name": "Greeting", "Qualification": "YES", "Auditor Response": "NO"},
+        {"Metric Name": "Empathy - Manual Evaluation Metric", "Qualification": "-", "Auditor Response": "YES"},
+    ]
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("p.json", wrapped(page(auto_record(Metrics=metrics)), "scorereporting"))])
+    assert query(db, "SELECT metric, result, is_manual FROM evaluation_metrics ORDER BY position") == [
+        ("Greeting", "Adhered", False), ("Empathy", "Adhered", True)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Problems
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "column", "value", "expected"),
+    [
+        (lambda r: r["Agents"][0].pop("Agent Name") and r["Agents"][0].pop("Agent ID"),
+         'response.results[1].Agents[0]."Agent Name"', None, "the scored agent's name or Agent ID"),
+        (lambda r: r.update(Agents=[]), "response.results[1].Agents", "[]",
+         'the agents, the scored agent first (an object with "Agent ID" and "Agent Name")'),
+        (lambda r: r.pop("conversationId"), "response.results[1].conversationId", None,
+         "the conversation's id (text): every record needs one"),
+        (lambda r: r.update(koreEvalutionScore=[64]), "response.results[1].koreEvalutionScore", "[64]", "a number"),
+        (lambda r: r.update(fatalErrorCount="none"), "response.results[1].fatalErrorCount", "none",
+         "the number of fatal errors (a whole number, 0 or more)"),
+        (lambda r: r.update(Metrics={"Greeting": "YES"}), "response.results[1].Metrics", '{"Greeting": "YES"}',
+         "a list of metrics"),
+        (lambda r: r["Metrics"][0].update(Qualification={"x": 1}),
+         'response.results[1].Metrics[0].Qualification', '{"x": 1}', "YES, NO or NA"),
+        (lambda r: r.update(AuditDate=20260325), "response.results[1].AuditDate", "20260325",
+         "an ISO 8601 date and time (text)"),
+        (lambda r: r.update(audit_date="2026-03-25", AuditDate="2026-03-26"), "response.results[1].audit_date",
+         "2026-03-25", "one value for 'AuditDate' and 'audit_date' (two spellings of one field)"),
+    ],
+    ids=["agent", "no-agents", "conversation", "score-type", "fatal", "metrics", "qualification", "date", "twice"],
+)
+def test_a_bad_record_is_a_problem_with_its_number_and_key_path(change, column, value, expected, tmp_path: Path,
+                                                                 write) -> None:
+    bad = auto_record("c-2")
+    change(bad)
+    path = write("p.json", wrapped(page(auto_record(), bad), "scorereporting"))
+    assert only_problem(fails(tmp_path / "s.duckdb", [path])) == Problem(str(path), 2, column, value, expected,
+                                                                        "record")
+
+
+def test_a_value_out_of_range_names_the_record_and_the_key_as_spelled(tmp_path: Path, write) -> None:
+    path = write("p.json", wrapped(page(auto_record(koreEvalutionScore=150)), "scorereporting"))
+    assert only_problem(fails(tmp_path / "s.duckdb", [path])) == Problem(
+        str(path), 1, "koreEvalutionScore", "150", "a number from -100 to 100", "record")
+
+
+def test_a_wrapper_with_an_unknown_endpoint_is_a_problem(tmp_path: Path, write) -> None:
+    path = write("p.json", wrapped(page(auto_record()), "agents"))
+    problem = only_problem(fails(tmp_path / "s.duckdb", [path]))
+    assert (problem.column, problem.value, problem.expected) == ("request.endpoint", "agents",
+                                                                  "scorereporting or rawdata")
+
+
+def test_an_empty_wrapped_page_imports_nothing(tmp_path: Path, write) -> None:
+    path = write("p.json", wrapped(page(), "rawdata"))
+    assert import_files(tmp_path / "s.duckdb", [path]).kinds["evaluations"].rows == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Every spelling, any subset of optional fields
+# ------------------------------------------------------------------------------------------------
+OPTIONAL = ("Queues", "fatalErrorCount", "Language", "duration_status", "contactDirection", "AuditStatus",
+            "AuditDate", "AuditorName")
+
+
+def _respell(record: dict[str, Any], choice: st.DataObject) -> dict[str, Any]:
+    """The record with each key written in another of Kore's spellings (or another case and spacing)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = kore_api._LOOKUP["record"][kore_api.normalise(key)]
+        spelling = choice.draw(st.sampled_from(kore_api.SPELLINGS["record"][name]))
+        spelling = choice.draw(st.sampled_from([spelling, spelling.lower(), spelling.upper().replace(" ", "_")]))
+        if isinstance(value, list) and name in ("agents", "queues", "metrics"):
+            level = {"agents": "agent", "queues": "queue", "metrics": "metric"}[name]
+            value = [{choice.draw(st.sampled_from(kore_api.SPELLINGS[level][kore_api._LOOKUP[level][
+                kore_api.normalise(k)]])): v for k, v in item.items()} for item in value]
+        out[spelling] = value
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), dropped=st.sets(st.sampled_from(OPTIONAL)))
+def test_any_spelling_and_any_optional_fields_give_the_same_evaluation(tmp_path_factory, data, dropped) -> None:
+    folder = tmp_path_factory.mktemp("spell")
+    record = {k: v for k, v in auto_record().items() if k not in dropped}
+    plain, respelled = folder / "plain.json", folder / "respelled.json"
+    plain.write_text(wrapped(page(record), "scorereporting"))
+    respelled.write_text(wrapped(page(_respell(copy.deepcopy(record), data)), "scorereporting"))
+    sql = "SELECT * EXCLUDE (metric_layout) FROM evaluations"
+    one, two = folder / "1.duckdb", folder / "2.duckdb"
+    import_files(one, [plain])
+    import_files(two, [respelled])
+    assert query(one, sql) == query(two, sql)
+    assert query(one, METRICS, ["c-1"]) == query(two, METRICS, ["c-1"])
+
+
+# ------------------------------------------------------------------------------------------------
+# The docs
+# ------------------------------------------------------------------------------------------------
+def test_the_docs_spelling_tables_are_the_modules() -> None:
+    text = (ROOT / "docs" / "kore-api.md").read_text(encoding="utf-8")
+    documented = {
+        name: tuple(re.findall(r"`([^`]+)`", spellings))
+        for name, spellings in re.findall(r"^\| ([a-z_]+) \| (`.*`) \|$", text, flags=re.M)
+    }
+    expected = {name: spellings for fields in kore_api.SPELLINGS.values() for name, spellings in fields.items()}
+    assert documented == expected
+
+
+def test_every_saved_sample_is_named_in_the_fixtures_readme() -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    for path in FIXTURES.iterdir():
+        if path.name != "README.md":
+            assert f"`{path.name}`" in readme, path.name
