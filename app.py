@@ -14,7 +14,7 @@ import streamlit as st
 from coaching import access, settings
 from coaching.access import Capability
 from coaching.store import StoreError
-from ui import session
+from ui import freshness, session
 from ui.text import escape_markdown
 
 #: The page icon, served by the app itself (a Material icon name would make the browser fetch it from an
@@ -80,4 +80,5 @@ with st.sidebar:
     if not access.can(viewer, Capability.COACHING):
         st.caption(access.missing_permissions(viewer, Capability.COACHING))
     st.button("Sign out", icon=":material/logout:", on_click=session.sign_out, width="stretch")
+    freshness.data_as_of(store)
 navigation.run()

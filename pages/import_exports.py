@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from coaching import settings
+from coaching import kore_sync, settings
 from coaching.access import Capability
 from coaching.importer import ImportFailed, import_files
 from coaching.settings import ImportSettings
@@ -31,8 +31,27 @@ def named_as_uploaded(text: str, labels: dict[str, str]) -> str:
     return text
 
 
+def show_last_sync(run: kore_sync.SyncRun | None) -> None:
+    """The last `coaching sync kore`: when, how many records, any error."""
+    st.subheader("Sync from Kore's APIs")
+    if run is None:
+        st.caption("This store has not been synced from Kore's APIs: `coaching sync kore` (see docs/sync.md).")
+        return
+    when = run.finished or run.started
+    what = (f"{run.records:,} record(s) read in {run.windows} window(s), {run.windows_landed} imported, "
+            f"{run.windows_unchanged} unchanged")
+    if run.status == "ok":
+        st.success(f"Last sync {when:%d %b %Y %H:%M} UTC: {what}.")
+    elif run.status == "running":
+        st.info(f"A sync started {when:%d %b %Y %H:%M} UTC and has not finished.")
+    else:
+        # The error names settings and windows, never a credential; shown as plain text.
+        st.error(f"Last sync {when:%d %b %Y %H:%M} UTC {run.status}: {escape_markdown(run.error or '')} ({what}).")
+
+
 session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this page on its own
 st.title("Import exports")
+show_last_sync(kore_sync.last_sync(session.store().path))
 st.caption(
     "Kore.ai Interaction Evaluation reports and Auto QA API pages, rosters, coaching assignments, coaching "
     "interactions, best responses and review events (CSV, JSON, NDJSON or Parquet). A file is recognised by "

@@ -35,8 +35,6 @@ def data_captions() -> None:
         st.caption(
             f"Interactions from {overview.first_interaction:%d %b %Y} to {overview.last_interaction:%d %b %Y}."
         )
-    if overview.last_import_at:
-        st.caption(f"Data last imported {overview.last_import_at:%d %b %Y %H:%M} UTC.")
 
 
 def show_store() -> None:

@@ -90,7 +90,8 @@ def titles(at: AppTest) -> list[str]:
 
 
 def captions(at: AppTest) -> list[str]:
-    return [unescaped(c.value) for c in at.caption]
+    """The page's captions (the sidebar's "Data as of …" is every page's, tested in test_sync_pages.py)."""
+    return [unescaped(c.value) for c in at.main.caption]
 
 
 def infos(at: AppTest) -> list[str]:

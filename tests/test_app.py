@@ -56,7 +56,8 @@ def test_overview_shows_the_loaded_store(tmp_path: Path, monkeypatch: pytest.Mon
     # One per agent of an assignment (A-200 is a group assignment of two), like the coaching list.
     assert metrics["Coaching assignments"] == "3"
     assert "Agents" in metrics
-    assert any("Data last imported" in c.value for c in at.caption)
+    # How fresh the data is: in the sidebar, on every page (ui/freshness.py).
+    assert any(c.value.startswith("Data as of ") for c in at.sidebar.caption)
 
 
 def test_a_missing_store_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
