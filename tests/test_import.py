@@ -20,8 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from coaching import store
-from coaching.importer import ImportSummary, Problem, formats, import_files
+from coaching.importer import ImportFailed, ImportSummary, Problem, formats, import_files
 from coaching.settings import ImportSettings
+from coaching.sql import scalar
 
 from exports import drop_column, fails, only_problem, queries, query, rows_of, set_cell, to_csv
 
@@ -614,6 +615,49 @@ def test_the_store_is_unchanged_by_a_failed_import_into_it(loaded: Path, write, 
     )
     fails(loaded, [path])  # compares the file's bytes
     assert snapshot(loaded) == before
+
+
+# also_write: what a caller writes into the import's own generation lands with it, or not at all.
+def test_also_write_lands_in_the_same_generation_as_the_import(db: Path, templates: Path) -> None:
+    written: list[int] = []
+
+    def note(con: duckdb.DuckDBPyConnection) -> None:
+        written.append(scalar(con, "SELECT count(*) FROM evaluations"))
+        assert scalar(con, "SELECT count(*) FROM imports") == 1  # the import's own record is written
+        con.execute("CREATE TABLE caller_notes (note VARCHAR)")
+        con.execute("INSERT INTO caller_notes VALUES ('landed')")
+
+    import_files(db, [templates], also_write=note)
+    with contextlib.closing(duckdb.connect(str(db), read_only=True)) as con:
+        assert con.execute("SELECT note FROM caller_notes").fetchall() == [("landed",)]
+        assert written == [scalar(con, "SELECT count(*) FROM evaluations")] and written[0] > 0
+
+
+def test_also_write_does_not_run_when_the_import_fails(loaded: Path, write, templates: Path) -> None:
+    before = snapshot(loaded)
+    path = write("roster.csv", set_cell((templates / "roster.csv").read_text(encoding="utf-8"), 1, "Role", "x"))
+    called: list[bool] = []
+    with pytest.raises(ImportFailed):
+        import_files(loaded, [path], also_write=lambda con: called.append(True))
+    assert called == [] and snapshot(loaded) == before
+
+
+def test_an_exception_in_also_write_leaves_the_store_as_it_was(loaded: Path, tmp_path: Path,
+                                                              kore_report: Path) -> None:
+    before = loaded.read_bytes()
+
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TABLE caller_notes (note VARCHAR)")
+        raise OSError("the disk filled up")
+
+    with pytest.raises(OSError, match="disk filled up"):
+        import_files(loaded, [kore_report], also_write=fail)
+    assert loaded.read_bytes() == before
+    assert not loaded.with_name(loaded.name + ".next").exists()
+    fresh = tmp_path / "fresh.duckdb"
+    with pytest.raises(OSError):
+        import_files(fresh, [kore_report], also_write=fail)
+    assert not fresh.exists()
 
 
 @pytest.mark.parametrize("where", ["same file", "another file"])

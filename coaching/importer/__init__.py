@@ -20,8 +20,10 @@ swapped in only at the end. Any problem anywhere throws the new generation away 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import duckdb
 
 from coaching import store
 from coaching.importer import agents, formats, references, replay, sources, staging, writing
@@ -38,11 +40,19 @@ def import_files(
     paths: Sequence[str | Path],
     settings: ImportSettings | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    also_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> ImportSummary:
     """Import every export in ``paths`` (files or folders) into the store at ``db``, all or nothing.
 
     Raises :class:`ImportFailed` with every problem (up to ``settings.max_problems``, then a count)
     when any file, row or reference is bad; the store is then exactly as it was.
+
+    ``also_write(con)``, when given, writes what must land with this import and only with it (the Kore
+    sync's record of the window it imports). It runs last, only when the import found no problem, on the
+    connection to the same next generation, before the swap: the import and what it writes become
+    visible together or not at all. An exception from it throws the generation away like any import
+    problem, and is raised as it came.
     """
     settings = settings or ImportSettings()
     started = time.perf_counter()
@@ -77,6 +87,8 @@ def import_files(
         kinds |= writing.write_later_kinds(con, meter)
         replay.replay_reviews(con, problems, settings.max_dispute_rounds, meter)
         summary = record_import(con, found, files, kinds, warnings, started)
+        if also_write is not None:
+            also_write(con)
         meter.report("Saving", 0.0)
     meter.report("Done", 1.0)
     summary.seconds = time.perf_counter() - started
