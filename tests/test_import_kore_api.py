@@ -147,6 +147,125 @@ def test_the_raw_data_samples_import_with_their_values(tmp_path: Path, write, wr
     assert any(re.match(r"\d+ unknown API field\(s\) ignored: src, speechSpeed", w) for w in summary.warnings)
 
 
+def test_the_latest_raw_data_sample_imports_with_its_audit_direction_and_emails(tmp_path: Path, write) -> None:
+    """docs-v2 0629c9b0's Raw Data sample (about 56,000 characters): Audit Status/Date/Auditor Name, contactDirection,
+    Agent Email, Auditor Response on every metric, Evaluation Form Name, custom_fields and long justifications."""
+    page = write("page.json", wrapped(sample("raw-data-0629c9b0-sample1.json"), "rawdata"))
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, [page])
+    assert summary.kinds["evaluations"].rows == 2
+    first, second = "c-de2dd02c********30590459421", "c-775ad2c********f74d18c"
+    assert query(db, EVALUATION, [first]) == [
+        (first, "satya admin", "a-6470432c********688", "john.doe@example.com", "2026-05-02T13:01:34", 35.0, False,
+         False, None, "inbound", "English", "evaluated", ["Expressq11"], 1.78, "Auto QA API")
+    ]
+    assert query(db, EVALUATION, [second])[0][5:14] == (19.0, False, False, None, "inbound", "English", "evaluated",
+                                                         ["Expressq11"], 1.86)
+    # Unassigned: no audit score, date or auditor.
+    assert query(db, "SELECT DISTINCT audit_score, audited_at, auditor, evaluation_form FROM evaluations") == [
+        (None, None, None, "Dyn Batching EV")]
+    metrics = query(db, METRICS, [first])
+    assert len(metrics) == 20
+    assert metrics[0] == ("Dyn batching -1", "Not Applicable", False, 10.0, 0.0, False)
+    assert metrics[9] == ("Agent Rude", "Adhered", False, 3.0, 10.0, False)
+    assert metrics[19] == ("TEST agent", "Not Adhered", False, 0.0, 0.0, False)
+    assert [m[:2] for m in query(db, METRICS, [second])][17:] == [
+        ("ByValue1 + PPS", "Adhered"), ("New StaticValue + nested resp", "Not Applicable"),
+        ("TEST agent", "Not Applicable")]
+    # One person: the email ties both conversations (two masked Agent IDs) to john.doe@example.com.
+    assert query(db, "SELECT count(DISTINCT person_id) FROM evaluations") == [(1,)]
+    assert any(re.match(r"\d+ unknown API field\(s\) ignored: src, customConversationId", w) for w in summary.warnings)
+
+
+def test_the_below_threshold_raw_data_sample_reads_na_as_no_score(tmp_path: Path, write) -> None:
+    """ashishgupta-org/experimental-docs-v2 ef4c2ae9: "Kore Evaluation Score": "NA" (documented: "NA if not
+    evaluated"), "Sentiment Score": null, duration_status, Agent Email and Evaluation Form Name."""
+    page = write("page.json", wrapped(sample("raw-data-ef4c2ae9-sample1.json"), "rawdata"))
+    db = tmp_path / "s.duckdb"
+    assert import_files(db, [page]).kinds["evaluations"].rows == 2
+    below, evaluated = "c-e37aca9-0177-40be-8c2d-bc2789d6xxxx", "c-d7bda7b-25be-4e01-975b-04e7aad1xxxx"
+    assert query(db, EVALUATION, [below]) == [
+        (below, "John Doe", "a-a25ad66-638d-46c0-b4db-7e5a7360xxxx", "johndoe@yopmail.com", "2026-03-23T10:18:43",
+         None, False, False, None, None, "English", "below_threshold", ["Default Queue - Q1"], None, "Auto QA API")
+    ]
+    assert query(db, EVALUATION, [evaluated])[0][4:14] == ("2026-03-23T10:22:11", 77.0, False, True, None, None,
+                                                            "English", "evaluated", ["Default Queue - Q1"], 6.52)
+    assert query(db, METRICS, [below]) == [("UK Greeting Compliance Rate GEN", None, False, 28.0, 27.0, False)]
+    assert query(db, METRICS, [evaluated]) == [("UK Greeting Compliance Rate GEN", "Adhered", False, 28.0, 27.0, False)]
+    assert query(db, "SELECT DISTINCT evaluation_form FROM evaluations") == [("Chat Form - COMMON",)]
+
+
+def test_the_ten_record_raw_data_sample_imports_with_its_values(tmp_path: Path, write) -> None:
+    """The earlier docs' Raw Data page (stored copy 15087728519): ten records, some with metrics, some without."""
+    page = write("page.json", wrapped(sample("raw-data-15087728519-sample1.json"), "rawdata"))
+    db = tmp_path / "s.duckdb"
+    assert import_files(db, [page]).kinds["evaluations"].rows == 10
+    assert query(db, "SELECT kore_score, count(*), sum(len(metrics)) FROM evaluations GROUP BY ALL ORDER BY 1") == [
+        (68.0, 4, 9), (100.0, 6, 6)]
+    record5 = "c-6d3aeb8-a3c5-470e-8e66-0273cb42xxxx"
+    assert query(db, EVALUATION, [record5])[0][1:8] == ("Grace Agent Agent", "a-143ba59-7c2b-4043-91ee-23ed2540xxxx",
+                                                        None, "2025-06-12T05:28:23", 100.0, False, True)
+    assert query(db, METRICS, [record5])[2] == ("Greeting Compliance Rate", "Adhered", False, 11.0, 23.0, False)
+    assert query(db, METRICS, [record5])[5] == ("Static Price", "Adhered", False, 0.0, 0.0, False)
+    grace = query(db, METRICS, ["c-bcb3610-0024-48da-81d4-d6521122xxxx"])
+    assert len(grace) == 9 and ("SRV", "Not Adhered", False, 19.0, 13.0, False) in grace
+
+
+@pytest.mark.parametrize("name", ["raw-data-66062388157-sample1.json", "raw-data-66031937753-sample1.json"])
+def test_the_2024_raw_data_samples_import_with_their_emails_and_unnamed_metrics(tmp_path: Path, write,
+                                                                                name: str) -> None:
+    """The earliest Raw Data pages (2024): metrics with a name and a weight but often no Metric ID, no fatal flag
+    and no negative weight; Agent Email; tabs in the printed JSON. 66031937753 prints both records with the
+    placeholder id "c-<conversation_id>": one conversation, the later record used, with a warning."""
+    page = write("page.json", wrapped(sample(name), "rawdata"))
+    db = tmp_path / "s.duckdb"
+    summary = import_files(db, [page])
+    last = "c-508069e-a7c0-42ce-86ec-66585995xxxx" if "66062388157" in name else "c-<conversation_id>"
+    assert query(db, EVALUATION, [last])[0][3:14] == (
+        "demo@mailinator.com", "2024-07-19T13:30:20", 40.0, None, False, None, None, None, None,
+        ["Technical Support"], 7.0)
+    assert sorted(query(db, METRICS, [last])) == sorted([
+        ("Customer Verification", "Not Applicable", None, 25.0, None, False),
+        ("Customer Price", "Not Applicable", None, 30.0, None, False),
+        ("Recommend/explain other options", "Not Adhered", None, 30.0, None, False),
+        ("Policy", "Not Adhered", None, 15.0, None, False),
+        ("Cross talk check", "Adhered", None, 30.0, None, False),
+    ])
+    if "66062388157" in name:
+        assert summary.kinds["evaluations"].rows == 2
+        first = "c-89da2cc-512d-4e26-9404-18481299xxxx"
+        assert query(db, EVALUATION, [first])[0][1:6] == (
+            "Demo", "a-5cd64b6-6634-4797-830d-e22c0474xxxxx", "demo@mailinator.com", "2024-07-18T11:31:14", 40.0)
+        assert {m[:3] for m in query(db, METRICS, [first])} >= {("playbook", "Not Applicable", None),
+                                                                ("QQQQQq", "Adhered", None)}
+    else:
+        assert summary.kinds["evaluations"].rows == 1
+        assert any("the later page's record was used: c-<conversation_id>" in w for w in summary.warnings)
+
+
+def test_the_template_auto_qa_sample_is_refused_for_its_repeated_metric_ids(tmp_path: Path, write) -> None:
+    """Stored copy 66328831060 prints a template, not a response: every id is "{{conversationId}}" or
+    "{{metricId}}". Kore documents a Metric ID as the metric's unique identifier, so a record naming seven
+    metrics by one id is a problem, each named with its key path."""
+    page = write("page.json", wrapped(sample("auto-qa-reporting-66328831060-sample1.json"), "scorereporting"))
+    failure = fails(tmp_path / "s.duckdb", [page])
+    problems = failure.problems
+    assert failure.total == 13 and all(p.expected == "each metric once in a record" for p in problems)
+    assert (problems[0].line, problems[0].column, problems[0].value) == (
+        1, 'response.results[0].Metrics[1]."Metric Name"', "{{metricId}}")
+
+
+def test_the_parameter_tables_spellings_of_the_time_and_form_read(tmp_path: Path, write) -> None:
+    """conversationStartTime (the 0629c9b0 Raw Data parameter table) and Evaluation Form Name (its samples)."""
+    record = raw_record()
+    record["conversationStartTime"] = record.pop("Conversation Start Time")
+    record["Evaluation Form Name"] = "Voice Form"
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("p.json", wrapped(page(record), "rawdata"))])
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%d %H:%M'), evaluation_form FROM evaluations") == [
+        ("2026-03-20 09:15", "Voice Form")]
+
+
 def test_a_bare_auto_qa_page_without_a_time_is_a_problem_naming_the_record(tmp_path: Path, write) -> None:
     page = write("page.json", json.dumps(sample("auto-qa-reporting-0629c9b0-sample1.json")))
     problem = only_problem(fails(tmp_path / "s.duckdb", [page]))

@@ -50,7 +50,7 @@ SPELLINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "queues": ("Queues", "queues"),
         "language": ("Language", "language"),
         "agents": ("Agents", "agents"),
-        "start_time": ("Conversation Start Time", "startTime"),
+        "start_time": ("Conversation Start Time", "startTime", "conversationStartTime"),
         "sentiment_score": ("Sentiment Score", "sentimentScore"),
         "escalation": ("IsEscalationObserved",),
         "kore_score": ("koreEvaluationScore", "koreEvalutionScore", "Kore Evaluation Score"),
@@ -64,7 +64,7 @@ SPELLINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "contact_direction": ("contactDirection", "contact_direction", "Contact Direction"),
         "duration_status": ("duration_status", "durationStatus", "Duration Status"),
         "evaluated_at": ("evaluatedAt",),
-        "evaluation_form": ("evaluationForm", "formName", "Evaluation Form"),
+        "evaluation_form": ("evaluationForm", "formName", "Evaluation Form", "Evaluation Form Name"),
         "metrics": ("Metrics", "metrics"),
     },
     "queue": {
