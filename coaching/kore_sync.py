@@ -3,10 +3,10 @@
 How a run goes (docs/sync.md says it for people):
 
 1. **Plan.** Time is cut into windows that tile the UTC day (``COACHING_KORE_WINDOW_HOURS``, default 24).
-   A run reads from ``--since``, else from the watermark (the end of the last run's last landed window)
+   A run reads from ``--since``, else from the watermark (the end of the last window landed in the store)
    less the trailing days (``COACHING_KORE_TRAILING_DAYS``, default 14, so that audits made days later
    update their evaluations), else, on a store never synced, from ``COACHING_KORE_BACKFILL_DAYS`` ago;
-   up to ``--until``, else now. A window already read long enough after its end (its trailing days had
+   up to ``--until``, else now. A window landed long enough after its end (its trailing days had
    passed) is settled and skipped, so a resumed backfill does not read again what it has.
 2. **Fetch.** Each window is read from both endpoints page by page (:mod:`coaching.kore_client`). Every
    page is saved at once, in the wrapper the import reads
@@ -16,14 +16,17 @@ How a run goes (docs/sync.md says it for people):
    are accepted only when every page gave the same ``totalResults``, no conversation came twice and the
    records add up to ``totalResults``; otherwise that endpoint's window is read again (up to
    ``max_rereads`` times, then the run stops with an error and resumes next time).
-4. **Land.** A window (both endpoints) is one batch: one all-or-nothing import (:func:`import_files`). A
-   window holds each conversation once per endpoint, so a batch never carries a key twice (two windows
-   may: Kore's bounds may be inclusive); readers see whole windows. A window whose records are exactly
-   those last landed is not imported again, so a second sync leaves the store as it was.
-5. **Remember.** After each landed window, ``<store>.kore-sync/state.json`` records it (its digest, when it
-   was read) and moves the watermark; the run's outcome (when, records, error) is kept there too. It is
-   written after the import, so a crash in between only imports that window once more: the import
-   upserts by natural key, so nothing is duplicated.
+4. **Land.** A window (both endpoints) is one batch: one all-or-nothing import (:func:`import_files`),
+   whose own store generation also records the window in ``kore_sync_windows`` (its digest, its records,
+   when it landed). The window's evaluations, its record and so the watermark commit together or not at
+   all: a crash can never leave them disagreeing. A window holds each conversation once per endpoint,
+   so a batch never carries a key twice (two windows may: Kore's bounds may be inclusive); readers see
+   whole windows. A window whose records are exactly those it last landed is not imported again, so a
+   second sync leaves the store as it was; a window without records is recorded alone (the store then
+   knows it was read, and the watermark moves on).
+5. **Remember.** ``<store>.kore-sync/state.json`` keeps only what cannot live in the store: the runs (a
+   failed run writes nothing to the store, yet the Import page shows its error). The pending pages
+   are beside it.
 
 One sync per store at a time: ``<store>.kore-sync/lock``. Nothing here prints or logs a credential.
 """
@@ -40,14 +43,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import duckdb
 
-from coaching.importer import ImportFailed, import_files
+from coaching import store
+from coaching.importer import ImportFailed, ImportSummary, import_files
 from coaching.kore_client import ENDPOINTS, KoreClient, KoreError
 from coaching.settings import ImportSettings, KoreCredentials, KoreSyncSettings
 
@@ -98,11 +102,6 @@ class Window:
     def name(self) -> str:
         return f"{self.start:%Y%m%dT%H%M%SZ}-{self.end:%Y%m%dT%H%M%SZ}"
 
-    @property
-    def key(self) -> str:
-        """What the state remembers it by: its start (a window that grew keeps its key)."""
-        return _iso(self.start)
-
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} UTC"
 
@@ -122,6 +121,8 @@ class SyncRun:
     records: int = 0
     requests: int = 0
     error: str | None = None
+    #: The store's watermark when the run ended: what its ``until`` vouches for (see :func:`data_as_of`).
+    watermark: str | None = None
 
     @property
     def started(self) -> datetime:
@@ -134,11 +135,57 @@ class SyncRun:
 
 @dataclass
 class SyncState:
-    """What the sync remembers between runs (``<store>.kore-sync/state.json``)."""
+    """What the sync keeps beside the store (``<store>.kore-sync/state.json``): its runs, the newest last.
+    What landed (the windows, the watermark) is in the store: :func:`landed_windows`."""
 
-    watermark: str | None = None
-    windows: dict[str, dict[str, Any]] = field(default_factory=dict)
     runs: list[SyncRun] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LandedWindow:
+    """A window as the store remembers it (a row of ``kore_sync_windows``)."""
+
+    start: datetime
+    end: datetime
+    digest: str
+    records: dict[str, int]
+    landed_at: datetime
+
+
+WINDOWS_TABLE = "kore_sync_windows"
+
+
+def landed_windows(con: duckdb.DuckDBPyConnection) -> dict[datetime, LandedWindow]:
+    """The windows landed in this generation of the store, by start (none in a store older than the table)."""
+    if not store.has_table(con, WINDOWS_TABLE):
+        return {}
+    rows = con.execute(f"SELECT window_start, window_end, digest, scorereporting_records, rawdata_records, "
+                       f"landed_at FROM {WINDOWS_TABLE}").fetchall()
+    return {start: LandedWindow(start, end, fingerprint, {"scorereporting": auto_qa, "rawdata": raw}, landed)
+            for start, end, fingerprint, auto_qa, raw, landed in rows}
+
+
+def watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The end of the last window landed in this generation of the store, or None (never synced)."""
+    if not store.has_table(con, WINDOWS_TABLE):
+        return None
+    row = con.execute(f"SELECT max(window_end) FROM {WINDOWS_TABLE}").fetchone()
+    return row[0] if row else None
+
+
+def record_window(con: duckdb.DuckDBPyConnection, window: LandedWindow) -> None:
+    """Remember a landed window in the generation ``con`` writes (the one its evaluations land in)."""
+    con.execute(f"DELETE FROM {WINDOWS_TABLE} WHERE window_start = ?", [window.start])
+    con.execute(f"INSERT INTO {WINDOWS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+                [window.start, window.end, window.digest, window.records.get("scorereporting", 0),
+                 window.records.get("rawdata", 0), window.landed_at])
+
+
+def _read_landed(db: Path) -> dict[datetime, LandedWindow]:
+    if not db.exists():
+        return {}
+    with store.open_store(db).snapshot() as con:
+        return landed_windows(con)
 
 
 def load_state(db: Path) -> SyncState:
@@ -149,11 +196,9 @@ def load_state(db: Path) -> SyncState:
         return SyncState()
     except (OSError, ValueError) as error:
         raise SyncError(f"the sync's state {path} cannot be read ({error}); move it away to start over") from None
-    return SyncState(
-        watermark=data.get("watermark"),
-        windows=dict(data.get("windows", {})),
-        runs=[SyncRun(**run) for run in data.get("runs", [])],
-    )
+    # An earlier build kept the watermark and windows here too: they are the store's now, and ignored.
+    known = {f.name for f in fields(SyncRun)}
+    return SyncState(runs=[SyncRun(**{k: v for k, v in run.items() if k in known}) for run in data.get("runs", [])])
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -167,8 +212,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def save_state(db: Path, state: SyncState) -> None:
-    data = {"watermark": state.watermark, "windows": state.windows,
-            "runs": [asdict(run) for run in state.runs[-KEPT_RUNS:]]}
+    data = {"runs": [asdict(run) for run in state.runs[-KEPT_RUNS:]]}
     _write_atomically(sync_folder(db) / "state.json", json.dumps(data, indent=1))
 
 
@@ -182,29 +226,31 @@ def last_sync(db: Path) -> SyncRun | None:
 
 
 def data_as_of(con: duckdb.DuckDBPyConnection, db: Path) -> datetime | None:
-    """How fresh the store is: the later of its last import and the time the last sync read Kore up to."""
+    """How fresh the store is, read from the snapshot ``con``: the later of its last import and its
+    watermark. The last run may vouch for later still: when it ended well and this snapshot holds all it
+    landed, it read Kore up to its ``until`` and found nothing newer (that is only in ``db``'s runs)."""
     row = con.execute("SELECT max(imported_at) FROM imports").fetchone()
     imported: datetime | None = row[0] if row else None
-    try:
-        watermark = load_state(db).watermark
-    except SyncError:
-        watermark = None
-    synced = _from_iso(watermark) if watermark else None
+    synced = watermark(con)
     moments = [m for m in (imported, synced) if m is not None]
+    run = last_sync(db)
+    if (synced is not None and run is not None and run.status == "ok" and run.until
+            and run.watermark == _iso(synced)):
+        moments.append(_from_iso(run.until))
     return max(moments) if moments else None
 
 
 # -- planning -----------------------------------------------------------------------------------------
-def plan(state: SyncState, options: KoreSyncSettings, now: datetime, since: datetime | None = None,
-         until: datetime | None = None) -> list[Window]:
-    """The windows a run reads, oldest first (settled ones left out unless ``since`` asks for them)."""
+def plan(landed: dict[datetime, LandedWindow], options: KoreSyncSettings, now: datetime,
+         since: datetime | None = None, until: datetime | None = None) -> list[Window]:
+    """The windows a run reads, oldest first (settled ones left out unless ``since`` asks for them);
+    ``landed``: the store's (:func:`landed_windows`)."""
     end = _utc(until) if until else now
     if since is not None:
         start = _utc(since)
-    elif state.watermark:
-        start = _from_iso(state.watermark) - timedelta(days=options.trailing_days)
-        if state.windows:  # never before the first window ever read (the backfill's start)
-            start = max(start, min(_from_iso(key) for key in state.windows))
+    elif landed:
+        # From the watermark less the trailing days, never before the first window landed (the backfill's start).
+        start = max(max(w.end for w in landed.values()) - timedelta(days=options.trailing_days), min(landed))
     else:
         start = end - timedelta(days=options.backfill_days)
     step = timedelta(hours=options.window_hours)
@@ -214,11 +260,11 @@ def plan(state: SyncState, options: KoreSyncSettings, now: datetime, since: date
     while cursor < end:
         window = Window(cursor, min(cursor + step, end))
         cursor += step
-        remembered = state.windows.get(window.key)
-        if since is None and remembered and remembered.get("end") == _iso(window.end):
-            read_at = _from_iso(remembered["fetched_at"])
-            if read_at >= window.end + timedelta(days=options.trailing_days):
-                continue  # settled: read after its trailing days had passed
+        remembered = landed.get(window.start)
+        settled = (since is None and remembered is not None and remembered.end == window.end
+                   and remembered.landed_at >= window.end + timedelta(days=options.trailing_days))
+        if settled:
+            continue  # landed after its trailing days had passed
         windows.append(window)
     return windows
 
@@ -465,8 +511,9 @@ def sync(
     db = Path(db)
     with sync_lock(db, wait=wait_for_lock):
         state = load_state(db)
+        landed = _read_landed(db)
         started = now()
-        windows = plan(state, options, started, since, until)
+        windows = plan(landed, options, started, since, until)
         run = SyncRun(started_at=_iso(started), since=_iso(windows[0].start) if windows else None,
                       until=_iso(windows[-1].end) if windows else None, windows=len(windows))
         outcomes: list[WindowOutcome] = []
@@ -499,14 +546,12 @@ def sync(
                 pages = fetcher.window(window, folder)
                 per_window.append(kore.requests - done_requests)
                 done_requests = kore.requests
-                outcome = _land(db, state, window, pages, folder, started, dry_run, scratch, import_settings)
+                outcome = _land(db, landed, window, pages, now, dry_run, scratch, import_settings)
                 outcomes.append(outcome)
                 run.records += sum(outcome.records.values())
                 run.windows_landed += outcome.landed
                 run.windows_unchanged += outcome.unchanged
-                if not dry_run:
-                    state.watermark = max(state.watermark or "", _iso(window.end))
-                    save_state(db, state)
+                if not dry_run:  # it is in the store: its pages are not needed again
                     shutil.rmtree(folder, ignore_errors=True)
                 if hook is not None:
                     hook("landed", window)
@@ -528,6 +573,7 @@ def sync(
         finally:
             run.finished_at = _iso(now())
             run.requests = kore.requests
+            run.watermark = _iso(max(w.end for w in landed.values())) if landed else None
             if owns_client:
                 kore.close()
             if scratch is not None:
@@ -538,32 +584,40 @@ def sync(
         return SyncResult(run, outcomes, dry_run)
 
 
-def _land(db: Path, state: SyncState, window: Window, pages: dict[str, list[Page]], folder: Path,
-          read_at: datetime, dry_run: bool, scratch: Path | None, import_settings: ImportSettings | None,
+def _land(db: Path, landed: dict[datetime, LandedWindow], window: Window, pages: dict[str, list[Page]],
+          now: Callable[[], datetime], dry_run: bool, scratch: Path | None, import_settings: ImportSettings | None,
           ) -> WindowOutcome:
-    """One window's batch into the store (or, in a dry run, into a copy of it)."""
+    """One window's batch into the store, with its record in the same generation (or, in a dry run, into a
+    copy of the store, remembering nothing). ``landed`` is kept in step with the store."""
     records = {endpoint: sum(len(p.records) for p in endpoint_pages) for endpoint, endpoint_pages in pages.items()}
     fingerprint = digest(pages)
-    remembered = state.windows.get(window.key, {})
-    unchanged = remembered.get("digest") == fingerprint
+    remembered = landed.get(window.start)
+    unchanged = remembered is not None and remembered.digest == fingerprint
     paths = [p.path for endpoint_pages in pages.values() for p in endpoint_pages if p.records]
     summary: dict[str, Any] | None = None
-    landed = False
-    if paths and not unchanged:
-        target = db
-        if dry_run and scratch is not None:
+    imported = False
+    if not unchanged and dry_run:
+        if paths and scratch is not None:
             target = scratch / "store.duckdb"
             if not target.exists() and db.exists():
                 shutil.copyfile(db, target)
-        result = import_files(target, paths, import_settings)
-        summary = {kind: asdict(counts) for kind, counts in result.kinds.items()}
-        landed = not dry_run
-    if not dry_run:
-        state.windows[window.key] = {"end": _iso(window.end), "digest": fingerprint, "records": records,
-                                     "fetched_at": _iso(read_at)}
+            summary = _summary(import_files(target, paths, import_settings))
+    elif not unchanged:
+        row = LandedWindow(window.start, window.end, fingerprint, records, _utc(now()))
+        if paths:
+            summary = _summary(import_files(db, paths, import_settings, also_write=lambda con: record_window(con, row)))
+            imported = True
+        else:  # nothing to import, but the store learns the window was read: the watermark moves on
+            with store.next_generation(db) as con:
+                record_window(con, row)
+        landed[window.start] = row
     log.info("%s: %s records, %s", window, sum(records.values()),
-             "unchanged" if unchanged else ("landed" if landed else "nothing to import"))
-    return WindowOutcome(window, records, landed, unchanged, summary)
+             "unchanged" if unchanged else ("landed" if imported else "nothing to import"))
+    return WindowOutcome(window, records, imported, unchanged, summary)
+
+
+def _summary(result: ImportSummary) -> dict[str, Any]:
+    return {kind: asdict(counts) for kind, counts in result.kinds.items()}
 
 
 # -- keeping at it --------------------------------------------------------------------------------------

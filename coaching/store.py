@@ -148,7 +148,19 @@ CREATE TABLE IF NOT EXISTS evaluation_reviews (
     status_since TIMESTAMP NOT NULL,
     completed_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS kore_sync_windows (
+    window_start TIMESTAMP NOT NULL,
+    window_end TIMESTAMP NOT NULL,
+    digest VARCHAR NOT NULL,
+    scorereporting_records INTEGER NOT NULL,
+    rawdata_records INTEGER NOT NULL,
+    landed_at TIMESTAMP NOT NULL
+);
 """
+#: Tables added to a schema version after stores of that version were written (no data of an older store
+#: needs them): the next writer creates them (``CREATE TABLE IF NOT EXISTS``); until then a reader finds
+#: none, and what reads them asks :func:`has_table` first.
+ADDED_TABLES = ("kore_sync_windows",)
 
 #: Tables holding product data (everything but bookkeeping), in the order they are described.
 DATA_TABLES = (
@@ -188,6 +200,11 @@ def _check_version(found: str | None) -> None:
             f"the store was written with schema version {found or 'unknown'}; this version of the "
             f"dashboard reads version {SCHEMA_VERSION}. Re-import the exports into a new store file."
         )
+
+
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the store has ``table`` (one of :data:`ADDED_TABLES` may be missing from an older store)."""
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]))
 
 
 def meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

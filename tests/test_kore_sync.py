@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -78,8 +79,10 @@ def test_a_first_sync_lands_exactly_the_servers_data_and_a_second_changes_nothin
     result = run(db, kore)
     assert result.run.status == "ok" and result.run.windows == 2
     assert evaluations(db) == kore.expected()
-    state = kore_sync.load_state(db)
-    assert state.watermark == "2026-03-03T00:00:00Z"
+    with store.open_store(db).snapshot() as con:  # the watermark is the store's, beside the data it vouches for
+        assert kore_sync.watermark(con) == NOW
+        assert sorted(kore_sync.landed_windows(con)) == [DAY, DAY + timedelta(days=1)]
+    assert set(json.loads((kore_sync.sync_folder(db) / "state.json").read_text())) == {"runs"}
     assert not list((kore_sync.sync_folder(db) / "pending").iterdir())  # landed pages are not kept
     assert set(kore.statuses()) == {200}
     last = kore_sync.last_sync(db)
@@ -141,6 +144,137 @@ def test_a_crash_between_batches_resumes_without_reading_a_landed_window_again(d
     assert result.run.status == "ok"
     assert "2026-03-01" not in requested_windows(kore, seen)
     assert evaluations(db) == kore.expected()
+
+
+# -- the watermark lands with the window's evaluations -------------------------------------------------------
+def landed(db: Path) -> dict[datetime, kore_sync.LandedWindow]:
+    with store.open_store(db).snapshot() as con:
+        return kore_sync.landed_windows(con)
+
+
+def imports(db: Path) -> int:
+    with store.open_store(db).snapshot() as con:
+        row = con.execute("SELECT count(*) FROM imports").fetchone()
+    return row[0] if row else 0
+
+
+@pytest.mark.parametrize("failure", ["the import refuses the batch", "recording the window fails"])
+def test_a_failed_import_lands_neither_the_window_nor_its_record(db: Path, kore: KoreServer, failure: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    second = DAY + timedelta(days=1)
+    real_import, real_record = kore_sync.import_files, kore_sync.record_window
+
+    def refusing_import(target: Path, paths: list[Path], *args: object, **kwargs: object) -> object:
+        if paths[0].parent.name.startswith(second.strftime("%Y%m%d")):
+            bad = paths[0].with_name("bad.csv")
+            bad.write_text("no known header\n1\n")
+            paths = [*paths, bad]
+        return real_import(target, paths, *args, **kwargs)  # type: ignore[arg-type]
+
+    def failing_record(con: object, window: kore_sync.LandedWindow) -> None:
+        real_record(con, window)  # type: ignore[arg-type]
+        if window.start == second:
+            raise OSError("the disk filled up")
+
+    if failure == "recording the window fails":
+        monkeypatch.setattr(kore_sync, "record_window", failing_record)
+    else:
+        monkeypatch.setattr(kore_sync, "import_files", refusing_import)
+    with pytest.raises((OSError, kore_sync.ImportFailed)):
+        run(db, kore)
+    assert list(landed(db)) == [DAY]
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.watermark(con) == second
+    first_day = {c.conversation_id for c in kore.conversations if c.start < second}
+    assert set(evaluations(db)) == first_day  # the second day's evaluations did not land either
+    assert kore_sync.last_sync(db) is not None and kore_sync.last_sync(db).status == "failed"  # type: ignore[union-attr]
+    monkeypatch.undo()
+    result = run(db, kore)
+    assert result.run.status == "ok" and evaluations(db) == kore.expected()
+    assert sorted(landed(db)) == [DAY, second]
+
+
+def test_a_crash_after_landing_before_the_state_file_does_not_import_the_window_again(
+        db: Path, kore: KoreServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def killed(event: str, window: kore_sync.Window) -> None:
+        if event == "landed" and window.start == DAY:
+            raise SystemExit("killed")  # as if the process died: nothing after the landing is written
+
+    monkeypatch.setattr(kore_sync, "save_state", lambda db, state: None)
+    with pytest.raises(SystemExit):
+        run(db, kore, hook=killed)
+    monkeypatch.undo()
+    assert not (kore_sync.sync_folder(db) / "state.json").exists() and kore_sync.last_sync(db) is None
+    assert list(landed(db)) == [DAY] and imports(db) == 1  # the store says it landed
+    seen = len(kore.log)
+    result = run(db, kore)
+    assert result.run.status == "ok" and result.run.windows == 1 and result.run.windows_landed == 1
+    assert "2026-03-01" not in requested_windows(kore, seen)
+    assert imports(db) == 2 and evaluations(db) == kore.expected()
+
+
+def test_a_window_without_records_is_recorded_and_an_idle_sync_writes_nothing(db: Path, kore: KoreServer) -> None:
+    run(db, kore)
+    later = NOW + timedelta(hours=1)
+    run(db, kore, now=later)  # 03-03 00:00-01:00 has no records: the store learns it was read
+    assert landed(db)[NOW].records == {"scorereporting": 0, "rawdata": 0}
+    before = fingerprint(db)
+    idle = run(db, kore, now=later + timedelta(hours=1))
+    assert idle.run.status == "ok" and idle.run.windows_landed == 0
+    assert fingerprint(db) == before  # nothing new: no generation
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.watermark(con) == later
+    last = kore_sync.last_sync(db)  # it found nothing newer than the store's watermark, up to its until
+    assert last is not None and (last.watermark, last.until) == ("2026-03-03T01:00:00Z", "2026-03-03T02:00:00Z")
+
+
+def test_data_as_of_reads_the_snapshot_and_a_run_vouches_only_for_what_the_snapshot_holds(
+        db: Path, kore: KoreServer) -> None:
+    run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    future = datetime(2030, 1, 2, 3)  # later than the import, whatever the clock says
+    with store.next_generation(db) as con:
+        kore_sync.record_window(con, kore_sync.LandedWindow(future - timedelta(hours=1), future, "d", {}, future))
+
+    def as_of(*runs: kore_sync.SyncRun) -> datetime | None:
+        kore_sync.save_state(db, kore_sync.SyncState(runs=list(runs)))
+        with store.open_store(db).snapshot() as con:
+            return kore_sync.data_as_of(con, db)
+
+    assert as_of() == future
+    idle = kore_sync.SyncRun(started_at="2030-01-02T05:00:00Z", status="ok", until="2030-01-02T05:00:00Z",
+                             watermark="2030-01-02T03:00:00Z")
+    assert as_of(idle) == datetime(2030, 1, 2, 5)
+    ahead = kore_sync.SyncRun(started_at="2030-01-02T05:00:00Z", status="ok", until="2030-01-02T05:00:00Z",
+                              watermark="2030-01-02T04:00:00Z")  # it landed a window this snapshot lacks
+    assert as_of(ahead) == future
+    failed = kore_sync.SyncRun(started_at="2030-01-02T05:00:00Z", status="failed", until="2030-01-02T05:00:00Z",
+                               watermark="2030-01-02T03:00:00Z")
+    assert as_of(idle, failed) == future
+
+
+def test_a_store_created_before_the_table_opens_and_syncs(db: Path, kore: KoreServer) -> None:
+    run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    with store.next_generation(db) as con:  # the store as an earlier build (same schema version) wrote it
+        con.execute(f"DROP TABLE {kore_sync.WINDOWS_TABLE}")
+    store.close_all()
+    with store.open_store(db).snapshot() as con:
+        assert not store.has_table(con, kore_sync.WINDOWS_TABLE)
+        assert kore_sync.landed_windows(con) == {} and kore_sync.watermark(con) is None
+        as_of = kore_sync.data_as_of(con, db)
+        assert as_of is not None and as_of <= datetime.now()  # its last import's time
+    result = run(db, kore)
+    assert result.run.status == "ok" and evaluations(db) == kore.expected()
+    assert sorted(landed(db)) == [DAY, DAY + timedelta(days=1)]
+
+
+def test_schema_md_documents_the_sync_table_as_the_store_has_it(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with store.next_generation(db) as con:
+        actual = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?",
+                                            [kore_sync.WINDOWS_TABLE]).fetchall()}
+    text = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    section = text.split(f"#### {kore_sync.WINDOWS_TABLE}\n", 1)[1].split("\n#", 1)[0]
+    assert set(re.findall(r"^\| ([a-z_]+) \| [A-Z]", section, flags=re.M)) == actual
 
 
 def test_a_crash_mid_window_resumes_at_the_next_page(db: Path, kore: KoreServer) -> None:
