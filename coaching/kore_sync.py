@@ -471,13 +471,19 @@ def _write_holder(handle: TextIO) -> None:
     handle.flush()
 
 
-def _clear_orphans(pending: Path, windows: Sequence[Window], window_hours: int) -> None:
-    """Pending pages of a window that ended at 'now' of an earlier run can never be resumed: its end moved."""
+def _clear_orphans(pending: Path, windows: Sequence[Window], window_hours: int,
+                   landed: dict[datetime, LandedWindow]) -> None:
+    """Pending pages that can never be resumed: of a window that ended at 'now' of an earlier run (its end
+    moved), or of one the store has landed that this run does not read (left by a crash after it landed)."""
     if not pending.is_dir():
         return
     names = {w.name for w in windows}
+    done = {Window(w.start, w.end).name for w in landed.values()}
     for folder in pending.iterdir():
         if folder.name in names:
+            continue
+        if folder.name in done:
+            shutil.rmtree(folder, ignore_errors=True)
             continue
         try:
             end = datetime.strptime(folder.name.split("-", 1)[1], "%Y%m%dT%H%M%SZ")
@@ -535,7 +541,7 @@ def sync(
 
         try:
             if not dry_run:
-                _clear_orphans(pending, windows, options.window_hours)
+                _clear_orphans(pending, windows, options.window_hours, landed)
             current: Window | None = None
             fetcher = Fetcher(kore, options, hook, lambda: report(current))
             for window in windows:

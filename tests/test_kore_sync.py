@@ -211,6 +211,12 @@ def test_a_crash_after_landing_before_the_state_file_does_not_import_the_window_
     assert result.run.status == "ok" and result.run.windows == 1 and result.run.windows_landed == 1
     assert "2026-03-01" not in requested_windows(kore, seen)
     assert imports(db) == 2 and evaluations(db) == kore.expected()
+    # Pages of a landed window left by a crash before they were cleared go once it is settled.
+    stale = kore_sync.sync_folder(db) / "pending" / kore_sync.Window(DAY, DAY + timedelta(days=1)).name
+    stale.mkdir(parents=True)
+    (stale / "rawdata-000000000.json").write_text("{}")
+    run(db, kore, now=NOW + timedelta(hours=1))
+    assert not stale.exists()
 
 
 def test_a_window_without_records_is_recorded_and_an_idle_sync_writes_nothing(db: Path, kore: KoreServer) -> None:
