@@ -53,9 +53,9 @@ session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this 
 st.title("Import exports")
 show_last_sync(kore_sync.last_sync(session.store().path))
 st.caption(
-    "Kore.ai Interaction Evaluation reports and Auto QA API pages, rosters, coaching assignments, coaching "
-    "interactions, best responses and review events (CSV, JSON, NDJSON or Parquet). A file is recognised by "
-    "its header. Everything lands together or nothing does."
+    "Kore.ai Interaction Evaluation reports, Auto QA Reporting and Raw Data API pages, rosters, coaching "
+    "assignments, coaching interactions, best responses and review events (CSV, JSON, NDJSON or Parquet). A file "
+    "is recognised by its header. Everything lands together or nothing does."
 )
 
 with st.form("import", clear_on_submit=False):
