@@ -354,14 +354,18 @@ def _sync_progress(err: Console) -> Progress:
     )
 
 
-def _print_sync(result: kore_sync.SyncResult, db: Path, out: Console) -> None:
+def _print_sync(result: kore_sync.SyncResult, db: Path, out: Console, err: Console) -> None:
     run = result.run
+    for warning in run.warnings:
+        err.print(f"Note: {warning}.", markup=False, highlight=False)
     if result.dry_run:
         table = Table(title=f"Dry run: what would land in {db} (nothing was changed)")
         for column in ("Window (UTC)", "Auto QA records", "Raw Data records", "Would land"):
             table.add_column(column, justify="left" if column.startswith("W") else "right")
         for outcome in result.windows:
-            if outcome.unchanged:
+            if outcome.failure is not None:
+                verdict = f"nothing: refused ({outcome.failure.total} problem(s))"
+            elif outcome.unchanged:
                 verdict = "nothing (unchanged)"
             elif outcome.summary is None:
                 verdict = "nothing (no records)"
@@ -380,6 +384,11 @@ def _print_sync(result: kore_sync.SyncResult, db: Path, out: Console) -> None:
         f"{run.requests:,} request(s); {run.windows_landed} window(s) imported, {run.windows_unchanged} unchanged.",
         markup=False, highlight=False,
     )
+    for outcome in result.windows:
+        if outcome.failure is not None:
+            err.print(f"[bold red]The import refused the window {escape(str(outcome.window))}[/bold red]; the "
+                      "next run reads it again.", highlight=False)
+            _print_failure(outcome.failure, err)
 
 
 def _sync_once(db: Path, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -401,8 +410,8 @@ def _sync_once(db: Path, args: argparse.Namespace, out: Console, err: Console) -
                            total=step.requests + step.requests_left)
 
             result = kore_sync.sync(db, creds, options, progress=report, **kwargs)
-    _print_sync(result, db, out)
-    return 0
+    _print_sync(result, db, out, err)
+    return 1 if result.run.status == "failed" else 0
 
 
 def _sync_error(error: Exception, err: Console) -> int:
@@ -430,8 +439,19 @@ def _sync(db: Path, args: argparse.Namespace, out: Console, err: Console) -> int
                 status = _sync_once(db, args, out, err)
             except kore_sync.SyncRunning as running:
                 err.print(f"{running}; trying again in {args.every:g} s", markup=False, highlight=False)
-            except (KoreError, kore_sync.SyncError, ImportFailed, SettingError, StoreError, OSError) as error:
-                status = _sync_error(error, err)  # the next run still comes: Kore may be back by then
+            except Exception as error:  # noqa: BLE001 - one run's surprise must not end a long-running sync
+                # The next run still comes: Kore may be back by then, a setting fixed, the disk freed.
+                if isinstance(error, KoreError | kore_sync.SyncError | ImportFailed | SettingError | StoreError
+                              | OSError):
+                    status = _sync_error(error, err)
+                else:
+                    if os.environ.get("COACHING_DEBUG"):
+                        traceback.print_exc()
+                    err.print(f"[bold red]Internal error:[/bold red] {escape(f'{type(error).__name__}: {error}')}; "
+                              f"the next run still comes in {args.every:g} s (COACHING_DEBUG=1 shows the details)",
+                              highlight=False)
+                    status = 1
+                kore_sync.record_failure(db, error)  # unless the run recorded it itself
 
         try:
             kore_sync.every(args.every, once, stop=lambda: False)

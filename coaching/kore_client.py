@@ -9,9 +9,13 @@ client id as ``appId``) and ``Content-Type: application/json``, and a body of ``
 What this module adds to a plain POST:
 
 * Kore's limit (60 requests a minute per account, both APIs together) is kept on this side by a sliding
-  window (:class:`RateLimiter`): at most N requests in any window of time, every attempt counted.
+  window (:class:`RateLimiter`): at most N requests in any window of time, every attempt counted, the log
+  kept beside the store so that consecutive runs and processes share it.
+* The Raw Data API is also sent ``page`` (``offset // limit + 1``): its docs list it beside ``offset``.
 * A 429, a 5xx, a timeout, a dropped connection and a body that is not complete JSON are retried with
   exponential backoff and full jitter (tenacity), never sooner than a ``Retry-After`` asks.
+* A 4xx whose body says the rate limit was exceeded is retried as a 429 is (Kore's docs give the message,
+  not the status), and so is a 200 whose JSON is not a page the import takes (an array, an error object).
 * A 401, 403 or 404 is not retried: it raises :class:`KoreAuthError` or :class:`KoreError` with the
   settings to check. Nothing here logs or prints a header, the secret or the JWT.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import threading
 import time
 import uuid
@@ -28,12 +33,14 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import jwt
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from coaching.importer import kore_api
 from coaching.settings import KoreCredentials, KoreSyncSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,19 @@ ENDPOINTS = ("scorereporting", "rawdata")
 MAX_PAGE_SIZE = 100
 #: The longest wait a Retry-After is honoured for (a larger one is taken as this).
 MOST_RETRY_AFTER = 600.0
+#: How Kore's rate-limit message starts ("You've exceeded the per-minute rate limit. …"); its docs give the
+#: message, not the status, so any 4xx saying it is retried like a 429.
+RATE_LIMIT_WORDS = ("rate limit", "rate-limit", "ratelimit", "too many requests")
+
+
+def page_records(body: Any, endpoint: str) -> list[Any] | None:
+    """The records of a response body when the import takes it for a page (the saved wrapper around it
+    reads without a problem), else None: a JSON array or an error object is not a page."""
+    document = {"request": {"endpoint": endpoint}, "response": body}
+    page = kore_api.read_page(Path(f"{endpoint}.json"), endpoint, document)
+    if page is None or page.problems:
+        return None
+    return list(page.records)
 
 
 def endpoint_url(credentials: KoreCredentials, endpoint: str) -> str:
@@ -95,15 +115,47 @@ class RateLimiter:
     """At most ``limit`` requests in any ``window`` seconds (Kore counts a rolling sixty seconds).
 
     A sliding log of the last ``limit`` send times: a request waits until the oldest of them is more than
-    ``window`` old. ``clock`` and ``sleep`` are injectable so tests need not wait a minute.
+    ``window`` old. With ``log_path`` the log is kept in that file too (wall-clock times, written at each
+    request), so the next run, or another process of the same store, starts from it rather than from an
+    empty minute. ``clock`` and ``sleep`` are injectable so tests need not wait a minute.
     """
 
-    def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, limit: int, window: float, *, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, log_path: Path | None = None) -> None:
         self.limit, self.window = limit, window
-        self.clock, self.sleep = clock, sleep
-        self._sent: deque[float] = deque()
+        self.clock = clock or (time.time if log_path is not None else time.monotonic)
+        self.sleep = sleep
+        self.log_path = log_path
+        self._sent: deque[float] = deque(self._load())
         self._lock = threading.Lock()
+
+    def _load(self) -> list[float]:
+        if self.log_path is None:
+            return []
+        try:
+            data = json.loads(self.log_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as error:
+            log.warning("the requests log %s cannot be read (%s); starting from an empty minute", self.log_path,
+                        error)
+            return []
+        now = self.clock()
+        sent = data.get("sent") if isinstance(data, dict) else None
+        times = [float(t) for t in sent or [] if isinstance(t, int | float) and not isinstance(t, bool)]
+        # A time ahead of the clock (it was set back) counts as now: never a wait longer than the window.
+        return sorted(min(t, now) for t in times if now - t < self.window)[-self.limit:]
+
+    def _save(self) -> None:
+        if self.log_path is None:
+            return
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.log_path.with_name(self.log_path.name + ".partial")
+            partial.write_text(json.dumps({"sent": list(self._sent)}), encoding="utf-8")
+            os.replace(partial, self.log_path)
+        except OSError as error:  # the limit still holds within this run
+            log.warning("the requests log %s cannot be written (%s)", self.log_path, error)
 
     def acquire(self) -> float:
         """Wait for a free slot and take it; returns the seconds waited."""
@@ -115,8 +167,9 @@ class RateLimiter:
                     self._sent.popleft()
                 if len(self._sent) < self.limit:
                     self._sent.append(now)
+                    self._save()
                     return waited
-                pause = self.window - (now - self._sent[0])
+                pause = min(self.window, self.window - (now - self._sent[0]))
             self.sleep(pause)
             waited += pause
 
@@ -197,6 +250,10 @@ class KoreClient:
             "limit": limit,
             "include_below_threshold": self.settings.include_below_threshold,
         }
+        if endpoint == "rawdata":
+            # The Raw Data API's page documents ``page`` (1-based, default 1) beside ``offset``, and its
+            # sample request sends both: the two name the same page, whichever Kore reads.
+            body["page"] = offset // limit + 1
         retrying = Retrying(
             retry=retry_if_exception_type(Retryable),
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -246,13 +303,20 @@ class KoreClient:
         except httpx.TransportError as error:
             raise Retryable(f"the connection failed ({type(error).__name__})") from None
         status = response.status_code
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if status == 429 or status >= 500:
-            raise Retryable(f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")))
+            raise Retryable(f"HTTP {status}", retry_after)
+        if 400 <= status < 500 and any(w in response.text.lower() for w in RATE_LIMIT_WORDS):
+            raise Retryable(f"HTTP {status} saying the rate limit was exceeded", retry_after)
         if status in (401, 403, 404):
             raise _refusal(status, endpoint)
         if status != 200:
             raise KoreError(f"Kore's {endpoint} answered HTTP {status}: {response.text[:300]!r}")
         try:
-            return json.loads(response.content)
+            answer = json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise Retryable(f"the body was not complete JSON ({len(response.content)} bytes)") from None
+        if page_records(answer, endpoint) is None:
+            # A 200 whose JSON is no page (an array, an error object): never saved for the import to refuse.
+            raise Retryable(f"HTTP 200 with JSON that is not a page of records: {response.text[:200]!r}", retry_after)
+        return answer

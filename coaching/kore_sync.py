@@ -51,16 +51,22 @@ from typing import Any, Literal, TextIO
 import duckdb
 
 from coaching import store
-from coaching.importer import ImportFailed, ImportSummary, import_files
-from coaching.kore_client import ENDPOINTS, KoreClient, KoreError
+from coaching.importer import ImportFailed, ImportSummary, import_files, kore_api
+from coaching.kore_client import ENDPOINTS, KoreClient, KoreError, RateLimiter, page_records
 from coaching.settings import ImportSettings, KoreCredentials, KoreSyncSettings
 
 log = logging.getLogger(__name__)
 
 #: Runs kept in the state file (the newest last).
 KEPT_RUNS = 50
-#: Keys a record's conversation id goes by in Kore's responses.
-ID_KEYS = ("conversationId", "Conversation ID", "ConversationID", "conversation_id")
+#: Keys a record's conversation id goes by, as the import matches them (its spellings, normalised): the
+#: duplicate check of a read sees every conversation the import sees.
+ID_KEYS = frozenset(kore_api.normalise(s) for s in kore_api.SPELLINGS["record"]["conversation_id"])
+#: Pages of one endpoint's window beyond which paging is taken as running away (a million records).
+MOST_PAGES = 10_000
+#: Refused windows' pages kept per window (the newest), and refused windows kept in all, for diagnosis.
+KEPT_FAILED_ATTEMPTS = 3
+KEPT_FAILED_WINDOWS = 10
 
 Status = Literal["ok", "failed", "interrupted", "dry run"]
 
@@ -112,7 +118,7 @@ class SyncRun:
 
     started_at: str
     finished_at: str | None = None
-    status: Status | Literal["running"] = "running"
+    status: Status | Literal["running", "stopped"] = "running"
     since: str | None = None
     until: str | None = None
     windows: int = 0
@@ -123,6 +129,12 @@ class SyncRun:
     error: str | None = None
     #: The store's watermark when the run ended: what its ``until`` vouches for (see :func:`data_as_of`).
     watermark: str | None = None
+    #: The process running it: a "running" run whose process is gone stopped unexpectedly (killed).
+    pid: int | None = None
+    #: Windows the import refused: ``{"start", "end", "problems" (the first few), "total", "kept"}``.
+    failed_windows: list[dict[str, Any]] = field(default_factory=list)
+    #: What the run accepted with a doubt, or was told to do and did not (an --until in the future).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def started(self) -> datetime:
@@ -131,6 +143,56 @@ class SyncRun:
     @property
     def finished(self) -> datetime | None:
         return _from_iso(self.finished_at) if self.finished_at else None
+
+    @property
+    def stopped_unexpectedly(self) -> bool:
+        """A run that never finished: its process is gone (or a later run found it so)."""
+        return self.status == "stopped" or (self.status == "running" and not _alive(self.pid))
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
+
+
+def _parse_run(data: Any) -> SyncRun:
+    """A run record of state.json, checked; ValueError says what is wrong with it."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a run is {type(data).__name__}, expected an object")
+    known = {f.name: f for f in fields(SyncRun)}
+    values = {k: v for k, v in data.items() if k in known}
+    if not isinstance(values.get("started_at"), str):
+        raise ValueError("a run has no started_at time")
+    for name in ("started_at", "finished_at", "since", "until", "watermark"):
+        if values.get(name) is not None:
+            if not isinstance(values[name], str):
+                raise ValueError(f"a run's {name} is not a time")
+            _from_iso(values[name])  # ValueError when it is not one
+    for name in ("windows", "windows_landed", "windows_unchanged", "records", "requests", "pid"):
+        value = values.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f"a run's {name} is not a whole number")
+    if values.get("status", "running") not in ("ok", "failed", "interrupted", "dry run", "running", "stopped"):
+        raise ValueError(f"a run's status is {values.get('status')!r}")
+    if values.get("error") is not None and not isinstance(values["error"], str):
+        raise ValueError("a run's error is not text")
+    failed = values.get("failed_windows", [])
+    if not isinstance(failed, list) or not all(isinstance(w, dict) and isinstance(w.get("start"), str)
+                                                and isinstance(w.get("end"), str) for w in failed):
+        raise ValueError("a run's failed_windows is not a list of windows")
+    for window in failed:
+        _from_iso(window["start"]), _from_iso(window["end"])
+    warnings = values.get("warnings", [])
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise ValueError("a run's warnings are not a list of text")
+    return SyncRun(**values)
 
 
 @dataclass
@@ -169,8 +231,14 @@ def watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The end of the last window landed in this generation of the store, or None (never synced)."""
     if not store.has_table(con, WINDOWS_TABLE):
         return None
-    row = con.execute(f"SELECT max(window_end) FROM {WINDOWS_TABLE}").fetchone()
+    # A window recorded before its end had come (a clock that ran ahead) vouches only up to when it landed.
+    row = con.execute(f"SELECT max(least(window_end, landed_at)) FROM {WINDOWS_TABLE}").fetchone()
     return row[0] if row else None
+
+
+def read_up_to(window: LandedWindow) -> datetime:
+    """How far a landed window vouches for Kore's data: its end, unless it landed before its end."""
+    return min(window.end, window.landed_at)
 
 
 def record_window(con: duckdb.DuckDBPyConnection, window: LandedWindow) -> None:
@@ -188,17 +256,38 @@ def _read_landed(db: Path) -> dict[datetime, LandedWindow]:
         return landed_windows(con)
 
 
-def load_state(db: Path) -> SyncState:
-    path = sync_folder(db) / "state.json"
+def _state_path(db: Path) -> Path:
+    return sync_folder(db) / "state.json"
+
+
+def _read_state(db: Path) -> list[Any] | None:
+    """The run records of state.json as stored (None: no file); SyncError when it is not a state file."""
+    path = _state_path(db)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return SyncState()
+        return None
     except (OSError, ValueError) as error:
         raise SyncError(f"the sync's state {path} cannot be read ({error}); move it away to start over") from None
     # An earlier build kept the watermark and windows here too: they are the store's now, and ignored.
-    known = {f.name for f in fields(SyncRun)}
-    return SyncState(runs=[SyncRun(**{k: v for k, v in run.items() if k in known}) for run in data.get("runs", [])])
+    if not isinstance(data, dict) or not isinstance(data.get("runs", []), list):
+        raise SyncError(f"the sync's state {path} is not what the sync writes (an object with a list of runs); "
+                        "move it away to start over")
+    runs: list[Any] = data.get("runs", [])
+    return runs
+
+
+def load_state(db: Path) -> SyncState:
+    """The runs of state.json, every one checked: SyncError names the file and what is wrong."""
+    runs = _read_state(db)
+    state = SyncState()
+    for number, data in enumerate(runs or [], start=1):
+        try:
+            state.runs.append(_parse_run(data))
+        except ValueError as error:
+            raise SyncError(f"the sync's state {_state_path(db)} has a bad run (number {number}: {error}); "
+                            "move it away to start over") from None
+    return state
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -216,24 +305,53 @@ def save_state(db: Path, state: SyncState) -> None:
     _write_atomically(sync_folder(db) / "state.json", json.dumps(data, indent=1))
 
 
-def last_sync(db: Path) -> SyncRun | None:
-    """The newest run of `coaching sync kore` on this store (dry runs are not kept), or None."""
+def readable_runs(db: Path) -> list[SyncRun]:
+    """The runs of state.json that can be read, a bad record skipped (for pages: they must never break);
+    none when the file is not a state file."""
     try:
-        runs = load_state(db).runs
-    except SyncError:
-        return None
+        runs = _read_state(db)
+    except SyncError as error:
+        log.warning("%s", error)
+        return []
+    readable = []
+    for data in runs or []:
+        try:
+            readable.append(_parse_run(data))
+        except (ValueError, TypeError) as error:
+            log.warning("a run of %s is skipped: %s", _state_path(db), error)
+    return readable
+
+
+def state_problem(db: Path) -> str | None:
+    """What is wrong with state.json (the next sync stops on it), or None."""
+    try:
+        load_state(db)
+    except SyncError as error:
+        return str(error)
+    return None
+
+
+def last_sync(db: Path) -> SyncRun | None:
+    """The newest readable run of `coaching sync kore` on this store (dry runs are not kept), or None."""
+    runs = readable_runs(db)
     return runs[-1] if runs else None
+
+
+def last_import(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the snapshot's last import (a file or a synced window) landed."""
+    row = con.execute("SELECT max(imported_at) FROM imports").fetchone()
+    return row[0] if row else None
 
 
 def data_as_of(con: duckdb.DuckDBPyConnection, db: Path) -> datetime | None:
     """How fresh the store is, read from the snapshot ``con``: the later of its last import and its
-    watermark. The last run may vouch for later still: when it ended well and this snapshot holds all it
-    landed, it read Kore up to its ``until`` and found nothing newer (that is only in ``db``'s runs)."""
-    row = con.execute("SELECT max(imported_at) FROM imports").fetchone()
-    imported: datetime | None = row[0] if row else None
+    watermark. The last finished run may vouch for later still: when it ended well and this snapshot holds
+    all it landed, it read Kore up to its ``until`` and found nothing newer (that is only in ``db``'s runs)."""
+    imported = last_import(con)
     synced = watermark(con)
     moments = [m for m in (imported, synced) if m is not None]
-    run = last_sync(db)
+    finished = [r for r in readable_runs(db) if r.status != "running"]
+    run = finished[-1] if finished else None
     if (synced is not None and run is not None and run.status == "ok" and run.until
             and run.watermark == _iso(synced)):
         moments.append(_from_iso(run.until))
@@ -242,17 +360,27 @@ def data_as_of(con: duckdb.DuckDBPyConnection, db: Path) -> datetime | None:
 
 # -- planning -----------------------------------------------------------------------------------------
 def plan(landed: dict[datetime, LandedWindow], options: KoreSyncSettings, now: datetime,
-         since: datetime | None = None, until: datetime | None = None) -> list[Window]:
+         since: datetime | None = None, until: datetime | None = None,
+         unlanded: Sequence[datetime] = ()) -> list[Window]:
     """The windows a run reads, oldest first (settled ones left out unless ``since`` asks for them);
-    ``landed``: the store's (:func:`landed_windows`)."""
-    end = _utc(until) if until else now
+    ``landed``: the store's (:func:`landed_windows`); ``unlanded``: starts of windows an earlier run failed
+    to land (the import refused them), read again from the earliest even when later windows landed.
+
+    Nothing is read past ``now`` (a window not yet over would be read short and taken as landed), and a
+    window that claims to have landed after ``now`` (the clock went back) is not trusted as settled."""
+    end = min(_utc(until), now) if until else now
+    trusted = {start: w for start, w in landed.items() if w.landed_at <= now}
     if since is not None:
         start = _utc(since)
-    elif landed:
+    elif trusted:
         # From the watermark less the trailing days, never before the first window landed (the backfill's start).
-        start = max(max(w.end for w in landed.values()) - timedelta(days=options.trailing_days), min(landed))
+        high = max(read_up_to(w) for w in trusted.values())
+        start = max(high - timedelta(days=options.trailing_days), min(trusted))
     else:
         start = end - timedelta(days=options.backfill_days)
+    pending = [_utc(s) for s in unlanded if _utc(s) not in trusted]
+    if pending:
+        start = min(start, *pending)
     step = timedelta(hours=options.window_hours)
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     cursor = day + step * ((start - day) // step)
@@ -260,7 +388,7 @@ def plan(landed: dict[datetime, LandedWindow], options: KoreSyncSettings, now: d
     while cursor < end:
         window = Window(cursor, min(cursor + step, end))
         cursor += step
-        remembered = landed.get(window.start)
+        remembered = trusted.get(window.start)
         settled = (since is None and remembered is not None and remembered.end == window.end
                    and remembered.landed_at >= window.end + timedelta(days=options.trailing_days))
         if settled:
@@ -269,24 +397,39 @@ def plan(landed: dict[datetime, LandedWindow], options: KoreSyncSettings, now: d
     return windows
 
 
+def unlanded_windows(runs: Sequence[SyncRun], landed: dict[datetime, LandedWindow]) -> list[datetime]:
+    """Starts of windows the import refused in the last run that tried them and that the store still lacks
+    (each run that plans from one tries it again, so the newest runs name every one still refused)."""
+    refused: dict[datetime, str] = {}
+    for run in runs:
+        for failed in run.failed_windows:
+            start, _ = failed_window_times(failed)
+            refused[start] = run.started_at
+    return sorted(start for start in refused if start not in landed)
+
+
+def failed_window_times(failed: dict[str, Any]) -> tuple[datetime, datetime]:
+    return _from_iso(str(failed["start"])), _from_iso(str(failed["end"]))
+
+
 # -- fetching -----------------------------------------------------------------------------------------
 def record_id(record: Any) -> str | None:
+    """A record's conversation id, its key matched as the import matches it (any case, spaces, underscores)."""
     if isinstance(record, dict):
-        for key in ID_KEYS:
-            value = record.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool):
+        for key, value in record.items():
+            if (isinstance(key, str) and kore_api.normalise(key) in ID_KEYS
+                    and isinstance(value, str | int) and not isinstance(value, bool)):
                 return str(value)
     return None
 
 
 def results_of(response: Any, endpoint: str) -> list[Any]:
-    """The records of a page (Kore's ``results``)."""
-    if isinstance(response, dict) and isinstance(response.get("results"), list):
-        return list(response["results"])
-    if isinstance(response, list):
-        return response
-    raise SyncError(f"Kore's {endpoint} answered with JSON of an unexpected shape: expected an object whose "
-                    "'results' is a list of records")
+    """The records of a page, exactly when the import takes ``response`` for one (:func:`page_records`)."""
+    records = page_records(response, endpoint)
+    if records is None:
+        raise SyncError(f"Kore's {endpoint} answered with JSON of an unexpected shape: expected an object whose "
+                        "'results' is a list of records")
+    return records
 
 
 def _more(response: Any, offset: int, count: int, limit: int) -> bool:
@@ -322,8 +465,8 @@ def _read_page(path: Path, endpoint: str) -> Page | None:
     return Page(path, int(request["offset"]), records, total if isinstance(total, int) else None)
 
 
-def _consistent(pages: Sequence[Page], endpoint: str, window: Window) -> bool:
-    """Whether the window stood still while it was paged (see the module's docstring, step 3)."""
+def _mismatch(pages: Sequence[Page]) -> str:
+    """What does not add up in an endpoint's pages of a window ('' when all does)."""
     totals = {p.total for p in pages if p.total is not None}
     ids = [record_id(r) for p in pages for r in p.records]
     known = [i for i in ids if i is not None]
@@ -335,55 +478,132 @@ def _consistent(pages: Sequence[Page], endpoint: str, window: Window) -> bool:
         problems.append("a conversation came twice")
     if len(totals) == 1 and count != next(iter(totals)):
         problems.append(f"{count} records against totalResults {next(iter(totals))}")
+    return "; ".join(problems)
+
+
+def _consistent(pages: Sequence[Page], endpoint: str, window: Window) -> bool:
+    """Whether the window stood still while it was paged (see the module's docstring, step 3)."""
+    problems = _mismatch(pages)
     if problems:
-        log.warning("Kore's %s for %s changed while it was paged (%s); reading it again", endpoint, window,
-                    "; ".join(problems))
+        log.warning("Kore's %s for %s changed while it was paged (%s); reading it again", endpoint, window, problems)
     return not problems
 
 
 Hook = Callable[[str, Window], None]
 
 
+class PagingRunaway(SyncError):
+    """Kore's paging does not end (it ignores ``offset``, or says there is more past what it counts)."""
+
+
+def _endpoint_digest(pages: Sequence[Page]) -> str:
+    lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for p in pages for r in p.records]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 class Fetcher:
-    """Reads windows into saved pages; counts requests for the progress estimate."""
+    """Reads windows into saved pages; counts requests for the progress estimate. ``warnings`` collects
+    what a read was accepted with in doubt (a mismatch that two full reads gave alike)."""
 
     def __init__(self, client: KoreClient, options: KoreSyncSettings, hook: Hook | None,
                  on_request: Callable[[], None]) -> None:
         self.client, self.options, self.hook, self.on_request = client, options, hook, on_request
+        self.warnings: list[str] = []
 
     def window(self, window: Window, folder: Path) -> dict[str, list[Page]]:
         return {endpoint: self.endpoint(window, endpoint, folder) for endpoint in ENDPOINTS}
 
     def endpoint(self, window: Window, endpoint: str, folder: Path) -> list[Page]:
         limit = self.options.page_size
-        for _ in range(self.options.max_rereads + 1):
+        previous: str | None = None
+        reads = self.options.max_rereads + 1
+        repeats = 0
+        for _ in range(reads):
             pages = self._resume(folder, endpoint, limit)
-            offset = pages[-1].offset + len(pages[-1].records) if pages else 0
-            more = not pages or self._saved_more(pages[-1], limit)
-            while more:
-                request, response = self.client.page(endpoint, window.start, window.end, offset, limit)
-                self.on_request()
-                records = results_of(response, endpoint)
-                path = _page_file(folder, endpoint, offset)
-                saved = {"request": {"endpoint": endpoint, "startDate": request["startDate"],
-                                     "endDate": request["endDate"], "offset": offset, "limit": request["limit"]},
-                         "response": response}
-                _write_atomically(path, json.dumps(saved, ensure_ascii=False))
-                total = response.get("totalResults") if isinstance(response, dict) else None
-                pages.append(Page(path, offset, records, total if isinstance(total, int) else None))
-                if self.hook is not None:
-                    self.hook("page", window)
-                more = _more(response, offset, len(records), limit)
-                offset += len(records)
+            try:
+                repeated = self._page_on(window, endpoint, folder, pages, limit)
+            except PagingRunaway:
+                for page in pages:  # nothing of a read that ran away is resumed
+                    page.path.unlink(missing_ok=True)
+                raise
+            if repeated is not None:  # records arrived at the front meanwhile, or Kore ignores the offset
+                log.warning("Kore's %s for %s: %s; reading it again", endpoint, window, repeated)
+                repeats += 1
+                previous = None  # a read cut short is no full read
+                for page in pages:
+                    page.path.unlink(missing_ok=True)
+                continue
             if _consistent(pages, endpoint, window):
                 return pages
+            # A mismatch that a full read gives again, record for record, is how Kore counts this window
+            # (a totalResults that never equals its records, a conversation listed twice): accepted, noted.
+            this = _endpoint_digest(pages)
+            if this == previous:
+                self.warnings.append(
+                    f"Kore's {endpoint} for {window} gave the same records in two full reads, which do not add up "
+                    f"({_mismatch(pages)}); they were imported as given"
+                )
+                log.warning("%s", self.warnings[-1])
+                return pages
+            previous = this
             for page in pages:
                 page.path.unlink(missing_ok=True)
+        if repeats == reads:
+            raise PagingRunaway(
+                f"Kore's {endpoint} for {window} does not stop paging: in each of {reads} reads a page repeated "
+                "only conversations already read, so Kore seems to ignore the offset. The run stops here; check "
+                "KORE_BASE_URL (a proxy or another service?)"
+            )
         raise SyncError(
             f"Kore's {endpoint} for {window} kept changing while it was paged ({self.options.max_rereads + 1} "
             "reads); the run stops here and tries again next time (smaller windows, COACHING_KORE_WINDOW_HOURS, "
             "change less while they are read)"
         )
+
+    def _page_on(self, window: Window, endpoint: str, folder: Path, pages: list[Page], limit: int) -> str | None:
+        """Pages from where ``pages`` end to the last, appended to ``pages``. Bounded: records at an offset
+        at or past totalResults, more pages than totalPages (+1) or than :data:`MOST_PAGES` raise
+        :class:`PagingRunaway`; a page of conversations all read already in this read ends it early (said
+        in the return value): records arrived at the front meanwhile, or, when every read ends so, Kore
+        ignores the offset."""
+        offset = pages[-1].offset + len(pages[-1].records) if pages else 0
+        more = not pages or self._saved_more(pages[-1], limit)
+        seen = {i for p in pages for r in p.records if (i := record_id(r)) is not None}
+        most_pages: int | None = None
+        while more:
+            request, response = self.client.page(endpoint, window.start, window.end, offset, limit)
+            self.on_request()
+            records = results_of(response, endpoint)
+            total = response.get("totalResults") if isinstance(response, dict) else None
+            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            declared = response.get("totalPages") if isinstance(response, dict) else None
+            if isinstance(declared, int) and not isinstance(declared, bool):
+                most_pages = declared + 1
+            ids = [i for r in records if (i := record_id(r)) is not None]
+            if offset and ids and all(i in seen for i in ids):
+                return f"the page at offset {offset} repeats only conversations already read"
+            stop = None
+            if offset and total is not None and offset >= total and records:
+                stop = f"it sent records at offset {offset}, past its totalResults {total}"
+            elif most_pages is not None and len(pages) + 1 > most_pages:
+                stop = f"it sent more pages ({len(pages) + 1}) than its totalPages ({most_pages - 1}) + 1"
+            elif len(pages) + 1 > MOST_PAGES:
+                stop = f"it sent more than {MOST_PAGES} pages for one window"
+            if stop is not None:
+                raise PagingRunaway(f"Kore's {endpoint} for {window} does not stop paging: {stop}. The run stops "
+                                    "here; check KORE_BASE_URL, or try smaller windows (COACHING_KORE_WINDOW_HOURS)")
+            seen.update(ids)
+            path = _page_file(folder, endpoint, offset)
+            saved = {"request": {"endpoint": endpoint, "startDate": request["startDate"],
+                                 "endDate": request["endDate"], "offset": offset, "limit": request["limit"]},
+                     "response": response}
+            _write_atomically(path, json.dumps(saved, ensure_ascii=False))
+            pages.append(Page(path, offset, records, total))
+            if self.hook is not None:
+                self.hook("page", window)
+            more = _more(response, offset, len(records), limit)
+            offset += len(records)
+        return None
 
     @staticmethod
     def _saved_more(page: Page, limit: int) -> bool:
@@ -435,6 +655,8 @@ class WindowOutcome:
     landed: bool
     unchanged: bool
     summary: dict[str, Any] | None = None
+    #: The import's refusal, when it refused the window (the run carried on).
+    failure: ImportFailed | None = None
 
 
 @dataclass
@@ -497,6 +719,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def requests_log(db: Path) -> Path:
+    """Where the send times of the last minute's requests are kept, so every run and process of this store
+    shares Kore's limit (:class:`~coaching.kore_client.RateLimiter`)."""
+    return sync_folder(db) / "requests.json"
+
+
 def sync(
     db: Path,
     credentials: KoreCredentials,
@@ -519,12 +747,23 @@ def sync(
         state = load_state(db)
         landed = _read_landed(db)
         started = now()
-        windows = plan(landed, options, started, since, until)
-        run = SyncRun(started_at=_iso(started), since=_iso(windows[0].start) if windows else None,
-                      until=_iso(windows[-1].end) if windows else None, windows=len(windows))
+        run = SyncRun(started_at=_iso(started), pid=os.getpid())
+        for earlier in state.runs:
+            if earlier.status == "running":  # we hold the lock: its process is gone without a word
+                earlier.status, earlier.error = "stopped", "stopped unexpectedly (the process ended before it finished)"
+                run.warnings.append(f"the sync started {earlier.started_at} (process {earlier.pid}) stopped "
+                                    "unexpectedly; this run resumes it")
+        if until is not None and _utc(until) > started:
+            run.warnings.append(f"--until {_iso(_utc(until))} is later than now: read up to now ({_iso(started)}); "
+                                "what has not happened yet cannot be read")
+        windows = plan(landed, options, started, since, until, unlanded_windows(state.runs, landed))
+        run.since = _iso(windows[0].start) if windows else None
+        run.until = _iso(windows[-1].end) if windows else None
+        run.windows = len(windows)
         outcomes: list[WindowOutcome] = []
         owns_client = client is None
-        kore = client or KoreClient(credentials, options)
+        kore = client or KoreClient(credentials, options, limiter=RateLimiter(
+            options.requests_per_window, options.rate_window_seconds, log_path=requests_log(db)))
         scratch = Path(tempfile.mkdtemp(prefix="coaching-kore-dry-run-")) if dry_run else None
         pending = (scratch or sync_folder(db)) / "pending"
         per_window: list[int] = []
@@ -539,11 +778,13 @@ def sync(
             left = max(0, round(average * left_windows) - in_this)
             progress(SyncProgress(window, len(outcomes), len(windows), kore.requests, left))
 
+        current: Window | None = None
+        fetcher = Fetcher(kore, options, hook, lambda: report(current))
         try:
-            if not dry_run:
+            if not dry_run:  # a run killed from now on leaves this record behind, "running" with its pid
+                state.runs.append(run)
+                save_state(db, state)
                 _clear_orphans(pending, windows, options.window_hours, landed)
-            current: Window | None = None
-            fetcher = Fetcher(kore, options, hook, lambda: report(current))
             for window in windows:
                 current = window
                 report(window)
@@ -552,7 +793,20 @@ def sync(
                 pages = fetcher.window(window, folder)
                 per_window.append(kore.requests - done_requests)
                 done_requests = kore.requests
-                outcome = _land(db, landed, window, pages, now, dry_run, scratch, import_settings)
+                try:
+                    outcome = _land(db, landed, window, pages, now, dry_run, scratch, import_settings)
+                except ImportFailed as failure:
+                    # One bad record must not stop the sync for good: its pages go aside (kept to look at),
+                    # the next run asks Kore again, later windows carry on; the window stays unlanded, so
+                    # the next run plans from it (:func:`unlanded_windows`).
+                    kept = None if dry_run else _set_aside(db, folder, window, now())
+                    run.failed_windows.append({
+                        "start": _iso(window.start), "end": _iso(window.end), "total": failure.total,
+                        "problems": [str(p) for p in failure.problems[:5]], "kept": str(kept) if kept else None})
+                    outcome = WindowOutcome(window, {e: sum(len(p.records) for p in ps) for e, ps in pages.items()},
+                                            False, False, failure=failure)
+                    outcomes.append(outcome)
+                    continue
                 outcomes.append(outcome)
                 run.records += sum(outcome.records.values())
                 run.windows_landed += outcome.landed
@@ -562,32 +816,87 @@ def sync(
                 if hook is not None:
                     hook("landed", window)
             report(None)
-            run.status = "dry run" if dry_run else "ok"
+            if run.failed_windows:
+                first = run.failed_windows[0]
+                problems = first["problems"][0] if first["problems"] else ""
+                run.status, run.error = "failed", (
+                    f"the import refused {len(run.failed_windows)} window(s), the first "
+                    f"{Window(*failed_window_times(first))}: {first['total']} problem(s), first: {problems}; "
+                    "later windows carried on, the next run reads the refused ones again")
+            else:
+                run.status = "dry run" if dry_run else "ok"
         except KeyboardInterrupt:
             run.status, run.error = "interrupted", "stopped before the end; the next run resumes"
             raise
-        except ImportFailed as failure:
-            first = failure.problems[0] if failure.problems else ""
-            run.status, run.error = "failed", f"the import refused a batch: {failure.total} problem(s), first: {first}"
-            raise
         except (KoreError, SyncError, OSError) as error:
             run.status, run.error = "failed", str(error)
+            _RECORDED.add(id(error))
             raise
         except Exception as error:
             run.status, run.error = "failed", f"{type(error).__name__}: {error}"
+            _RECORDED.add(id(error))
             raise
         finally:
+            run.warnings += fetcher.warnings
             run.finished_at = _iso(now())
             run.requests = kore.requests
-            run.watermark = _iso(max(w.end for w in landed.values())) if landed else None
+            run.watermark = _iso(max(read_up_to(w) for w in landed.values())) if landed else None
             if owns_client:
                 kore.close()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-            elif run.status != "running":
-                state.runs.append(run)
+            elif run.status != "running":  # else the process is dying: its "running" record says so
+                if not any(r is run for r in state.runs):
+                    state.runs.append(run)
                 save_state(db, state)
         return SyncResult(run, outcomes, dry_run)
+
+
+#: Errors a run recorded itself (by id, while they propagate): :func:`record_failure` leaves them be.
+_RECORDED: set[int] = set()
+
+
+def record_failure(db: Path, error: BaseException) -> None:
+    """A failed run in state.json for an error that came before the run could record one (a setting, the
+    store); under ``--every`` the Import page then shows it. Skipped while another process syncs."""
+    if id(error) in _RECORDED:
+        _RECORDED.discard(id(error))
+        return
+    if isinstance(error, SyncRunning):
+        return
+    message = str(error) if isinstance(error, SyncError | KoreError | OSError) else f"{type(error).__name__}: {error}"
+    try:
+        with sync_lock(db):
+            try:
+                state = load_state(db)
+            except SyncError:
+                return  # the state file is the fault: nothing is written over it
+            moment = _iso(_utc_now())
+            state.runs.append(SyncRun(started_at=moment, finished_at=moment, status="failed", error=message,
+                                      pid=os.getpid()))
+            save_state(db, state)
+    except (SyncRunning, OSError) as failure:
+        log.warning("the failed run could not be recorded: %s", failure)
+
+
+def _set_aside(db: Path, folder: Path, window: Window, moment: datetime) -> Path | None:
+    """A refused window's pages moved to ``failed/<window>/<time>/`` (the newest few kept): out of
+    ``pending/``, so the next run asks Kore again instead of importing the same pages for ever."""
+    base = sync_folder(db) / "failed"
+    target = base / window.name / f"{moment:%Y%m%dT%H%M%S%fZ}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder), str(target))
+        for old in sorted(target.parent.iterdir())[:-KEPT_FAILED_ATTEMPTS]:
+            shutil.rmtree(old, ignore_errors=True)
+        windows = sorted(base.iterdir(), key=lambda f: f.stat().st_mtime)
+        for old in windows[:-KEPT_FAILED_WINDOWS]:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        log.warning("the refused pages of %s could not be kept (%s); they are dropped", window, error)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return target
 
 
 def _land(db: Path, landed: dict[datetime, LandedWindow], window: Window, pages: dict[str, list[Page]],

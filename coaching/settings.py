@@ -164,6 +164,8 @@ def reader_memory_limit() -> str:
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 #: Kore's cloud; a tenant on another host sets KORE_BASE_URL.
 DEFAULT_KORE_BASE_URL = "https://platform.kore.ai"
+#: Hosts KORE_BASE_URL may name with plain http (a local stand-in for Kore, as the tests start).
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 #: The credential settings: the environment variable, the key in secrets.toml's ``[kore]`` table, and
 #: what it is (as the errors name it).
@@ -224,8 +226,13 @@ def kore_credentials(secrets_file: Path | None = None) -> KoreCredentials:
             f"in the [kore] table of {secrets_file or SECRETS_FILE} (never on the command line)"
         )
     base_url = value("KORE_BASE_URL", "base_url") or DEFAULT_KORE_BASE_URL
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", base_url):
+    found = re.fullmatch(r"(https?)://([^\s/:]+)(:\d+)?(/[^\s]*)?", base_url)
+    if not found:
         raise SettingError(f"KORE_BASE_URL is {base_url!r}; expected a URL such as {DEFAULT_KORE_BASE_URL}")
+    if found.group(1) == "http" and found.group(2) not in LOCAL_HOSTS:
+        # The JWT signed with the client secret travels in every request: never in clear text.
+        raise SettingError(f"KORE_BASE_URL is {base_url!r}; it must be https:// (plain http only for "
+                           f"{' or '.join(LOCAL_HOSTS)}), since every request carries a signed token")
     return KoreCredentials(
         base_url=base_url.rstrip("/"),
         subject=value("KORE_JWT_SUBJECT", "jwt_subject") or "coaching-dashboard",

@@ -31,27 +31,42 @@ def named_as_uploaded(text: str, labels: dict[str, str]) -> str:
     return text
 
 
-def show_last_sync(run: kore_sync.SyncRun | None) -> None:
-    """The last `coaching sync kore`: when, how many records, any error."""
+def show_last_sync(run: kore_sync.SyncRun | None, problem: str | None = None) -> None:
+    """The last `coaching sync kore`: when, how many records, any error, the windows the import refused."""
     st.subheader("Sync from Kore's APIs")
+    if problem is not None:  # the next sync stops on it: say so, plainly
+        st.warning(escape_markdown(problem))
     if run is None:
         st.caption("This store has not been synced from Kore's APIs: `coaching sync kore` (see docs/sync.md).")
         return
     when = run.finished or run.started
     what = (f"{run.records:,} record(s) read in {run.windows} window(s), {run.windows_landed} imported, "
             f"{run.windows_unchanged} unchanged")
-    if run.status == "ok":
-        st.success(f"Last sync {when:%d %b %Y %H:%M} UTC: {what}.")
+    if run.stopped_unexpectedly:
+        st.error(f"The sync started {run.started:%d %b %Y %H:%M} UTC (process {run.pid or '?'}) stopped "
+                 f"unexpectedly, before it finished ({what} by then). The next sync resumes it.")
     elif run.status == "running":
-        st.info(f"A sync started {when:%d %b %Y %H:%M} UTC and has not finished.")
+        st.info(f"A sync started {when:%d %b %Y %H:%M} UTC (process {run.pid or '?'}) and is running.")
+    elif run.status == "ok":
+        st.success(f"Last sync {when:%d %b %Y %H:%M} UTC: {what}.")
     else:
         # The error names settings and windows, never a credential; shown as plain text.
         st.error(f"Last sync {when:%d %b %Y %H:%M} UTC {run.status}: {escape_markdown(run.error or '')} ({what}).")
+    for failed in run.failed_windows:
+        start, end = kore_sync.failed_window_times(failed)
+        st.warning(f"The import refused the window {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC "
+                   f"({failed.get('total', '?')} problem(s)); the next sync reads it again. Its pages are kept "
+                   f"in {escape_markdown(str(failed.get('kept', '')))}.")
+        problems = [p for p in failed.get("problems", []) if isinstance(p, str)]
+        if problems:
+            st.code("\n".join(problems), language=None)
+    for warning in run.warnings:
+        st.caption(escape_markdown(warning))
 
 
 session.viewer(Capability.IMPORT)  # admins only, even when Streamlit runs this page on its own
 st.title("Import exports")
-show_last_sync(kore_sync.last_sync(session.store().path))
+show_last_sync(kore_sync.last_sync(session.store().path), kore_sync.state_problem(session.store().path))
 st.caption(
     "Kore.ai Interaction Evaluation reports, Auto QA Reporting and Raw Data API pages, rosters, coaching "
     "assignments, coaching interactions, best responses and review events (CSV, JSON, NDJSON or Parquet). A file "

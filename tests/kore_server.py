@@ -7,9 +7,14 @@ spaced keys, the Raw Data API's ``"Conversation ID"`` and ``"Conversation Start 
 client secret (a wrong one gets 401), counts requests per account in a rolling window (past the limit:
 429 with ``Retry-After``), and plays faults queued with :meth:`KoreServer.inject`: ``"500"``, ``"429"``,
 ``"timeout"`` (answers after ``delay`` seconds), ``"truncated"`` (the connection closes mid-body),
-``"cut_json"`` (a complete response whose JSON is cut short) and ``"shift"`` (a new conversation appears at
+``"cut_json"`` (a complete response whose JSON is cut short), ``"shift"`` (a new conversation appears at
 the front of the window right after this page: every later page shifts by one, as paging by offset does
-when records arrive meanwhile). The rate window is injectable, so no test waits a minute.
+when records arrive meanwhile), ``"limit_400"`` (Kore's rate-limit message with a 400, not a 429),
+``"array"`` (a 200 whose body is the bare list of records) and ``"error_object"`` (a 200 whose body is an
+error object). Lasting misbehaviours are attributes: ``ignore_offset`` (every request answered with the
+first page, ``hasMore`` true while there are more than a page), ``total_bias`` (``totalResults`` off by that
+many, always: a stable mismatch). The rate window is injectable, so no test waits a minute. Each request
+is logged with its ``page`` (when sent) and the time it arrived (``time.time()``).
 """
 
 from __future__ import annotations
@@ -149,7 +154,7 @@ class Conversation:
 
 @dataclass
 class Fault:
-    kind: str  # 500, 429, timeout, truncated, cut_json, shift
+    kind: str  # 500, 429, timeout, truncated, cut_json, shift, limit_400, array, error_object
     endpoint: str | None = None
     offset: int | None = None
     delay: float = 0.0
@@ -163,6 +168,9 @@ class Request:
     offset: int
     limit: int
     status: int
+    page: int | None = None
+    #: When it arrived (``time.time()``): what a test of the rate limit across runs reads.
+    at: float = 0.0
 
 
 @dataclass(repr=False)
@@ -176,6 +184,10 @@ class KoreServer:
     log: list[Request] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     shifted: int = 0
+    #: A server that ignores ``offset``: every page is the first.
+    ignore_offset: bool = False
+    #: Added to ``totalResults`` on every page: a count that never equals the records.
+    total_bias: int = 0
     #: Every ``auth`` header received: what must never show in a log.
     tokens: list[str] = field(default_factory=list)
 
@@ -277,10 +289,12 @@ class KoreServer:
         with self._lock:
             matching = sorted((c for c in self.conversations if start <= c.start < end),
                               key=lambda c: (c.start, c.conversation_id))
+            if self.ignore_offset:
+                offset = 0
             records = [c.render(endpoint) for c in matching[offset:offset + limit]]
         total = len(matching)
-        return {"results": records, "totalResults": total, "totalPages": math.ceil(total / limit) if limit else 0,
-                "hasMore": offset + len(records) < total}
+        return {"results": records, "totalResults": total + self.total_bias,
+                "totalPages": math.ceil(total / limit) if limit else 0, "hasMore": offset + len(records) < total}
 
     def shift(self, start: datetime) -> None:
         """A new conversation at the very start of the window: every record after it moves one place."""
@@ -332,7 +346,9 @@ def _handler(kore: KoreServer) -> type[BaseHTTPRequestHandler]:
             except (ValueError, KeyError, TypeError):
                 self._answer(400, {"errors": [{"msg": "Bad request"}]}, None)
                 return
-            request = Request(endpoint, body["startDate"], body["endDate"], offset, limit, 0)
+            page = body.get("page")
+            request = Request(endpoint, body["startDate"], body["endDate"], offset, limit, 0,
+                              page if isinstance(page, int) else None, time.time())
             kore.log.append(request)
             if not self._authorised_request():
                 self._answer(401, {"errors": [{"msg": "Invalid auth token", "code": 401}]}, request)
@@ -352,6 +368,12 @@ def _handler(kore: KoreServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.kind == "429":
                 self._answer(429, {"errors": [{"msg": RATE_LIMITED}]}, request, {"Retry-After": "0.01"})
                 return
+            if fault is not None and fault.kind == "limit_400":
+                self._answer(400, {"errors": [{"msg": RATE_LIMITED}]}, request)
+                return
+            if fault is not None and fault.kind == "error_object":
+                self._answer(200, {"errors": [{"msg": "Something went wrong", "code": 200}]}, request)
+                return
             if fault is not None and fault.kind == "timeout":
                 time.sleep(fault.delay)
             payload = kore.page(endpoint, start, end, offset, limit)
@@ -361,6 +383,9 @@ def _handler(kore: KoreServer) -> type[BaseHTTPRequestHandler]:
                 return
             if fault is not None and fault.kind == "cut_json":
                 self._answer(200, None, request, body=data[: len(data) // 2])
+                return
+            if fault is not None and fault.kind == "array":
+                self._answer(200, payload["results"], request)
                 return
             if fault is not None and fault.kind == "shift":
                 kore.shift(start)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,9 +26,10 @@ from hypothesis import strategies as st
 
 from coaching import kore_sync, store
 from coaching.kore_client import KoreClient, RateLimiter, retry_after_seconds
-from coaching.settings import KoreCredentials, KoreSyncSettings, SettingError, kore_credentials
+from coaching.settings import KORE_CREDENTIALS, KoreCredentials, KoreSyncSettings, SettingError, kore_credentials
 
-from kore_server import KoreServer, conversations
+import kore_server
+from kore_server import Conversation, KoreServer, conversations
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret-of-the-kore-app-0123456789abcdef"
@@ -178,10 +180,12 @@ def test_a_failed_import_lands_neither_the_window_nor_its_record(db: Path, kore:
 
     if failure == "recording the window fails":
         monkeypatch.setattr(kore_sync, "record_window", failing_record)
+        with pytest.raises(OSError):
+            run(db, kore)
     else:
         monkeypatch.setattr(kore_sync, "import_files", refusing_import)
-    with pytest.raises((OSError, kore_sync.ImportFailed)):
-        run(db, kore)
+        refused = run(db, kore)  # the run carries on past a refused window, and says so
+        assert refused.run.status == "failed" and [o.failure is not None for o in refused.windows] == [False, True]
     assert list(landed(db)) == [DAY]
     with store.open_store(db).snapshot() as con:
         assert kore_sync.watermark(con) == second
@@ -474,7 +478,7 @@ def test_every_keeps_syncing_until_sigterm(db: Path, kore: KoreServer) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             state = kore_sync.sync_folder(db) / "state.json"
-            if state.exists() and len(kore_sync.load_state(db).runs) >= 2:
+            if state.exists() and sum(r.status == "ok" for r in kore_sync.load_state(db).runs) >= 2:
                 break
             time.sleep(0.1)
         process.send_signal(signal.SIGTERM)
@@ -497,3 +501,265 @@ def test_one_sync_at_a_time(db: Path, kore: KoreServer) -> None:
     assert "already running" in result.stderr and f"pid {os.getpid()}" in result.stderr
     assert kore.log == [] and not db.exists()
 
+
+
+# -- a refused window ----------------------------------------------------------------------------------------
+def test_a_refused_window_is_set_aside_later_windows_land_and_the_next_run_reads_it_again(
+        db: Path, kore: KoreServer) -> None:
+    bad = next(c for c in kore.conversations if c.start < DAY + timedelta(days=1) and c.kore_score is not None)
+    bad.kore_score = 500.0  # out of Kore's range: the import refuses the first day
+    result = run(db, kore)
+    assert result.run.status == "failed" and result.run.windows_landed == 1
+    assert list(landed(db)) == [DAY + timedelta(days=1)]  # the later window landed meanwhile
+    [failed] = kore_sync.last_sync(db).failed_windows  # type: ignore[union-attr]
+    assert failed["start"] == "2026-03-01T00:00:00Z" and failed["total"] >= 1
+    assert any("500" in p for p in failed["problems"])
+    kept = Path(failed["kept"])
+    assert kept.is_dir() and kept.parent.parent == kore_sync.sync_folder(db) / "failed" and list(kept.iterdir())
+    assert not (kore_sync.sync_folder(db) / "pending" / kore_sync.Window(DAY, DAY + timedelta(days=1)).name).exists()
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.data_as_of(con, db) is not None
+    # Refused again (the record is as it was): Kore is asked again, nothing lands, the window is still named.
+    seen = len(kore.log)
+    again = run(db, kore, now=NOW + timedelta(days=3))  # its trailing days long past: still read
+    assert "2026-03-01" in requested_windows(kore, seen) and again.run.status == "failed"
+    assert [w["start"] for w in again.run.failed_windows] == ["2026-03-01T00:00:00Z"]
+    assert len(list((kore_sync.sync_folder(db) / "failed" / kept.parent.name).iterdir())) == 2
+    bad.kore_score = 50.0  # corrected at Kore
+    fixed = run(db, kore, now=NOW + timedelta(days=4))
+    assert fixed.run.status == "ok" and not fixed.run.failed_windows
+    assert evaluations(db) == kore.expected()  # nothing lost
+    assert DAY in landed(db)
+
+
+def test_every_refused_attempt_is_kept_only_a_few_times(db: Path, kore: KoreServer) -> None:
+    for c in kore.conversations:
+        c.kore_score = 500.0
+    for hours in range(kore_sync.KEPT_FAILED_ATTEMPTS + 2):
+        run(db, kore, since=DAY, until=DAY + timedelta(days=1), now=NOW + timedelta(hours=hours))
+    [window] = (kore_sync.sync_folder(db) / "failed").iterdir()
+    assert len(list(window.iterdir())) == kore_sync.KEPT_FAILED_ATTEMPTS
+
+
+# -- nothing read before it happened ---------------------------------------------------------------------------
+def test_a_future_until_reads_up_to_now_and_loses_nothing_that_comes_later(db: Path, kore: KoreServer) -> None:
+    result = run(db, kore, until=NOW + timedelta(days=5))
+    assert result.run.until == "2026-03-03T00:00:00Z" and result.run.windows == 2
+    assert any("--until" in w and "later than now" in w for w in result.run.warnings)
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.watermark(con) == NOW
+    later = Conversation("c-later", NOW + timedelta(hours=30), "Priya Nair", "priya.nair@example.com", "a-priya", 42.0)
+    kore.add(later)
+    run(db, kore, now=NOW + timedelta(days=3))
+    assert evaluations(db)["c-later"] == (42.0, None)
+
+
+def test_a_window_recorded_before_it_ended_vouches_only_up_to_when_it_landed(db: Path) -> None:
+    early = datetime(2026, 3, 1, 6)  # the window 03-01 landed at 06:00 (a clock that ran ahead, an older build)
+    with store.next_generation(db) as con:
+        kore_sync.record_window(con, kore_sync.LandedWindow(DAY, DAY + timedelta(days=1), "d", {}, early))
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.watermark(con) == early
+        windows = kore_sync.landed_windows(con)
+    planned = kore_sync.plan(windows, FAST, NOW)
+    assert planned[0].start == DAY  # read again: it was read short
+    # A window that says it landed after now (the clock went back) is not taken as settled.
+    ahead = {DAY: kore_sync.LandedWindow(DAY, DAY + timedelta(days=1), "d", {}, datetime(2030, 1, 1))}
+    assert kore_sync.plan(ahead, FAST, NOW)[0].start <= DAY
+
+
+# -- paging that does not end ------------------------------------------------------------------------------------
+def test_a_server_that_ignores_the_offset_stops_the_run_clearly(db: Path, kore: KoreServer) -> None:
+    kore.ignore_offset = True
+    with pytest.raises(kore_sync.PagingRunaway) as runaway:
+        run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    assert "ignore the offset" in str(runaway.value)
+    assert len(kore.log) <= 2 * (FAST.max_rereads + 1)  # two pages a read, then it stops
+    assert kore_sync.last_sync(db).status == "failed"  # type: ignore[union-attr]
+    assert not list((kore_sync.sync_folder(db) / "pending").rglob("*.json"))  # nothing of it is resumed
+
+
+class _Endless:
+    """A client whose every page is new records and says there is more (no Kore ever ends)."""
+
+    def __init__(self, total: int | None, pages: int | None) -> None:
+        self.total, self.pages, self.requests = total, pages, 0
+
+    def page(self, endpoint: str, start: datetime, end: datetime, offset: int, limit: int) -> tuple[dict, dict]:
+        self.requests += 1
+        records = [dict(kore_server.SCOREREPORTING_RECORD, conversationId=f"c-{offset + i}") for i in range(limit)]
+        body: dict[str, object] = {"results": records, "hasMore": True}
+        if self.total is not None:
+            body["totalResults"] = self.total
+        if self.pages is not None:
+            body["totalPages"] = self.pages
+        return {"startDate": "s", "endDate": "e", "offset": offset, "limit": limit}, body
+
+
+@pytest.mark.parametrize(("total", "pages", "said"), [(12, None, "past its totalResults 12"),
+                                                        (None, 3, "than its totalPages (3) + 1")])
+def test_paging_past_totalresults_or_totalpages_stops(tmp_path: Path, total: int | None, pages: int | None,
+                                                       said: str) -> None:
+    client = _Endless(total, pages)
+    fetcher = kore_sync.Fetcher(client, FAST, None, lambda: None)  # type: ignore[arg-type]
+    with pytest.raises(kore_sync.PagingRunaway) as runaway:
+        fetcher.window(kore_sync.Window(DAY, NOW), tmp_path)
+    assert said in str(runaway.value) and client.requests <= 5
+
+
+def test_raw_data_requests_carry_the_documented_page_too(db: Path, kore: KoreServer) -> None:
+    run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    raw = [r for r in kore.log if r.endpoint == "rawdata"]
+    assert raw and all(r.page == r.offset // r.limit + 1 for r in raw)
+    assert all(r.page is None for r in kore.log if r.endpoint == "scorereporting")  # its docs do not list it
+
+
+def test_a_stable_mismatch_is_accepted_after_two_alike_reads_with_a_warning(db: Path, kore: KoreServer) -> None:
+    kore.total_bias = 1  # totalResults one more than the records, every time
+    result = run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    assert result.run.status == "ok" and evaluations(db) == {
+        c.conversation_id: (c.kore_score, c.audit_score)
+        for c in kore.conversations if c.start < DAY + timedelta(days=1)}
+    assert len(result.run.warnings) == 2 and all("two full reads" in w for w in result.run.warnings)
+    assert kore_sync.last_sync(db).warnings == result.run.warnings  # type: ignore[union-attr]
+
+
+# -- the limit across runs -----------------------------------------------------------------------------------
+def test_consecutive_runs_share_the_rate_limit(db: Path, kore: KoreServer) -> None:
+    options = KoreSyncSettings(trailing_days=1, backfill_days=2, page_size=5, timeout_seconds=0.5,
+                               backoff_seconds=0.01, max_backoff_seconds=0.05, requests_per_window=6,
+                               rate_window_seconds=0.5)
+    run(db, kore, options)
+    run(db, kore, options, since=DAY)  # straight after: its first requests wait for the first run's minute
+    times = sorted(r.at for r in kore.log)
+    assert len(times) >= 14
+    # Any 7 requests in a row span the window (a little slack for the trip from client to server).
+    assert min(b - a for a, b in zip(times, times[6:], strict=False)) >= 0.45
+    saved = json.loads(kore_sync.requests_log(db).read_text())
+    assert len(saved["sent"]) <= 6
+
+
+# -- a run that never finished ---------------------------------------------------------------------------------
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_running_sync_is_on_record_and_a_killed_one_shows_as_stopped(db: Path, kore: KoreServer) -> None:
+    seen: list[kore_sync.SyncRun | None] = []
+
+    def look(event: str, window: kore_sync.Window) -> None:
+        if event == "page" and not seen:
+            seen.append(kore_sync.last_sync(db))
+
+    run(db, kore, hook=look)
+    assert seen[0] is not None and seen[0].status == "running" and seen[0].pid == os.getpid()
+    assert not seen[0].stopped_unexpectedly
+    [done] = kore_sync.load_state(db).runs  # replaced at the end, not added to
+    assert done.status == "ok"
+    killed = kore_sync.SyncRun(started_at="2026-03-03T00:10:00Z", status="running", pid=_dead_pid())
+    kore_sync.save_state(db, kore_sync.SyncState(runs=[done, killed]))
+    last = kore_sync.last_sync(db)
+    assert last is not None and last.stopped_unexpectedly
+    result = coaching("sync", "kore", "--db", str(db), "--since", "2026-03-01", "--until", "2026-03-02",
+                      env=cli_env(kore))
+    assert result.returncode == 0, result.stderr
+    assert "stopped unexpectedly" in result.stderr
+    runs = kore_sync.load_state(db).runs
+    assert [r.status for r in runs] == ["ok", "stopped", "ok"]
+    assert "stopped unexpectedly" in (runs[1].error or "")
+
+
+# -- a state file that is not one -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "said"), [
+    ("[]", "not what the sync writes"), ('{"runs": [{"status": "ok"}]}', "no started_at"),
+    ('{"runs": [{"started_at": "yesterday"}]}', "number 1"), ("{", "cannot be read"),
+])
+def test_a_malformed_state_file_is_a_clear_error_and_pages_skip_it(db: Path, kore: KoreServer, text: str,
+                                                                  said: str) -> None:
+    run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    state = kore_sync.sync_folder(db) / "state.json"
+    state.write_text(text)
+    with pytest.raises(kore_sync.SyncError) as error:
+        kore_sync.load_state(db)
+    assert said in str(error.value) and str(state) in str(error.value)
+    assert kore_sync.last_sync(db) is None and kore_sync.state_problem(db) is not None
+    with store.open_store(db).snapshot() as con:
+        assert kore_sync.data_as_of(con, db) is not None  # the store's own times
+    good = kore_sync.SyncRun(started_at="2026-03-03T00:00:00Z", status="ok")
+    state.write_text(json.dumps({"runs": [asdict(good), {"started_at": "later"}, ["no"]]}))
+    assert kore_sync.last_sync(db) == good  # a bad record is skipped where pages read
+
+
+# -- the import's spellings, Kore's messages, https ----------------------------------------------------------
+def test_conversation_ids_are_found_under_any_spelling_the_import_takes() -> None:
+    for key in ("conversationId", "Conversation ID", "conversation_id", "ConversationId", "conversation id",
+                "CONVERSATION-ID"):
+        assert kore_sync.record_id({key: "c-1", "Language": "English"}) == "c-1", key
+    assert kore_sync.record_id({"id": "c-1"}) is None
+
+
+@pytest.mark.parametrize("fault", ["limit_400", "array", "error_object"])
+def test_a_rate_limit_message_or_a_200_that_is_no_page_is_retried(db: Path, kore: KoreServer, fault: str) -> None:
+    kore.inject(fault, "rawdata", 0)
+    result = run(db, kore, since=DAY, until=DAY + timedelta(days=1))
+    assert result.run.status == "ok" and not kore.faults
+    assert evaluations(db) == {c.conversation_id: (c.kore_score, c.audit_score) for c in kore.conversations
+                               if c.start < DAY + timedelta(days=1)}
+
+
+def test_a_page_is_what_the_import_takes_for_one() -> None:
+    record = kore_server.RAWDATA_RECORD
+    assert kore_sync.results_of({"results": [record], "totalResults": 1}, "rawdata") == [record]
+    assert kore_sync.results_of({"results": [], "totalResults": 0}, "rawdata") == []
+    for body in ([record], {"errors": [{"msg": "Something went wrong"}]}, {"message": "no"}, "text"):
+        with pytest.raises(kore_sync.SyncError):
+            kore_sync.results_of(body, "rawdata")
+
+
+@pytest.mark.parametrize(("url", "ok"), [("https://platform.kore.ai", True), ("http://localhost:8080", True),
+                                         ("http://127.0.0.1:5000/x", True), ("http://platform.kore.ai", False),
+                                         ("http://localhost.example.com", False)])
+def test_kore_base_url_is_https_except_on_this_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str,
+                                                       ok: bool) -> None:
+    for env, _, _ in KORE_CREDENTIALS:
+        monkeypatch.setenv(env, "x")
+    monkeypatch.setenv("KORE_BASE_URL", url)
+    if ok:
+        assert kore_credentials(tmp_path / "none.toml").base_url == url.rstrip("/")
+    else:
+        with pytest.raises(SettingError) as error:
+            kore_credentials(tmp_path / "none.toml")
+        assert "KORE_BASE_URL" in str(error.value) and "https" in str(error.value)
+
+
+def test_every_carries_on_after_an_unexpected_error(db: Path, kore: KoreServer, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from coaching import cli
+
+    for name, value in cli_env(kore).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("COACHING_DEBUG", raising=False)
+    calls = 0
+    real = kore_sync.sync
+
+    def flaky(*args: object, **kwargs: object) -> kore_sync.SyncResult:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ZeroDivisionError("a surprise")
+        if calls == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kore_sync, "sync", flaky)
+    status = cli.main(["sync", "kore", "--db", str(db), "--since", "2026-03-01", "--until", "2026-03-02",
+                       "--every", "0.01s", "--quiet"])
+    out, err = capsys.readouterr()
+    assert status == 0 and calls == 3
+    assert "ZeroDivisionError: a surprise" in err and "Traceback" not in err and "Stopped" in err
+    assert "Synced 1 window(s)" in out  # the run after the surprise
+    runs = kore_sync.load_state(db).runs
+    assert runs[0].status == "failed" and "ZeroDivisionError" in (runs[0].error or "")
+    assert runs[1].status == "ok"
