@@ -6,8 +6,9 @@ How a run goes (docs/sync.md says it for people):
    A run reads from ``--since``, else from the watermark (the end of the last window landed in the store)
    less the trailing days (``COACHING_KORE_TRAILING_DAYS``, default 14, so that audits made days later
    update their evaluations), else, on a store never synced, from ``COACHING_KORE_BACKFILL_DAYS`` ago;
-   up to ``--until``, else now. A window landed long enough after its end (its trailing days had
-   passed) is settled and skipped, so a resumed backfill does not read again what it has.
+   and from the earliest window the import refused that the store still lacks; up to ``--until``, never
+   past now (a window not yet over would be read short). A window landed long enough after its end (its
+   trailing days had passed) is settled and skipped, so a resumed backfill does not read again what it has.
 2. **Fetch.** Each window is read from both endpoints page by page (:mod:`coaching.kore_client`). Every
    page is saved at once, in the wrapper the import reads
    (``{"request": {"endpoint", "startDate", "endDate", "offset", "limit"}, "response": …}``), under
@@ -15,7 +16,8 @@ How a run goes (docs/sync.md says it for people):
 3. **Check.** Paging by offset loses or repeats records when the window changes meanwhile. A window's pages
    are accepted only when every page gave the same ``totalResults``, no conversation came twice and the
    records add up to ``totalResults``; otherwise that endpoint's window is read again (up to
-   ``max_rereads`` times, then the run stops with an error and resumes next time).
+   ``max_rereads`` times, then the run stops with an error and resumes next time). Two full reads alike
+   that still do not add up are accepted with a warning. Paging is bounded (:class:`PagingRunaway`).
 4. **Land.** A window (both endpoints) is one batch: one all-or-nothing import (:func:`import_files`),
    whose own store generation also records the window in ``kore_sync_windows`` (its digest, its records,
    when it landed). The window's evaluations, its record and so the watermark commit together or not at
@@ -23,10 +25,12 @@ How a run goes (docs/sync.md says it for people):
    so a batch never carries a key twice (two windows may: Kore's bounds may be inclusive); readers see
    whole windows. A window whose records are exactly those it last landed is not imported again, so a
    second sync leaves the store as it was; a window without records is recorded alone (the store then
-   knows it was read, and the watermark moves on).
+   knows it was read, and the watermark moves on). A window the import refuses is set aside
+   (``failed/``), named in the run's record, read again next run; later windows carry on.
 5. **Remember.** ``<store>.kore-sync/state.json`` keeps only what cannot live in the store: the runs (a
-   failed run writes nothing to the store, yet the Import page shows its error). The pending pages
-   are beside it.
+   failed run writes nothing to the store, yet the Import page shows its error), each written as
+   "running" with its pid when it starts. The pending pages and the last minute's request times
+   (``requests.json``, the rate limit shared by every run) are beside it.
 
 One sync per store at a time: ``<store>.kore-sync/lock``. Nothing here prints or logs a credential.
 """
