@@ -11,11 +11,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coaching import access
+from coaching.audit import evaluation_detail
 from coaching.importer import Problem, import_files, kore_api
+from coaching.overview import store_overview
 
 from exports import fails, only_problem, query
 
@@ -358,6 +362,42 @@ def test_a_stored_time_is_kept_when_a_later_window_reads_the_evaluation_again(tm
         "Conversation Start Time": "2026-03-23T17:00:00Z"}))))])
     assert query(db, "SELECT strftime(start_time, '%Y-%m-%d %H') FROM evaluations WHERE conversation_id = 'c-2'") == [
         ("2026-03-23 17",)]
+
+
+def test_an_agent_id_learnt_from_a_raw_data_record_keeps_the_person_when_auto_qa_comes_later(
+    tmp_path: Path, write
+) -> None:
+    """A roster without Agent IDs: the Raw Data record ties Agent ID a-1 to an email; the Auto QA record of
+    the same conversation (and of another one), in a later run, gives only the Agent ID: both evaluations are
+    the email's, no placeholder person is made, and the agent sees them."""
+    db = tmp_path / "s.duckdb"
+    roster = write("roster.csv", "Agent Name,Email,Role\nPriya Nair,priya.nair@example.com,Agent\n")
+    import_files(db, [roster, write("raw.json", wrapped(page(raw_record()), "rawdata"))])
+    assert query(db, "SELECT person_id FROM evaluations") == [("priya.nair@example.com",)]
+    import_files(db, [write("auto.json", wrapped(page(auto_record(), auto_record("c-2")), "scorereporting"))])
+    assert query(db, "SELECT conversation_id, person_id, agent_id FROM evaluations ORDER BY 1") == [
+        ("c-1", "priya.nair@example.com", "a-1"), ("c-2", "priya.nair@example.com", "a-1")]
+    assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        viewer = access.identify(con, "priya.nair@example.com")
+        assert store_overview(con, viewer).evaluations == 2
+        assert evaluation_detail(con, viewer, "c-2") is not None
+    finally:
+        con.close()
+
+
+def test_an_agent_id_placeholder_joins_the_person_a_later_raw_data_record_names(tmp_path: Path, write) -> None:
+    """The other order: Auto QA records first (a person known by Agent ID only), the Raw Data record of one
+    of the conversations later: the placeholder's evaluations join the email's person."""
+    db = tmp_path / "s.duckdb"
+    roster = write("roster.csv", "Agent Name,Email,Role\nPriya Nair,priya.nair@example.com,Agent\n")
+    import_files(db, [roster, write("auto.json", wrapped(page(auto_record(), auto_record("c-2")), "scorereporting"))])
+    assert query(db, "SELECT DISTINCT person_id FROM evaluations") == [("agent-id:a-1",)]
+    import_files(db, [write("raw.json", wrapped(page(raw_record()), "rawdata"))])
+    assert query(db, "SELECT conversation_id, person_id FROM evaluations ORDER BY 1") == [
+        ("c-1", "priya.nair@example.com"), ("c-2", "priya.nair@example.com")]
+    assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
 
 
 def test_evaluated_at_dates_a_bare_auto_qa_record(tmp_path: Path, write) -> None:

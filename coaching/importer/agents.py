@@ -25,6 +25,7 @@ def remember_people(con: duckdb.DuckDBPyConnection) -> None:
 def identify(con: duckdb.DuckDBPyConnection, problems: Problems) -> list[str]:
     """Once the run's roster is written: who each row's agent is, and what that tells about the
     assignments; returns warnings naming the guesses made by name."""
+    agent_id_holders(con)
     warnings = adopt_placeholders(con) + namesake_warnings(con)
     for kind in AGENT_COLUMNS:
         resolve_agents(con, problems, kind)
@@ -32,17 +33,53 @@ def identify(con: duckdb.DuckDBPyConnection, problems: Problems) -> list[str]:
     return warnings
 
 
+def agent_id_holders(con: duckdb.DuckDBPyConnection) -> None:
+    """``agent_id_holders`` (agent_id, holders, person_id, emails): who has each Agent ID, as far as the
+    store and the run say, among people known by email: the roster's Agent IDs; every stored evaluation and
+    assignment that gives both an Agent Email and the Agent ID (unless the run gives its row another
+    email: a correction); every row of the run that gives both. ``holders`` above 1 is an Agent ID given
+    to several people (``emails``), which :func:`resolve_agents` reports on the rows that give it.
+
+    The stored rows are what the import learnt before: a roster without Agent IDs, a Raw Data page that
+    tied an Agent ID to an email, and an Auto QA page that later gives the Agent ID alone finds that email,
+    not a person known only by the Agent ID (docs/kore-api.md).
+    """
+    run_rows = " UNION ALL ".join(
+        f"SELECT agent_id, agent_email FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NOT NULL"
+        for k in AGENT_COLUMNS
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE agent_id_holders AS
+            SELECT agent_id, count(*) AS holders, any_value(person_id) AS person_id,
+                   string_agg(person_id, ', ' ORDER BY person_id) AS emails
+            FROM (
+                SELECT agent_id, person_id FROM people WHERE agent_id IS NOT NULL AND email IS NOT NULL
+                UNION SELECT agent_id, agent_email FROM evaluations e
+                    WHERE agent_id IS NOT NULL AND agent_email IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM all_evaluations s WHERE s.ok AND s.conversation_id = e.conversation_id
+                        AND s.agent_email IS NOT NULL AND s.agent_email <> e.agent_email)
+                UNION SELECT agent_id, agent_email FROM assignments a
+                    WHERE agent_id IS NOT NULL AND agent_email IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM all_assignments s WHERE s.ok AND s.assignment_id = a.assignment_id
+                        AND s.coaching_type = 'Individual Agent'
+                        AND s.agent_email IS NOT NULL AND s.agent_email <> a.agent_email)
+                UNION {run_rows}
+            ) GROUP BY agent_id"""
+    )
+
+
 def adopt_placeholders(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Agents known only from exports join the person who now has their Agent ID, or the roster entry
-    that is the only one with their name; their evaluations and assignments follow them. Returns
-    warnings naming the matches made by name (a guess the roster's names make, never silent)."""
+    """Agents known only from exports join the person who now has their Agent ID (the one holder of it,
+    :func:`agent_id_holders`), or the roster entry that is the only one with their name; their evaluations
+    and assignments follow them. Returns warnings naming the matches made by name (a guess the roster's
+    names make, never silent)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE adopted AS
             SELECT p.person_id AS placeholder, p.name, coalesce(by_id.person_id, by_name.person_id) AS person_id,
                    by_id.person_id IS NULL AS by_name
             FROM people p
-            LEFT JOIN people by_id ON p.agent_id IS NOT NULL AND by_id.email IS NOT NULL
-                                  AND by_id.agent_id = p.agent_id
+            LEFT JOIN agent_id_holders by_id ON p.agent_id IS NOT NULL AND by_id.holders = 1
+                                            AND by_id.agent_id = p.agent_id
             LEFT JOIN (SELECT name, any_value(person_id) AS person_id FROM people WHERE on_roster
                        GROUP BY name HAVING count(*) = 1) by_name
                    ON p.agent_id IS NULL AND by_name.name = p.name
@@ -99,7 +136,8 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
     given to several, is a problem.
 
     A row's agent is, in this order: the person with its Agent Email; the person with its Agent ID
-    (known from the store or from another row of the run that gives both, or a new one known by it);
+    (:func:`agent_id_holders`: the roster's, or a stored row's or a row of the run's that gives both, or
+    a new one known by it);
     the person a stored row of the same evaluation or assignment with the same name already names;
     the one person (on the roster or known by email or Agent ID) with that name; else someone known
     only by that name. Two or more people with the name, and nothing to decide between them, is
@@ -115,12 +153,6 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
             "LEFT JOIN (SELECT assignment_id, agent, any_value(person_id) AS person_id FROM assignments "
             "GROUP BY ALL HAVING count(*) = 1) k ON k.assignment_id = s.assignment_id AND k.agent = s.agent"
         )
-    # Who has each Agent ID: people known by email, and every row of the run that gives both.
-    holders = " UNION ".join(
-        ["SELECT agent_id, person_id FROM people WHERE agent_id IS NOT NULL AND email IS NOT NULL"]
-        + [f"SELECT agent_id, agent_email FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NOT NULL"
-           for k in AGENT_COLUMNS]
-    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE resolved_{kind} AS
             SELECT s.src, s.ordinal, s.{name} AS name, s.agent_email, s.agent_id,
@@ -134,9 +166,8 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
                    END AS person_id,
                    namesakes.n AS namesakes, namesakes.emails, by_id.n AS holders, by_id.emails AS holder_emails
             FROM (SELECT * FROM all_{kind} WHERE ok) s
-            LEFT JOIN (SELECT agent_id, count(*) AS n, any_value(person_id) AS person_id,
-                              string_agg(person_id, ', ' ORDER BY person_id) AS emails
-                       FROM ({holders}) GROUP BY agent_id) by_id ON by_id.agent_id = s.agent_id
+            LEFT JOIN (SELECT agent_id, holders AS n, person_id, emails FROM agent_id_holders) by_id
+                   ON by_id.agent_id = s.agent_id
             {kept}
             LEFT JOIN (SELECT name, count(*) AS n, any_value(person_id) AS person_id,
                               string_agg(coalesce(email, agent_id), ', ' ORDER BY coalesce(email, agent_id)) AS emails
