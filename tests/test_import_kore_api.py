@@ -56,7 +56,7 @@ def test_the_latest_auto_qa_sample_imports_with_its_values(tmp_path: Path, write
     summary = import_files(db, [page])
     cid = "c-0179c0cc********60dbed"
     assert query(db, EVALUATION, [cid]) == [
-        (cid, "satya admin", "a-647043a-dac********6b688", None, "2026-03-24T00:00:00", 0.0, True, None, None,
+        (cid, "satya admin", "a-647043a-dac********6b688", None, "2026-03-23T00:00:00", 0.0, True, None, None,
          "inbound", "English", "evaluated", ["Inbound Q"], None, "Auto QA API")
     ]
     metrics = query(db, METRICS, [cid])
@@ -66,7 +66,7 @@ def test_the_latest_auto_qa_sample_imports_with_its_values(tmp_path: Path, write
     assert metrics[5] == ("End_Gen ai", "Not Adhered", True, 20.0, 31.0, False)
     assert metrics[3][0] == "By Transfer - (Time + Gen ai)"
     assert "1 unknown API field(s) ignored: custom_fields" in summary.warnings
-    assert any("dated by the end of their page's request window" in w for w in summary.warnings)
+    assert any("dated by the start of their page's request window" in w for w in summary.warnings)
 
 
 def test_the_six_record_auto_qa_sample_imports_with_its_values(tmp_path: Path, write) -> None:
@@ -352,11 +352,12 @@ def test_a_stored_time_is_kept_when_a_later_window_reads_the_evaluation_again(tm
     # An evaluation first dated by its window keeps that date when a later, wider window reads it again ...
     window = write("w.json", wrapped(page(auto_record("c-2")), "scorereporting"))
     import_files(db, [window])
-    again = write("w2.json", wrapped(page(auto_record("c-2")), "scorereporting", endDate="2026-04-07T00:00:00Z"))
+    again = write("w2.json", wrapped(page(auto_record("c-2")), "scorereporting", startDate="2026-03-09T00:00:00Z",
+                                     endDate="2026-04-07T00:00:00Z"))
     summary = import_files(db, [again])
     assert summary.kinds["evaluations"].unchanged == 1
     assert query(db, "SELECT strftime(start_time, '%Y-%m-%d') FROM evaluations WHERE conversation_id = 'c-2'") == [
-        ("2026-03-24",)]
+        ("2026-03-23",)]
     # ... until a Raw Data record gives its own time.
     import_files(db, [write("r2.json", json.dumps(page(raw_record("c-2", **{
         "Conversation Start Time": "2026-03-23T17:00:00Z"}))))])
@@ -398,6 +399,20 @@ def test_an_agent_id_placeholder_joins_the_person_a_later_raw_data_record_names(
     assert query(db, "SELECT conversation_id, person_id FROM evaluations ORDER BY 1") == [
         ("c-1", "priya.nair@example.com"), ("c-2", "priya.nair@example.com")]
     assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
+
+
+def test_a_record_without_a_time_of_its_own_is_dated_by_the_start_of_its_one_day_window(
+    tmp_path: Path, write
+) -> None:
+    """A sync's window is one day, [startDate, endDate): its endDate is the next day's midnight, outside it.
+    The start is inside the window, on the day the window is."""
+    db = tmp_path / "s.duckdb"
+    day = {"startDate": "2026-06-30T00:00:00.000Z", "endDate": "2026-07-01T00:00:00.000Z"}
+    summary = import_files(db, [write("auto.json", wrapped(page(auto_record()), "scorereporting", **day))])
+    assert query(db, "SELECT strftime(start_time, '%Y-%m-%dT%H:%M:%S.%g') FROM evaluations") == [
+        ("2026-06-30T00:00:00.000",)]
+    assert "1 evaluation(s) have no conversation time of their own (no Raw Data record): dated by the start of " \
+           "their page's request window" in summary.warnings
 
 
 def test_evaluated_at_dates_a_bare_auto_qa_record(tmp_path: Path, write) -> None:

@@ -127,7 +127,7 @@ class Page:
     line_unit: str
     list_path: str  # how a key path names the list: ``results``, ``response.results``, or ``""`` (an array)
     endpoint: str | None = None
-    window_end: str | None = None  # the request's endDate
+    window_start: str | None = None  # the request's startDate
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -205,13 +205,13 @@ def _read_request(page: Page, request: Any) -> None:
                                          "scorereporting or rawdata"))
         else:
             page.endpoint = text
-    end = request.get(keys.get("enddate", "endDate"))
-    if end is not None:
-        if not isinstance(end, str):
-            page.problems.append(Problem(page.name, None, f"{where}.endDate", _short(end),
+    start = request.get(keys.get("startdate", "startDate"))
+    if start is not None:
+        if not isinstance(start, str):
+            page.problems.append(Problem(page.name, None, f"{where}.startDate", _short(start),
                                          "an ISO 8601 date and time (text)"))
         else:
-            page.window_end = end
+            page.window_start = start
 
 
 def _short(value: Any) -> str | None:
@@ -582,8 +582,12 @@ def _time(evaluation: Evaluation, raw: Record | None, stored: dict[str, str]) ->
     """The conversation's time, and where it came from.
 
     In order: the Raw Data record's Conversation Start Time; the time the store already has (so a
-    trailing window read again never moves an evaluation); the Auto QA record's evaluatedAt; the end of
-    the page's request window (the first window a new conversation shows up in ends closest to it).
+    trailing window read again never moves an evaluation); the Auto QA record's evaluatedAt; the start of
+    the page's request window. The start, not the end: a sync's window is a day, from its midnight to the
+    next day's, so its end is the next window's start and would date a conversation a day late, while its
+    start is on the window's own day whichever bounds Kore includes (undocumented). Were Kore to select
+    on the time it scored a conversation (undocumented too), minutes after it, the start would still be
+    the nearer bound.
     """
     if raw is not None and raw.values.get("start_time"):
         return raw.values["start_time"], "raw data"
@@ -592,9 +596,9 @@ def _time(evaluation: Evaluation, raw: Record | None, stored: dict[str, str]) ->
         return stored[cid], "store"
     if evaluation.home.evaluated_at:
         return evaluation.home.evaluated_at, "evaluatedAt"
-    ends = [r.page.window_end for r in (evaluation.home, raw) if r is not None and r.page.window_end]
-    if ends:
-        return ends[0], "window"
+    starts = [r.page.window_start for r in (evaluation.home, raw) if r is not None and r.page.window_start]
+    if starts:
+        return starts[0], "window"
     return None, "none"
 
 
@@ -668,7 +672,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, pages: Sequence[Page], first_i
                         f"values; the later page's record was used: {', '.join(replaced[:5])}")
     if by_window:
         warnings.append(f"{by_window} evaluation(s) have no conversation time of their own (no Raw Data record): "
-                        "dated by the end of their page's request window")
+                        "dated by the start of their page's request window")
     if problems:
         return Built([], problems, warnings)
     sources: list[Source] = []
