@@ -137,7 +137,7 @@ def test_the_raw_data_samples_import_with_their_values(tmp_path: Path, write, wr
     assert query(db, EVALUATION, [peter]) == [
         (peter, "Peter Parker", "a-3114fe85-b7e2-5c44-9a6c-780d8ebdxxxx", "peter.parker@yopmail.com",
          "2025-11-10T10:32:34", -12.0, False, False, None, None, "English", None, ["sep25connectors"], None,
-         "Auto QA API")
+         "Raw Data API")
     ]
     grace = query(db, EVALUATION, ["c-bcb3610-0024-48da-81d4-d6521122xxxx"])[0]
     assert grace[1] == "Grace Agent Agent" and grace[4:8] == ("2025-06-12T05:35:16", 68.0, False, True)
@@ -161,7 +161,7 @@ def test_the_latest_raw_data_sample_imports_with_its_audit_direction_and_emails(
     first, second = "c-de2dd02c********30590459421", "c-775ad2c********f74d18c"
     assert query(db, EVALUATION, [first]) == [
         (first, "satya admin", "a-6470432c********688", "john.doe@example.com", "2026-05-02T13:01:34", 35.0, False,
-         False, None, "inbound", "English", "evaluated", ["Expressq11"], 1.78, "Auto QA API")
+         False, None, "inbound", "English", "evaluated", ["Expressq11"], 1.78, "Raw Data API")
     ]
     assert query(db, EVALUATION, [second])[0][5:14] == (19.0, False, False, None, "inbound", "English", "evaluated",
                                                          ["Expressq11"], 1.86)
@@ -190,7 +190,7 @@ def test_the_below_threshold_raw_data_sample_reads_na_as_no_score(tmp_path: Path
     below, evaluated = "c-e37aca9-0177-40be-8c2d-bc2789d6xxxx", "c-d7bda7b-25be-4e01-975b-04e7aad1xxxx"
     assert query(db, EVALUATION, [below]) == [
         (below, "John Doe", "a-a25ad66-638d-46c0-b4db-7e5a7360xxxx", "johndoe@yopmail.com", "2026-03-23T10:18:43",
-         None, False, False, None, None, "English", "below_threshold", ["Default Queue - Q1"], None, "Auto QA API")
+         None, False, False, None, None, "English", "below_threshold", ["Default Queue - Q1"], None, "Raw Data API")
     ]
     assert query(db, EVALUATION, [evaluated])[0][4:14] == ("2026-03-23T10:22:11", 77.0, False, True, None, None,
                                                             "English", "evaluated", ["Default Queue - Q1"], 6.52)
@@ -335,7 +335,8 @@ def test_an_auto_qa_and_a_raw_data_record_of_one_conversation_are_one_evaluation
     # Kore's display names ("P. Nair", "Priya") are neither roster name, and two people share that name.
     assert query(db, EVALUATION + " ", ["c-1"]) == [
         ("c-1", "P. Nair", "a-1", "priya.nair@example.com", "2026-03-20T09:15:00", 64.0, False, None, None,
-         "outbound", "English", "evaluated", ["Billing"], 6.5, "Auto QA API")
+         "outbound", "English", "evaluated", ["Billing"], 6.5,
+         "Auto QA and Raw Data APIs")
     ]
     assert query(db, "SELECT person_id FROM evaluations") == query(
         db, "SELECT person_id FROM people WHERE email = 'priya.nair@example.com'")
@@ -413,6 +414,24 @@ def test_a_record_without_a_time_of_its_own_is_dated_by_the_start_of_its_one_day
         ("2026-06-30T00:00:00.000",)]
     assert "1 evaluation(s) have no conversation time of their own (no Raw Data record): dated by the start of " \
            "their page's request window" in summary.warnings
+
+
+@pytest.mark.parametrize("first", ["scorereporting", "rawdata"])
+def test_the_source_names_the_apis_whose_records_made_the_evaluation(tmp_path: Path, write, first: str) -> None:
+    """Auto QA API, Raw Data API, or both: in one run or in two, in either order; the same page again keeps it."""
+    db = tmp_path / "s.duckdb"
+    pages = {"scorereporting": write("a.json", wrapped(page(auto_record()), "scorereporting")),
+             "rawdata": write("r.json", wrapped(page(raw_record()), "rawdata"))}
+    second = "rawdata" if first == "scorereporting" else "scorereporting"
+    import_files(db, [pages[first]])
+    alone = {"scorereporting": "Auto QA API", "rawdata": "Raw Data API"}[first]
+    assert query(db, "SELECT source FROM evaluations") == [(alone,)]
+    import_files(db, [pages[first]])
+    assert query(db, "SELECT source FROM evaluations") == [(alone,)]
+    import_files(db, [pages[second]])
+    assert query(db, "SELECT source FROM evaluations") == [("Auto QA and Raw Data APIs",)]
+    import_files(db, [pages[first]])
+    assert query(db, "SELECT source FROM evaluations") == [("Auto QA and Raw Data APIs",)]
 
 
 def test_evaluated_at_dates_a_bare_auto_qa_record(tmp_path: Path, write) -> None:

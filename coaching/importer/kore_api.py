@@ -31,6 +31,7 @@ import pyarrow as pa
 from coaching.importer import formats
 from coaching.importer.formats import HeaderMatch, MetricColumns
 from coaching.importer.problems import Problem
+from coaching.sql import sql_str
 
 if TYPE_CHECKING:  # sources opens the files and calls this module; this module builds its Sources
     from coaching.importer.sources import Source
@@ -39,6 +40,16 @@ AUTO_QA = "scorereporting"
 RAW_DATA = "rawdata"
 ENDPOINTS = (AUTO_QA, RAW_DATA)
 ENDPOINT_TITLES = {AUTO_QA: "Auto QA Reporting API", RAW_DATA: "Raw Data API"}
+#: The origin of an evaluation a record of each API gave in one run.
+BOTH = "scorereporting+rawdata"
+#: ``evaluations.source``: which of Kore's APIs gave records of the evaluation, over every import (a
+#: record of the other API, in a later run, makes it both); or the report it came from, which stays its
+#: source when API records update it.
+SOURCE_LABELS = {AUTO_QA: "Auto QA API", RAW_DATA: "Raw Data API", BOTH: "Auto QA and Raw Data APIs"}
+REPORT_SOURCE = "Interaction Evaluation report"
+#: The temporary table (src, origin) naming the run's sources that are API records, and their origin
+#: (:func:`build_sources` writes it, :func:`api_sources` reads it).
+API_SOURCES_TABLE = "api_sources"
 
 #: Every key read, by level (a record, one of its Queues, Agents or Metrics), as Kore spells it in the
 #: published samples and parameter tables of the Auto QA Reporting and Raw Data API pages (every version).
@@ -514,6 +525,7 @@ class Evaluation:
     values: dict[str, str | None]
     given: set[str]
     metrics: list[Metric] | None
+    origin: str  # AUTO_QA, RAW_DATA or BOTH: the APIs whose records it merges
 
 
 def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
@@ -542,7 +554,8 @@ def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
         raw.metrics if raw is not None else None)
     home = auto or raw
     assert home is not None
-    return Evaluation(home, values, given, metrics)
+    origin = BOTH if auto is not None and raw is not None else home.endpoint
+    return Evaluation(home, values, given, metrics, origin)
 
 
 def _scored_agent(auto: Record | None, raw: Record | None) -> dict[str, str | None]:
@@ -676,19 +689,48 @@ def build_sources(con: duckdb.DuckDBPyConnection, pages: Sequence[Page], first_i
     if problems:
         return Built([], problems, warnings)
     sources: list[Source] = []
-    groups: dict[tuple[int, frozenset[str]], list[Evaluation]] = {}
+    # One source per page, origin and set of fields given: the writing tells the origins apart by source.
+    groups: dict[tuple[int, str, frozenset[str]], list[Evaluation]] = {}
     page_index = {id(page): i for i, page in enumerate(pages)}
     for evaluation in evaluations:
-        groups.setdefault((page_index[id(evaluation.home.page)], frozenset(evaluation.given)), []).append(evaluation)
-    for i in range(len(pages)):  # a page with no evaluations of its own is still an evaluations file
+        key = (page_index[id(evaluation.home.page)], evaluation.origin, frozenset(evaluation.given))
+        groups.setdefault(key, []).append(evaluation)
+    for i, page in enumerate(pages):  # a page with no evaluations of its own is still an evaluations file
         if not any(key[0] == i for key in groups):
-            groups[(i, frozenset({"conversation_id"}))] = []
-    for (i, given), group in sorted(groups.items(), key=lambda g: (g[0][0], sorted(g[0][1]))):
+            groups[(i, page.endpoint or AUTO_QA, frozenset({"conversation_id"}))] = []
+    origins: list[tuple[int, str]] = []
+    for (i, origin, given), group in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1], sorted(g[0][2]))):
         built = _source(pages[i], given, group, first_index + len(sources), make_source, con)
         if isinstance(built, Problem):
             return Built([], [built], warnings)
+        origins.append((built.index, origin))
         sources.append(built)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {API_SOURCES_TABLE} (src INTEGER, origin VARCHAR)")
+    if origins:
+        con.executemany(f"INSERT INTO {API_SOURCES_TABLE} VALUES (?, ?)", origins)
     return Built(sources, [], warnings)
+
+
+def api_sources(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """The run's sources of API records (their index) and their origin (AUTO_QA, RAW_DATA or BOTH)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [API_SOURCES_TABLE]
+    ).fetchone()
+    if not found or not found[0]:
+        return {}
+    return dict(con.execute(f"SELECT src, origin FROM {API_SOURCES_TABLE}").fetchall())
+
+
+def source_sql(origin: str, stored: str | None) -> str:
+    """SQL: ``evaluations.source`` (:data:`SOURCE_LABELS`) of an evaluation a record of ``origin`` gives,
+    over the stored evaluation's source (``stored``, SQL; None for a new evaluation)."""
+    label = sql_str(SOURCE_LABELS[origin])
+    if stored is None:
+        return label
+    both = sql_str(SOURCE_LABELS[BOTH])
+    other = {AUTO_QA: SOURCE_LABELS[RAW_DATA], RAW_DATA: SOURCE_LABELS[AUTO_QA]}.get(origin)
+    union = f"WHEN {stored} IN ({sql_str(other)}, {both}) THEN {both} " if other else ""
+    return f"CASE WHEN {stored} = {sql_str(REPORT_SOURCE)} THEN {stored} {union}ELSE {label} END"
 
 
 _RECORD_FIELDS = {"is_passed": ("evaluation_status", "is_passed"), "is_fatal": ("fatal_errors",),

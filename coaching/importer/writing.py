@@ -4,12 +4,12 @@ updated and unchanged rows, with each kind's extra columns (the agent's person, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
 
-from coaching.importer import formats
+from coaching.importer import formats, kore_api
 from coaching.importer.formats import AGENT_COLUMNS, Format
 from coaching.importer.progress import Progress
 from coaching.importer.sources import Files
@@ -40,6 +40,7 @@ def upsert(
     progress: Progress,
     share: float,
     extras: Sequence[tuple[str, str]] = (),
+    stored_extras: Mapping[str, str] | None = None,
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
@@ -48,7 +49,10 @@ def upsert(
     ``extras`` are more store columns and the SQL that fills each (not part of the comparison); the
     kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
     :func:`coaching.importer.agents.resolve_agents`) are stored and compared like its columns.
+    ``stored_extras``: for an extra, the SQL that fills it on a row that updates a stored one, which may
+    read the stored row's columns (``t``) as well as the run's (``s``).
     """
+    stored_extras = stored_extras or {}
     table = fmt.table
     staged_extras = [name for name, _ in STAGE_EXTRAS.get(fmt.kind, ())]
     staged_extras += ["person_id"] if fmt.kind in AGENT_COLUMNS else []
@@ -86,7 +90,7 @@ def upsert(
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{extras_sql}"
-        + "".join(f", {sql} AS {name}" for name, sql in extras)
+        + "".join(f", {stored_extras.get(name, sql)} AS {name}" for name, sql in extras)
         + f", t.{first_key} IS NULL AS is_new "
         f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
     )
@@ -114,20 +118,22 @@ def write_evaluations(
 ) -> KindSummary:
     """The run's evaluations, each with its metrics (one list on its row), and the new metric layouts."""
     fmt = formats.EVALUATIONS
-    source_names = {
-        s.index: ("Auto QA API" if s.header and s.header[0] == "conversationId" else "Interaction Evaluation report")
-        for s in files.by_kind("evaluations")
-    }
-    cases = " ".join(f"WHEN {i} THEN {sql_str(n)}" for i, n in source_names.items())
-    source_sql = f"CASE src {cases} END" if cases else "'Interaction Evaluation report'"
+    # The source: the report, or the APIs whose records gave the evaluation (kore_api.SOURCE_LABELS),
+    # with those that gave the stored one.
+    origins = kore_api.api_sources(con)
+    report = sql_str(kore_api.REPORT_SOURCE)
+
+    def source_sql(stored: str | None) -> str:
+        cases = " ".join(f"WHEN {i} THEN {kore_api.source_sql(origin, stored)}" for i, origin in origins.items())
+        return f"CASE s.src {cases} ELSE {report} END" if cases else report
     if layouts.new:
         con.executemany(
             "INSERT INTO metric_layouts VALUES (?, ?, ?, ?)",
             [(layout, *metric) for layout, shape in layouts.new for metric in shape],
         )
     # An evaluation's metrics are stored with it, replaced whole; the digest, not the list, is compared.
-    extras = (("source", source_sql), ("metric_layout", "s.metric_layout"), ("metrics", "s.metrics"))
-    summary = upsert(con, fmt, progress, share, extras=extras)
+    extras = (("source", source_sql(None)), ("metric_layout", "s.metric_layout"), ("metrics", "s.metrics"))
+    summary = upsert(con, fmt, progress, share, extras=extras, stored_extras={"source": source_sql("t.source")})
     # A layout no evaluation has any more goes (its evaluations were imported again from another one).
     con.execute(
         "DELETE FROM metric_layouts WHERE layout NOT IN "
