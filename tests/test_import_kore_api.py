@@ -440,6 +440,104 @@ def test_evaluated_at_dates_a_bare_auto_qa_record(tmp_path: Path, write) -> None
     assert query(db, "SELECT strftime(start_time, '%Y-%m-%d %H') FROM evaluations") == [("2026-03-22 10",)]
 
 
+def _both_apis() -> tuple[dict[str, Any], dict[str, Any]]:
+    """An Auto QA and a Raw Data record of one conversation that disagree on every field both give, and each
+    missing something the other has."""
+    auto = auto_record(AuditScore=None, Language="English")
+    raw = raw_record(**{
+        "Kore Evaluation Score": 60, "Language": "en-GB", "duration_status": "below_threshold",
+        "Queues": [{"Queue ID": "qu-2", "Queue Name": "Billing East"}],
+        "Audit Score": 55, "Audit Date": "2026-03-25T10:00:00Z", "Auditor Name": "Sam Ortiz",
+        "Evaluation Form Name": "Voice Form", "Channel": "voice",
+        "Metrics": [{"Metric Name": "Greeting", "Qualification": "NO", "Metric Weight": 10},
+                    {"Metric Name": "Hold", "Qualification": "YES", "Metric Weight": 5}],
+    })
+    return auto, raw
+
+
+EVERYTHING = "SELECT * EXCLUDE (metric_layout, metrics) FROM evaluations ORDER BY conversation_id"
+
+
+@pytest.mark.parametrize("order", ["one run", "Auto QA first", "Raw Data first"])
+def test_the_two_apis_records_give_the_same_evaluation_in_one_run_or_two_in_either_order(
+    tmp_path: Path, write, order: str
+) -> None:
+    """Raw Data's value for what the conversation was (time, channel, sentiment, queues, agents, email), Auto
+    QA's for the rest (scores, language, duration status, metrics); either fills what the other has none of
+    (the audit, the form). A later run's record of one API does not overwrite the other's fields."""
+    auto, raw = _both_apis()
+    a = write("a.json", wrapped(page(auto), "scorereporting"))
+    r = write("r.json", wrapped(page(raw), "rawdata"))
+    db = tmp_path / "s.duckdb"
+    runs = {"one run": [[a, r]], "Auto QA first": [[a], [r]], "Raw Data first": [[r], [a]]}[order]
+    for files in runs:
+        import_files(db, files)
+    assert query(db, EVALUATION, ["c-1"]) == [
+        ("c-1", "P. Nair", "a-1", "priya.nair@example.com", "2026-03-20T09:15:00", 64.0, False, None, 55.0,
+         "outbound", "English", "evaluated", ["Billing East"], 6.5, "Auto QA and Raw Data APIs")
+    ]
+    assert query(db, "SELECT agents, channel, evaluation_form, auditor, strftime(audited_at, '%Y-%m-%d') "
+                     "FROM evaluations") == [(["Priya"], "voice", "Voice Form", "Sam Ortiz", "2026-03-25")]
+    assert query(db, METRICS, ["c-1"]) == [("Greeting", "Adhered", False, 10.0, 5.0, False)]
+    # Every column is the same whichever way the records came, and reading both pages again changes nothing.
+    reference = tmp_path / "one.duckdb"
+    import_files(reference, [a, r])
+    assert query(db, EVERYTHING) == query(reference, EVERYTHING)
+    for files in ([a], [r], [a, r]):
+        summary = import_files(db, files)
+        assert (summary.kinds["evaluations"].unchanged, summary.kinds["evaluations"].updated) == (1, 0), files
+    assert query(db, EVERYTHING) == query(reference, EVERYTHING)
+
+
+def test_a_raw_data_na_score_in_a_later_run_keeps_the_auto_qa_score(tmp_path: Path, write) -> None:
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    summary = import_files(db, [write("r.json", wrapped(page(raw_record(**{"Kore Evaluation Score": "NA"})),
+                                                        "rawdata"))])
+    assert summary.kinds["evaluations"].updated == 1  # the time, sentiment and email are Raw Data's
+    assert query(db, "SELECT kore_score, agent_email, strftime(start_time, '%Y-%m-%d') FROM evaluations") == [
+        (64.0, "priya.nair@example.com", "2026-03-20")]
+    # A Raw Data record alone is its evaluation's only word: a later one of its own updates it.
+    import_files(db, [write("r2.json", wrapped(page(raw_record("c-2")), "rawdata"))])
+    import_files(db, [write("r3.json", wrapped(page(raw_record("c-2", **{"Kore Evaluation Score": 72})),
+                                               "rawdata"))])
+    assert query(db, "SELECT kore_score FROM evaluations WHERE conversation_id = 'c-2'") == [(72.0,)]
+
+
+@pytest.mark.parametrize("later", ["rawdata", "scorereporting"])
+def test_a_record_without_metrics_keeps_the_stored_metrics(tmp_path: Path, write, later: str) -> None:
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    before = query(db, "SELECT metrics_digest, scored_metrics, not_adhered_metrics FROM evaluations")
+    before_metrics = query(db, METRICS, ["c-1"])
+    record = raw_record() if later == "rawdata" else auto_record(koreEvalutionScore=70)
+    record.pop("Metrics", None)
+    summary = import_files(db, [write("l.json", wrapped(page(record), later))])
+    assert summary.kinds["evaluations"].updated == 1
+    assert query(db, METRICS, ["c-1"]) == [("Greeting", "Adhered", False, 10.0, 5.0, False)]
+    assert query(db, "SELECT metrics_digest, scored_metrics, not_adhered_metrics FROM evaluations") == before
+    # An empty Metrics list is a record's word that there are none (but not over the other API's metrics).
+    import_files(db, [write("e.json", wrapped(page(auto_record(Metrics=[])), "scorereporting"))])
+    assert query(db, METRICS, ["c-1"]) == ([] if later == "scorereporting" else before_metrics)
+
+
+REVIEW_EVENTS = (
+    "ConversationID,Metric,Round,Actor,Action,Comment,Timestamp,Audit Score\n"
+    "c-1,,0,QA,Audit Submitted,,2026-03-26T10:00:00Z,55\n"
+    "c-1,Greeting,1,Agent,Disputed,I greeted them.,2026-03-26T12:00:00Z,\n"
+)
+
+
+def test_a_review_event_may_name_a_metric_a_record_without_metrics_keeps(tmp_path: Path, write) -> None:
+    """The run's review events are checked against the metrics each evaluation has after the run."""
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    record = raw_record()
+    events = write("review-events.csv", REVIEW_EVENTS)
+    import_files(db, [write("r.json", wrapped(page(record), "rawdata")), events])
+    assert query(db, "SELECT count(*) FROM review_events WHERE conversation_id = 'c-1'") == [(2,)]
+
+
 def test_an_audit_added_later_updates_the_evaluation_and_the_same_pages_twice_change_nothing(
     tmp_path: Path, write
 ) -> None:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -47,8 +47,9 @@ BOTH = "scorereporting+rawdata"
 #: source when API records update it.
 SOURCE_LABELS = {AUTO_QA: "Auto QA API", RAW_DATA: "Raw Data API", BOTH: "Auto QA and Raw Data APIs"}
 REPORT_SOURCE = "Interaction Evaluation report"
-#: The temporary table (src, origin) naming the run's sources that are API records, and their origin
-#: (:func:`build_sources` writes it, :func:`api_sources` reads it).
+#: The temporary table (src, origin, gives_metrics) naming the run's sources of API records, their origin
+#: and whether their records have a Metrics key (:func:`build_sources` writes it, :func:`api_sources`
+#: reads it).
 API_SOURCES_TABLE = "api_sources"
 
 #: Every key read, by level (a record, one of its Queues, Agents or Metrics), as Kore spells it in the
@@ -102,12 +103,16 @@ RECORD_LISTS = ("results", "data")
 #: Paging fields: a body with one of them and an empty list is an empty page.
 PAGING = ("totalResults", "totalPages", "hasMore")
 
-#: Fields whose Raw Data value wins when an Auto QA record and a Raw Data record of one conversation meet
-#: in a run: what the conversation was (its time, channel, sentiment, the agents with their emails). Every
-#: other field (scores, metrics, fatal errors, pass, duration status, direction, language, audit) is the
-#: Auto QA Reporting API's, the scoring endpoint; either record fills what the other does not give.
+#: Fields whose Raw Data value wins when an Auto QA record and a Raw Data record of one conversation meet,
+#: in one run or in two: what the conversation was (its time, channel, sentiment, the agents with their
+#: emails). Every other field (scores, metrics, fatal errors, pass, duration status, direction, language,
+#: audit) is the Auto QA Reporting API's, the scoring endpoint. Either record fills what the other gives
+#: no value for (no key, null, "NA"); docs/kore-api.md, "One conversation, two APIs" and "Updating".
 RAW_DATA_FIRST = ("start_time", "channel", "sentiment_score", "escalation", "agents", "queues")
 _RAW_FIRST = {*RAW_DATA_FIRST, "last_queue"}
+#: The evaluation columns that are the Raw Data API's (:data:`RAW_DATA_FIRST`, with the Last Queue and the
+#: scored agent's email, which only it gives); the rest are the Auto QA Reporting API's.
+RAW_DATA_COLUMNS = frozenset({*_RAW_FIRST, "agent_email"})
 
 
 def normalise(key: str) -> str:
@@ -534,8 +539,9 @@ def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
     values: dict[str, str | None] = {}
     given: set[str] = set()
     for target in {t for r in records for t in r.given}:
-        order = [raw, auto] if target in _RAW_FIRST else [auto, raw]
-        source = next(r for r in order if r is not None and target in r.given)
+        first = [raw, auto] if target in _RAW_FIRST else [auto, raw]
+        order = [r for r in first if r is not None and target in r.given]
+        source = next((r for r in order if not _absent(r.values[target])), order[0])
         values[target] = source.values[target]
         given.add(target)
     agents_from = raw if raw is not None and raw.agents else records[0]
@@ -550,12 +556,17 @@ def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
         elif any(any(a.get(key) for a in r.agents) for r in records):
             values[target] = scored.get(key)
             given.add(target)
-    metrics = auto.metrics if auto is not None and auto.metrics is not None else (
-        raw.metrics if raw is not None else None)
+    given_metrics = [r.metrics for r in (auto, raw) if r is not None and r.metrics is not None]
+    metrics = next((m for m in given_metrics if m), given_metrics[0] if given_metrics else None)
     home = auto or raw
     assert home is not None
     origin = BOTH if auto is not None and raw is not None else home.endpoint
     return Evaluation(home, values, given, metrics, origin)
+
+
+def _absent(value: str | None) -> bool:
+    """A record's value that is no value: null, or a marker staging reads as missing ("NA", "-", …)."""
+    return value is None or value.strip().lower() in formats.MISSING_MARKERS
 
 
 def _scored_agent(auto: Record | None, raw: Record | None) -> dict[str, str | None]:
@@ -630,6 +641,13 @@ _METRIC_PARTS = (("result", "qualification"), ("fatal", "is_fatal_error"), ("wei
                  ("violation", "metric_negative_weight"))
 
 
+class ApiSource(NamedTuple):
+    """What the writing needs to know of a source of API records."""
+
+    origin: str  # AUTO_QA, RAW_DATA or BOTH: the APIs whose records its rows merge
+    gives_metrics: bool  # its records have a Metrics key (else the stored metrics stay)
+
+
 @dataclass
 class Built:
     """What the run's API pages give the import: sources to stage, problems, warnings."""
@@ -689,36 +707,76 @@ def build_sources(con: duckdb.DuckDBPyConnection, pages: Sequence[Page], first_i
     if problems:
         return Built([], problems, warnings)
     sources: list[Source] = []
-    # One source per page, origin and set of fields given: the writing tells the origins apart by source.
-    groups: dict[tuple[int, str, frozenset[str]], list[Evaluation]] = {}
+    # One source per page, origin, Metrics key or not and set of fields given: what the writing needs to
+    # know of a row (which APIs gave it, whether it gives metrics) is its source's.
+    groups: dict[tuple[int, ApiSource, frozenset[str]], list[Evaluation]] = {}
     page_index = {id(page): i for i, page in enumerate(pages)}
     for evaluation in evaluations:
-        key = (page_index[id(evaluation.home.page)], evaluation.origin, frozenset(evaluation.given))
-        groups.setdefault(key, []).append(evaluation)
+        kind = ApiSource(evaluation.origin, evaluation.metrics is not None)
+        groups.setdefault((page_index[id(evaluation.home.page)], kind, frozenset(evaluation.given)), []).append(
+            evaluation)
     for i, page in enumerate(pages):  # a page with no evaluations of its own is still an evaluations file
         if not any(key[0] == i for key in groups):
-            groups[(i, page.endpoint or AUTO_QA, frozenset({"conversation_id"}))] = []
-    origins: list[tuple[int, str]] = []
-    for (i, origin, given), group in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1], sorted(g[0][2]))):
+            groups[(i, ApiSource(page.endpoint or AUTO_QA, False), frozenset({"conversation_id"}))] = []
+    kinds: list[tuple[int, str, bool]] = []
+    for (i, kind, given), group in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1], sorted(g[0][2]))):
         built = _source(pages[i], given, group, first_index + len(sources), make_source, con)
         if isinstance(built, Problem):
             return Built([], [built], warnings)
-        origins.append((built.index, origin))
+        kinds.append((built.index, *kind))
         sources.append(built)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {API_SOURCES_TABLE} (src INTEGER, origin VARCHAR)")
-    if origins:
-        con.executemany(f"INSERT INTO {API_SOURCES_TABLE} VALUES (?, ?)", origins)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {API_SOURCES_TABLE} (src INTEGER, origin VARCHAR, gives_metrics BOOLEAN)")
+    if kinds:
+        con.executemany(f"INSERT INTO {API_SOURCES_TABLE} VALUES (?, ?, ?)", kinds)
     return Built(sources, [], warnings)
 
 
-def api_sources(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    """The run's sources of API records (their index) and their origin (AUTO_QA, RAW_DATA or BOTH)."""
+def api_sources(con: duckdb.DuckDBPyConnection) -> dict[int, ApiSource]:
+    """The run's sources of API records, by index (none when the run has no API pages)."""
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [API_SOURCES_TABLE]
     ).fetchone()
     if not found or not found[0]:
         return {}
-    return dict(con.execute(f"SELECT src, origin FROM {API_SOURCES_TABLE}").fetchall())
+    rows = con.execute(f"SELECT src, origin, gives_metrics FROM {API_SOURCES_TABLE}").fetchall()
+    return {src: ApiSource(origin, gives_metrics) for src, origin, gives_metrics in rows}
+
+
+def keeps_stored(column: str, sources: Mapping[int, ApiSource], staged_absent: str, stored_absent: str) -> str:
+    """SQL over a row of the run (``s``) that gives ``column`` and the stored evaluation it updates (``t``):
+    true when the stored value stays (docs/kore-api.md, "Updating").
+
+    That is when a record of one API updates an evaluation a record of the other API gave (its source
+    says so; a report counts as both): a value of the API whose word ``column`` is
+    (:data:`RAW_DATA_COLUMNS`) replaces the stored one unless it is none (``staged_absent``); the other
+    API's only fills a stored value that is missing (``stored_absent``). So an Auto QA and a Raw Data
+    record give the same evaluation in one run (:func:`_merge`) or in two, in either order. Rows of a
+    report, or of both APIs at once, replace what they give.
+    """
+    parts = []
+    for origin, other in ((AUTO_QA, RAW_DATA), (RAW_DATA, AUTO_QA)):
+        indexes = sorted(i for i, source in sources.items() if source.origin == origin)
+        if not indexes:
+            continue
+        authority = (column in RAW_DATA_COLUMNS) == (origin == RAW_DATA)
+        keep = staged_absent if authority else f"{staged_absent} OR NOT {stored_absent}"
+        given_by_other = ", ".join(sql_str(label) for label in (SOURCE_LABELS[other], SOURCE_LABELS[BOTH],
+                                                                REPORT_SOURCE))
+        parts.append(f"(s.src IN ({', '.join(map(str, indexes))}) AND t.source IN ({given_by_other}) "
+                     f"AND ({keep}))")
+    return " OR ".join(parts) or "false"
+
+
+def keeps_stored_metrics(sources: Mapping[int, ApiSource]) -> str:
+    """SQL (as :func:`keeps_stored`): the stored evaluation keeps its metrics (its list, layout, digest and
+    the names that count): the run's record has no Metrics key, or :func:`keeps_stored` says so (an empty
+    list is no metrics)."""
+    without = sorted(i for i, source in sources.items() if not source.gives_metrics)
+    parts = [f"s.src IN ({', '.join(map(str, without))})"] if without else []
+    kept = keeps_stored("metrics", sources, "coalesce(len(s.metrics), 0) = 0", "coalesce(len(t.metrics), 0) = 0")
+    parts += [kept] if kept != "false" else []
+    return " OR ".join(parts) or "false"
 
 
 def source_sql(origin: str, stored: str | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from coaching.importer import formats
+from coaching.importer import formats, kore_api
 from coaching.importer.problems import Problem, Problems
 from coaching.importer.progress import Progress, enable_query_progress
 from coaching.importer.sources import Files, Source
@@ -328,17 +328,20 @@ def stage_views(con: duckdb.DuckDBPyConnection, files: Files) -> MetricLayouts:
     return layouts
 
 
-def staged_metric_rows(files: Files, good_rows_only: bool, conversations: str | None = None) -> str:
+def staged_metric_rows(files: Files, good_rows_only: bool, conversations: str | None = None,
+                       rows: str | None = None) -> str:
     """SQL for the run's metric rows in the store's columns: each staged row's metrics list, unnested.
 
     ``conversations``: a table of conversation_id; only those evaluations' lists are unnested.
+    ``rows``: a table of (src, ordinal); only those rows' lists are unnested.
     """
     filters = (["problems IS NULL"] if good_rows_only else []) + (
         [f"conversation_id IN (SELECT conversation_id FROM {conversations})"] if conversations else []
     )
-    where = f" WHERE {' AND '.join(filters)}" if filters else ""
     parts = []
     for source in files.read("evaluations"):
+        only = [f"rowid IN (SELECT ordinal FROM {rows} WHERE src = {source.index})"] if rows else []
+        where = f" WHERE {' AND '.join(filters + only)}" if filters or only else ""
         metrics = source.match.metrics
         names = " ".join(f"WHEN {m.position} THEN {sql_str(m.metric)}" for m in metrics)
         name = f"CASE m.position {names} END" if metrics else "CAST(NULL AS VARCHAR)"
@@ -356,7 +359,8 @@ def staged_metric_rows(files: Files, good_rows_only: bool, conversations: str | 
 
 def _run_metrics_view(con: duckdb.DuckDBPyConnection, files: Files) -> None:
     """``run_metrics``: the metric names each evaluation named by a review event of the run will have
-    after the run (the run's replace the store's); only those evaluations' metrics are read.
+    after the run (the run's replace the store's, but for a Kore API record that keeps the stored metrics,
+    :func:`coaching.importer.kore_api.keeps_stored_metrics`); only those evaluations' metrics are read.
 
     Bad rows count too, like every reference check's known values.
     """
@@ -364,11 +368,18 @@ def _run_metrics_view(con: duckdb.DuckDBPyConnection, files: Files) -> None:
         "CREATE OR REPLACE TEMP TABLE event_conversations AS SELECT DISTINCT conversation_id "
         "FROM stage_review_events WHERE metric IS NOT NULL"
     )
+    kept = kore_api.keeps_stored_metrics(kore_api.api_sources(con))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_evaluations AS SELECT s.src, s.ordinal, s.conversation_id "
+        "FROM all_evaluations s LEFT JOIN evaluations t ON t.conversation_id = s.conversation_id "
+        "WHERE s.conversation_id IN (SELECT conversation_id FROM event_conversations) "
+        f"AND NOT coalesce(t.conversation_id IS NOT NULL AND ({kept}), false)"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP VIEW run_metrics AS "
         "SELECT conversation_id, metric FROM evaluation_metrics "
         "WHERE conversation_id IN (SELECT conversation_id FROM event_conversations) AND conversation_id NOT IN "
-        "(SELECT conversation_id FROM all_evaluations WHERE conversation_id IS NOT NULL) "
+        "(SELECT conversation_id FROM event_evaluations) "
         "UNION ALL SELECT conversation_id, metric FROM "
-        f"({staged_metric_rows(files, good_rows_only=False, conversations='event_conversations')})"
+        f"({staged_metric_rows(files, good_rows_only=False, rows='event_evaluations')})"
     )

@@ -41,6 +41,7 @@ def upsert(
     share: float,
     extras: Sequence[tuple[str, str]] = (),
     stored_extras: Mapping[str, str] | None = None,
+    keep: Mapping[str, str] | None = None,
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
@@ -50,9 +51,12 @@ def upsert(
     kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
     :func:`coaching.importer.agents.resolve_agents`) are stored and compared like its columns.
     ``stored_extras``: for an extra, the SQL that fills it on a row that updates a stored one, which may
-    read the stored row's columns (``t``) as well as the run's (``s``).
+    read the stored row's columns (``t``) as well as the run's (``s``). ``keep``: for a column or a staged
+    extra, SQL over ``s`` and ``t`` true when the stored row keeps its value though the run's row gives one
+    (the Kore API records' rule, :func:`coaching.importer.kore_api.keeps_stored`).
     """
     stored_extras = stored_extras or {}
+    keep = keep or {}
     table = fmt.table
     staged_extras = [name for name, _ in STAGE_EXTRAS.get(fmt.kind, ())]
     staged_extras += ["person_id"] if fmt.kind in AGENT_COLUMNS else []
@@ -80,16 +84,25 @@ def upsert(
         insert(con, progress, f"INSERT INTO {table} ({columns}) SELECT {selects} FROM stage_{fmt.kind} s",
                label, share)
         return KindSummary(rows=rows, new=rows)
+
+    def replaces(name: str) -> str:
+        return f" AND NOT coalesce({keep[name]}, false)" if name in keep else ""
+
     merged = ", ".join(
-        f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field} THEN s.{c.field} "
+        f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field}{replaces(c.field)} THEN s.{c.field} "
         f"ELSE t.{c.field} END AS {c.field}"
         for c in fmt.columns
+    )
+    merged_extras = "".join(
+        f", CASE WHEN t.{first_key} IS NOT NULL AND coalesce({keep[name]}, false) THEN t.{name} "
+        f"ELSE s.{name} END AS {name}" if name in keep else f", s.{name} AS {name}"
+        for name in staged_extras
     )
     differs = (
         f"({', '.join(f'm.{f}' for f in fields)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in fields)})"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{extras_sql}"
+        f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{merged_extras}"
         + "".join(f", {stored_extras.get(name, sql)} AS {name}" for name, sql in extras)
         + f", t.{first_key} IS NULL AS is_new "
         f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
@@ -124,8 +137,9 @@ def write_evaluations(
     report = sql_str(kore_api.REPORT_SOURCE)
 
     def source_sql(stored: str | None) -> str:
-        cases = " ".join(f"WHEN {i} THEN {kore_api.source_sql(origin, stored)}" for i, origin in origins.items())
+        cases = " ".join(f"WHEN {i} THEN {kore_api.source_sql(api.origin, stored)}" for i, api in origins.items())
         return f"CASE s.src {cases} ELSE {report} END" if cases else report
+
     if layouts.new:
         con.executemany(
             "INSERT INTO metric_layouts VALUES (?, ?, ?, ?)",
@@ -133,13 +147,35 @@ def write_evaluations(
         )
     # An evaluation's metrics are stored with it, replaced whole; the digest, not the list, is compared.
     extras = (("source", source_sql(None)), ("metric_layout", "s.metric_layout"), ("metrics", "s.metrics"))
-    summary = upsert(con, fmt, progress, share, extras=extras, stored_extras={"source": source_sql("t.source")})
+    stored_extras = {"source": source_sql("t.source")}
+    # A Kore API record of one API keeps what the other's gave (kore_api.keeps_stored); one without a
+    # Metrics key keeps the stored metrics.
+    keep: dict[str, str] = {}
+    for column in (c for c in fmt.columns if c.field not in fmt.key):
+        kept = kore_api.keeps_stored(column.field, origins, _absent(column, "s"), _absent(column, "t"))
+        if kept != "false":
+            keep[column.field] = kept
+    metrics_kept = kore_api.keeps_stored_metrics(origins)
+    if metrics_kept != "false":
+        keep |= {name: metrics_kept for name, _ in STAGE_EXTRAS["evaluations"]}
+        stored_extras |= {
+            name: f"CASE WHEN t.conversation_id IS NOT NULL AND coalesce({metrics_kept}, false) THEN t.{name} "
+                  f"ELSE s.{name} END"
+            for name in ("metric_layout", "metrics")
+        }
+    summary = upsert(con, fmt, progress, share, extras=extras, stored_extras=stored_extras, keep=keep)
     # A layout no evaluation has any more goes (its evaluations were imported again from another one).
     con.execute(
         "DELETE FROM metric_layouts WHERE layout NOT IN "
         "(SELECT DISTINCT metric_layout FROM evaluations WHERE metric_layout IS NOT NULL)"
     )
     return summary
+
+
+def _absent(column: formats.Column, row: str) -> str:
+    """SQL: ``row``'s value of ``column`` is none (null, or an empty list)."""
+    value = f"{row}.{column.field}"
+    return f"({value} IS NULL OR len({value}) = 0)" if isinstance(column.type, formats.TextList) else f"{value} IS NULL"
 
 
 #: The kinds written after the evaluations, in this order.
