@@ -40,7 +40,9 @@ AUTO_QA = "scorereporting"
 RAW_DATA = "rawdata"
 ENDPOINTS = (AUTO_QA, RAW_DATA)
 ENDPOINT_TITLES = {AUTO_QA: "Auto QA Reporting API", RAW_DATA: "Raw Data API"}
-#: The origin of an evaluation a record of each API gave in one run.
+#: An origin (as :data:`AUTO_QA` and :data:`RAW_DATA` are): an evaluation that records of both APIs gave in
+#: one run (:func:`_merge`). Not an endpoint: no page is of it; it names the merged row's APIs in
+#: :data:`SOURCE_LABELS` and in the run's ``api_sources`` table.
 BOTH = "scorereporting+rawdata"
 #: ``evaluations.source``: which of Kore's APIs gave records of the evaluation, over every import (a
 #: record of the other API, in a later run, makes it both); or the report it came from, which stays its
@@ -541,8 +543,8 @@ def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
     for target in {t for r in records for t in r.given}:
         first = [raw, auto] if target in _RAW_FIRST else [auto, raw]
         order = [r for r in first if r is not None and target in r.given]
-        source = next((r for r in order if not _absent(r.values[target])), order[0])
-        values[target] = source.values[target]
+        chosen = next((r for r in order if not _gives_no_value(r.values[target])), order[0])
+        values[target] = chosen.values[target]
         given.add(target)
     agents_from = raw if raw is not None and raw.agents else records[0]
     scored = _scored_agent(auto, raw)
@@ -564,8 +566,9 @@ def _merge(auto: Record | None, raw: Record | None) -> Evaluation:
     return Evaluation(home, values, given, metrics, origin)
 
 
-def _absent(value: str | None) -> bool:
-    """A record's value that is no value: null, or a marker staging reads as missing ("NA", "-", …)."""
+def _gives_no_value(value: str | None) -> bool:
+    """A record's value (Python) that is no value: null, or a marker staging reads as missing ("NA", "-",
+    …). (The writing's SQL counterpart, over stored and staged columns, is ``writing._absent_sql``.)"""
     return value is None or value.strip().lower() in formats.MISSING_MARKERS
 
 
@@ -683,13 +686,13 @@ def build_sources(con: duckdb.DuckDBPyConnection, pages: Sequence[Page], first_i
     for cid in ids:
         auto, raw = by_kind[AUTO_QA].get(cid), by_kind[RAW_DATA].get(cid)
         evaluation = _merge(auto, raw)
-        when, origin = _time(evaluation, raw, stored)
+        when, time_from = _time(evaluation, raw, stored)
         if when is None:
             home = evaluation.home
             problems.append(Problem(home.page.name, home.line, f"{home.page.list_path}[{home.number}]", cid,
                                     TIME_EXPECTED, home.page.line_unit))
             continue
-        by_window += origin == "window"
+        by_window += time_from == "window"
         evaluation.values["start_time"] = when
         evaluation.given.add("start_time")
         evaluations.append(evaluation)
@@ -743,9 +746,10 @@ def api_sources(con: duckdb.DuckDBPyConnection) -> dict[int, ApiSource]:
     return {src: ApiSource(origin, gives_metrics) for src, origin, gives_metrics in rows}
 
 
-def keeps_stored(column: str, sources: Mapping[int, ApiSource], staged_absent: str, stored_absent: str) -> str:
+def keeps_stored(column: str, sources: Mapping[int, ApiSource], staged_absent: str, stored_absent: str) -> str | None:
     """SQL over a row of the run (``s``) that gives ``column`` and the stored evaluation it updates (``t``):
-    true when the stored value stays (docs/kore-api.md, "Updating").
+    true when the stored value stays (docs/kore-api.md, "Updating"); None when no row of the run can keep
+    a stored value (the run has no records of a single API), so the caller adds no condition at all.
 
     That is when a record of one API updates an evaluation a record of the other API gave (its source
     says so; a report counts as both): a value of the API whose word ``column`` is
@@ -765,23 +769,24 @@ def keeps_stored(column: str, sources: Mapping[int, ApiSource], staged_absent: s
                                                                 REPORT_SOURCE))
         parts.append(f"(s.src IN ({', '.join(map(str, indexes))}) AND t.source IN ({given_by_other}) "
                      f"AND ({keep}))")
-    return " OR ".join(parts) or "false"
+    return " OR ".join(parts) or None
 
 
-def keeps_stored_metrics(sources: Mapping[int, ApiSource]) -> str:
-    """SQL (as :func:`keeps_stored`): the stored evaluation keeps its metrics (its list, layout, digest and
-    the names that count): the run's record has no Metrics key, or :func:`keeps_stored` says so (an empty
-    list is no metrics)."""
+def keeps_stored_metrics(sources: Mapping[int, ApiSource]) -> str | None:
+    """SQL (as :func:`keeps_stored`, None likewise): the stored evaluation keeps its metrics (its list, layout,
+    digest and the names that count): the run's record has no Metrics key, or :func:`keeps_stored` says so
+    (an empty list is no metrics)."""
     without = sorted(i for i, source in sources.items() if not source.gives_metrics)
     parts = [f"s.src IN ({', '.join(map(str, without))})"] if without else []
     kept = keeps_stored("metrics", sources, "coalesce(len(s.metrics), 0) = 0", "coalesce(len(t.metrics), 0) = 0")
-    parts += [kept] if kept != "false" else []
-    return " OR ".join(parts) or "false"
+    parts += [kept] if kept is not None else []
+    return " OR ".join(parts) or None
 
 
-def source_sql(origin: str, stored: str | None) -> str:
-    """SQL: ``evaluations.source`` (:data:`SOURCE_LABELS`) of an evaluation a record of ``origin`` gives,
-    over the stored evaluation's source (``stored``, SQL; None for a new evaluation)."""
+def merged_source_sql(origin: str, stored: str | None) -> str:
+    """SQL: the ``evaluations.source`` label (:data:`SOURCE_LABELS`) of an evaluation a record of ``origin``
+    gives, merged with the stored evaluation's label (``stored``, SQL; None for a new evaluation): a record
+    of the other API makes it both; a report's label stays."""
     label = sql_str(SOURCE_LABELS[origin])
     if stored is None:
         return label

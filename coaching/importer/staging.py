@@ -368,7 +368,7 @@ def _run_metrics_view(con: duckdb.DuckDBPyConnection, files: Files) -> None:
         "CREATE OR REPLACE TEMP TABLE event_conversations AS SELECT DISTINCT conversation_id "
         "FROM stage_review_events WHERE metric IS NOT NULL"
     )
-    kept = kore_api.keeps_stored_metrics(kore_api.api_sources(con))
+    kept = kore_api.keeps_stored_metrics(kore_api.api_sources(con)) or "false"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE event_evaluations AS SELECT s.src, s.ordinal, s.conversation_id "
         "FROM all_evaluations s LEFT JOIN evaluations t ON t.conversation_id = s.conversation_id "

@@ -41,7 +41,7 @@ def upsert(
     share: float,
     extras: Sequence[tuple[str, str]] = (),
     stored_extras: Mapping[str, str] | None = None,
-    keep: Mapping[str, str] | None = None,
+    stored_stays_when: Mapping[str, str] | None = None,
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
@@ -51,12 +51,13 @@ def upsert(
     kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
     :func:`coaching.importer.agents.resolve_agents`) are stored and compared like its columns.
     ``stored_extras``: for an extra, the SQL that fills it on a row that updates a stored one, which may
-    read the stored row's columns (``t``) as well as the run's (``s``). ``keep``: for a column or a staged
-    extra, SQL over ``s`` and ``t`` true when the stored row keeps its value though the run's row gives one
-    (the Kore API records' rule, :func:`coaching.importer.kore_api.keeps_stored`).
+    read the stored row's columns (``t``) as well as the run's (``s``). ``stored_stays_when``: for a column or
+    a staged extra, a condition (SQL over ``s`` and ``t``) under which the stored row keeps its own value
+    though the run's row gives one: true means the stored value stays, false or NULL that the run's
+    replaces it (the Kore API records' rule, :func:`coaching.importer.kore_api.keeps_stored`).
     """
     stored_extras = stored_extras or {}
-    keep = keep or {}
+    stays = stored_stays_when or {}
     table = fmt.table
     staged_extras = [name for name, _ in STAGE_EXTRAS.get(fmt.kind, ())]
     staged_extras += ["person_id"] if fmt.kind in AGENT_COLUMNS else []
@@ -86,7 +87,7 @@ def upsert(
         return KindSummary(rows=rows, new=rows)
 
     def replaces(name: str) -> str:
-        return f" AND NOT coalesce({keep[name]}, false)" if name in keep else ""
+        return f" AND NOT coalesce({stays[name]}, false)" if name in stays else ""
 
     merged = ", ".join(
         f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field}{replaces(c.field)} THEN s.{c.field} "
@@ -94,8 +95,8 @@ def upsert(
         for c in fmt.columns
     )
     merged_extras = "".join(
-        f", CASE WHEN t.{first_key} IS NOT NULL AND coalesce({keep[name]}, false) THEN t.{name} "
-        f"ELSE s.{name} END AS {name}" if name in keep else f", s.{name} AS {name}"
+        f", CASE WHEN t.{first_key} IS NOT NULL AND coalesce({stays[name]}, false) THEN t.{name} "
+        f"ELSE s.{name} END AS {name}" if name in stays else f", s.{name} AS {name}"
         for name in staged_extras
     )
     differs = (
@@ -136,8 +137,10 @@ def write_evaluations(
     origins = kore_api.api_sources(con)
     report = sql_str(kore_api.REPORT_SOURCE)
 
-    def source_sql(stored: str | None) -> str:
-        cases = " ".join(f"WHEN {i} THEN {kore_api.source_sql(api.origin, stored)}" for i, api in origins.items())
+    def evaluation_source_sql(stored: str | None) -> str:
+        """SQL: a staged row's ``source``, by its file (``s.src``), over the stored one (``stored``)."""
+        cases = " ".join(f"WHEN {i} THEN {kore_api.merged_source_sql(api.origin, stored)}"
+                         for i, api in origins.items())
         return f"CASE s.src {cases} ELSE {report} END" if cases else report
 
     if layouts.new:
@@ -146,24 +149,26 @@ def write_evaluations(
             [(layout, *metric) for layout, shape in layouts.new for metric in shape],
         )
     # An evaluation's metrics are stored with it, replaced whole; the digest, not the list, is compared.
-    extras = (("source", source_sql(None)), ("metric_layout", "s.metric_layout"), ("metrics", "s.metrics"))
-    stored_extras = {"source": source_sql("t.source")}
+    extras = (("source", evaluation_source_sql(None)), ("metric_layout", "s.metric_layout"),
+              ("metrics", "s.metrics"))
+    stored_extras = {"source": evaluation_source_sql("t.source")}
     # A Kore API record of one API keeps what the other's gave (kore_api.keeps_stored); one without a
     # Metrics key keeps the stored metrics.
-    keep: dict[str, str] = {}
+    stays: dict[str, str] = {}
     for column in (c for c in fmt.columns if c.field not in fmt.key):
-        kept = kore_api.keeps_stored(column.field, origins, _absent(column, "s"), _absent(column, "t"))
-        if kept != "false":
-            keep[column.field] = kept
+        kept = kore_api.keeps_stored(column.field, origins, _absent_sql(column, "s"), _absent_sql(column, "t"))
+        if kept is not None:
+            stays[column.field] = kept
     metrics_kept = kore_api.keeps_stored_metrics(origins)
-    if metrics_kept != "false":
-        keep |= {name: metrics_kept for name, _ in STAGE_EXTRAS["evaluations"]}
+    if metrics_kept is not None:
+        stays |= {name: metrics_kept for name, _ in STAGE_EXTRAS["evaluations"]}
         stored_extras |= {
             name: f"CASE WHEN t.conversation_id IS NOT NULL AND coalesce({metrics_kept}, false) THEN t.{name} "
                   f"ELSE s.{name} END"
             for name in ("metric_layout", "metrics")
         }
-    summary = upsert(con, fmt, progress, share, extras=extras, stored_extras=stored_extras, keep=keep)
+    summary = upsert(con, fmt, progress, share, extras=extras, stored_extras=stored_extras,
+                     stored_stays_when=stays)
     # A layout no evaluation has any more goes (its evaluations were imported again from another one).
     con.execute(
         "DELETE FROM metric_layouts WHERE layout NOT IN "
@@ -172,8 +177,9 @@ def write_evaluations(
     return summary
 
 
-def _absent(column: formats.Column, row: str) -> str:
-    """SQL: ``row``'s value of ``column`` is none (null, or an empty list)."""
+def _absent_sql(column: formats.Column, row: str) -> str:
+    """SQL: ``row``'s value of ``column`` (a staged or stored evaluation, ``s`` or ``t``) is none (null, or
+    an empty list). (A record's value before staging: ``kore_api._gives_no_value``.)"""
     value = f"{row}.{column.field}"
     return f"({value} IS NULL OR len({value}) = 0)" if isinstance(column.type, formats.TextList) else f"{value} IS NULL"
 
