@@ -3,8 +3,10 @@
     python3 benchmarks/load.py                          # full scale, N = 25 50 100 200 400, think 20–60 s
     python3 benchmarks/load.py --viewers 25,50 --duration 120 --json out.json --chart p95.png
     python3 benchmarks/load.py --quick                  # seconds: 5 viewers on a small demo store
-    python3 benchmarks/load.py --url http://127.0.0.1:8501 --store data/coaching.duckdb --server-pid PID
-    python3 benchmarks/load.py --report benchmarks/results/load-2026-12-03.json --chart p95.png   # redraw
+    python3 benchmarks/load.py --url http://127.0.0.1:8501 --store data/coaching.duckdb --server-pid PID \
+        --server-label "2 processes behind HAProxy"    # a running `python3 dev.py serve` (PID: dev.py's)
+    python3 benchmarks/load.py --report benchmarks/results/load-2026-12-04.json --chart p95.png   # redraw
+    python3 benchmarks/load.py --report one.json two.json --chart p95.png   # two set-ups on one chart
 
 For each number of viewers N it starts `streamlit run server.py` on a free loopback port over the store
 (or drives ``--url``), warms it up with one agent and one lead who open each of their pages (the idle
@@ -692,6 +694,8 @@ def main() -> int:
     parser.add_argument("--url", help="drive this running server instead of starting one (needs --store: the "
                         "accounts are chosen and given passwords there)")
     parser.add_argument("--server-pid", type=int, help="with --url: the server's process, for its CPU and memory")
+    parser.add_argument("--server-label", help="with --url: what serves it, for the table and the chart's legend "
+                        "(default: the URL), e.g. '2 processes behind HAProxy'")
     parser.add_argument("--import-during", action="store_true",
                         help="import a day of new evaluations a third of the way into each measured window")
     parser.add_argument("--seed", type=int, default=7, help="chooses the accounts, pages and think times")
@@ -701,13 +705,15 @@ def main() -> int:
                         help="exit with status 1 when any page view or sign-in failed")
     parser.add_argument("--code", type=Path, help="serve the dashboard in this folder, a checkout of the commit "
                         "to measure (default: this working tree); its `coaching` also builds the store")
-    parser.add_argument("--report", type=Path, metavar="JSON",
-                        help="run nothing: print the table of results saved with --json (and draw --chart)")
+    parser.add_argument("--report", type=Path, metavar="JSON", nargs="+",
+                        help="run nothing: print the tables of results saved with --json (and draw --chart: "
+                        "several files, one set-up each, are drawn side by side)")
     parser.add_argument("--child-import", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.report:
-        saved = json.loads(args.report.read_text())
-        load_report.print_table(saved)
+        saved = [json.loads(path.read_text()) for path in args.report]
+        for results in saved:
+            load_report.print_table(results)
         for written in load_report.draw_p95(saved, args.chart) if args.chart else []:
             print(f"Chart: {written}")
         return 0
@@ -768,7 +774,8 @@ def main() -> int:
 
     results = {"benchmark": "load", "machine": machine, "code": measured, "store": facts,
                "settings": asdict(settings),
-               "server": args.url or "streamlit run server.py (one process)", "levels": levels,
+               "server": (args.server_label or args.url) if args.url else "streamlit run server.py (one process)",
+               "url": args.url, "levels": levels,
                "when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     load_report.print_table(results)
     if args.json:

@@ -179,7 +179,7 @@ def print_table(results: dict[str, Any]) -> None:
 
     settings = results["settings"]
     think = settings["think"]
-    table = Table(title=f"Page views against one server, think time {think[0]:g}–{think[1]:g} s, measured "
+    table = Table(title=f"Page views against {setup_name(results)}, think time {think[0]:g}–{think[1]:g} s, measured "
                         f"{settings['duration']:g} s once all had arrived",
                   caption=f"{machine_line(results['machine'])}; {results['when']}")
     for column in ("viewers", "page views", "views/s", "p50", "p95", "p99", "errors", "sign-in p95",
@@ -215,10 +215,17 @@ def print_table(results: dict[str, Any]) -> None:
 # -- the chart -------------------------------------------------------------------------------------------
 
 
-def chart_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def setup_name(results: dict[str, Any]) -> str:
+    """What served the run, as the chart's legend and the table's title say it."""
+    server = str(results.get("server") or "")
+    return "one process" if server.startswith("streamlit run") else server
+
+
+def chart_rows(results: dict[str, Any], setup: str | None = None) -> list[dict[str, Any]]:
     """The curve's data: one row per run and percentile, in seconds (an unanswered percentile is drawn at the
-    view timeout, marked)."""
+    view timeout, marked); ``setup`` names the run in the legend (default: what served it)."""
     timeout_s = results["settings"]["view_timeout"]
+    setup = setup or setup_name(results)
     rows = []
     for level in results["levels"]:
         for name in ("p50", "p95"):
@@ -226,55 +233,77 @@ def chart_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             if value is None:
                 continue
             unanswered = value == "unanswered"
-            rows.append({"viewers": level["viewers"], "percentile": name,
+            rows.append({"viewers": level["viewers"], "percentile": name, "setup": setup,
                          "seconds": timeout_s if unanswered else value / 1000, "unanswered": unanswered,
                          "errors": level["errors"]["total"]})
     return rows
 
 
-def p95_chart(results: dict[str, Any]) -> Any:
+def p95_chart(runs: list[dict[str, Any]]) -> Any:
+    """p95 and p50 against the number of viewers, one pair of lines per run's set-up (one process, several
+    behind a proxy: a solid line for the first, dashed for the others)."""
     import altair as alt
     import pandas as pd
 
-    rows = pd.DataFrame(chart_rows(results))
-    think = results["settings"]["think"]
-    counts = [level["viewers"] for level in results["levels"]]
-    commit = (results.get("code", {}).get("commit") or "")[:7]
-    others = [level["machine"].get("other_cores_window") for level in results["levels"]]
+    names = [setup_name(results) for results in runs]
+    if len(set(names)) < len(names):  # the same set-up measured twice: tell the runs apart by when
+        names = [f"{name}, {str(results.get('when', ''))[:10]}" for name, results in zip(names, runs, strict=True)]
+    rows = pd.DataFrame([row for name, results in zip(names, runs, strict=True) for row in chart_rows(results, name)])
+    setups = list(dict.fromkeys(names))
+    first = runs[0]
+    think = first["settings"]["think"]
+    counts = sorted({level["viewers"] for results in runs for level in results["levels"]})
+    commits = sorted({(results.get("code", {}).get("commit") or "")[:7] for results in runs} - {""})
+    others = [level["machine"].get("other_cores_window") for results in runs for level in results["levels"]]
     others = [x for x in others if x is not None]
-    subtitle = [f"think time {think[0]:g}–{think[1]:g} s" + (f"; dashboard at commit {commit}" if commit else ""),
-                machine_line(results["machine"])]
+    subtitle = [f"think time {think[0]:g}–{think[1]:g} s"
+                + (f"; dashboard at commit {', '.join(commits)}" if commits else ""),
+                machine_line(first["machine"])]
     if others:
         subtitle.append(f"other processes kept {min(others):.1f}–{max(others):.1f} of the "
-                        f"{results['machine']['cores']} cores busy while it was measured")
+                        f"{first['machine']['cores']} cores busy while it was measured")
     x = alt.X("viewers:Q", title="concurrent viewers", scale=alt.Scale(type="log"), axis=alt.Axis(values=counts))
     y = alt.Y("seconds:Q", title="page view, request to script finished (s)", scale=alt.Scale(type="log"))
-    lines = alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
-        x=x, y=y, color=alt.Color("percentile:N", title=None, sort=["p95", "p50"],
-                                  scale=alt.Scale(domain=["p95", "p50"], range=["#d62728", "#1f77b4"])),
-        tooltip=["viewers:Q", "percentile:N", alt.Tooltip("seconds:Q", format=".2f"), "errors:Q"])
+    encoding: dict[str, Any] = {
+        "x": x, "y": y,
+        "color": alt.Color("percentile:N", title=None, sort=["p95", "p50"],
+                           scale=alt.Scale(domain=["p95", "p50"], range=["#d62728", "#1f77b4"])),
+        "detail": "setup:N",
+        "tooltip": ["setup:N", "viewers:Q", "percentile:N", alt.Tooltip("seconds:Q", format=".2f"), "errors:Q"]}
+    if len(setups) > 1:
+        encoding["strokeDash"] = alt.StrokeDash(
+            "setup:N", title=None, sort=setups,
+            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#333", symbolStrokeWidth=2, symbolSize=400),
+            scale=alt.Scale(domain=setups, range=[[1, 0]] + [[6, 4], [2, 2]][: len(setups) - 1]))
+    # The points are a layer of their own: on the lines, they would make the set-ups' legend show dots,
+    # not the dashes that tell the set-ups apart.
+    points = alt.Chart(rows).mark_point(filled=True, size=60, opacity=1).encode(
+        **{key: value for key, value in encoding.items() if key != "strokeDash"})
+    lines = alt.Chart(rows).mark_line().encode(**encoding) + points
     target = alt.Chart(pd.DataFrame({"seconds": [TARGET_P95_MS / 1000], "label": ["target: p95 ≤ 1 s"]}))
     rule = target.mark_rule(strokeDash=[5, 4], color="#555").encode(y="seconds:Q")
     label = target.mark_text(align="left", dx=4, dy=-7, color="#555").encode(
         y="seconds:Q", x=alt.value(2), text="label:N")
+    served = setups[0] if len(setups) == 1 else " and ".join(setups)
     return (lines + rule + label).properties(
         width=520, height=320,
-        title={"text": "Page view time against concurrent viewers (one server process)",
-               "subtitle": subtitle})
+        title={"text": f"Page view time against concurrent viewers ({served})", "subtitle": subtitle})
 
 
-def draw_p95(results: dict[str, Any], path: Path) -> list[Path]:
-    """Save the curve as a PNG at ``path`` (Altair through vl-convert); without vl-convert, its Vega-Lite
-    spec (``.vl.json``) and a plain SVG drawn here. Returns the files written."""
+def draw_p95(results: dict[str, Any] | list[dict[str, Any]], path: Path) -> list[Path]:
+    """Save the curve (of one run, or of several set-ups side by side) as a PNG at ``path`` (Altair through
+    vl-convert); without vl-convert, its Vega-Lite spec (``.vl.json``) and a plain SVG drawn here of the
+    first run. Returns the files written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    chart = p95_chart(results)
+    runs = results if isinstance(results, list) else [results]
+    chart = p95_chart(runs)
     try:
         import vl_convert  # noqa: F401 - what Altair's PNG export needs
     except ImportError:
         spec = path.with_suffix(".vl.json")
         spec.write_text(json.dumps(chart.to_dict(), indent=2))
         svg = path.with_suffix(".svg")
-        svg.write_text(plain_svg(results))
+        svg.write_text(plain_svg(runs[0]))
         print("vl-convert is not installed: wrote the chart's Vega-Lite spec and a plain SVG instead of a PNG")
         return [spec, svg]
     chart.save(str(path), format="png", scale_factor=2)
