@@ -402,6 +402,73 @@ def test_an_agent_id_placeholder_joins_the_person_a_later_raw_data_record_names(
     assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
 
 
+def _sees(db: Path, email: str) -> set[str]:
+    """The conversations the agent signed in as ``email`` is shown (coaching's scoped queries)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        viewer = access.identify(con, email)
+        ids = [cid for (cid,) in con.execute("SELECT conversation_id FROM evaluations").fetchall()]
+        seen = {cid for cid in ids if evaluation_detail(con, viewer, cid) is not None}
+        assert store_overview(con, viewer).evaluations == len(seen)
+        return seen
+    finally:
+        con.close()
+
+
+ANN = "Agent Name,Email,Role\nAnn Lee,ann.lee@example.com,Agent\nAnn Smith,ann.smith@example.com,Agent\n"
+
+
+def _ann(cid: str, email: str | None, when: str) -> dict[str, Any]:
+    """Ann's Raw Data record (Kore's Agent ID a-7) with her email of the time, or her Auto QA record."""
+    if email is None:
+        return auto_record(cid, Agents=[{"Agent ID": "a-7", "Agent Name": "Ann"}], evaluatedAt=when)
+    return raw_record(cid, Agents=[{"agentId": "a-7", "Agent Name": "Ann", "Agent Email": email}],
+                      **{"Conversation Start Time": when})
+
+
+def test_an_agent_whose_email_changed_keeps_her_agent_id_and_each_row_its_emails_person(
+    tmp_path: Path, write
+) -> None:
+    """Ann's email changes from ann.lee@ to ann.smith@, Kore's Agent ID a-7 stays. The stored rows give
+    (a-7, ann.lee@), the new Raw Data rows (a-7, ann.smith@): a row that gives an email is that email's
+    person, and the import goes through (the daily sync would otherwise fail every window). A record with
+    the Agent ID alone is the run's holder's; in a later run, with no holder named by the roster or the run,
+    the latest stored row's (docs/kore-api.md)."""
+    db = tmp_path / "s.duckdb"
+    roster = write("roster.csv", ANN)
+    import_files(db, [roster, write("r1.json", wrapped(page(_ann("c-1", "ann.lee@example.com",
+                                                                  "2026-03-20T09:00:00Z")), "rawdata"))])
+    import_files(db, [write("r2.json", wrapped(page(_ann("c-2", "ann.smith@example.com", "2026-04-02T09:00:00Z")),
+                                               "rawdata")),
+                      write("a2.json", wrapped(page(_ann("c-3", None, "2026-04-02T10:00:00Z")), "scorereporting"))])
+    # The store now holds both pairs; an Auto QA record of a-7 alone goes to the latest stored row's email.
+    summary = import_files(db, [write("a3.json", wrapped(page(_ann("c-4", None, "2026-04-03T10:00:00Z")),
+                                                         "scorereporting"))])
+    assert query(db, "SELECT conversation_id, agent_email, person_id FROM evaluations ORDER BY 1") == [
+        ("c-1", "ann.lee@example.com", "ann.lee@example.com"),
+        ("c-2", "ann.smith@example.com", "ann.smith@example.com"),
+        ("c-3", None, "ann.smith@example.com"),
+        ("c-4", None, "ann.smith@example.com"),
+    ]
+    assert any("a-7 (ann.lee@example.com, ann.smith@example.com) → ann.smith@example.com" in w
+               for w in summary.warnings)
+    assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
+    assert _sees(db, "ann.lee@example.com") == {"c-1"}
+    assert _sees(db, "ann.smith@example.com") == {"c-2", "c-3", "c-4"}
+
+
+def test_a_store_already_holding_two_emails_for_an_agent_id_imports_a_record_of_it(tmp_path: Path, write) -> None:
+    """Stores that hold an Agent ID with two emails (rows of a report that gave both) still import a record
+    that gives the Agent ID alone: the latest stored row's email has it, whichever email sorts first."""
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("roster.csv", ANN),
+                      write("r.json", wrapped(page(_ann("c-1", "ann.smith@example.com", "2026-03-20T09:00:00Z"),
+                                                   _ann("c-2", "ann.lee@example.com", "2026-03-21T09:00:00Z")),
+                                              "rawdata"))])
+    import_files(db, [write("a.json", wrapped(page(_ann("c-3", None, "2026-03-22T10:00:00Z")), "scorereporting"))])
+    assert query(db, "SELECT person_id FROM evaluations WHERE conversation_id = 'c-3'") == [("ann.lee@example.com",)]
+
+
 def test_a_record_without_a_time_of_its_own_is_dated_by_the_start_of_its_one_day_window(
     tmp_path: Path, write
 ) -> None:

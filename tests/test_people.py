@@ -281,10 +281,17 @@ def test_an_agent_id_given_to_two_people_is_reported(tmp_path: Path, write) -> N
                                             row("z-2", "Zed", "", "z-1"), header=header))])
     assert {c: p for c, p in scored(db).items() if c.startswith("z")} == {"z-1": "zed@example.com",
                                                                           "z-2": "zed@example.com"}
-    # An Agent ID another row gives to someone else is reported, not resolved either way.
-    other = write("w.csv", report(row("w-1", "Zed", "other@example.com", "z-1"), header=header))
-    [problem] = fails(db, [other]).problems
-    assert (problem.line, problem.column, problem.value) == (2, "Agent ID", "z-1")
+    # A row that gives an email is that person, whoever stored rows gave its Agent ID to (an email that
+    # changed, the Agent ID staying): the stored rows keep theirs.
+    import_files(db, [write("w.csv", report(row("w-1", "Zed", "other@example.com", "z-1"), header=header))])
+    assert {c: p for c, p in scored(db).items() if c[0] in "wz"} == {
+        "w-1": "other@example.com", "z-1": "zed@example.com", "z-2": "zed@example.com"}
+    # A row that gives the Agent ID alone, when this import's rows give it to two people, is reported.
+    both = write("v.csv", report(row("v-1", "Zed", "zed@example.com", "z-1"), row("v-2", "Zed", "other@example.com",
+                                                                               "z-1"),
+                                 row("v-3", "Zed", "", "z-1"), header=header))
+    [problem] = fails(db, [both]).problems
+    assert (problem.line, problem.column, problem.value) == (4, "Agent ID", "z-1")
     assert "other@example.com" in problem.expected and "zed@example.com" in problem.expected
 
 

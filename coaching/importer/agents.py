@@ -14,7 +14,7 @@ from coaching.importer import formats
 from coaching.importer.formats import AGENT_COLUMNS
 from coaching.importer.problems import Problems
 from coaching.importer.references import Rule, check, check_keys
-from coaching.sql import sql_str
+from coaching.sql import scalar, sql_str
 
 
 def remember_people(con: duckdb.DuckDBPyConnection) -> None:
@@ -24,48 +24,96 @@ def remember_people(con: duckdb.DuckDBPyConnection) -> None:
 
 def identify(con: duckdb.DuckDBPyConnection, problems: Problems) -> list[str]:
     """Once the run's roster is written: who each row's agent is, and what that tells about the
-    assignments; returns warnings naming the guesses made by name."""
-    agent_id_holders(con)
-    warnings = adopt_placeholders(con) + namesake_warnings(con)
+    assignments; returns warnings naming the guesses made by name or by the latest stored row."""
+    warnings = agent_id_holders(con)
+    warnings += adopt_placeholders(con) + namesake_warnings(con)
     for kind in AGENT_COLUMNS:
         resolve_agents(con, problems, kind)
     check_assignments(con, problems)
     return warnings
 
 
-def agent_id_holders(con: duckdb.DuckDBPyConnection) -> None:
-    """``agent_id_holders`` (agent_id, holders, person_id, emails): who has each Agent ID, as far as the
-    store and the run say, among people known by email: the roster's Agent IDs; every stored evaluation and
-    assignment that gives both an Agent Email and the Agent ID (unless the run gives its row another
-    email: a correction); every row of the run that gives both. ``holders`` above 1 is an Agent ID given
-    to several people (``emails``), which :func:`resolve_agents` reports on the rows that give it.
+def agent_id_holders(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``agent_id_holders`` (agent_id, holders, person_id, emails): who has each Agent ID, among people
+    known by email, for the rows of the run that give an Agent ID without an Agent Email and for the
+    people known only by an Agent ID (``agent-id:`` placeholders). A row that gives an Agent Email is that
+    email's person whatever its Agent ID (:func:`resolve_agents`), so it needs no holder.
 
-    The stored rows are what the import learnt before: a roster without Agent IDs, a Raw Data page that
-    tied an Agent ID to an email, and an Auto QA page that later gives the Agent ID alone finds that email,
-    not a person known only by the Agent ID (docs/kore-api.md).
+    1. The roster's Agent IDs and the rows of the run that give both an Agent Email and the Agent ID name
+       the holders. Two or more (``holders`` above 1, ``emails``) is an Agent ID given to several people:
+       :func:`resolve_agents` reports the rows that give it without an email.
+    2. Only for an Agent ID those name no one for, and that a row of the run gives without an email or a
+       placeholder has: what the store learnt before, the stored evaluations and assignments that give
+       both an Agent Email and the Agent ID (not one whose conversation or individual assignment the run
+       gives another email: a correction), and the people added from them. A roster without Agent IDs, a
+       Raw Data page that tied an Agent ID to an email, and an Auto QA page that later gives the Agent ID
+       alone finds that email, not a new person known only by the Agent ID (docs/kore-api.md). Several
+       emails there (an agent whose email changed, Kore's Agent ID staying) are no problem: the email of
+       the latest row (its conversation's time or its assignment's date; then the first email) holds it,
+       and the returned warning names the Agent ID and the emails.
+
+    The store is read for those Agent IDs alone: a run whose rows all give an email (or no Agent ID) and a
+    store without placeholders read none of it; a stored pair that a roster or run pair contradicts is
+    no problem (they say who has the Agent ID now).
     """
-    run_rows = " UNION ALL ".join(
+    run_pairs = " UNION ALL ".join(
         f"SELECT agent_id, agent_email FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NOT NULL"
         for k in AGENT_COLUMNS
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE agent_id_holders AS
-            SELECT agent_id, count(*) AS holders, any_value(person_id) AS person_id,
-                   string_agg(person_id, ', ' ORDER BY person_id) AS emails
-            FROM (
-                SELECT agent_id, person_id FROM people WHERE agent_id IS NOT NULL AND email IS NOT NULL
-                UNION SELECT agent_id, agent_email FROM evaluations e
-                    WHERE agent_id IS NOT NULL AND agent_email IS NOT NULL AND NOT EXISTS (
+        "CREATE OR REPLACE TEMP TABLE named_agent_ids AS SELECT DISTINCT agent_id, person_id FROM ("
+        "SELECT agent_id, person_id FROM people WHERE on_roster AND agent_id IS NOT NULL AND email IS NOT NULL "
+        f"UNION ALL {run_pairs})"
+    )
+    wanted = " UNION ".join(
+        [f"SELECT agent_id FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NULL"
+         for k in AGENT_COLUMNS]
+        + ["SELECT agent_id FROM people WHERE NOT on_roster AND email IS NULL AND agent_id IS NOT NULL"]
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stored_agent_ids_wanted AS SELECT agent_id FROM ({wanted}) "
+        "WHERE agent_id NOT IN (SELECT agent_id FROM named_agent_ids)"
+    )
+    stored = "SELECT NULL::VARCHAR AS agent_id, NULL::VARCHAR AS person_id, NULL::TIMESTAMP AS latest WHERE false"
+    if scalar(con, "SELECT count(*) FROM stored_agent_ids_wanted"):
+        wanted_ids = "(SELECT agent_id FROM stored_agent_ids_wanted)"
+        stored = f"""SELECT agent_id, person_id, max(seen_at) AS latest FROM (
+                SELECT agent_id, agent_email AS person_id, start_time AS seen_at FROM evaluations e
+                    WHERE agent_id IN {wanted_ids} AND agent_email IS NOT NULL AND NOT EXISTS (
                         SELECT 1 FROM all_evaluations s WHERE s.ok AND s.conversation_id = e.conversation_id
                         AND s.agent_email IS NOT NULL AND s.agent_email <> e.agent_email)
-                UNION SELECT agent_id, agent_email FROM assignments a
-                    WHERE agent_id IS NOT NULL AND agent_email IS NOT NULL AND NOT EXISTS (
+                UNION ALL SELECT agent_id, agent_email, CAST(assigned_date AS TIMESTAMP) FROM assignments a
+                    WHERE agent_id IN {wanted_ids} AND agent_email IS NOT NULL AND NOT EXISTS (
                         SELECT 1 FROM all_assignments s WHERE s.ok AND s.assignment_id = a.assignment_id
                         AND s.coaching_type = 'Individual Agent'
                         AND s.agent_email IS NOT NULL AND s.agent_email <> a.agent_email)
-                UNION {run_rows}
-            ) GROUP BY agent_id"""
+                UNION ALL SELECT agent_id, person_id, NULL FROM people
+                    WHERE agent_id IN {wanted_ids} AND NOT on_roster AND email IS NOT NULL
+            ) GROUP BY agent_id, person_id"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stored_agent_id_holders AS {stored}")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE agent_id_holders AS
+            SELECT agent_id, count(*) AS holders, min(person_id) AS person_id,
+                   string_agg(person_id, ', ' ORDER BY person_id) AS emails
+            FROM named_agent_ids GROUP BY agent_id
+            UNION ALL
+            SELECT agent_id, 1, first(person_id ORDER BY latest DESC NULLS LAST, person_id),
+                   string_agg(person_id, ', ' ORDER BY person_id)
+            FROM stored_agent_id_holders GROUP BY agent_id"""
     )
+    several = con.execute(
+        "SELECT agent_id, emails, person_id FROM agent_id_holders "
+        "WHERE agent_id IN (SELECT agent_id FROM stored_agent_id_holders GROUP BY agent_id HAVING count(*) > 1) "
+        "ORDER BY agent_id"
+    ).fetchall()
+    if not several:
+        return []
+    shown = "; ".join(f"{agent_id} ({emails}) → {person}" for agent_id, emails, person in several[:10])
+    more = f" and {len(several) - 10} more" if len(several) > 10 else ""
+    return [f"{len(several)} Agent ID(s) that rows give without an Agent Email were given with several emails "
+            f"by stored rows, and neither the roster nor this import's rows say whose they are: each went to "
+            f"the email of the latest stored row: {shown}{more}. If that is someone else, add the Agent ID "
+            f"to the roster."]
 
 
 def adopt_placeholders(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -135,9 +183,10 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
     ``stage_<kind>`` with their ``person_id``; a name that could be several people, or an Agent ID
     given to several, is a problem.
 
-    A row's agent is, in this order: the person with its Agent Email; the person with its Agent ID
-    (:func:`agent_id_holders`: the roster's, or a stored row's or a row of the run's that gives both, or
-    a new one known by it);
+    A row's agent is, in this order: the person with its Agent Email (whoever else rows give its Agent ID);
+    the person with its Agent ID (:func:`agent_id_holders`: the roster's or a row of the run's that gives
+    both, else the latest stored row's that gave both, or a new one known by it; an Agent ID the roster and
+    the run give to several people is a problem);
     the person a stored row of the same evaluation or assignment with the same name already names;
     the one person (on the roster or known by email or Agent ID) with that name; else someone known
     only by that name. Two or more people with the name, and nothing to decide between them, is
@@ -156,15 +205,16 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE resolved_{kind} AS
             SELECT s.src, s.ordinal, s.{name} AS name, s.agent_email, s.agent_id,
-                   CASE WHEN by_id.n > 1 THEN NULL
-                        WHEN s.agent_email IS NOT NULL THEN s.agent_email
+                   CASE WHEN s.agent_email IS NOT NULL THEN s.agent_email
+                        WHEN by_id.n > 1 THEN NULL
                         WHEN s.agent_id IS NOT NULL
                             THEN coalesce(by_id.person_id, {sql_str(people.BY_AGENT_ID)} || s.agent_id)
                         WHEN k.person_id IS NOT NULL THEN k.person_id
                         WHEN namesakes.n = 1 THEN namesakes.person_id
                         WHEN namesakes.n IS NULL THEN {sql_str(people.BY_NAME)} || s.{name}
                    END AS person_id,
-                   namesakes.n AS namesakes, namesakes.emails, by_id.n AS holders, by_id.emails AS holder_emails
+                   namesakes.n AS namesakes, namesakes.emails,
+                   CASE WHEN s.agent_email IS NULL THEN by_id.n END AS holders, by_id.emails AS holder_emails
             FROM (SELECT * FROM all_{kind} WHERE ok) s
             LEFT JOIN (SELECT agent_id, holders AS n, person_id, emails FROM agent_id_holders) by_id
                    ON by_id.agent_id = s.agent_id
