@@ -605,6 +605,25 @@ def test_a_review_event_may_name_a_metric_a_record_without_metrics_keeps(tmp_pat
     assert query(db, "SELECT count(*) FROM review_events WHERE conversation_id = 'c-1'") == [(2,)]
 
 
+def test_without_review_events_the_store_is_not_read_for_the_events_metrics(tmp_path: Path, write) -> None:
+    """The evaluations whose metrics the run's review events check are a view when no event names one: an
+    import without review events (a 2-million-row report into a 2-million-evaluation store) builds nothing
+    from the stored evaluations for them, Kore API pages or not."""
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    kinds: list[tuple[str, str]] = []
+
+    def look(con: duckdb.DuckDBPyConnection) -> None:
+        kinds.extend(con.execute(
+            "SELECT 'table', table_name FROM duckdb_tables() WHERE temporary AND table_name = 'event_evaluations' "
+            "UNION ALL SELECT 'view', view_name FROM duckdb_views() WHERE temporary "
+            "AND view_name = 'event_evaluations'").fetchall())
+
+    import_files(db, [write("r.json", wrapped(page(raw_record()), "rawdata"))], also_write=look)
+    import_files(db, [write("a2.json", wrapped(page(auto_record()), "scorereporting"))], also_write=look)
+    assert kinds == [("view", "event_evaluations")] * 2
+
+
 def test_an_audit_added_later_updates_the_evaluation_and_the_same_pages_twice_change_nothing(
     tmp_path: Path, write
 ) -> None:

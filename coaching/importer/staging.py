@@ -362,23 +362,37 @@ def _run_metrics_view(con: duckdb.DuckDBPyConnection, files: Files) -> None:
     after the run (the run's replace the store's, but for a Kore API record that keeps the stored metrics,
     :func:`coaching.importer.kore_api.keeps_stored_metrics`); only those evaluations' metrics are read.
 
+    ``event_evaluations`` (src, ordinal, conversation_id): the run's evaluations whose metrics replace the
+    stored ones, among those the events name. Without review events, or without Kore API records of one
+    API (nothing can keep stored metrics), it is a view, read only when the events are checked, and never
+    joined with the store: a big report with no events costs nothing here. Otherwise only the stored
+    evaluations the events name are read.
+
     Bad rows count too, like every reference check's known values.
     """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE event_conversations AS SELECT DISTINCT conversation_id "
         "FROM stage_review_events WHERE metric IS NOT NULL"
     )
-    kept = kore_api.keeps_stored_metrics(kore_api.api_sources(con)) or "false"
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE event_evaluations AS SELECT s.src, s.ordinal, s.conversation_id "
-        "FROM all_evaluations s LEFT JOIN evaluations t ON t.conversation_id = s.conversation_id "
-        "WHERE s.conversation_id IN (SELECT conversation_id FROM event_conversations) "
-        f"AND NOT coalesce(t.conversation_id IS NOT NULL AND ({kept}), false)"
-    )
+    named = "SELECT conversation_id FROM event_conversations"
+    kept = kore_api.keeps_stored_metrics(kore_api.api_sources(con))
+    if kept is None or not scalar(con, "SELECT count(*) FROM event_conversations"):
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW event_evaluations AS SELECT src, ordinal, conversation_id "
+            f"FROM all_evaluations WHERE conversation_id IN ({named})"
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE event_evaluations AS SELECT s.src, s.ordinal, s.conversation_id "
+            "FROM all_evaluations s LEFT JOIN (SELECT conversation_id, source, metrics FROM evaluations "
+            f"WHERE conversation_id IN ({named})) t ON t.conversation_id = s.conversation_id "
+            f"WHERE s.conversation_id IN ({named}) "
+            f"AND NOT coalesce(t.conversation_id IS NOT NULL AND ({kept}), false)"
+        )
     con.execute(
         "CREATE OR REPLACE TEMP VIEW run_metrics AS "
         "SELECT conversation_id, metric FROM evaluation_metrics "
-        "WHERE conversation_id IN (SELECT conversation_id FROM event_conversations) AND conversation_id NOT IN "
+        f"WHERE conversation_id IN ({named}) AND conversation_id NOT IN "
         "(SELECT conversation_id FROM event_evaluations) "
         "UNION ALL SELECT conversation_id, metric FROM "
         f"({staged_metric_rows(files, good_rows_only=False, rows='event_evaluations')})"
