@@ -442,7 +442,9 @@ def test_an_agent_whose_email_changed_keeps_her_agent_id_and_each_row_its_emails
                                                "rawdata")),
                       write("a2.json", wrapped(page(_ann("c-3", None, "2026-04-02T10:00:00Z")), "scorereporting"))])
     # The store now holds both pairs; an Auto QA record of a-7 alone goes to the latest stored row's email.
-    summary = import_files(db, [write("a3.json", wrapped(page(_ann("c-4", None, "2026-04-03T10:00:00Z")),
+    # The Auto QA record of c-1 keeps the Raw Data record's email, and so its person.
+    summary = import_files(db, [write("a3.json", wrapped(page(_ann("c-4", None, "2026-04-03T10:00:00Z"),
+                                                              _ann("c-1", None, "2026-03-20T09:05:00Z")),
                                                          "scorereporting"))])
     assert query(db, "SELECT conversation_id, agent_email, person_id FROM evaluations ORDER BY 1") == [
         ("c-1", "ann.lee@example.com", "ann.lee@example.com"),
@@ -467,6 +469,23 @@ def test_a_store_already_holding_two_emails_for_an_agent_id_imports_a_record_of_
                                               "rawdata"))])
     import_files(db, [write("a.json", wrapped(page(_ann("c-3", None, "2026-03-22T10:00:00Z")), "scorereporting"))])
     assert query(db, "SELECT person_id FROM evaluations WHERE conversation_id = 'c-3'") == [("ann.lee@example.com",)]
+
+
+def test_an_auto_qa_record_after_a_raw_data_record_without_an_agent_id_keeps_the_emails_person(
+    tmp_path: Path, write
+) -> None:
+    """The Raw Data record gives the agent's email but no agentId; the Auto QA record of the conversation, a run
+    later, gives Agent ID a-1 alone. The evaluation keeps the Raw Data record's email (an Auto QA record does
+    not clear it), and so its person: the agent still sees it."""
+    db = tmp_path / "s.duckdb"
+    roster = write("roster.csv", "Agent Name,Email,Role\nPriya Nair,priya.nair@example.com,Agent\n")
+    raw = raw_record(Agents=[{"Agent Name": "Priya", "Agent Email": "priya.nair@example.com"}])
+    import_files(db, [roster, write("r.json", wrapped(page(raw), "rawdata"))])
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    assert query(db, "SELECT agent_email, agent_id, person_id FROM evaluations") == [
+        ("priya.nair@example.com", "a-1", "priya.nair@example.com")]
+    assert _sees(db, "priya.nair@example.com") == {"c-1"}
+    assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
 
 
 def test_a_record_without_a_time_of_its_own_is_dated_by_the_start_of_its_one_day_window(

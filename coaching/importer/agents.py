@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from coaching import people
-from coaching.importer import formats
+from coaching.importer import formats, kore_api
 from coaching.importer.formats import AGENT_COLUMNS
 from coaching.importer.problems import Problems
 from coaching.importer.references import Rule, check, check_keys
@@ -25,6 +25,7 @@ def remember_people(con: duckdb.DuckDBPyConnection) -> None:
 def identify(con: duckdb.DuckDBPyConnection, problems: Problems) -> list[str]:
     """Once the run's roster is written: who each row's agent is, and what that tells about the
     assignments; returns warnings naming the guesses made by name or by the latest stored row."""
+    kept_emails(con)
     warnings = agent_id_holders(con)
     warnings += adopt_placeholders(con) + namesake_warnings(con)
     for kind in AGENT_COLUMNS:
@@ -33,11 +34,36 @@ def identify(con: duckdb.DuckDBPyConnection, problems: Problems) -> list[str]:
     return warnings
 
 
+def kept_emails(con: duckdb.DuckDBPyConnection) -> None:
+    """``kept_emails`` (src, ordinal, agent_email): the run's evaluations from Kore API records that give no
+    Agent Email, over a stored evaluation whose email stays (the record's file has no email, or
+    :func:`coaching.importer.kore_api.keeps_stored` keeps the other API's): the row's agent is that email's
+    person, as the stored row goes on saying. So an Auto QA record (Agent ID alone) after the Raw Data
+    record (an email, no agentId) of its conversation leaves the evaluation its email's person's.
+
+    Rows of a report are not among them: a report without an Agent Email column names its agent by the
+    rest of the row, though the stored email stays on it.
+    """
+    sources = kore_api.api_sources(con)
+    if not sources:
+        con.execute("CREATE OR REPLACE TEMP TABLE kept_emails (src INTEGER, ordinal BIGINT, agent_email VARCHAR)")
+        return
+    kept = kore_api.keeps_stored("agent_email", sources, "s.agent_email IS NULL", "t.agent_email IS NULL")
+    stays = "NOT s.has_agent_email" + (f" OR coalesce({kept}, false)" if kept is not None else "")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE kept_emails AS SELECT s.src, s.ordinal, t.agent_email "
+        "FROM all_evaluations s JOIN evaluations t ON t.conversation_id = s.conversation_id "
+        f"WHERE s.ok AND s.src IN ({', '.join(map(str, sorted(sources)))}) AND s.agent_email IS NULL "
+        f"AND t.agent_email IS NOT NULL AND ({stays})"
+    )
+
+
 def agent_id_holders(con: duckdb.DuckDBPyConnection) -> list[str]:
     """``agent_id_holders`` (agent_id, holders, person_id, emails): who has each Agent ID, among people
     known by email, for the rows of the run that give an Agent ID without an Agent Email and for the
-    people known only by an Agent ID (``agent-id:`` placeholders). A row that gives an Agent Email is that
-    email's person whatever its Agent ID (:func:`resolve_agents`), so it needs no holder.
+    people known only by an Agent ID (``agent-id:`` placeholders). A row that gives an Agent Email, or
+    keeps the stored one (:func:`kept_emails`), is that email's person whatever its Agent ID
+    (:func:`resolve_agents`), so it needs no holder.
 
     1. The roster's Agent IDs and the rows of the run that give both an Agent Email and the Agent ID name
        the holders. Two or more (``holders`` above 1, ``emails``) is an Agent ID given to several people:
@@ -66,7 +92,8 @@ def agent_id_holders(con: duckdb.DuckDBPyConnection) -> list[str]:
         f"UNION ALL {run_pairs})"
     )
     wanted = " UNION ".join(
-        [f"SELECT agent_id FROM all_{k} WHERE ok AND agent_id IS NOT NULL AND agent_email IS NULL"
+        [f"SELECT agent_id FROM all_{k} s {'ANTI JOIN kept_emails USING (src, ordinal) ' if k == 'evaluations' else ''}"
+         "WHERE s.ok AND s.agent_id IS NOT NULL AND s.agent_email IS NULL"
          for k in AGENT_COLUMNS]
         + ["SELECT agent_id FROM people WHERE NOT on_roster AND email IS NULL AND agent_id IS NOT NULL"]
     )
@@ -183,7 +210,8 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
     ``stage_<kind>`` with their ``person_id``; a name that could be several people, or an Agent ID
     given to several, is a problem.
 
-    A row's agent is, in this order: the person with its Agent Email (whoever else rows give its Agent ID);
+    A row's agent is, in this order: the person with its Agent Email (whoever else rows give its Agent ID;
+    for a Kore API record without one, the stored evaluation's email it keeps, :func:`kept_emails`);
     the person with its Agent ID (:func:`agent_id_holders`: the roster's or a row of the run's that gives
     both, else the latest stored row's that gave both, or a new one known by it; an Agent ID the roster and
     the run give to several people is a problem);
@@ -193,10 +221,13 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
     reported with the line.
     """
     name = AGENT_COLUMNS[kind]
+    email = "s.agent_email"
     if kind == "evaluations":
         kept = (
-            "LEFT JOIN evaluations k ON k.conversation_id = s.conversation_id AND k.scored_agent = s.scored_agent"
+            "LEFT JOIN evaluations k ON k.conversation_id = s.conversation_id AND k.scored_agent = s.scored_agent "
+            "LEFT JOIN kept_emails kept_email ON kept_email.src = s.src AND kept_email.ordinal = s.ordinal"
         )
+        email = "coalesce(s.agent_email, kept_email.agent_email)"
     else:
         kept = (
             "LEFT JOIN (SELECT assignment_id, agent, any_value(person_id) AS person_id FROM assignments "
@@ -204,8 +235,8 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
         )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE resolved_{kind} AS
-            SELECT s.src, s.ordinal, s.{name} AS name, s.agent_email, s.agent_id,
-                   CASE WHEN s.agent_email IS NOT NULL THEN s.agent_email
+            SELECT s.src, s.ordinal, s.{name} AS name, {email} AS agent_email, s.agent_id,
+                   CASE WHEN {email} IS NOT NULL THEN {email}
                         WHEN by_id.n > 1 THEN NULL
                         WHEN s.agent_id IS NOT NULL
                             THEN coalesce(by_id.person_id, {sql_str(people.BY_AGENT_ID)} || s.agent_id)
@@ -214,7 +245,7 @@ def resolve_agents(con: duckdb.DuckDBPyConnection, problems: Problems, kind: str
                         WHEN namesakes.n IS NULL THEN {sql_str(people.BY_NAME)} || s.{name}
                    END AS person_id,
                    namesakes.n AS namesakes, namesakes.emails,
-                   CASE WHEN s.agent_email IS NULL THEN by_id.n END AS holders, by_id.emails AS holder_emails
+                   CASE WHEN {email} IS NULL THEN by_id.n END AS holders, by_id.emails AS holder_emails
             FROM (SELECT * FROM all_{kind} WHERE ok) s
             LEFT JOIN (SELECT agent_id, holders AS n, person_id, emails FROM agent_id_holders) by_id
                    ON by_id.agent_id = s.agent_id
