@@ -575,6 +575,24 @@ def test_the_two_apis_records_give_the_same_evaluation_in_one_run_or_two_in_eith
     assert query(db, EVERYTHING) == query(reference, EVERYTHING)
 
 
+def test_a_change_of_source_alone_counts_as_an_update(tmp_path: Path, write) -> None:
+    """A Raw Data record that gives nothing the Auto QA record had not given still makes the evaluation both
+    APIs': the summary counts it updated; the same page again changes nothing."""
+    db = tmp_path / "s.duckdb"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    before = query(db, "SELECT * EXCLUDE (source) FROM evaluations")
+    raw = {"Conversation ID": "c-1", "Conversation Start Time": WINDOW["startDate"],
+           "Queues": [{"Queue ID": "qu-1", "Queue Name": "Billing"}],
+           "Agents": [{"agentId": "a-1", "Agent Name": "P. Nair"}]}
+    r = write("r.json", wrapped(page(raw), "rawdata"))
+    summary = import_files(db, [r])
+    assert (summary.kinds["evaluations"].updated, summary.kinds["evaluations"].unchanged) == (1, 0)
+    assert query(db, "SELECT * EXCLUDE (source) FROM evaluations") == before
+    assert query(db, "SELECT source FROM evaluations") == [("Auto QA and Raw Data APIs",)]
+    summary = import_files(db, [r])
+    assert (summary.kinds["evaluations"].updated, summary.kinds["evaluations"].unchanged) == (0, 1)
+
+
 def test_a_raw_data_na_score_in_a_later_run_keeps_the_auto_qa_score(tmp_path: Path, write) -> None:
     db = tmp_path / "s.duckdb"
     import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])

@@ -42,12 +42,14 @@ def upsert(
     extras: Sequence[tuple[str, str]] = (),
     stored_extras: Mapping[str, str] | None = None,
     stored_stays_when: Mapping[str, str] | None = None,
+    compared_extras: Sequence[str] = (),
 ) -> KindSummary:
     """Replace rows with the same natural key, insert the rest; count new, updated, unchanged.
 
     A column the file does not have keeps the stored value of a row it updates (a roster without
     Team does not clear everyone's team); a new row gets nothing there (an empty list for lists).
-    ``extras`` are more store columns and the SQL that fills each (not part of the comparison); the
+    ``extras`` are more store columns and the SQL that fills each (not part of the comparison but for those
+    named in ``compared_extras``: a change of one alone makes the row updated); the
     kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
     :func:`coaching.importer.agents.resolve_agents`) are stored and compared like its columns.
     ``stored_extras``: for an extra, the SQL that fills it on a row that updates a stored one, which may
@@ -99,8 +101,9 @@ def upsert(
         f"ELSE s.{name} END AS {name}" if name in stays else f", s.{name} AS {name}"
         for name in staged_extras
     )
+    compared = fields + list(compared_extras)
     differs = (
-        f"({', '.join(f'm.{f}' for f in fields)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in fields)})"
+        f"({', '.join(f'm.{f}' for f in compared)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in compared)})"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{merged_extras}"
@@ -167,8 +170,9 @@ def write_evaluations(
                   f"ELSE s.{name} END"
             for name in ("metric_layout", "metrics")
         }
+    # The source is compared too: a record of the other API that gives nothing new still makes it both's.
     summary = upsert(con, fmt, progress, share, extras=extras, stored_extras=stored_extras,
-                     stored_stays_when=stays)
+                     stored_stays_when=stays, compared_extras=("source",))
     # A layout no evaluation has any more goes (its evaluations were imported again from another one).
     con.execute(
         "DELETE FROM metric_layouts WHERE layout NOT IN "
