@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from coaching.audit import evaluation_detail
 from coaching.importer import Problem, import_files, kore_api
 from coaching.overview import store_overview
 
-from exports import fails, only_problem, query
+from exports import IE_HEADER, csv_text, fails, only_problem, query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kore_api"
 ROOT = Path(__file__).resolve().parent.parent
@@ -488,6 +489,29 @@ def test_an_auto_qa_record_after_a_raw_data_record_without_an_agent_id_keeps_the
     assert query(db, "SELECT count(*) FROM people WHERE person_id LIKE 'agent-id:%'") == [(0,)]
 
 
+def test_a_stored_pair_whose_conversation_the_run_gives_another_email_holds_no_agent_id(
+    tmp_path: Path, write
+) -> None:
+    """agent_id_holders' correction: the store says c-1 was Ann's (a-7 with her email); this run's Raw Data
+    record of c-1 says it was Bob's (a-8, his email). That stored pair is no evidence of who a-7 is, so an
+    Auto QA record of a-7 alone in the same run is someone known only by the Agent ID, not Ann; a stored
+    pair the run does not correct (c-3, a run later) still says a-7 is Ann."""
+    db = tmp_path / "s.duckdb"
+    roster = write("roster.csv", ANN + "Bob Brown,bob@example.com,Agent\n")
+    import_files(db, [roster, write("r.json", wrapped(page(_ann("c-1", "ann.lee@example.com", "2026-03-20T09:00:00Z")),
+                                                    "rawdata"))])
+    bob = raw_record("c-1", Agents=[{"agentId": "a-8", "Agent Name": "Bob", "Agent Email": "bob@example.com"}])
+    import_files(db, [write("r2.json", wrapped(page(bob), "rawdata")),
+                      write("a2.json", wrapped(page(_ann("c-2", None, "2026-03-21T09:00:00Z")), "scorereporting"))])
+    assert query(db, "SELECT conversation_id, agent_id, person_id FROM evaluations ORDER BY 1") == [
+        ("c-1", "a-8", "bob@example.com"), ("c-2", "a-7", "agent-id:a-7")]
+    # Ann's own Raw Data record gives the pair again: the placeholder joins her, with c-2.
+    import_files(db, [write("r3.json", wrapped(page(_ann("c-3", "ann.lee@example.com", "2026-03-22T09:00:00Z")),
+                                               "rawdata"))])
+    assert query(db, "SELECT conversation_id, person_id FROM evaluations ORDER BY 1") == [
+        ("c-1", "bob@example.com"), ("c-2", "ann.lee@example.com"), ("c-3", "ann.lee@example.com")]
+
+
 def test_a_record_without_a_time_of_its_own_is_dated_by_the_start_of_its_one_day_window(
     tmp_path: Path, write
 ) -> None:
@@ -541,7 +565,23 @@ def _both_apis() -> tuple[dict[str, Any], dict[str, Any]]:
     return auto, raw
 
 
-EVERYTHING = "SELECT * EXCLUDE (metric_layout, metrics) FROM evaluations ORDER BY conversation_id"
+EVERYTHING = (
+    "SELECT * EXCLUDE (metric_layout, metrics, metrics_digest) FROM evaluations ORDER BY conversation_id"
+)
+#: The evaluation :func:`_both_apis` gives, column by column (``EVERYTHING``): Raw Data's word where the rule
+#: says so (time, channel, sentiment, queues, agents, email), Auto QA's for the rest (the scored agent and
+#: its Agent ID, score, language, duration status, direction, metrics), and either's where the other has none
+#: (the Auto QA record's null audit is the Raw Data record's; the form only Raw Data gives).
+BOTH_APIS_ROW: dict[str, Any] = {
+    "conversation_id": "c-1", "channel": "voice", "queues": ["Billing East"], "last_queue": "Billing East",
+    "language": "English", "agents": ["Priya"], "scored_agent": "P. Nair", "agent_email": "priya.nair@example.com",
+    "agent_id": "a-1", "person_id": "priya.nair@example.com", "start_time": datetime(2026, 3, 20, 9, 15),
+    "sentiment_score": 6.5, "topics": None, "intent": None, "escalation": None, "kore_score": 64.0,
+    "is_passed": None, "is_fatal": False, "audit_score": 55.0, "audited_at": datetime(2026, 3, 25, 10, 0),
+    "auditor": "Sam Ortiz", "contact_direction": "outbound", "duration_status": "evaluated",
+    "evaluation_form": "Voice Form", "source": "Auto QA and Raw Data APIs", "scored_metrics": ["Greeting"],
+    "not_adhered_metrics": [],
+}
 
 
 @pytest.mark.parametrize("order", ["one run", "Auto QA first", "Raw Data first"])
@@ -565,14 +605,40 @@ def test_the_two_apis_records_give_the_same_evaluation_in_one_run_or_two_in_eith
     assert query(db, "SELECT agents, channel, evaluation_form, auditor, strftime(audited_at, '%Y-%m-%d') "
                      "FROM evaluations") == [(["Priya"], "voice", "Voice Form", "Sam Ortiz", "2026-03-25")]
     assert query(db, METRICS, ["c-1"]) == [("Greeting", "Adhered", False, 10.0, 5.0, False)]
-    # Every column is the same whichever way the records came, and reading both pages again changes nothing.
-    reference = tmp_path / "one.duckdb"
-    import_files(reference, [a, r])
-    assert query(db, EVERYTHING) == query(reference, EVERYTHING)
+    # Every column, stated from the two records (not from another import of them), whichever way they came.
+    assert query(db, EVERYTHING) == [tuple(BOTH_APIS_ROW.values())]
+    # The metrics digest is the Auto QA record's metrics', as its page alone gives them.
+    alone = tmp_path / "auto-alone.duckdb"
+    import_files(alone, [a])
+    assert query(db, "SELECT metrics_digest FROM evaluations") == query(alone, "SELECT metrics_digest FROM evaluations")
+    # Reading both pages again changes nothing.
     for files in ([a], [r], [a, r]):
         summary = import_files(db, files)
         assert (summary.kinds["evaluations"].unchanged, summary.kinds["evaluations"].updated) == (1, 0), files
-    assert query(db, EVERYTHING) == query(reference, EVERYTHING)
+    assert query(db, EVERYTHING) == [tuple(BOTH_APIS_ROW.values())]
+
+
+def test_an_evaluation_from_the_report_counts_as_both_apis_and_keeps_its_source(tmp_path: Path, write) -> None:
+    """An evaluation the Interaction Evaluation report gave has every field of both APIs: a later Auto QA record
+    gives what is its word (score, language, direction) and only fills the rest (the report's queues stay); a
+    Raw Data record gives what is its (time, sentiment, queues, email) and keeps the Auto QA score over its
+    "NA". The source stays the report."""
+    db = tmp_path / "s.duckdb"
+    row = ("c-1,Voice,Billing queue,Billing queue,en,Priya Nair,Priya Nair,2026-03-20T09:00:00Z,6,topic,0,70,1,0,"
+           "80,inbound,Evaluated,Billing Voice form,Intent,1,0,10,10")
+    roster = write("roster.csv", "Agent Name,Email,Role\nPriya Nair,priya.nair@example.com,Agent\n")
+    import_files(db, [roster, write("ie.csv", csv_text(IE_HEADER, row))])
+    report = "Interaction Evaluation report"
+    import_files(db, [write("a.json", wrapped(page(auto_record()), "scorereporting"))])
+    assert query(db, EVALUATION, ["c-1"]) == [
+        ("c-1", "P. Nair", "a-1", None, "2026-03-20T09:00:00", 64.0, False, True, 80.0, "outbound", "English",
+         "evaluated", ["Billing queue"], 6.0, report)]
+    import_files(db, [write("r.json", wrapped(page(raw_record(**{"Kore Evaluation Score": "NA",
+                                                                 "Sentiment Score": 3})), "rawdata"))])
+    assert query(db, EVALUATION, ["c-1"]) == [
+        ("c-1", "P. Nair", "a-1", "priya.nair@example.com", "2026-03-20T09:15:00", 64.0, False, True, 80.0,
+         "outbound", "English", "evaluated", ["Billing"], 3.0, report)]
+    assert query(db, "SELECT person_id FROM evaluations") == [("priya.nair@example.com",)]
 
 
 def test_a_change_of_source_alone_counts_as_an_update(tmp_path: Path, write) -> None:
