@@ -53,8 +53,8 @@ def upsert(
     kind's staged extras (the evaluations' metrics digest) and its agents' person (``person_id``,
     :func:`coaching.importer.agents.resolve_agents`) are stored and compared like its columns.
     ``stored_extras``: for an extra, the SQL that fills it on a row that updates a stored one, which may
-    read the stored row's columns (``t``) as well as the run's (``s``). ``stored_stays_when``: for a column or
-    a staged extra, a condition (SQL over ``s`` and ``t``) under which the stored row keeps its own value
+    read the stored row's columns (``t``) as well as the run's (``s``). ``stored_stays_when``: for a column,
+    a staged extra or an extra, a condition (SQL over ``s`` and ``t``) under which the stored row keeps its own value
     though the run's row gives one: true means the stored value stays, false or NULL that the run's
     replaces it (the Kore API records' rule, :func:`coaching.importer.kore_api.keeps_stored`).
     """
@@ -91,23 +91,25 @@ def upsert(
     def replaces(name: str) -> str:
         return f" AND NOT coalesce({stays[name]}, false)" if name in stays else ""
 
+    def kept_or(name: str, value: str) -> str:
+        """SQL: the stored row's ``name`` where ``stored_stays_when`` keeps it, else ``value``."""
+        if name not in stays:
+            return value
+        return f"CASE WHEN t.{first_key} IS NOT NULL AND coalesce({stays[name]}, false) THEN t.{name} ELSE {value} END"
+
     merged = ", ".join(
         f"CASE WHEN t.{first_key} IS NULL THEN {fresh(c)} WHEN s.has_{c.field}{replaces(c.field)} THEN s.{c.field} "
         f"ELSE t.{c.field} END AS {c.field}"
         for c in fmt.columns
     )
-    merged_extras = "".join(
-        f", CASE WHEN t.{first_key} IS NOT NULL AND coalesce({stays[name]}, false) THEN t.{name} "
-        f"ELSE s.{name} END AS {name}" if name in stays else f", s.{name} AS {name}"
-        for name in staged_extras
-    )
+    merged_extras = "".join(f", {kept_or(name, f's.{name}')} AS {name}" for name in staged_extras)
     compared = fields + list(compared_extras)
     differs = (
         f"({', '.join(f'm.{f}' for f in compared)}) IS DISTINCT FROM ({', '.join(f't.{f}' for f in compared)})"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE merged AS SELECT s.src, s.ordinal, {merged}{merged_extras}"
-        + "".join(f", {stored_extras.get(name, sql)} AS {name}" for name, sql in extras)
+        + "".join(f", {kept_or(name, stored_extras.get(name, sql))} AS {name}" for name, sql in extras)
         + f", t.{first_key} IS NULL AS is_new "
         f"FROM stage_{fmt.kind} s LEFT JOIN {table} t ON {join}"
     )
@@ -164,12 +166,8 @@ def write_evaluations(
             stays[column.field] = kept
     metrics_kept = kore_api.keeps_stored_metrics(origins)
     if metrics_kept is not None:
-        stays |= {name: metrics_kept for name, _ in STAGE_EXTRAS["evaluations"]}
-        stored_extras |= {
-            name: f"CASE WHEN t.conversation_id IS NOT NULL AND coalesce({metrics_kept}, false) THEN t.{name} "
-                  f"ELSE s.{name} END"
-            for name in ("metric_layout", "metrics")
-        }
+        stays |= {name: metrics_kept for name in (*(n for n, _ in STAGE_EXTRAS["evaluations"]), "metric_layout",
+                                                  "metrics")}
     # The source is compared too: a record of the other API that gives nothing new still makes it both's.
     summary = upsert(con, fmt, progress, share, extras=extras, stored_extras=stored_extras,
                      stored_stays_when=stays, compared_extras=("source",))
