@@ -94,6 +94,19 @@ def make_jwt(credentials: KoreCredentials, now: datetime | None = None) -> str:
     return jwt.encode(claims, credentials.client_secret, algorithm="HS256")
 
 
+def write_atomically(path: Path, text: str, *, durable: bool) -> None:
+    """Replace ``path`` with ``text`` whole (written beside it, then renamed over it), so a reader never sees
+    half of it; ``durable`` also flushes it to disk first. One writer at a time (the sync's lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
 class KoreError(RuntimeError):
     """Kore could not be read; the message says what to check, and never holds a secret."""
 
@@ -150,10 +163,7 @@ class RateLimiter:
         if self.log_path is None:
             return
         try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.log_path.with_name(self.log_path.name + ".partial")
-            partial.write_text(json.dumps({"sent": list(self._sent)}), encoding="utf-8")
-            os.replace(partial, self.log_path)
+            write_atomically(self.log_path, json.dumps({"sent": list(self._sent)}), durable=False)
         except OSError as error:  # the limit still holds within this run
             log.warning("the requests log %s cannot be written (%s)", self.log_path, error)
 

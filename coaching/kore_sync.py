@@ -56,7 +56,7 @@ import duckdb
 
 from coaching import store
 from coaching.importer import ImportFailed, ImportSummary, import_files, kore_api
-from coaching.kore_client import ENDPOINTS, KoreClient, KoreError, RateLimiter, page_records
+from coaching.kore_client import ENDPOINTS, KoreClient, KoreError, RateLimiter, page_records, write_atomically
 from coaching.settings import ImportSettings, KoreCredentials, KoreSyncSettings
 
 log = logging.getLogger(__name__)
@@ -294,19 +294,9 @@ def load_state(db: Path) -> SyncState:
     return state
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
 def save_state(db: Path, state: SyncState) -> None:
     data = {"runs": [asdict(run) for run in state.runs[-KEPT_RUNS:]]}
-    _write_atomically(sync_folder(db) / "state.json", json.dumps(data, indent=1))
+    write_atomically(sync_folder(db) / "state.json", json.dumps(data, indent=1), durable=True)
 
 
 def readable_runs(db: Path) -> list[SyncRun]:
@@ -601,7 +591,7 @@ class Fetcher:
             saved = {"request": {"endpoint": endpoint, "startDate": request["startDate"],
                                  "endDate": request["endDate"], "offset": offset, "limit": request["limit"]},
                      "response": response}
-            _write_atomically(path, json.dumps(saved, ensure_ascii=False))
+            write_atomically(path, json.dumps(saved, ensure_ascii=False), durable=True)
             pages.append(Page(path, offset, records, total))
             if self.hook is not None:
                 self.hook("page", window)

@@ -203,7 +203,8 @@ def _check_version(found: str | None) -> None:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the store has ``table`` (one of :data:`ADDED_TABLES` may be missing from an older store)."""
+    """Whether the store has ``table`` (one of :data:`ADDED_TABLES` may be missing from an older store), or the
+    connection a temporary table of that name (the import's)."""
     return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]))
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import duckdb
 import pyarrow as pa
 
+from coaching import store
 from coaching.importer import formats
 from coaching.importer.formats import HeaderMatch, MetricColumns
 from coaching.importer.problems import Problem
@@ -737,10 +738,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, pages: Sequence[Page], first_i
 
 def api_sources(con: duckdb.DuckDBPyConnection) -> dict[int, ApiSource]:
     """The run's sources of API records, by index (none when the run has no API pages)."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [API_SOURCES_TABLE]
-    ).fetchone()
-    if not found or not found[0]:
+    if not store.has_table(con, API_SOURCES_TABLE):
         return {}
     rows = con.execute(f"SELECT src, origin, gives_metrics FROM {API_SOURCES_TABLE}").fetchall()
     return {src: ApiSource(origin, gives_metrics) for src, origin, gives_metrics in rows}
