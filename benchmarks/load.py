@@ -783,7 +783,7 @@ def main() -> int:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"Results: {args.json}")
     if args.chart:
-        for written in load_report.draw_p95(results, args.chart):
+        for written in load_report.draw_p95([results], args.chart):
             print(f"Chart: {written}")
     failed = any(level["errors"]["total"] or level["sign_in"]["failed"] for level in levels)
     return 1 if args.fail_on_error and failed else 0

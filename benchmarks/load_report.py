@@ -290,12 +290,11 @@ def p95_chart(runs: list[dict[str, Any]]) -> Any:
         title={"text": f"Page view time against concurrent viewers ({served})", "subtitle": subtitle})
 
 
-def draw_p95(results: dict[str, Any] | list[dict[str, Any]], path: Path) -> list[Path]:
-    """Save the curve (of one run, or of several set-ups side by side) as a PNG at ``path`` (Altair through
+def draw_p95(runs: list[dict[str, Any]], path: Path) -> list[Path]:
+    """Save the curve of the runs (one, or several set-ups side by side) as a PNG at ``path`` (Altair through
     vl-convert); without vl-convert, its Vega-Lite spec (``.vl.json``) and a plain SVG drawn here of the
     first run. Returns the files written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    runs = results if isinstance(results, list) else [results]
     chart = p95_chart(runs)
     try:
         import vl_convert  # noqa: F401 - what Altair's PNG export needs

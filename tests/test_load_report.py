@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
@@ -16,8 +15,9 @@ import load_report  # noqa: E402 - the benchmarks folder is not a package
 SAVED = ROOT / "benchmarks" / "results" / "load-2026-12-03.json"
 
 
-def _saved() -> dict[str, Any]:
-    return json.loads(SAVED.read_text())
+def _saved(**changes: Any) -> dict[str, Any]:
+    """The saved run, read afresh (each call its own copy), with ``changes`` to its top-level fields."""
+    return json.loads(SAVED.read_text()) | changes
 
 
 def _dash_domain(spec: dict[str, Any]) -> list[str] | None:
@@ -36,10 +36,8 @@ def test_one_run_draws_one_set_up_without_a_dash_legend() -> None:
 
 
 def test_two_set_ups_are_told_apart_by_dashes_and_named_in_the_title() -> None:
-    one = _saved()
-    two = copy.deepcopy(one)
-    two["server"] = "2 processes behind HAProxy"
-    spec = load_report.p95_chart([one, two]).to_dict()
+    two = _saved(server="2 processes behind HAProxy")
+    spec = load_report.p95_chart([_saved(), two]).to_dict()
     assert _dash_domain(spec) == ["one process", "2 processes behind HAProxy"]
     assert spec["title"]["text"].endswith("(one process and 2 processes behind HAProxy)")
     rows = load_report.chart_rows(two)
@@ -47,8 +45,5 @@ def test_two_set_ups_are_told_apart_by_dashes_and_named_in_the_title() -> None:
 
 
 def test_the_same_set_up_measured_twice_is_told_apart_by_its_date() -> None:
-    one = _saved()
-    again = copy.deepcopy(one)
-    again["when"] = "2026-12-04 07:36:19 UTC"
-    spec = load_report.p95_chart([one, again]).to_dict()
+    spec = load_report.p95_chart([_saved(), _saved(when="2026-12-04 07:36:19 UTC")]).to_dict()
     assert _dash_domain(spec) == ["one process, 2026-12-03", "one process, 2026-12-04"]
