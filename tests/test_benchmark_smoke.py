@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,3 +44,24 @@ def test_the_benchmark_runs_at_a_hundredth_and_agrees_with_its_baseline(tmp_path
     counts = [results["pages"][r]["evaluations"] for r in ("agent", "lead", "admin")]
     assert counts == sorted(counts) and counts[0] < counts[1] < counts[2] == generated["interactions"]
     assert "Slowest page" in done.stdout
+
+
+@pytest.mark.parametrize("report", ["templates", "kore_report"])
+def test_the_import_costs_benchmark_measures_every_part_on_a_small_report(report: str, request) -> None:
+    """On the template report and on Kore's own sample: every part measured (the staging SQL still has
+    each column the benchmark leaves out), and the bitmask sketch counts what the lists count."""
+    path = request.getfixturevalue(report)
+    path = path / "ie-report.csv" if path.is_dir() else path
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "import_costs.py"), str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    measured = [line.split()[-3:] for line in done.stdout.splitlines()[2:]]
+    labels = [line.rsplit(None, 3)[0] for line in done.stdout.splitlines()[2:]]
+    assert labels == ["copy (the floor)", "read: every column as text", "stage: as imported",
+                      "stage: without the metric names lists", "stage: … and without the digest",
+                      "stage: … and without the metrics list", "write: every staged column",
+                      "write: without the lists and digest", "write: the metrics list alone",
+                      "write: the metric names lists alone", "bitmasks: stage", "bitmasks: write"]
+    assert all(float(seconds) >= 0 and float(cpu) >= 0 for seconds, cpu, _ in measured)
+    assert measured[0][2] == "1.00"  # the floor against itself

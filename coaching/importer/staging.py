@@ -9,6 +9,7 @@ checks across rows, files and the store (:mod:`coaching.importer.references`) an
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -145,34 +146,7 @@ def _stage_sql(source: Source, table: str) -> str:
         )
     finals = [o.rsplit(" AS ", 1)[1] for o in outputs]
     if fmt is formats.EVALUATIONS:
-        metrics = source.match.metrics
-        staged = ", ".join(
-            f"{{'position': {m.position}, 'result': v_m{m.position}_result, "
-            f"'is_fatal_metric': v_m{m.position}_fatal, 'adherence_weight': v_m{m.position}_weight, "
-            f"'violation_weight': v_m{m.position}_violation}}"
-            for m in metrics
-        )
-        present = ", ".join(f"m{m.position}_present" for m in metrics)
-        empty = f"CAST([] AS {METRICS_LIST})"
-        finals.append(f"{f'list_where([{staged}], [{present}])' if metrics else empty} AS metrics")
-        # One number that changes when any of the row's metrics does, whatever the file's layout: the
-        # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
-        ordered = sorted(metrics, key=lambda m: m.metric.encode())
-        named = ", ".join(
-            f"{{'metric': {sql_str(m.metric)}, 'result': v_m{m.position}_result, "
-            f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
-            f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
-            for m in ordered
-        )
-        present = ", ".join(f"m{m.position}_present" for m in ordered)
-        finals.append(f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'}) AS metrics_digest")
-        # The names of the metrics with a result, and of those not adhered to, in name order: what the
-        # per-metric trends count, read from the evaluations alone (never from the long metric rows).
-        names = ", ".join(sql_str(m.metric) for m in ordered)
-        for listed, condition in (("scored_metrics", "v_m{p}_result IS NOT NULL"),
-                                  ("not_adhered_metrics", "coalesce(v_m{p}_result = 'Not Adhered', false)")):
-            mask = ", ".join(condition.format(p=m.position) for m in ordered)
-            finals.append(f"{f'list_where([{names}], [{mask}])' if metrics else 'CAST([] AS VARCHAR[])'} AS {listed}")
+        finals += [f"{sql} AS {name}" for name, sql in metric_list_columns(source.match.metrics).items()]
     conditions = [f"({condition}) AS b{i}" for i, (condition, _) in enumerate(checks)]
     if checks:
         any_problem = " OR ".join(f"b{i}" for i in range(len(checks)))
@@ -185,6 +159,41 @@ def _stage_sql(source: Source, table: str) -> str:
         f"FROM (SELECT *, {', '.join(outputs + metric_values + conditions)} "
         f"FROM (SELECT {', '.join(dict.fromkeys(values)) or '1 AS unused'} FROM {source.relation}))"
     )
+
+
+def metric_list_columns(metrics: Sequence[formats.MetricColumns]) -> dict[str, str]:
+    """SQL for an evaluation's staged columns built from its metrics (``v_m<position>_<part>`` typed values
+    and ``m<position>_present``), by column name: the metrics list, its digest and the names of the
+    metrics scored and not adhered to. Most of what an import costs beyond DuckDB's own copy is building
+    and writing these (``benchmarks/import_costs.py`` measures each)."""
+    columns: dict[str, str] = {}
+    staged = ", ".join(
+        f"{{'position': {m.position}, 'result': v_m{m.position}_result, "
+        f"'is_fatal_metric': v_m{m.position}_fatal, 'adherence_weight': v_m{m.position}_weight, "
+        f"'violation_weight': v_m{m.position}_violation}}"
+        for m in metrics
+    )
+    present = ", ".join(f"m{m.position}_present" for m in metrics)
+    columns["metrics"] = f"list_where([{staged}], [{present}])" if metrics else f"CAST([] AS {METRICS_LIST})"
+    # One number that changes when any of the row's metrics does, whatever the file's layout: the
+    # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
+    ordered = sorted(metrics, key=lambda m: m.metric.encode())
+    named = ", ".join(
+        f"{{'metric': {sql_str(m.metric)}, 'result': v_m{m.position}_result, "
+        f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
+        f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
+        for m in ordered
+    )
+    present = ", ".join(f"m{m.position}_present" for m in ordered)
+    columns["metrics_digest"] = f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'})"
+    # The names of the metrics with a result, and of those not adhered to, in name order: what the
+    # per-metric trends count, read from the evaluations alone (never from the long metric rows).
+    names = ", ".join(sql_str(m.metric) for m in ordered)
+    for listed, condition in (("scored_metrics", "v_m{p}_result IS NOT NULL"),
+                              ("not_adhered_metrics", "coalesce(v_m{p}_result = 'Not Adhered', false)")):
+        mask = ", ".join(condition.format(p=m.position) for m in ordered)
+        columns[listed] = f"list_where([{names}], [{mask}])" if metrics else "CAST([] AS VARCHAR[])"
+    return columns
 
 
 #: A file with more columns is staged without DuckDB's common-subexpression optimizer, whose planning
