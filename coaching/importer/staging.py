@@ -164,8 +164,8 @@ def _stage_sql(source: Source, table: str) -> str:
 def metric_list_columns(metrics: Sequence[formats.MetricColumns]) -> dict[str, str]:
     """SQL for an evaluation's staged columns built from its metrics (``v_m<position>_<part>`` typed values
     and ``m<position>_present``), by column name: the metrics list, its digest and the names of the
-    metrics scored and not adhered to. Most of what an import costs beyond DuckDB's own copy is building
-    and writing these (``benchmarks/import_costs.py`` measures each)."""
+    metrics scored and not adhered to. Building and writing these is a large part of what an import
+    costs beyond DuckDB's own copy (``benchmarks/import_costs.py`` measures each)."""
     columns: dict[str, str] = {}
     staged = ", ".join(
         f"{{'position': {m.position}, 'result': v_m{m.position}_result, "
