@@ -9,7 +9,8 @@ checks across rows, files and the store (:mod:`coaching.importer.references`) an
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -167,25 +168,20 @@ def metric_list_columns(metrics: Sequence[formats.MetricColumns]) -> dict[str, s
     metrics scored and not adhered to. Building and writing these is a large part of what an import
     costs beyond DuckDB's own copy (``benchmarks/import_costs.py`` measures each)."""
     columns: dict[str, str] = {}
-    staged = ", ".join(
+    columns["metrics"] = _present_structs(metrics, lambda m: (
         f"{{'position': {m.position}, 'result': v_m{m.position}_result, "
         f"'is_fatal_metric': v_m{m.position}_fatal, 'adherence_weight': v_m{m.position}_weight, "
         f"'violation_weight': v_m{m.position}_violation}}"
-        for m in metrics
-    )
-    present = ", ".join(f"m{m.position}_present" for m in metrics)
-    columns["metrics"] = f"list_where([{staged}], [{present}])" if metrics else f"CAST([] AS {METRICS_LIST})"
+    )) if metrics else f"CAST([] AS {METRICS_LIST})"
     # One number that changes when any of the row's metrics does, whatever the file's layout: the
-    # hash of the present metrics with their names, in name order (DuckDB's order for text: bytes).
-    ordered = sorted(metrics, key=lambda m: m.metric.encode())
-    named = ", ".join(
+    # hash of the present metrics with their names, in name order.
+    ordered = in_name_order(metrics)
+    named = _present_structs(ordered, lambda m: (
         f"{{'metric': {sql_str(m.metric)}, 'result': v_m{m.position}_result, "
         f"'fatal': v_m{m.position}_fatal, 'weight': v_m{m.position}_weight, "
         f"'violation': v_m{m.position}_violation, 'manual': {str(m.is_manual).lower()}}}"
-        for m in ordered
-    )
-    present = ", ".join(f"m{m.position}_present" for m in ordered)
-    columns["metrics_digest"] = f"hash({f'list_where([{named}], [{present}])' if metrics else '[]'})"
+    ))
+    columns["metrics_digest"] = f"hash({named if metrics else '[]'})"
     # The names of the metrics with a result, and of those not adhered to, in name order: what the
     # per-metric trends count, read from the evaluations alone (never from the long metric rows).
     names = ", ".join(sql_str(m.metric) for m in ordered)
@@ -196,11 +192,40 @@ def metric_list_columns(metrics: Sequence[formats.MetricColumns]) -> dict[str, s
     return columns
 
 
+def in_name_order(metrics: Sequence[formats.MetricColumns]) -> list[formats.MetricColumns]:
+    """The metrics in their names' order, DuckDB's order for text (bytes): the digest's and the name
+    lists' order, whatever the file's layout."""
+    return sorted(metrics, key=lambda m: m.metric.encode())
+
+
+def _present_structs(metrics: Sequence[formats.MetricColumns],
+                     struct: Callable[[formats.MetricColumns], str]) -> str:
+    """SQL: the list of ``struct(m)`` for the metrics on the row (``m<position>_present``), in ``metrics``'
+    order."""
+    structs = ", ".join(struct(m) for m in metrics)
+    present = ", ".join(f"m{m.position}_present" for m in metrics)
+    return f"list_where([{structs}], [{present}])"
+
+
 #: A file with more columns is staged without DuckDB's common-subexpression optimizer, whose planning
 #: time grows with the square of the staging query's conditions (with it, one row of 500 metrics took
 #: 55 s to import and one of 2,000 eleven minutes; without, 12 s and 52 s); on narrower files it pays
 #: for itself (about a tenth of staging a demo report).
 WIDE_FILE_COLUMNS = 256
+
+
+@contextmanager
+def planned_for(con: duckdb.DuckDBPyConnection, source: Source) -> Iterator[None]:
+    """Queries over ``source`` planned as its width needs: without the common-subexpression optimizer
+    for a file wider than :data:`WIDE_FILE_COLUMNS`."""
+    if len(source.header) <= WIDE_FILE_COLUMNS:
+        yield
+        return
+    con.execute("SET disabled_optimizers = 'common_subexpressions'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
 
 
 def stage_files(
@@ -219,11 +244,9 @@ def _stage_source(
     con: duckdb.DuckDBPyConnection, source: Source, problems: Problems, progress: Progress, share: float
 ) -> bool:
     table = f"stage_{source.index}"
-    wide = len(source.header) > WIDE_FILE_COLUMNS
-    if wide:
-        con.execute("SET disabled_optimizers = 'common_subexpressions'")
     try:
-        progress.run(con, _stage_sql(source, table), label=f"Reading {source.path.name}", share=share)
+        with planned_for(con, source):
+            progress.run(con, _stage_sql(source, table), label=f"Reading {source.path.name}", share=share)
     except duckdb.Error as error:
         message = str(error).strip().splitlines()
         line = None
@@ -235,9 +258,6 @@ def _stage_source(
         detail = message[1].strip() if len(message) > 1 else (message[0] if message else "")
         problems.add(Problem(source.name, line, None, None, f"a well-formed file ({detail})"))
         return False
-    finally:
-        if wide:
-            con.execute("RESET disabled_optimizers")
     source.collect_rejects(con)
     for problem in source.problems:
         problems.add(problem)
