@@ -47,8 +47,11 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coaching.importer import formats, sources, staging  # noqa: E402  (after the path is set)
+import scale  # noqa: E402  (the floor, as the scale benchmark measures it)
+
+from coaching.importer import formats, sources, staging, writing  # noqa: E402  (after the path is set)
 from coaching.importer.problems import Problem  # noqa: E402
+from coaching.importer.progress import Progress  # noqa: E402
 from coaching.sql import scalar, sql_str  # noqa: E402
 
 #: An empty value of each column built from the metrics: the stage "without" that column.
@@ -99,7 +102,7 @@ def bitmask_columns(metrics: Sequence[formats.MetricColumns]) -> str:
     few numbers (the layout's names, the masks, the weights) instead of a sorted list of structs, and the
     row's weights as a profile (their hash; a store would key profiles by their values), with each
     metric's weights as columns to fill the profiles' table from."""
-    ordered = sorted(metrics, key=lambda m: m.metric.encode())
+    ordered = staging.in_name_order(metrics)
     masks = {}
     for name, condition in MASKS.items():
         bits = " + ".join(
@@ -132,70 +135,68 @@ def measure(report: Path, rounds: int) -> Costs:
 
 
 def one_round(report: Path, work: Path, costs: Costs) -> list[tuple[str, Seconds]]:
-    out: list[tuple[str, Seconds]] = []
-    copy_db = work / "copy.duckdb"
-    copy_db.unlink(missing_ok=True)
-    with duckdb.connect(str(copy_db)) as con:
-        con.execute("SET preserve_insertion_order = false")
-        out.append(("copy (the floor)", timed(lambda: (
-            con.execute("CREATE TABLE report AS FROM read_csv(?)", [str(report)]),
-            con.execute("CHECKPOINT")))))
-        costs.rows["copied"] = scalar(con, "SELECT count(*) FROM report")
-    copy_db.unlink()
+    copied = scale.run_copy(str(report), str(work))
+    out: list[tuple[str, Seconds]] = [("copy (the floor)", (copied["seconds"], copied["cpu_seconds"]))]
+    costs.rows["copied"] = copied["rows"]
 
     db = work / "scratch.duckdb"
     db.unlink(missing_ok=True)
     with duckdb.connect(str(db)) as con:
         source = _open(con, report)
-        metrics = source.match.metrics
-        if len(source.header) > staging.WIDE_FILE_COLUMNS:  # as the import stages a wide file
-            con.execute("SET disabled_optimizers = 'common_subexpressions'")
-        text = ", ".join(f"count(c{i})" for i in range(len(source.header)))
-        out.append(("read: every column as text", timed(
-            lambda: con.execute(f"SELECT {text} FROM {source.relation}").fetchall())))
-
-        stage_sql = staging._stage_sql(source, "stage")
-        built = staging.metric_list_columns(metrics)
-        # Without the metrics list, nothing would read the typed results: a hash of them stands in.
-        typed = ", ".join(f"v_m{m.position}_result, m{m.position}_present" for m in metrics)
-        for label, left_out in STAGE_VARIANTS.items():
-            sql = stage_sql
-            for name in left_out:
-                empty = f"{EMPTY[name]} AS {name}" + (f", hash({typed}) AS typed_results" if name == "metrics" else "")
-                sql = replaced(sql, f"{built[name]} AS {name}", empty)
-            out.append((label, timed(lambda sql=sql: con.execute(sql))))
-            con.execute("DROP TABLE stage")
-
-        sketch = len(metrics) <= SKETCH_METRICS
-        if sketch:
-            lists = ", ".join(f"{sql} AS {name}" for name, sql in built.items())
-            masks = replaced(replaced(stage_sql, lists, bitmask_columns(metrics)), "TEMP TABLE stage",
-                             "TEMP TABLE sketch")
-            out.append(("bitmasks: stage", timed(lambda: con.execute(masks))))
-            weights = [f"m{m.position}_{part}" for m in metrics for part in ("weight", "violation")]
-            kept = [name for name, *_ in con.execute("DESCRIBE sketch").fetchall()
-                    if name != "problems" and name not in weights]
-            profiles = (f"CREATE TABLE profiles AS SELECT DISTINCT ON (weights_profile) weights_profile, "
-                        f"{', '.join(weights)} FROM sketch")
-            out.append(("bitmasks: write", write(con, ", ".join(kept), "sketch", also=profiles)))
-        else:
-            costs.sketch = f"skipped: {len(metrics)} metrics, more than the sketch's {SKETCH_METRICS}"
-
-        con.execute(stage_sql)  # as imported, for the writes (and the sketch's check)
-        costs.rows["staged"] = scalar(con, "SELECT count(*) FROM stage")
-        costs.rows["staged without problems"] = scalar(con, "SELECT count(*) FROM stage WHERE problems IS NULL")
-        if sketch:
-            _sketch_agrees(con, metrics)
-            con.execute("DROP TABLE sketch")
-        columns = [name for name, *_ in con.execute("DESCRIBE stage").fetchall() if name != "problems"]
-        plain = [c for c in columns if c not in built]
-        writes = {"write: every staged column": columns, "write: without the lists and digest": plain,
-                  "write: the metrics list alone": ["metrics"],
-                  "write: the metric names lists together": ["scored_metrics", "not_adhered_metrics"]}
-        for label, chosen in writes.items():
-            out.append((label, write(con, ", ".join(chosen), "stage")))
-        costs.rows["written"] = scalar(con, "SELECT count(*) FROM written")
+        with staging.planned_for(con, source):  # as the import stages it
+            out += _stage_and_write(con, source, costs)
     db.unlink(missing_ok=True)
+    return out
+
+
+def _stage_and_write(con: duckdb.DuckDBPyConnection, source: sources.Source, costs: Costs) -> list[tuple[str, Seconds]]:
+    out: list[tuple[str, Seconds]] = []
+    metrics = source.match.metrics
+    text = ", ".join(f"count(c{i})" for i in range(len(source.header)))
+    out.append(("read: every column as text", timed(
+        lambda: con.execute(f"SELECT {text} FROM {source.relation}").fetchall())))
+
+    stage_sql = staging._stage_sql(source, "stage")
+    built = staging.metric_list_columns(metrics)
+    # Without the metrics list, nothing would read the typed results: a hash of them stands in.
+    typed = ", ".join(f"v_m{m.position}_result, m{m.position}_present" for m in metrics)
+    for label, left_out in STAGE_VARIANTS.items():
+        sql = stage_sql
+        for name in left_out:
+            empty = f"{EMPTY[name]} AS {name}" + (f", hash({typed}) AS typed_results" if name == "metrics" else "")
+            sql = replaced(sql, f"{built[name]} AS {name}", empty)
+        out.append((label, timed(lambda sql=sql: con.execute(sql))))
+        con.execute("DROP TABLE stage")
+
+    sketch = len(metrics) <= SKETCH_METRICS
+    if sketch:
+        lists = ", ".join(f"{sql} AS {name}" for name, sql in built.items())
+        masks = replaced(replaced(stage_sql, lists, bitmask_columns(metrics)), "TEMP TABLE stage",
+                         "TEMP TABLE sketch")
+        out.append(("bitmasks: stage", timed(lambda: con.execute(masks))))
+        weights = [f"m{m.position}_{part}" for m in metrics for part in ("weight", "violation")]
+        kept = [name for name, *_ in con.execute("DESCRIBE sketch").fetchall()
+                if name != "problems" and name not in weights]
+        profiles = (f"CREATE TABLE profiles AS SELECT DISTINCT ON (weights_profile) weights_profile, "
+                    f"{', '.join(weights)} FROM sketch")
+        out.append(("bitmasks: write", write(con, ", ".join(kept), "sketch", also=profiles)))
+    else:
+        costs.sketch = f"skipped: {len(metrics)} metrics, more than the sketch's {SKETCH_METRICS}"
+
+    con.execute(stage_sql)  # as imported, for the writes (and the sketch's check)
+    costs.rows["staged"] = scalar(con, "SELECT count(*) FROM stage")
+    costs.rows["staged without problems"] = scalar(con, "SELECT count(*) FROM stage WHERE problems IS NULL")
+    if sketch:
+        _sketch_agrees(con, metrics)
+        con.execute("DROP TABLE sketch")
+    columns = [name for name, *_ in con.execute("DESCRIBE stage").fetchall() if name != "problems"]
+    plain = [c for c in columns if c not in built]
+    writes = {"write: every staged column": columns, "write: without the lists and digest": plain,
+              "write: the metrics list alone": ["metrics"],
+              "write: the metric names lists together": ["scored_metrics", "not_adhered_metrics"]}
+    for label, chosen in writes.items():
+        out.append((label, write(con, ", ".join(chosen), "stage")))
+    costs.rows["written"] = scalar(con, "SELECT count(*) FROM written")
     return out
 
 
@@ -217,23 +218,20 @@ def _open(con: duckdb.DuckDBPyConnection, report: Path) -> sources.Source:
 
 
 def write(con: duckdb.DuckDBPyConnection, columns: str, table: str, also: str | None = None) -> Seconds:
-    """Write ``columns`` of ``table``'s good rows into a table of the database file (and run ``also``), as
-    the import writes: in parallel, without keeping the rows' order."""
-    con.execute("DROP TABLE IF EXISTS written")
+    """Write ``columns`` of ``table``'s good rows into a table of the database file (and run ``also``) as
+    the import writes (:func:`coaching.importer.writing.insert`: in parallel, the rows in any order)."""
+    con.execute(f"CREATE OR REPLACE TABLE written AS SELECT {columns} FROM {table} WHERE false")
     con.execute("CHECKPOINT")
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        return timed(lambda: (
-            con.execute(f"CREATE TABLE written AS SELECT {columns} FROM {table} WHERE problems IS NULL"),
-            also and con.execute(also), con.execute("CHECKPOINT")))
-    finally:
-        con.execute("SET preserve_insertion_order = true")
+    return timed(lambda: (
+        writing.insert(con, Progress(None), f"INSERT INTO written SELECT {columns} FROM {table} WHERE problems IS NULL",
+                       label="write", share=0.0),
+        also and con.execute(also), con.execute("CHECKPOINT")))
 
 
 def _sketch_agrees(con: duckdb.DuckDBPyConnection, metrics: Sequence[formats.MetricColumns]) -> None:
     """Row by row (both staged in the file's order), the sketch's masks name the metrics the lists name
     (scored, not adhered) and count as many present, not-applicable and fatal metrics."""
-    ordered = sorted(metrics, key=lambda m: m.metric.encode())
+    ordered = staging.in_name_order(metrics)
     names = ", ".join(sql_str(m.metric) for m in ordered)
 
     def named(mask: str) -> str:
